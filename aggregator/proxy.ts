@@ -1,0 +1,61 @@
+// Proxying to backends with http-proxy over each backend's keep-alive agent. Bodies and watch streams are
+// piped, never parsed. The caller's own credentials are not forwarded: the backend sees the aggregator's
+// front-proxy certificate and the authenticated identity in X-Remote-User/Group/Extra-*.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import httpProxy from 'http-proxy';
+import type { UserInfo } from '../apiserver/registry/object.js';
+import { serviceUnavailable } from '../apiserver/request/status.js';
+import { writeStatusError } from '../apiserver/request/response.js';
+import type { Backend } from './backend.js';
+
+const USER = Symbol('authenticated user');
+const BACKEND = Symbol('backend');
+
+type ProxiedRequest = IncomingMessage & { [USER]?: UserInfo; [BACKEND]?: Backend };
+
+const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization'];
+
+export class BackendProxy {
+  private readonly proxy = httpProxy.createProxyServer({ xfwd: false, secure: true, proxyTimeout: 0, timeout: 0 });
+
+  constructor() {
+    this.proxy.on('proxyReq', (proxyReq, req) => {
+      const user = (req as ProxiedRequest)[USER];
+      for (const header of CREDENTIAL_HEADERS) proxyReq.removeHeader(header);
+      for (const name of proxyReq.getHeaderNames()) {
+        if (name.startsWith('x-remote-')) proxyReq.removeHeader(name);
+      }
+      if (!user) return;
+      proxyReq.setHeader('X-Remote-User', user.username);
+      if (user.groups.length) proxyReq.setHeader('X-Remote-Group', user.groups);
+      for (const [key, values] of Object.entries(user.extra ?? {})) {
+        proxyReq.setHeader(`X-Remote-Extra-${encodeURIComponent(key)}`, values);
+      }
+    });
+    this.proxy.on('error', (error, req, res) => {
+      const backend = (req as ProxiedRequest)[BACKEND];
+      const response = res as ServerResponse;
+      if (typeof response.writeHead !== 'function') {
+        (res as unknown as { destroy(): void }).destroy();
+        return;
+      }
+      writeStatusError(
+        response,
+        serviceUnavailable(`the server is currently unable to handle the request: backend ${backend?.name ?? 'unknown'} (${backend?.url ?? ''}) did not answer: ${error.message}`, 1),
+      );
+    });
+  }
+
+  /** Proxies the request; resolves when the response is finished or the client went away. */
+  forward(req: IncomingMessage, res: ServerResponse, backend: Backend, user: UserInfo): Promise<void> {
+    const proxied = req as ProxiedRequest;
+    proxied[USER] = user;
+    proxied[BACKEND] = backend;
+    return new Promise((resolve) => {
+      res.once('finish', resolve);
+      res.once('close', resolve);
+      this.proxy.web(req, res, { target: backend.url, agent: backend.agent });
+    });
+  }
+}

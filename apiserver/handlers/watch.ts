@@ -1,0 +1,141 @@
+// WATCH: a chunked stream of JSON events from the watch cache. Headers are flushed at once (kubectl waits
+// for them), every event line is built once and shared by all watchers of that event, slow readers are
+// cut off instead of buffering without bound, and bookmarks/timeouts follow upstream.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GenericStore } from '../registry/store.js';
+import type { CacheEventType, CachedObject } from '../storage/watch-cache.js';
+import { collectionPrefix, apiVersionOf } from '../registry/resource.js';
+import { StatusError, toStatusError } from '../request/status.js';
+import type { ListOptions } from './list-options.js';
+import type { KubeObject } from '../registry/object.js';
+
+export interface WatchRegistry {
+  /** Ends every open watch (graceful shutdown). */
+  add(end: () => void): () => void;
+}
+
+export interface WatchOutput {
+  /** Table conversion of one object (kubectl get -w); undefined for plain objects. */
+  table?: (object: KubeObject, withColumns: boolean) => unknown;
+}
+
+const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
+const BOOKMARK_INTERVAL_MS = 60_000;
+const MIN_REQUEST_TIMEOUT_SECONDS = 1800;
+
+// Events are delivered to all subscribers in one synchronous loop, so remembering the last line built
+// lets every watcher of the same event share one serialization.
+let lastLine: { object: CachedObject; type: CacheEventType; line: string } | undefined;
+
+function eventLine(type: CacheEventType, object: CachedObject): string {
+  if (lastLine && lastLine.object === object && lastLine.type === type) return lastLine.line;
+  const line = `{"type":"${type}","object":${object.bytes}}\n`;
+  lastLine = { object, type, line };
+  return line;
+}
+
+export async function serveWatch(
+  req: IncomingMessage,
+  res: ServerResponse,
+  store: GenericStore,
+  namespace: string,
+  options: ListOptions,
+  output: WatchOutput,
+  registry: WatchRegistry,
+): Promise<void> {
+  const cache = store.cache;
+  await cache.start();
+  let fromRevision: number;
+  if (options.sendInitialEvents) {
+    fromRevision = 0;
+    if (options.resourceVersion) await cache.waitUntilFresh(options.resourceVersion);
+    else await cache.syncToLatest();
+  } else if (options.resourceVersion === undefined) {
+    await cache.syncToLatest();
+    fromRevision = 0;
+  } else if (options.resourceVersion === 0) {
+    fromRevision = 0;
+  } else {
+    await cache.waitUntilFresh(options.resourceVersion);
+    fromRevision = options.resourceVersion;
+  }
+
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Cache-Control', 'no-cache, private');
+  res.setHeader('Transfer-Encoding', 'chunked');
+  res.flushHeaders();
+
+  const kind = store.resource.kind;
+  const apiVersion = apiVersionOf(store.resource);
+  let firstTableEvent = true;
+  let closed = false;
+  let watch: { stop(): void } | undefined;
+  const timers: NodeJS.Timeout[] = [];
+
+  const write = (line: string) => {
+    if (closed) return;
+    res.write(line);
+    if (res.writableLength > MAX_BUFFERED_BYTES) end(); // a reader this slow would hold memory forever
+  };
+  const bookmark = (extraAnnotations?: Record<string, string>) => {
+    const metadata: Record<string, unknown> = { resourceVersion: String(cache.revision) };
+    if (extraAnnotations) metadata.annotations = extraAnnotations;
+    write(`{"type":"BOOKMARK","object":${JSON.stringify({ kind, apiVersion, metadata })}}\n`);
+  };
+  const end = () => {
+    if (closed) return;
+    closed = true;
+    watch?.stop();
+    for (const timer of timers) clearTimeout(timer);
+    unregister();
+    res.end();
+  };
+  const unregister = registry.add(() => {
+    if (options.allowWatchBookmarks && !closed) bookmark();
+    end();
+  });
+  req.on('close', end);
+  res.on('error', end);
+
+  const matches = (object: CachedObject) => options.labelSelector.matches(object.labels) && options.fieldSelector.matches(object.fields);
+  const onEvent = (type: CacheEventType, object: CachedObject) => {
+    if (output.table) {
+      const table = output.table(JSON.parse(object.bytes) as KubeObject, firstTableEvent);
+      firstTableEvent = false;
+      write(`${JSON.stringify({ type, object: table })}\n`);
+      return;
+    }
+    write(eventLine(type, object));
+  };
+
+  try {
+    watch = cache.watch({ fromRevision, prefix: collectionPrefix(store.resource, namespace), filter: matches, onEvent });
+  } catch (error) {
+    const status = toStatusError(error);
+    write(`${JSON.stringify({ type: 'ERROR', object: status.toStatus() })}\n`);
+    end();
+    return;
+  }
+  if (options.sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
+
+  const timeoutSeconds = options.timeoutSeconds ?? MIN_REQUEST_TIMEOUT_SECONDS * (1 + Math.random());
+  timers.push(
+    setTimeout(() => {
+      if (options.allowWatchBookmarks) bookmark();
+      end();
+    }, timeoutSeconds * 1000),
+  );
+  if (options.allowWatchBookmarks) {
+    const periodic = () => {
+      bookmark();
+      timers.push(setTimeout(periodic, BOOKMARK_INTERVAL_MS).unref());
+    };
+    timers.push(setTimeout(periodic, BOOKMARK_INTERVAL_MS).unref());
+  }
+}
+
+export function isWatchError(error: unknown): error is StatusError {
+  return error instanceof StatusError;
+}

@@ -1,0 +1,129 @@
+// A resource is a declaration: what it is called, where it lives, how it is validated and printed.
+// The generic store, the handlers, discovery and OpenAPI do the rest from this one object.
+
+import type { FieldError } from '../request/status.js';
+import type { JSONSchema } from '../schema/types.js';
+import type { KubeObject, UserInfo } from './object.js';
+
+export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
+
+export const ALL_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+/** How metadata.name is validated for a kind (upstream uses different rules per kind). */
+export type NameValidation = 'dns1123-subdomain' | 'dns1123-label' | 'path-segment' | ((name: string) => string[]);
+
+export interface StrategyContext {
+  user: UserInfo;
+  /** Warnings to return to the client as Warning headers. */
+  warnings: string[];
+  dryRun: boolean;
+}
+
+export interface Strategy {
+  /** Defaulting and clearing of server-owned fields on create (status is cleared generically when there is a status subresource). */
+  prepareForCreate?(object: KubeObject, context: StrategyContext): void;
+  /** Same on update, with the current object. */
+  prepareForUpdate?(object: KubeObject, old: KubeObject, context: StrategyContext): void;
+  validate?(object: KubeObject, context: StrategyContext): FieldError[];
+  validateUpdate?(object: KubeObject, old: KubeObject, context: StrategyContext): FieldError[];
+  /** Normalization after validation (e.g. stringData folded into data). */
+  canonicalize?(object: KubeObject): void;
+  /** Create-on-update (PUT of a missing object creates it). */
+  allowCreateOnUpdate?: boolean;
+  /** Called when an object is about to be deleted with no finalizers left; may add finalizers (e.g. namespaces). */
+  beforeDelete?(object: KubeObject, context: StrategyContext): 'delete' | 'keep';
+}
+
+export interface PrinterColumn {
+  name: string;
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  format?: string;
+  description?: string;
+  /** Wide columns (priority 1) are hidden by kubectl unless -o wide. */
+  priority?: number;
+  /** The cell. Dates are rendered by the Table converter (Age strings). */
+  value(object: KubeObject): unknown;
+}
+
+export interface SubresourceDefinition {
+  /** Kind of the subresource's object (defaults to the parent kind). */
+  kind?: string;
+  group?: string;
+  version?: string;
+  verbs: Verb[];
+  /**
+   * For subresources the generic store serves (status, finalize): the dotted paths a write through this
+   * subresource may change; everything else keeps its stored value. The main resource, in turn, cannot
+   * change the paths of a `status` subresource.
+   */
+  updates?: string[];
+}
+
+export interface ResourceDefinition {
+  group: string;
+  version: string;
+  kind: string;
+  plural: string;
+  singular: string;
+  listKind: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+  verbs: Verb[];
+  /** OpenAPI definition name of the kind's schema (e.g. io.k8s.api.core.v1.ConfigMap). */
+  schemaName?: string;
+  /** Inline schema when the kind is not among the shared definitions (CRDs, aggregated APIs). */
+  schema?: JSONSchema;
+  strategy: Strategy;
+  nameValidation: NameValidation;
+  printerColumns?: PrinterColumn[];
+  /** Subresources served by the generic store: status (the spec/status split). */
+  subresources: Record<string, SubresourceDefinition>;
+  /** metadata.generation is maintained (incremented on changes outside metadata and status). */
+  generation: boolean;
+  /** Extra field selectors beyond metadata.name/metadata.namespace. */
+  selectableFields: Record<string, (object: KubeObject) => string | undefined>;
+  /** Storage key prefix: /registry/<group>/<plural> by default (core group: /registry/<plural>). */
+  storagePrefix: string;
+  /** Hash shown in discovery (stable per storage GVK). */
+  storageVersionHash?: string;
+}
+
+export type ResourceDeclaration = Partial<Omit<ResourceDefinition, 'group' | 'version' | 'kind' | 'plural' | 'namespaced'>> &
+  Pick<ResourceDefinition, 'group' | 'version' | 'kind' | 'plural' | 'namespaced'>;
+
+export function defineResource(declaration: ResourceDeclaration): ResourceDefinition {
+  const group = declaration.group;
+  return {
+    ...declaration,
+    singular: declaration.singular ?? declaration.kind.toLowerCase(),
+    listKind: declaration.listKind ?? `${declaration.kind}List`,
+    shortNames: declaration.shortNames ?? [],
+    categories: declaration.categories ?? [],
+    verbs: declaration.verbs ?? ALL_VERBS,
+    strategy: declaration.strategy ?? {},
+    nameValidation: declaration.nameValidation ?? 'dns1123-subdomain',
+    subresources: declaration.subresources ?? {},
+    generation: declaration.generation ?? false,
+    selectableFields: declaration.selectableFields ?? {},
+    storagePrefix: declaration.storagePrefix ?? (group ? `/registry/${group}/${declaration.plural}/` : `/registry/${declaration.plural}/`),
+  };
+}
+
+export function apiVersionOf(resource: Pick<ResourceDefinition, 'group' | 'version'>): string {
+  return resource.group ? `${resource.group}/${resource.version}` : resource.version;
+}
+
+export function groupResource(resource: Pick<ResourceDefinition, 'group' | 'plural'>): { group: string; resource: string } {
+  return { group: resource.group, resource: resource.plural };
+}
+
+/** Storage key of an object. */
+export function storageKey(resource: ResourceDefinition, namespace: string, name: string): string {
+  return resource.namespaced ? `${resource.storagePrefix}${namespace}/${name}` : `${resource.storagePrefix}${name}`;
+}
+
+/** Key prefix of a collection (all namespaces when namespace is empty). */
+export function collectionPrefix(resource: ResourceDefinition, namespace: string): string {
+  return resource.namespaced && namespace ? `${resource.storagePrefix}${namespace}/` : resource.storagePrefix;
+}

@@ -1,0 +1,453 @@
+// The generic store (upstream's registry/generic/registry.Store): everything that is the same for every
+// kind — names and generateName, uid, timestamps, generation, resourceVersion preconditions, the status
+// split, finalizers and deletionTimestamp, dry runs, managed fields. What differs lives in the strategy.
+
+import { randomUUID } from 'node:crypto';
+import type { Storage, KeyValue } from '../storage/interface.js';
+import { ConflictError, KeyExistsError, NotFoundError } from '../storage/interface.js';
+import type { CachedObject, ObjectAttributes } from '../storage/watch-cache.js';
+import { WatchCache } from '../storage/watch-cache.js';
+import type { FieldError } from '../request/status.js';
+import { alreadyExists, badRequest, conflict, invalid, invalidRequest, notFound, OBJECT_MODIFIED, StatusError, forbidden } from '../request/status.js';
+import type { KubeObject, UserInfo } from './object.js';
+import { isObject, nowTimestamp } from './object.js';
+import type { ResourceDefinition, StrategyContext } from './resource.js';
+import { apiVersionOf, groupResource, storageKey } from './resource.js';
+import { encodeForStorage, stampResourceVersion } from './encode.js';
+import { validateObjectMeta, validateObjectMetaUpdate } from './validate-meta.js';
+import { deepEqual, recordUpdate } from './managed-fields.js';
+
+export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
+
+export interface WriteContext {
+  user: UserInfo;
+  /** Namespace from the request path ('' for cluster-scoped). */
+  namespace: string;
+  warnings: string[];
+  dryRun: boolean;
+  fieldManager: string;
+  fieldValidation: FieldValidation;
+}
+
+/** Schema check of a decoded body: type errors, plus unknown fields (already pruned from the object). */
+export type StructuralCheck = (object: KubeObject) => { errors: FieldError[]; unknownFields: string[] };
+
+export type NamespaceState = 'active' | 'terminating' | 'missing';
+
+export interface StoreHooks {
+  /** Namespace lifecycle for writes into namespaces (upstream's NamespaceLifecycle admission). */
+  namespaceState?: (namespace: string) => Promise<NamespaceState>;
+  structuralCheck?: StructuralCheck;
+}
+
+export interface WriteResult {
+  /** Serialized object with its resourceVersion. */
+  bytes: string;
+  object: KubeObject;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  preconditions?: { uid?: string; resourceVersion?: string };
+  dryRun?: string[];
+}
+
+export interface DeleteResult extends WriteResult {
+  /** True when the object is gone; false when it remains (finalizers) with deletionTimestamp set. */
+  deleted: boolean;
+}
+
+const MAX_CONFLICT_RETRIES = 10;
+const GENERATE_NAME_SUFFIX_LENGTH = 5;
+const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+
+export class GenericStore {
+  readonly cache: WatchCache;
+  readonly qualified: { group: string; resource: string };
+
+  constructor(
+    readonly resource: ResourceDefinition,
+    readonly storage: Storage,
+    private readonly hooks: StoreHooks = {},
+  ) {
+    this.qualified = groupResource(resource);
+    this.cache = new WatchCache(storage, resource.storagePrefix, { attributes: (object, key) => this.attributes(object, key) });
+  }
+
+  attributes(object: Record<string, unknown>, _key: string): ObjectAttributes {
+    const metadata = (isObject(object.metadata) ? object.metadata : {}) as KubeObject['metadata'];
+    const fields: Record<string, string> = { 'metadata.name': metadata.name ?? '' };
+    if (this.resource.namespaced) fields['metadata.namespace'] = metadata.namespace ?? '';
+    for (const [field, extract] of Object.entries(this.resource.selectableFields)) fields[field] = extract(object as KubeObject) ?? '';
+    return { namespace: metadata.namespace ?? '', name: metadata.name ?? '', labels: metadata.labels, fields };
+  }
+
+  cachedFromStorage(kv: KeyValue): CachedObject {
+    const bytes = stampResourceVersion(kv.value, kv.modRevision);
+    return { key: kv.key, bytes, revision: kv.modRevision, ...this.attributes(JSON.parse(kv.value) as Record<string, unknown>, kv.key) };
+  }
+
+  key(namespace: string, name: string): string {
+    return storageKey(this.resource, namespace, name);
+  }
+
+  private strategyContext(context: WriteContext): StrategyContext {
+    return { user: context.user, warnings: context.warnings, dryRun: context.dryRun };
+  }
+
+  // ---- reads -----------------------------------------------------------------------------------
+
+  async get(namespace: string, name: string): Promise<KeyValue> {
+    const current = await this.storage.get(this.key(namespace, name));
+    if (!current) throw notFound(this.qualified, name);
+    return current;
+  }
+
+  async getBytes(namespace: string, name: string): Promise<string> {
+    const current = await this.get(namespace, name);
+    return stampResourceVersion(current.value, current.modRevision);
+  }
+
+  async getObject(namespace: string, name: string): Promise<KubeObject> {
+    return JSON.parse(await this.getBytes(namespace, name)) as KubeObject;
+  }
+
+  // ---- create ----------------------------------------------------------------------------------
+
+  /** Applies generic and kind-specific checks to a decoded body, for create. */
+  private normalizeIncoming(object: KubeObject, context: WriteContext, expectedName?: string): KubeObject {
+    const resource = this.resource;
+    const expectedApiVersion = apiVersionOf(resource);
+    if (object.apiVersion !== undefined && object.apiVersion !== '' && object.apiVersion !== expectedApiVersion) {
+      throw badRequest(`the API version in the data (${String(object.apiVersion)}) does not match the expected API version (${expectedApiVersion})`);
+    }
+    if (object.kind !== undefined && object.kind !== '' && object.kind !== resource.kind) {
+      throw badRequest(`the kind in the data (${String(object.kind)}) does not match the expected kind (${resource.kind})`);
+    }
+    object.apiVersion = expectedApiVersion;
+    object.kind = resource.kind;
+    if (object.metadata === undefined || object.metadata === null) object.metadata = {};
+    if (!isObject(object.metadata)) throw badRequest('metadata must be an object');
+    const metadata = object.metadata;
+    if (resource.namespaced) {
+      if (metadata.namespace && context.namespace && metadata.namespace !== context.namespace) {
+        throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      if (context.namespace) metadata.namespace = context.namespace;
+    } else if (metadata.namespace) {
+      delete metadata.namespace;
+    }
+    if (expectedName !== undefined) {
+      if (metadata.name && metadata.name !== expectedName) {
+        throw badRequest(`the name of the object (${String(metadata.name)}) does not match the name on the URL (${expectedName})`);
+      }
+      metadata.name = expectedName;
+    }
+    this.checkStructure(object, context);
+    return object;
+  }
+
+  private checkStructure(object: KubeObject, context: WriteContext, forPatch = false): void {
+    const check = this.hooks.structuralCheck;
+    if (!check) return;
+    const { errors, unknownFields } = check(object);
+    if (unknownFields.length > 0 && context.fieldValidation !== 'Ignore') {
+      const problems = unknownFields.map((field) => `unknown field "${field}"`);
+      if (context.fieldValidation === 'Strict') {
+        if (forPatch) {
+          throw invalidRequest([{ field: 'patch', type: 'FieldValueInvalid', value: '', detail: `strict decoding error: ${problems.join(', ')}` }]);
+        }
+        const kind = this.resource.kind;
+        throw badRequest(`${kind} in version "${this.resource.version}" cannot be handled as a ${kind}: strict decoding error: ${problems.join(', ')}`);
+      }
+      context.warnings.push(...problems);
+    }
+    if (errors.length > 0) throw invalid(this.resource.kind, this.resource.group, object.metadata?.name ?? '', errors);
+  }
+
+  async create(input: KubeObject, context: WriteContext): Promise<WriteResult> {
+    const object = this.normalizeIncoming(input, context);
+    return this.createNormalized(object, context);
+  }
+
+  private async createNormalized(object: KubeObject, context: WriteContext): Promise<WriteResult> {
+    const resource = this.resource;
+    const metadata = object.metadata;
+    for (const field of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink', 'managedFields'] as const) {
+      delete metadata[field];
+    }
+    if (!metadata.name && metadata.generateName) metadata.name = generateName(metadata.generateName);
+    if (resource.subresources.status) delete object.status;
+    resource.strategy.prepareForCreate?.(object, this.strategyContext(context));
+    const errors = [
+      ...validateObjectMeta(metadata, resource.namespaced, resource.nameValidation),
+      ...(resource.strategy.validate?.(object, this.strategyContext(context)) ?? []),
+    ];
+    if (errors.length > 0) throw invalid(resource.kind, resource.group, metadata.name ?? metadata.generateName ?? '', errors);
+    resource.strategy.canonicalize?.(object);
+    await this.checkNamespace(object, 'create');
+    metadata.uid = randomUUID();
+    metadata.creationTimestamp = nowTimestamp();
+    if (resource.generation) metadata.generation = 1;
+    else delete metadata.generation;
+    recordUpdate(object, undefined, context.fieldManager, apiVersionOf(resource));
+    const bytes = encodeForStorage(object);
+    if (context.dryRun) return { bytes, object };
+    try {
+      const stored = await this.storage.create(this.key(metadata.namespace ?? '', metadata.name!), bytes);
+      return this.result(stored);
+    } catch (error) {
+      if (error instanceof KeyExistsError) throw alreadyExists(this.qualified, metadata.name!);
+      throw error;
+    }
+  }
+
+  private async checkNamespace(object: KubeObject, verb: 'create'): Promise<void> {
+    if (!this.resource.namespaced || !this.hooks.namespaceState) return;
+    const namespace = object.metadata.namespace!;
+    const state = await this.hooks.namespaceState(namespace);
+    if (state === 'missing') throw notFound({ group: '', resource: 'namespaces' }, namespace);
+    if (state === 'terminating' && verb === 'create') {
+      throw forbidden(
+        `${this.qualified.group ? `${this.qualified.resource}.${this.qualified.group}` : this.qualified.resource} "${object.metadata.name ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+        {
+          name: object.metadata.name,
+          group: this.qualified.group || undefined,
+          kind: this.qualified.resource,
+          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+        },
+      );
+    }
+  }
+
+  private result(stored: KeyValue): WriteResult {
+    const bytes = stampResourceVersion(stored.value, stored.modRevision);
+    return { bytes, object: JSON.parse(bytes) as KubeObject };
+  }
+
+  // ---- update / patch --------------------------------------------------------------------------
+
+  /** PUT: replaces the object (or its status). */
+  async update(name: string, input: KubeObject, context: WriteContext, subresource = ''): Promise<WriteResult & { created: boolean }> {
+    const object = this.normalizeIncoming(input, context, name);
+    const precondition = object.metadata.resourceVersion;
+    return this.guaranteedUpdate(name, context, subresource, precondition, (current) => {
+      if (!current) return object;
+      return object;
+    });
+  }
+
+  /**
+   * Read-modify-write with compare-and-swap, retried on conflicts unless the caller pinned a
+   * resourceVersion. `mutate` receives the current object (undefined when missing) and returns the desired one.
+   */
+  async guaranteedUpdate(
+    name: string,
+    context: WriteContext,
+    subresource: string,
+    precondition: string | undefined,
+    mutate: (current: KubeObject | undefined) => KubeObject | Promise<KubeObject>,
+    options: { createIfMissing?: boolean; forPatch?: boolean } = {},
+  ): Promise<WriteResult & { created: boolean }> {
+    const resource = this.resource;
+    const key = this.key(context.namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const currentKv = await this.storage.get(key);
+      if (!currentKv) {
+        if (!(resource.strategy.allowCreateOnUpdate || options.createIfMissing) || subresource) throw notFound(this.qualified, name);
+        const desired = await mutate(undefined);
+        if (options.forPatch) this.normalizeIncoming(desired, context, name);
+        const created = await this.createNormalized(desired, context);
+        return { ...created, created: true };
+      }
+      const currentBytes = stampResourceVersion(currentKv.value, currentKv.modRevision);
+      const current = JSON.parse(currentBytes) as KubeObject;
+      const desiredRaw = await mutate(JSON.parse(currentBytes) as KubeObject);
+      const desired = options.forPatch ? this.normalizePatched(desiredRaw, context, name) : desiredRaw;
+      const wanted = options.forPatch ? desired.metadata.resourceVersion : precondition;
+      if (wanted && wanted !== current.metadata.resourceVersion) {
+        throw conflict(this.qualified, name, OBJECT_MODIFIED);
+      }
+      const next = this.prepareUpdate(desired, current, context, subresource);
+      const bytes = encodeForStorage(next);
+      if (bytes === encodeForStorage({ ...current, metadata: { ...current.metadata } })) {
+        return { bytes: currentBytes, object: current, created: false }; // no-op: nothing to write
+      }
+      if (context.dryRun) return { bytes: stampResourceVersion(bytes, currentKv.modRevision), object: next, created: false };
+      try {
+        if (
+          next.metadata.deletionTimestamp &&
+          (next.metadata.finalizers ?? []).length === 0 &&
+          resource.strategy.beforeDelete?.(structuredClone(next), this.strategyContext(context)) !== 'keep'
+        ) {
+          // The last finalizer is gone from an object being deleted: the update completes the deletion.
+          const deleted = await this.storage.delete(key, currentKv.modRevision);
+          return { ...this.result({ ...deleted, value: bytes }), created: false };
+        }
+        const stored = await this.storage.update(key, bytes, currentKv.modRevision);
+        return { ...this.result(stored), created: false };
+      } catch (error) {
+        if (error instanceof ConflictError && !wanted && attempt < MAX_CONFLICT_RETRIES) continue;
+        if (error instanceof ConflictError) throw conflict(this.qualified, name, OBJECT_MODIFIED);
+        if (error instanceof NotFoundError) throw notFound(this.qualified, name);
+        throw error;
+      }
+    }
+  }
+
+  private normalizePatched(object: KubeObject, context: WriteContext, name: string): KubeObject {
+    if (!isObject(object)) throw badRequest('the patched object is not an object');
+    const resource = this.resource;
+    object.apiVersion = apiVersionOf(resource);
+    object.kind = resource.kind;
+    if (!isObject(object.metadata)) throw invalid(resource.kind, resource.group, name, [{ field: 'metadata', type: 'FieldValueRequired' }]);
+    this.checkStructure(object, context, true);
+    if (object.metadata.name !== name) {
+      throw invalid(resource.kind, resource.group, name, [{ field: 'metadata.name', type: 'FieldValueInvalid', value: object.metadata.name, detail: 'field is immutable' }]);
+    }
+    return object;
+  }
+
+  /** The generic part of an update: system fields, the status split, generation, validation. */
+  private prepareUpdate(desired: KubeObject, current: KubeObject, context: WriteContext, subresource: string): KubeObject {
+    const resource = this.resource;
+    let next: KubeObject;
+    if (subresource) {
+      // A subresource write changes only its own paths (upstream resets metadata and spec for status).
+      next = structuredClone(current);
+      for (const path of resource.subresources[subresource]?.updates ?? []) copyPath(desired, next, path);
+    } else {
+      next = desired;
+      if (resource.subresources.status) {
+        if (current.status === undefined) delete next.status;
+        else next.status = current.status;
+      }
+    }
+    const metadata = next.metadata;
+    const old = current.metadata;
+    // Fields clients cannot set through updates keep their stored values.
+    metadata.uid = old.uid;
+    metadata.creationTimestamp = old.creationTimestamp;
+    if (old.deletionTimestamp) metadata.deletionTimestamp = old.deletionTimestamp;
+    else delete metadata.deletionTimestamp;
+    if (old.deletionGracePeriodSeconds !== undefined) metadata.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds;
+    else delete metadata.deletionGracePeriodSeconds;
+    if (metadata.generateName === undefined && old.generateName !== undefined) metadata.generateName = old.generateName;
+    delete metadata.selfLink;
+    if (!Array.isArray(metadata.managedFields)) metadata.managedFields = old.managedFields;
+    if (metadata.namespace === undefined && old.namespace !== undefined) metadata.namespace = old.namespace;
+    const strategyContext = this.strategyContext(context);
+    if (subresource === '') resource.strategy.prepareForUpdate?.(next, current, strategyContext);
+    if (resource.generation) {
+      metadata.generation = old.generation ?? 1;
+      if (subresource === '' && specChanged(next, current)) metadata.generation += 1;
+    } else {
+      delete metadata.generation;
+    }
+    const errors = [
+      ...validateObjectMetaUpdate(metadata, old),
+      ...validateObjectMeta(metadata, resource.namespaced, resource.nameValidation),
+      ...(subresource === '' ? (resource.strategy.validateUpdate?.(next, current, strategyContext) ?? []) : []),
+    ];
+    if (errors.length > 0) throw invalid(resource.kind, resource.group, metadata.name ?? '', errors);
+    resource.strategy.canonicalize?.(next);
+    if (!deepEqual(stripVolatile(next), stripVolatile(current))) {
+      recordUpdate(next, current, context.fieldManager, apiVersionOf(resource), subresource || undefined);
+    } else {
+      metadata.managedFields = old.managedFields;
+    }
+    return next;
+  }
+
+  // ---- delete ----------------------------------------------------------------------------------
+
+  async delete(name: string, options: DeleteOptions, context: WriteContext): Promise<DeleteResult> {
+    const key = this.key(context.namespace, name);
+    for (let attempt = 0; ; attempt++) {
+      const currentKv = await this.storage.get(key);
+      if (!currentKv) throw notFound(this.qualified, name);
+      const currentBytes = stampResourceVersion(currentKv.value, currentKv.modRevision);
+      const current = JSON.parse(currentBytes) as KubeObject;
+      const preconditions = options.preconditions;
+      if (preconditions?.uid && preconditions.uid !== current.metadata.uid) {
+        throw conflict(this.qualified, name, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
+      }
+      if (preconditions?.resourceVersion && preconditions.resourceVersion !== current.metadata.resourceVersion) {
+        throw conflict(
+          this.qualified,
+          name,
+          `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`,
+        );
+      }
+      const keep =
+        (current.metadata.finalizers ?? []).length > 0 ||
+        this.resource.strategy.beforeDelete?.(current, this.strategyContext(context)) === 'keep';
+      try {
+        if (keep) {
+          if (current.metadata.deletionTimestamp && !this.resource.strategy.beforeDelete) {
+            return { bytes: currentBytes, object: current, deleted: false };
+          }
+          // Graceful deletion: mark it and let whoever owns the finalizers finish the job.
+          current.metadata.deletionTimestamp ??= nowTimestamp();
+          current.metadata.deletionGracePeriodSeconds ??= 0;
+          const bytes = encodeForStorage(current);
+          if (context.dryRun) return { bytes: stampResourceVersion(bytes, currentKv.modRevision), object: current, deleted: false };
+          if (bytes === currentKv.value) return { bytes: currentBytes, object: current, deleted: false };
+          const stored = await this.storage.update(key, bytes, currentKv.modRevision);
+          return { ...this.result(stored), deleted: false };
+        }
+        if (context.dryRun) return { bytes: currentBytes, object: current, deleted: true };
+        const deleted = await this.storage.delete(key, currentKv.modRevision);
+        return { bytes: stampResourceVersion(deleted.value, deleted.modRevision), object: current, deleted: true };
+      } catch (error) {
+        if (error instanceof ConflictError && attempt < MAX_CONFLICT_RETRIES) continue;
+        if (error instanceof ConflictError) throw conflict(this.qualified, name, OBJECT_MODIFIED);
+        if (error instanceof NotFoundError) throw notFound(this.qualified, name);
+        throw error;
+      }
+    }
+  }
+}
+
+/** Copies the value at a dotted path from one object to another (deleting it when absent in the source). */
+function copyPath(from: KubeObject, to: KubeObject, path: string): void {
+  const parts = path.split('.');
+  let source: unknown = from;
+  let target: Record<string, unknown> = to;
+  for (let index = 0; index < parts.length - 1; index++) {
+    source = isObject(source) ? source[parts[index]] : undefined;
+    if (!isObject(target[parts[index]])) target[parts[index]] = {};
+    target = target[parts[index]] as Record<string, unknown>;
+  }
+  const last = parts[parts.length - 1];
+  const value = isObject(source) ? source[last] : undefined;
+  if (value === undefined) delete target[last];
+  else target[last] = value;
+}
+
+function generateName(prefix: string): string {
+  let suffix = '';
+  for (let index = 0; index < GENERATE_NAME_SUFFIX_LENGTH; index++) {
+    suffix += GENERATE_NAME_ALPHABET[Math.floor(Math.random() * GENERATE_NAME_ALPHABET.length)];
+  }
+  // Upstream truncates the prefix so the result stays within 63 characters.
+  return prefix.slice(0, 58) + suffix;
+}
+
+function specChanged(next: KubeObject, current: KubeObject): boolean {
+  const strip = (object: KubeObject) => {
+    const { metadata: _metadata, status: _status, ...rest } = object;
+    return rest;
+  };
+  return !deepEqual(strip(next), strip(current));
+}
+
+function stripVolatile(object: KubeObject): KubeObject {
+  const { resourceVersion: _rv, managedFields: _mf, ...metadata } = object.metadata;
+  return { ...object, metadata };
+}
+
+export function isStatusError(error: unknown): error is StatusError {
+  return error instanceof StatusError;
+}

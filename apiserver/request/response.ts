@@ -1,0 +1,43 @@
+// Writing responses: serialized bytes go out as they are (JSON) or converted once (YAML); errors always as
+// a Status; warnings as RFC 7234 Warning headers, which kubectl prints as "Warning: …".
+
+import type { ServerResponse } from 'node:http';
+import { stringify as stringifyYaml } from 'yaml';
+import type { ObjectFormat } from './negotiation.js';
+import type { StatusError } from './status.js';
+
+export function setWarnings(res: ServerResponse, warnings: string[]): void {
+  if (warnings.length === 0 || res.headersSent) return;
+  const unique = [...new Set(warnings)];
+  res.setHeader(
+    'Warning',
+    unique.map((warning) => `299 - ${JSON.stringify(warning.replace(/[\r\n]+/g, ' '))}`),
+  );
+}
+
+export function writeBytes(res: ServerResponse, statusCode: number, bytes: string, format: ObjectFormat = 'json', method = 'GET'): void {
+  let body = bytes;
+  let contentType = 'application/json';
+  if (format === 'yaml') {
+    body = stringifyYaml(JSON.parse(bytes), { lineWidth: 0 });
+    contentType = 'application/yaml';
+  }
+  res.statusCode = statusCode;
+  res.setHeader('Content-Type', contentType);
+  res.setHeader('Cache-Control', 'no-cache, private');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(method === 'HEAD' ? undefined : body);
+}
+
+export function writeJson(res: ServerResponse, statusCode: number, value: unknown, format: ObjectFormat = 'json'): void {
+  writeBytes(res, statusCode, JSON.stringify(value), format);
+}
+
+export function writeStatusError(res: ServerResponse, error: StatusError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
+  writeJson(res, error.code, error.toStatus());
+}

@@ -1,0 +1,261 @@
+// An API server built from options and resource declarations: one Koa middleware stack shared by every
+// server of the chain. The order of the middleware is the pipeline: panic recovery → request info →
+// authentication → authorization → in-flight limit → timeout → routing (health, version, discovery,
+// OpenAPI, resources).
+
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import Koa from 'koa';
+import type { Storage } from '../storage/interface.js';
+import type { RequestInfo } from '../request/request-info.js';
+import { isLongRunning, parseRequestInfo, READ_ONLY_VERBS } from '../request/request-info.js';
+import { pathNotFound, StatusError, toStatusError } from '../request/status.js';
+import { writeJson, writeStatusError, setWarnings } from '../request/response.js';
+import type { UserInfo } from '../registry/object.js';
+import type { ResourceDefinition } from '../registry/resource.js';
+import type { StoreHooks } from '../registry/store.js';
+import { GenericStore } from '../registry/store.js';
+import type { ResourceEntry } from '../handlers/resource-handler.js';
+import { handleResourceRequest } from '../handlers/resource-handler.js';
+import type { WatchRegistry } from '../handlers/watch.js';
+import type { AuthenticationConfig } from '../filters/authenticate.js';
+import { authenticate } from '../filters/authenticate.js';
+import type { Authorizer } from '../filters/authorize.js';
+import { authorize, bootstrapAuthorizer } from '../filters/authorize.js';
+import { InFlightLimiter } from '../filters/in-flight.js';
+import { timeoutError, withTimeout } from '../filters/timeout.js';
+import { HealthChecks, serveHealth } from './health.js';
+import { versionInfo } from './version.js';
+import { DiscoveryEndpoints } from './discovery-endpoints.js';
+import { OpenApiEndpoints } from './openapi-endpoints.js';
+import type { PatchMeta } from '../registry/strategic-merge.js';
+
+export interface ServingOptions {
+  bindAddress: string;
+  port: number;
+  cert: string;
+  key: string;
+  /** CA bundle(s) used to request client certificates (client CA and requestheader CA). */
+  clientCaPems: string[];
+}
+
+export interface ApiServerOptions {
+  name: string;
+  serving?: ServingOptions;
+  authentication: AuthenticationConfig;
+  authorizer?: Authorizer;
+  maxRequestsInflight?: number;
+  maxMutatingRequestsInflight?: number;
+  requestTimeoutMs?: number;
+  maxBodyBytes?: number;
+  versionMinor?: string;
+  /** Address advertised in /api serverAddressByClientCIDRs. */
+  advertiseAddress?: string;
+}
+
+export interface RequestState {
+  info: RequestInfo;
+  query: URLSearchParams;
+  user: UserInfo;
+  warnings: string[];
+}
+
+export interface ResourceRegistration {
+  definition: ResourceDefinition;
+  storage: Storage;
+  hooks?: StoreHooks;
+  patchMeta?: PatchMeta;
+  /** A fully custom entry (e.g. read-only aggregated APIs); bypasses the generic store. */
+  entry?: ResourceEntry;
+}
+
+/** A handler for paths the server owns beyond resources (e.g. the aggregator's proxy), tried before 404. */
+export type ExtraRoute = (req: IncomingMessage, res: ServerResponse, state: RequestState) => Promise<boolean>;
+
+export class ApiServer {
+  readonly app = new Koa<RequestState>();
+  readonly health = new HealthChecks();
+  readonly discovery: DiscoveryEndpoints;
+  readonly openapi: OpenApiEndpoints;
+  private readonly entries = new Map<string, ResourceEntry>(); // "group/version/plural"
+  private readonly limiter: InFlightLimiter;
+  private readonly watches = new Set<() => void>();
+  private readonly routes: ExtraRoute[] = [];
+  private readonly prefilters: ExtraRoute[] = [];
+  private server: https.Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  private inFlight = 0;
+  private shuttingDown = false;
+  readonly watchRegistry: WatchRegistry = {
+    add: (end) => {
+      this.watches.add(end);
+      return () => this.watches.delete(end);
+    },
+  };
+
+  constructor(readonly options: ApiServerOptions) {
+    this.limiter = new InFlightLimiter(options.maxRequestsInflight ?? 400, options.maxMutatingRequestsInflight ?? 200);
+    this.discovery = new DiscoveryEndpoints(() => this.options.advertiseAddress ?? `127.0.0.1:${this.port}`);
+    this.openapi = new OpenApiEndpoints();
+    this.app.silent = true;
+    this.app.use((ctx) => this.handle(ctx.req, ctx.res, ctx));
+    this.health.add('shutdown', () => {
+      if (this.shuttingDown) throw new Error('the server is shutting down');
+    }, ['readyz']);
+  }
+
+  get port(): number {
+    const address = this.server?.address();
+    return typeof address === 'object' && address ? address.port : this.options.serving?.port ?? 0;
+  }
+
+  /** Registers a resource; returns its store (undefined for custom entries). */
+  addResource(registration: ResourceRegistration): GenericStore | undefined {
+    const definition = registration.definition;
+    const entry = registration.entry ?? { store: new GenericStore(definition, registration.storage, registration.hooks), patchMeta: registration.patchMeta };
+    this.entries.set(`${definition.group}/${definition.version}/${definition.plural}`, entry);
+    this.discovery.add(definition);
+    this.openapi.invalidate(definition.group, definition.version);
+    return registration.entry ? undefined : entry.store;
+  }
+
+  removeResource(group: string, version: string, plural: string): void {
+    const entry = this.entries.get(`${group}/${version}/${plural}`);
+    if (!entry) return;
+    entry.store.cache.stop();
+    this.entries.delete(`${group}/${version}/${plural}`);
+    this.discovery.remove(group, version, plural);
+    this.openapi.invalidate(group, version);
+  }
+
+  resourceEntry(group: string, version: string, plural: string): ResourceEntry | undefined {
+    return this.entries.get(`${group}/${version}/${plural}`);
+  }
+
+  /** Routes tried after built-in non-resource paths and before 404. */
+  addRoute(route: ExtraRoute): void {
+    this.routes.push(route);
+  }
+
+  /** Routes tried first for every authorized request (the aggregator's proxy to remote APIServices). */
+  addPrefilterRoute(route: ExtraRoute): void {
+    this.prefilters.push(route);
+  }
+
+  /** Starts every watch cache (so the first request does not pay for it). */
+  async startCaches(): Promise<void> {
+    await Promise.all([...this.entries.values()].map((entry) => entry.store.cache.start()));
+  }
+
+  callback(): (req: IncomingMessage, res: ServerResponse) => void {
+    return this.app.callback() as unknown as (req: IncomingMessage, res: ServerResponse) => void;
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse, ctx: Koa.ParameterizedContext<RequestState>): Promise<void> {
+    ctx.respond = false; // responses are written directly; Koa only composes the chain
+    this.inFlight++;
+    try {
+      await this.pipeline(req, res, ctx.state);
+    } catch (error) {
+      const status = toStatusError(error);
+      if (status.code >= 500 && !(error instanceof StatusError)) console.error(`[${this.options.name}] ${req.method} ${req.url}:`, error);
+      writeStatusError(res, status);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private async pipeline(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+    const url = req.url ?? '/';
+    const queryIndex = url.indexOf('?');
+    const path = queryIndex < 0 ? url : url.slice(0, queryIndex);
+    const query = new URLSearchParams(queryIndex < 0 ? '' : url.slice(queryIndex + 1));
+    const info = parseRequestInfo(req.method ?? 'GET', path, query);
+    state.info = info;
+    state.query = query;
+    state.warnings = [];
+    state.user = await authenticate(req, this.options.authentication);
+    await authorize(this.options.authorizer ?? bootstrapAuthorizer, state.user, info);
+
+    const longRunning = isLongRunning(info);
+    const release = longRunning ? undefined : this.limiter.acquire(!READ_ONLY_VERBS.has(info.verb));
+    try {
+      const work = this.route(req, res, state);
+      if (longRunning) return await work;
+      let timedOut = false;
+      await withTimeout(work, this.options.requestTimeoutMs ?? 60_000, () => {
+        timedOut = true;
+        writeStatusError(res, timeoutError());
+      });
+      void timedOut;
+    } finally {
+      release?.();
+    }
+  }
+
+  private async route(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
+    const { info, query } = state;
+    for (const route of this.prefilters) if (await route(req, res, state)) return;
+    if (info.isResourceRequest) {
+      const entry = this.entries.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
+      if (entry) {
+        await handleResourceRequest({ req, res, info, query, user: state.user, warnings: state.warnings, entry, watches: this.watchRegistry, maxBodyBytes: this.options.maxBodyBytes ?? 3 * 1024 * 1024 });
+        return;
+      }
+    } else if (req.method === 'GET' || req.method === 'HEAD') {
+      if (await serveHealth(res, this.health, info.path, query)) return;
+      if (info.path === '/version' || info.path === '/version/') {
+        writeJson(res, 200, versionInfo(this.options.versionMinor));
+        return;
+      }
+      if (this.discovery.serve(req, res, info.path)) return;
+      if (await this.openapi.serve(req, res, info.path, query, this.discovery.groupVersions())) return;
+    }
+    for (const route of this.routes) if (await route(req, res, state)) return;
+    setWarnings(res, state.warnings);
+    throw pathNotFound();
+  }
+
+  async listen(): Promise<void> {
+    const serving = this.options.serving;
+    if (!serving) throw new Error('no serving options');
+    this.server = https.createServer(
+      {
+        cert: serving.cert,
+        key: serving.key,
+        ca: serving.clientCaPems.length ? serving.clientCaPems : undefined,
+        requestCert: true,
+        rejectUnauthorized: false,
+        minVersion: 'TLSv1.2',
+        keepAliveTimeout: 120_000,
+        headersTimeout: 60_000,
+        requestTimeout: 0,
+      },
+      this.callback(),
+    );
+    this.server.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    this.server.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(serving.port, serving.bindAddress, () => resolve());
+    });
+  }
+
+  /** Graceful stop: refuse new connections, end watches, let in-flight requests finish (bounded). */
+  async shutdown(timeoutMs = 60_000): Promise<void> {
+    this.shuttingDown = true;
+    const closed = this.server ? new Promise<void>((resolve) => this.server!.close(() => resolve())) : Promise.resolve();
+    this.server?.closeIdleConnections?.();
+    for (const end of [...this.watches]) end();
+    const deadline = Date.now() + timeoutMs;
+    while (this.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    this.server?.closeAllConnections?.();
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+    for (const entry of this.entries.values()) entry.store.cache.stop();
+  }
+}

@@ -1,0 +1,95 @@
+// /openapi/v3 and /openapi/v3/<gv> (kube-openapi's handler3 behaviour): per-GV documents built lazily and
+// cached as bytes with their SHA-512 hash; `?hash=` current → immutable caching, stale → 301, ETag/304.
+// /openapi/v2 answers 406 to kubectl's protobuf-only Accept (it then falls back) and 404 otherwise.
+
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { GroupVersionResources } from '../discovery/documents.js';
+import { buildOpenApiV3, openApiPathKey } from '../openapi/v3.js';
+import type { JSONSchema } from '../schema/types.js';
+import type { ResourceDefinition } from '../registry/resource.js';
+import { notAcceptable, pathNotFound } from '../request/status.js';
+import { writeStatusError } from '../request/response.js';
+
+interface Document {
+  bytes: string;
+  hash: string;
+}
+
+export class OpenApiEndpoints {
+  private readonly documents = new Map<string, Document>();
+  definitions: Record<string, JSONSchema> = {};
+  strategicMerge: (resource: ResourceDefinition) => boolean = () => false;
+
+  invalidate(group: string, version: string): void {
+    this.documents.delete(openApiPathKey(group, version));
+  }
+
+  private document(gv: GroupVersionResources): Document {
+    const key = openApiPathKey(gv.group, gv.version);
+    let document = this.documents.get(key);
+    if (!document) {
+      const bytes = JSON.stringify(buildOpenApiV3({ group: gv.group, version: gv.version, resources: gv.resources, definitions: this.definitions, strategicMerge: this.strategicMerge }));
+      document = { bytes, hash: createHash('sha512').update(bytes).digest('hex').toUpperCase() };
+      this.documents.set(key, document);
+    }
+    return document;
+  }
+
+  async serve(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, gvs: GroupVersionResources[]): Promise<boolean> {
+    if (path === '/openapi/v2' || path === '/openapi/v2/') {
+      const accept = req.headers.accept ?? '';
+      if (accept.includes('protobuf') && !accept.includes('json')) writeStatusError(res, notAcceptable(['application/json']));
+      else writeStatusError(res, pathNotFound());
+      return true;
+    }
+    if (path === '/openapi/v3' || path === '/openapi/v3/') {
+      const paths: Record<string, { serverRelativeURL: string }> = {};
+      for (const gv of gvs) {
+        const key = openApiPathKey(gv.group, gv.version);
+        paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${this.document(gv).hash}` };
+      }
+      const bytes = JSON.stringify({ paths });
+      const etag = `"${createHash('sha512').update(bytes).digest('hex').toUpperCase()}"`;
+      res.setHeader('Etag', etag);
+      if (req.headers['if-none-match'] === etag) {
+        res.statusCode = 304;
+        res.end();
+        return true;
+      }
+      res.statusCode = 200;
+      res.setHeader('Content-Type', 'application/json');
+      res.end(bytes);
+      return true;
+    }
+    const match = /^\/openapi\/v3\/(.+?)\/?$/.exec(path);
+    if (!match) return false;
+    const gv = gvs.find((candidate) => openApiPathKey(candidate.group, candidate.version) === match[1]);
+    if (!gv) return false;
+    const document = this.document(gv);
+    const requested = query.get('hash');
+    if (requested && requested !== document.hash) {
+      res.statusCode = 301;
+      res.setHeader('Location', `/openapi/v3/${match[1]}?hash=${document.hash}`);
+      res.end();
+      return true;
+    }
+    const etag = `"${document.hash}"`;
+    res.setHeader('Etag', etag);
+    res.setHeader('Vary', 'Accept');
+    if (requested) {
+      res.setHeader('Cache-Control', 'public, immutable');
+      res.setHeader('Expires', new Date(Date.now() + 365 * 24 * 3600 * 1000).toUTCString());
+    }
+    if (req.headers['if-none-match'] === etag) {
+      res.statusCode = 304;
+      res.end();
+      return true;
+    }
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('Content-Length', Buffer.byteLength(document.bytes));
+    res.end(document.bytes);
+    return true;
+  }
+}

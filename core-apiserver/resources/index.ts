@@ -1,0 +1,8 @@
+// Every resource core-apiserver serves: adding a built-in kind is adding its declaration here.
+
+import type { ResourceDefinition } from '../../apiserver/registry/resource.js';
+import { configMaps } from './configmaps.js';
+import { namespaces } from './namespaces.js';
+import { secrets } from './secrets.js';
+
+export const coreResources: ResourceDefinition[] = [namespaces, configMaps, secrets];

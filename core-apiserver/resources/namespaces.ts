@@ -1,0 +1,59 @@
+// v1 Namespace: cluster-scoped; deletion marks it Terminating and the namespace controller empties it,
+// then clears spec.finalizers through /finalize, which completes the deletion.
+
+import { defineResource } from '../../apiserver/registry/resource.js';
+import type { KubeObject } from '../../apiserver/registry/object.js';
+import { ageColumn, nameColumn } from '../../apiserver/registry/table.js';
+import { forbidden } from '../../apiserver/request/status.js';
+
+export const NAMESPACE_FINALIZER = 'kubernetes';
+const NAME_LABEL = 'kubernetes.io/metadata.name';
+export const UNDELETABLE_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
+function enforceNameLabel(namespace: KubeObject): void {
+  namespace.metadata.labels = { ...(namespace.metadata.labels ?? {}), [NAME_LABEL]: namespace.metadata.name ?? '' };
+}
+
+export const namespaces = defineResource({
+  group: '',
+  version: 'v1',
+  kind: 'Namespace',
+  plural: 'namespaces',
+  namespaced: false,
+  shortNames: ['ns'],
+  schemaName: 'io.k8s.api.core.v1.Namespace',
+  nameValidation: 'dns1123-label',
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+  subresources: {
+    status: { verbs: ['get', 'patch', 'update'], updates: ['status'] },
+    finalize: { verbs: ['update'], updates: ['spec.finalizers'] },
+  },
+  selectableFields: { 'status.phase': (namespace) => namespace.status?.phase },
+  strategy: {
+    prepareForCreate(namespace) {
+      namespace.spec = { ...(namespace.spec ?? {}), finalizers: [NAMESPACE_FINALIZER] };
+      namespace.status = { phase: 'Active' };
+      enforceNameLabel(namespace);
+    },
+    prepareForUpdate(namespace, old) {
+      // spec.finalizers changes only through /finalize.
+      namespace.spec = { ...(namespace.spec ?? {}), finalizers: old.spec?.finalizers };
+      if (namespace.spec.finalizers === undefined) delete namespace.spec.finalizers;
+      enforceNameLabel(namespace);
+    },
+    beforeDelete(namespace) {
+      const name = namespace.metadata.name ?? '';
+      if (UNDELETABLE_NAMESPACES.has(name) && !namespace.metadata.deletionTimestamp) {
+        throw forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
+      }
+      if ((namespace.spec?.finalizers ?? []).length === 0) return 'delete';
+      namespace.status = { ...(namespace.status ?? {}), phase: 'Terminating' };
+      return 'keep';
+    },
+  },
+  printerColumns: [
+    nameColumn,
+    { name: 'Status', type: 'string', description: 'The status of the namespace', value: (namespace) => namespace.status?.phase ?? '' },
+    ageColumn,
+  ],
+});

@@ -1,0 +1,202 @@
+// The walking skeleton, end to end: the real launcher (four processes, SQLite, TLS, front proxy) driven by
+// the real kubectl — the installed one (1.32 via the dispatcher) and the versioned 1.27 and 1.33 binaries.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Cluster } from './harness.js';
+
+let cluster: Cluster;
+
+before(async () => {
+  cluster = await Cluster.start();
+});
+
+after(async () => {
+  const code = await cluster.stop();
+  cluster.cleanup();
+  assert.equal(code, 0, 'the launcher exits cleanly on SIGTERM');
+});
+
+async function ok(args: string[], version = '', input?: string): Promise<string> {
+  const result = await cluster.kubectl(args, { version, input });
+  assert.equal(result.code, 0, `kubectl ${version} ${args.join(' ')} failed:\n${result.stderr}\n${result.stdout}`);
+  return result.stdout;
+}
+
+async function fails(args: string[], version = ''): Promise<string> {
+  const result = await cluster.kubectl(args, { version });
+  assert.notEqual(result.code, 0, `kubectl ${args.join(' ')} should fail:\n${result.stdout}`);
+  return result.stderr;
+}
+
+function manifest(name: string, content: string): string {
+  const file = join(cluster.dataDir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+for (const version of ['', '1.27', '1.33']) {
+  const label = version || 'installed (1.32)';
+  const ns = `team-${version.replace('.', '') || 'default'}`;
+
+  describe(`kubectl ${label}`, () => {
+    it('creates a namespace (protobuf body) and lists it', async () => {
+      assert.match(await ok(['create', 'namespace', ns], version), new RegExp(`namespace/${ns} created`));
+      const table = await ok(['get', 'namespaces'], version);
+      assert.match(table, /NAME\s+STATUS\s+AGE/);
+      assert.match(table, new RegExp(`${ns}\\s+Active`));
+      assert.match(table, /kube-system\s+Active/);
+    });
+
+    it('creates a configmap from literals and reads it back as YAML', async () => {
+      assert.match(await ok(['-n', ns, 'create', 'configmap', 'settings', '--from-literal=color=blue', '--from-literal=size=3'], version), /configmap\/settings created/);
+      const yaml = await ok(['-n', ns, 'get', 'configmap', 'settings', '-o', 'yaml'], version);
+      assert.match(yaml, /color: blue/);
+      assert.match(yaml, /size: "3"/);
+      assert.match(yaml, /resourceVersion: "\d+"/);
+      assert.match(yaml, /uid: [0-9a-f-]{36}/);
+      const table = await ok(['-n', ns, 'get', 'configmaps'], version);
+      assert.match(table, /settings\s+2\s+\d+s/);
+    });
+
+    it('creates a generic secret whose data is base64', async () => {
+      await ok(['-n', ns, 'create', 'secret', 'generic', 'creds', '--from-literal=password=hunter2'], version);
+      const data = await ok(['-n', ns, 'get', 'secret', 'creds', '-o', 'jsonpath={.data.password}'], version);
+      assert.equal(Buffer.from(data, 'base64').toString(), 'hunter2');
+      assert.match(await ok(['-n', ns, 'get', 'secrets'], version), /creds\s+Opaque\s+1/);
+    });
+
+    it('applies a manifest, then applies a change to it', async () => {
+      const file = manifest(`applied-${ns}.yaml`, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: ${ns}\n  labels: {tier: web}\ndata:\n  mode: first\n  keep: "yes"\n`);
+      assert.match(await ok(['apply', '-f', file], version), /configmap\/applied created/);
+      manifest(`applied-${ns}.yaml`, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: ${ns}\n  labels: {tier: batch}\ndata:\n  mode: second\n`);
+      assert.match(await ok(['apply', '-f', file], version), /configmap\/applied configured/);
+      const object = JSON.parse(await ok(['-n', ns, 'get', 'configmap', 'applied', '-o', 'json'], version));
+      assert.deepEqual(object.data, { mode: 'second' }, 'the removed key is gone, the changed one updated');
+      assert.equal(object.metadata.labels.tier, 'batch');
+      assert.match(await ok(['apply', '-f', file], version), /configmap\/applied unchanged/);
+    });
+
+    it('watches a change with get -w', async () => {
+      const watcher = cluster.spawnKubectl(['-n', ns, 'get', 'configmaps', '-w'], version);
+      let output = '';
+      watcher.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const deadline = Date.now() + 15_000;
+      while (!output.includes('settings') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      await ok(['-n', ns, 'create', 'configmap', 'watched', '--from-literal=a=b'], version);
+      while (!output.includes('watched') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      watcher.kill();
+      assert.match(output, /watched\s+1/, `the watch printed the new object:\n${output}`);
+    });
+
+    it('pages with --chunk-size and keeps every item', async () => {
+      for (let index = 0; index < 5; index++) await ok(['-n', ns, 'create', 'configmap', `page-${index}`, `--from-literal=i=${index}`], version);
+      const names = (await ok(['-n', ns, 'get', 'configmaps', '--chunk-size=2', '-o', 'name'], version)).trim().split('\n');
+      for (let index = 0; index < 5; index++) assert.ok(names.includes(`configmap/page-${index}`), names.join(','));
+      const table = await ok(['-n', ns, 'get', 'configmaps', '--chunk-size=2'], version);
+      assert.equal((table.match(/^NAME/gm) ?? []).length, 1, 'one header across pages');
+    });
+
+    it('refuses a replace with a stale resourceVersion (Conflict)', async () => {
+      const object = JSON.parse(await ok(['-n', ns, 'get', 'configmap', 'settings', '-o', 'json'], version));
+      await ok(['-n', ns, 'label', 'configmap', 'settings', 'touched=yes'], version);
+      object.data.color = 'red';
+      const file = manifest(`stale-${ns}.json`, JSON.stringify(object));
+      const stderr = await fails(['replace', '-f', file], version);
+      assert.match(stderr, /Conflict/);
+      assert.match(stderr, /the object has been modified; please apply your changes to the latest version and try again/);
+    });
+
+    it('lists the API with api-resources and api-versions', async () => {
+      const resources = await ok(['api-resources'], version);
+      assert.match(resources, /configmaps\s+cm\s+v1\s+true\s+ConfigMap/);
+      assert.match(resources, /namespaces\s+ns\s+v1\s+false\s+Namespace/);
+      assert.match(resources, /customresourcedefinitions\s+crd,crds\s+apiextensions.k8s.io\/v1\s+false\s+CustomResourceDefinition/);
+      assert.match(resources, /nodes\s+metrics.k8s.io\/v1beta1\s+false\s+NodeMetrics/);
+      const versions = (await ok(['api-versions'], version)).trim().split('\n');
+      assert.ok(versions.includes('v1') && versions.includes('apiextensions.k8s.io/v1') && versions.includes('metrics.k8s.io/v1beta1'), versions.join(','));
+    });
+
+    it('deletes a namespace and waits until its content and itself are gone', async () => {
+      const output = await ok(['delete', 'namespace', ns, '--timeout=60s'], version);
+      assert.match(output, new RegExp(`namespace "${ns}" deleted`));
+      const stderr = await fails(['get', 'namespace', ns], version);
+      assert.match(stderr, new RegExp(`namespaces "${ns}" not found`));
+    });
+  });
+}
+
+describe('kubectl on the wire', () => {
+  it('reports readiness of every check through the aggregator', async () => {
+    const output = await ok(['get', '--raw', '/readyz?verbose']);
+    assert.match(output, /\[\+\]backends ok/);
+    assert.match(output, /readyz check passed/);
+  });
+
+  it('explains a field from OpenAPI v3', async () => {
+    const output = await ok(['explain', 'configmap.data']);
+    assert.match(output, /KIND:\s+ConfigMap/);
+    assert.match(output, /Data contains the configuration data/);
+  });
+
+  it('refuses writes into a namespace that does not exist', async () => {
+    const stderr = await fails(['-n', 'nowhere', 'create', 'configmap', 'x', '--from-literal=a=b']);
+    assert.match(stderr, /namespaces "nowhere" not found/);
+  });
+
+  it('shows strict field validation errors from apply', async () => {
+    const file = manifest('bogus.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: bogus\ndata:\n  a: b\nbogus: true\n');
+    const stderr = await fails(['apply', '-f', file]);
+    assert.match(stderr, /unknown field "bogus"/);
+  });
+
+  it('cannot delete the default namespace', async () => {
+    const stderr = await fails(['delete', 'namespace', 'default']);
+    assert.match(stderr, /Forbidden.*this namespace may not be deleted/);
+  });
+});
+
+describe('bad input gets a Status, never a 500', () => {
+  const status = (body: string) => JSON.parse(body) as { kind: string; code: number; reason: string; details?: { causes?: { field: string }[] } };
+
+  it('malformed JSON is 400 BadRequest', async () => {
+    const response = await cluster.request('POST', '/api/v1/namespaces/default/configmaps', { body: '{"metadata": ', headers: { 'Content-Type': 'application/json' } });
+    assert.equal(response.status, 400);
+    assert.equal(status(response.body).reason, 'BadRequest');
+  });
+
+  it('an unsupported content type is 415', async () => {
+    const response = await cluster.request('POST', '/api/v1/namespaces/default/configmaps', { body: 'x', headers: { 'Content-Type': 'text/csv' } });
+    assert.equal(response.status, 415);
+    assert.equal(status(response.body).reason, 'UnsupportedMediaType');
+  });
+
+  it('a body over 3 MiB is 413', async () => {
+    const body = JSON.stringify({ metadata: { name: 'big' }, data: { a: 'x'.repeat(3 * 1024 * 1024 + 10) } });
+    const response = await cluster.request('POST', '/api/v1/namespaces/default/configmaps', { body, headers: { 'Content-Type': 'application/json' } });
+    assert.equal(response.status, 413);
+    assert.equal(status(response.body).reason, 'RequestEntityTooLarge');
+  });
+
+  it('an invalid name is 422 Invalid with causes', async () => {
+    const response = await cluster.request('POST', '/api/v1/namespaces/default/configmaps', { body: JSON.stringify({ metadata: { name: 'Not_Valid' } }), headers: { 'Content-Type': 'application/json' } });
+    assert.equal(response.status, 422);
+    const body = status(response.body);
+    assert.equal(body.reason, 'Invalid');
+    assert.equal(body.details?.causes?.[0].field, 'metadata.name');
+  });
+
+  it('an unknown resource is a 404 Status', async () => {
+    const response = await cluster.request('GET', '/api/v1/namespaces/default/widgets');
+    assert.equal(response.status, 404);
+    assert.equal(status(response.body).kind, 'Status');
+    const unknownGroup = await cluster.request('GET', '/apis/nothing.example.com/v1/things');
+    assert.equal(unknownGroup.status, 404);
+  });
+
+  it('the servers still answer after all of it', async () => {
+    assert.match(await ok(['get', 'namespace', 'default']), /default\s+Active/);
+  });
+});
