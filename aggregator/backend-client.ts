@@ -21,7 +21,8 @@ export function backendAgent(tls: BackendTls): https.Agent {
     cert: tls.proxyClientCert,
     key: tls.proxyClientKey,
     ca: tls.backendCa,
-  });
+    noDelay: true,
+  } as https.AgentOptions);
 }
 
 export interface FetchResult {

@@ -35,7 +35,8 @@ export class SupervisedChild {
 
   start(): void {
     const startedAt = Date.now();
-    const child = spawn(process.execPath, [this.spec.script, ...this.spec.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Node options given to the launcher (e.g. --max-old-space-size, --cpu-prof) apply to every server.
+    const child = spawn(process.execPath, [...process.execArgv, this.spec.script, ...this.spec.args], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     for (const stream of [child.stdout, child.stderr]) {
       if (!stream) continue;

@@ -1,29 +1,40 @@
-// Periodic compaction driven by the server (as kube-apiserver drives etcd's): keep the newest
-// `keepRevisions` revisions, drop older history. Timers never keep the process alive.
+// Periodic compaction, as kube-apiserver asks etcd for: keep the newest `keepRevisions` revisions of
+// history (what watches and paged lists can still resume from) and drop the rest.
 
 import type { Storage } from './interface.js';
 
-export function startCompactor(storage: Storage, options: { intervalMs: number; keepRevisions: number }): { stop(): void } {
-  let timer: NodeJS.Timeout | undefined;
+export interface CompactorOptions {
+  intervalMs: number;
+  keepRevisions: number;
+  /** Called when a compaction fails; the next interval tries again. Defaults to a console message. */
+  onError?: (error: unknown) => void;
+}
+
+export function startCompactor(storage: Storage, options: CompactorOptions): { stop(): void } {
+  const onError = options.onError ?? ((error: unknown) => console.error('storage compaction failed:', error));
+  let running = false;
   let stopped = false;
-  const tick = async () => {
+
+  const compactOnce = async (): Promise<void> => {
+    // A slow compaction is never stacked under the next one.
+    if (running || stopped) return;
+    running = true;
     try {
       const target = (await storage.currentRevision()) - options.keepRevisions;
-      if (target > (await storage.compactedRevision())) await storage.compact(target);
+      if (target > 0 && target > (await storage.compactedRevision())) await storage.compact(target);
     } catch (error) {
-      console.error(`[compactor] ${(error as Error).message}`);
-    }
-    if (!stopped) {
-      timer = setTimeout(() => void tick(), options.intervalMs);
-      timer.unref();
+      if (!stopped) onError(error);
+    } finally {
+      running = false;
     }
   };
-  timer = setTimeout(() => void tick(), options.intervalMs);
+
+  const timer = setInterval(() => void compactOnce(), options.intervalMs);
   timer.unref();
   return {
     stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      clearInterval(timer);
     },
   };
 }

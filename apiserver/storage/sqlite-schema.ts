@@ -12,19 +12,13 @@ import Database from 'better-sqlite3';
 
 const SCHEMA_VERSION = 1;
 
-export interface OpenOptions {
-  /** SQLite's own WAL auto-checkpoint threshold in pages; high when a background checkpointer runs. */
-  autoCheckpointPages: number;
-}
-
-export function openDatabase(path: string, options: OpenOptions): Database.Database {
+export function openDatabase(path: string): Database.Database {
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
     // In WAL mode NORMAL syncs at checkpoints only: a commit survives the process being killed.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    db.pragma(`wal_autocheckpoint = ${options.autoCheckpointPages}`);
     db.pragma('journal_size_limit = 67108864');
     db.pragma('cache_size = -16384');
     db.pragma('temp_store = MEMORY');
