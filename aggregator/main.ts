@@ -10,6 +10,7 @@ import { backendAgent } from './backend-client.js';
 import { Backend } from './backend.js';
 import { MergedDiscovery } from './merged-discovery.js';
 import { MergedOpenApi } from './merged-openapi.js';
+import { MergedOpenApiV2 } from './merged-openapi-v2.js';
 import { BackendProxy } from './proxy.js';
 
 const FLAGS: FlagSpec[] = [
@@ -33,6 +34,7 @@ const agentTls = { proxyClientCert: readFileSync(proxyCert, 'utf8'), proxyClient
 const backends: Backend[] = [];
 const discovery = new MergedDiscovery(backends, () => `127.0.0.1:${server.port}`);
 const openapi = new MergedOpenApi(backends);
+const openapiV2 = new MergedOpenApiV2(openapi);
 for (const spec of listFlag(values, 'backends')) {
   const eq = spec.indexOf('=');
   if (eq < 0) throw new FlagError(`--backends entry "${spec}" is not name=url`);
@@ -65,6 +67,10 @@ server.addPrefilterRoute(async (req, res, state) => {
     const backend = discovery.backendFor(group, version);
     if (!backend) throw pathNotFound();
     await proxy.forward(req, res, backend, state.user);
+    return true;
+  }
+  if (path === '/openapi/v2') {
+    await openapiV2.serve(req, res);
     return true;
   }
   if (path === '/openapi/v3') {

@@ -8,6 +8,7 @@ import type { Backend } from './backend.js';
 
 export class MergedOpenApi {
   private owners = new Map<string, Backend>();
+  private paths: Record<string, { serverRelativeURL: string }> = {};
   private index = { bytes: '{"paths":{}}', etag: etagOf('{"paths":{}}') };
 
   constructor(private readonly backends: Backend[]) {}
@@ -23,8 +24,16 @@ export class MergedOpenApi {
       }
     }
     this.owners = owners;
+    this.paths = paths;
     const bytes = JSON.stringify({ paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))) });
     this.index = { bytes, etag: etagOf(bytes) };
+  }
+
+  /** Every group-version document: its index key, hash URL and owning backend. */
+  entries(): [string, { url: string; backend: Backend }][] {
+    return Object.entries(this.paths)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, entry]) => [key, { url: entry.serverRelativeURL, backend: this.owners.get(key)! }]);
   }
 
   backendFor(key: string): Backend | undefined {

@@ -119,6 +119,11 @@ for (const version of ['', '1.27', '1.33']) {
       assert.ok(versions.includes('v1') && versions.includes('apiextensions.k8s.io/v1') && versions.includes('metrics.k8s.io/v1beta1'), versions.join(','));
     });
 
+    it('explains a field from the served OpenAPI', async () => {
+      const output = await ok(['explain', 'configmap.data'], version);
+      assert.match(output, /Data contains the configuration data/);
+    });
+
     it('deletes a namespace and waits until its content and itself are gone', async () => {
       const output = await ok(['delete', 'namespace', ns, '--timeout=60s'], version);
       assert.match(output, new RegExp(`namespace "${ns}" deleted`));
@@ -133,6 +138,15 @@ describe('kubectl on the wire', () => {
     const output = await ok(['get', '--raw', '/readyz?verbose']);
     assert.match(output, /\[\+\]backends ok/);
     assert.match(output, /readyz check passed/);
+  });
+
+  it('serves OpenAPI v2 as JSON when asked, lazily merged from the v3 documents', async () => {
+    const response = await cluster.request('GET', '/openapi/v2', { headers: { Accept: 'application/json' } });
+    assert.equal(response.status, 200);
+    const document = JSON.parse(response.body) as { swagger: string; definitions: Record<string, unknown>; paths: Record<string, unknown> };
+    assert.equal(document.swagger, '2.0');
+    assert.ok(document.definitions['io.k8s.api.core.v1.ConfigMap']);
+    assert.ok(document.paths['/api/v1/namespaces/{namespace}/configmaps/{name}']);
   });
 
   it('explains a field from OpenAPI v3', async () => {
@@ -155,6 +169,29 @@ describe('kubectl on the wire', () => {
   it('cannot delete the default namespace', async () => {
     const stderr = await fails(['delete', 'namespace', 'default']);
     assert.match(stderr, /Forbidden.*this namespace may not be deleted/);
+  });
+});
+
+describe('identity', () => {
+  it('the aggregator ignores X-Remote-* headers sent by a client', async () => {
+    const response = await cluster.request('GET', '/api/v1/namespaces', { asAdmin: false, headers: { 'X-Remote-User': 'admin', 'X-Remote-Group': 'system:masters' } });
+    assert.equal(response.status, 403);
+    assert.match(response.body, /User \\"system:anonymous\\" cannot list resource \\"namespaces\\"/);
+  });
+
+  it('a backend refuses identity headers from a caller without a front-proxy certificate', async () => {
+    const corePort = Number(/\[core-apiserver\] \{"component":"core-apiserver","listening":"https:\/\/127\.0\.0\.1:(\d+)"\}/.exec(cluster.output)?.[1]);
+    const spoofed = await cluster.request('GET', '/api/v1/namespaces', { port: corePort, asAdmin: false, headers: { 'X-Remote-User': 'admin', 'X-Remote-Group': 'system:masters' } });
+    assert.equal(spoofed.status, 401);
+    assert.match(spoofed.body, /request did not come from a trusted aggregator/);
+    const withClientCert = await cluster.request('GET', '/api/v1/namespaces', { port: corePort, headers: { 'X-Remote-User': 'mallory', 'X-Remote-Group': 'system:masters' } });
+    assert.equal(withClientCert.status, 401, 'a client certificate that is not the front proxy cannot assert identities');
+  });
+
+  it('anonymous callers may read health and version only', async () => {
+    assert.equal((await cluster.request('GET', '/healthz', { asAdmin: false })).status, 200);
+    assert.equal((await cluster.request('GET', '/version', { asAdmin: false })).status, 200);
+    assert.equal((await cluster.request('GET', '/api/v1/namespaces/default/configmaps', { asAdmin: false })).status, 403);
   });
 });
 

@@ -27,6 +27,7 @@ export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'requestheader-extra-headers-prefix', type: 'list', default: ['X-Remote-Extra-'], description: 'List of request header prefixes to inspect for extra user information.' },
   { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage backend: "sqlite" (embedded, the default) or "memory" (nothing persists; for tests).' },
   { name: 'storage-dir', type: 'string', default: './data', description: 'Directory holding this server\'s SQLite file (<storage-dir>/<component>.db).' },
+  { name: 'sqlite-synchronous', type: 'string', default: 'FULL', description: 'SQLite durability: FULL syncs every commit (an acknowledged write survives power loss, like etcd; group commit makes it one sync per batch); NORMAL survives process crashes only.' },
   { name: 'max-requests-inflight', type: 'number', default: 400, description: 'The maximum number of non-mutating requests in flight at a given time. 0 means no limit.' },
   { name: 'max-mutating-requests-inflight', type: 'number', default: 200, description: 'The maximum number of mutating requests in flight at a given time. 0 means no limit.' },
   { name: 'request-timeout', type: 'number', default: 60, description: 'Seconds a non-long-running request may take before the server answers 504 Timeout.' },
@@ -71,7 +72,9 @@ export function openStorage(component: string, values: FlagValues): Storage {
   if (backend !== 'sqlite') throw new FlagError(`unsupported --storage-backend "${backend}"`);
   const dir = stringFlag(values, 'storage-dir') ?? './data';
   mkdirSync(dir, { recursive: true });
-  return new SqliteStorage(join(dir, `${component}.db`));
+  const synchronous = (stringFlag(values, 'sqlite-synchronous') ?? 'FULL').toUpperCase();
+  if (synchronous !== 'FULL' && synchronous !== 'NORMAL') throw new FlagError(`--sqlite-synchronous must be FULL or NORMAL, not "${synchronous}"`);
+  return new SqliteStorage(join(dir, `${component}.db`), { synchronous });
 }
 
 /** Builds the server and storage from the generic flags (resources are added by the caller). */

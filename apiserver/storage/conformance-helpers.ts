@@ -2,6 +2,17 @@
 
 import type { KeyValue, Storage, StorageEvent, Watcher } from './interface.js';
 
+export interface ConformanceOptions {
+  /** The backend sends onProgress to watchers of quiet prefixes (optional in the contract). */
+  progress?: boolean;
+}
+
+/** What each case reaches: the fresh store of the running case and its key namespace. */
+export interface ConformanceContext {
+  storage(): Storage;
+  key(path: string): string;
+}
+
 export interface RecordedWatch {
   readonly events: StorageEvent[];
   readonly progress: number[];
@@ -28,7 +39,10 @@ export function recordWatch(storage: Storage, prefix: string, fromRevision: numb
     reach: (revision) =>
       waitUntil(
         () => (events.at(-1)?.revision ?? 0) >= revision,
-        () => `watch on ${prefix} from ${fromRevision} did not reach revision ${revision} (got ${events.map((event) => event.revision).join(',')})`,
+        () => {
+          const seen = events.map((event) => event.revision).join(',');
+          return `watch on ${prefix} from ${fromRevision} did not reach revision ${revision} (saw ${seen})`;
+        },
       ),
   };
 }

@@ -20,9 +20,12 @@ import { WatchFanout } from './watch-fanout.js';
 
 /** An empty store is at revision 1, as etcd is, so that 0 keeps meaning "current" / "any". */
 const INITIAL_REVISION = 1;
+/** Revisions a watch replays per synchronous step. */
+const REPLAY_STEP = 1000;
 
 export class MemoryStorage implements Storage {
   readonly name = 'memory';
+  readonly notifiesSynchronously = true;
   private revision = INITIAL_REVISION;
   private compacted = 0;
   private closed = false;
@@ -32,12 +35,11 @@ export class MemoryStorage implements Storage {
   private readonly fanout = new WatchFanout({
     currentRevision: () => this.revision,
     compactedRevision: () => this.compacted,
-    readEvents: (prefix, afterRevision, throughRevision) => ({
-      events: this.log
-        .slice(this.firstEventAfter(afterRevision), this.firstEventAfter(throughRevision))
-        .filter((event) => event.key.startsWith(prefix)),
-      scannedThrough: throughRevision,
-    }),
+    readEvents: (prefix, afterRevision, throughRevision) => {
+      const scannedThrough = Math.min(throughRevision, afterRevision + REPLAY_STEP);
+      const window = this.log.slice(this.firstEventAfter(afterRevision), this.firstEventAfter(scannedThrough));
+      return { events: window.filter((event) => event.key.startsWith(prefix)), scannedThrough };
+    },
   });
 
   async get(key: string, revision?: number): Promise<KeyValue | undefined> {

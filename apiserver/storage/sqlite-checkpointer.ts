@@ -2,8 +2,9 @@
 // a checkpoint's work happens off the event loop that serves requests. The worker uses its own
 // connection and PASSIVE checkpoints, which take no write lock: the serving connection keeps
 // committing meanwhile. A PASSIVE checkpoint cannot restart the WAL while writes continue, so the
-// serving connection keeps SQLite's auto-checkpoint; measured on a 4 MB WAL, what is left for it drops
-// from ~24 ms to ~5 ms per checkpoint. Should the worker fail, SQLite's auto-checkpoint does it all.
+// serving connection keeps SQLite's auto-checkpoint; measured under sustained group commits, its
+// checkpoints drop from ~24 ms to ~12 ms each and total commit time by about a third. Should the
+// worker fail, SQLite's auto-checkpoint simply does all the work again.
 //
 // This module is both sides: imported normally it exports startCheckpointer(); loaded as the worker
 // it runs the checkpoint loop.

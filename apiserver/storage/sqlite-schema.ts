@@ -12,12 +12,16 @@ import Database from 'better-sqlite3';
 
 const SCHEMA_VERSION = 1;
 
-export function openDatabase(path: string): Database.Database {
+export type Synchronous = 'FULL' | 'NORMAL';
+
+export function openDatabase(path: string, synchronous: Synchronous = 'FULL'): Database.Database {
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
-    // In WAL mode NORMAL syncs at checkpoints only: a commit survives the process being killed.
-    db.pragma('synchronous = NORMAL');
+    // FULL (the default) syncs the WAL at every commit, so an acknowledged write survives power loss as
+    // it does on etcd; group commit makes that one sync per batch. NORMAL syncs at checkpoints only: a
+    // commit still survives the process being killed, not the machine losing power.
+    db.pragma(`synchronous = ${synchronous}`);
     db.pragma('busy_timeout = 5000');
     db.pragma('journal_size_limit = 67108864');
     db.pragma('cache_size = -16384');

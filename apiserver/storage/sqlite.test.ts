@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { storageConformance } from './conformance.js';
-import { keysOf, recordWatch } from './conformance-helpers.js';
-import { KeyExistsError, type KeyValue } from './interface.js';
+import { keysOf, recordWatch, settle } from './conformance-helpers.js';
+import { CompactedError, KeyExistsError, type KeyValue } from './interface.js';
 import { SqliteStorage } from './sqlite.js';
 
 const directory = mkdtempSync(join(tmpdir(), 'sqlite-storage-test-'));
@@ -142,6 +142,20 @@ describe('sqlite storage', () => {
     assert.equal(storage.logRowCount(), 2);
     assert.deepEqual((await storage.list('/registry/pods/')).items.map((item) => item.value), ['30', 's2']);
     assert.deepEqual(await storage.get('/registry/pods/churn'), churn);
+    await storage.close();
+  });
+
+  it('a watch whose replay is overtaken by compaction fails with CompactedError', async () => {
+    const storage = new SqliteStorage(':memory:', { scanChunk: 2 });
+    const start = await storage.currentRevision();
+    let value = await storage.create('/registry/pods/a', '0');
+    for (let index = 1; index < 10; index++) value = await storage.update('/registry/pods/a', String(index), value.modRevision);
+    const recorded = recordWatch(storage, '/registry/', start);
+    await storage.compact(value.modRevision);
+    await settle();
+    assert.deepEqual(recorded.events.map((event) => event.value), ['0', '1']);
+    assert.equal(recorded.errors.length, 1);
+    assert.ok(recorded.errors[0] instanceof CompactedError);
     await storage.close();
   });
 

@@ -26,10 +26,12 @@ import {
 } from './interface.js';
 import { startCheckpointer, type Checkpointer } from './sqlite-checkpointer.js';
 import { sweepCompactedRows } from './sqlite-compaction.js';
-import { openDatabase, prepareStatements, type CurrentRow, type EventRow, type Statements } from './sqlite-schema.js';
+import { openDatabase, prepareStatements, type CurrentRow, type EventRow, type Statements, type Synchronous } from './sqlite-schema.js';
 import { WatchFanout } from './watch-fanout.js';
 
 export interface SqliteStorageOptions {
+  /** SQLite synchronous mode (default FULL: durable across power loss; NORMAL: across process crashes). */
+  synchronous?: Synchronous;
   /** Log rows examined per compaction transaction (default 500). */
   compactBatch?: number;
   /** Rows read per synchronous step of a list or a watch replay (default 1000). */
@@ -68,6 +70,7 @@ class WriteFailure extends Error {
 
 export class SqliteStorage implements Storage {
   readonly name = 'sqlite';
+  readonly notifiesSynchronously = true;
   /** Counters for tests and metrics. */
   readonly stats = { transactions: 0, writes: 0, compactedRows: 0 };
 
@@ -93,7 +96,7 @@ export class SqliteStorage implements Storage {
     const checkpointIntervalMs = options.checkpointIntervalMs ?? 250;
     const inMemory = path === ':memory:' || path === '';
     const backgroundCheckpoint = !inMemory && checkpointIntervalMs > 0;
-    this.db = openDatabase(path);
+    this.db = openDatabase(path, options.synchronous);
     this.statements = prepareStatements(this.db);
     this.compacted = this.statements.readMeta.get('compact_revision') ?? 0;
     this.revision = Math.max(INITIAL_REVISION, this.statements.newestRevision.get() ?? 0, this.compacted);

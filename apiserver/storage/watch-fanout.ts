@@ -1,6 +1,7 @@
 // Delivers a store's committed events to its in-process watchers. Shared by the backends that own
 // their log (memory, SQLite): a watcher first replays the log from its revision in bounded steps,
 // buffering live events meanwhile, then switches to live delivery, so no event is lost or repeated.
+// Live events are delivered synchronously by publish(), which the backend calls right after commit.
 
 import { CompactedError, type StorageEvent, type WatchHandlers, type Watcher } from './interface.js';
 
@@ -76,10 +77,6 @@ export class WatchFanout {
 
   constructor(private readonly log: EventLog) {}
 
-  get size(): number {
-    return this.watches.size;
-  }
-
   /** Throws CompactedError synchronously when fromRevision is below the compacted revision. */
   watch(prefix: string, fromRevision: number, handlers: WatchHandlers): Watcher {
     const compacted = this.log.compactedRevision();
@@ -91,8 +88,10 @@ export class WatchFanout {
     if (fromRevision >= liveFrom) {
       watch.pending = undefined;
     } else {
-      // Replay asynchronously so the caller holds the Watcher (and can stop it) before any callback.
-      setImmediate(() => this.replay(watch, fromRevision, liveFrom));
+      // The first step runs inside watch(): a consumer that lists and then watches from the list's
+      // revision (a cache) is caught up when watch() returns, which is what lets a store claim
+      // notifiesSynchronously. Only a replay longer than one step continues in later turns.
+      this.replay(watch, fromRevision, liveFrom);
     }
     return watch;
   }
