@@ -12,8 +12,19 @@ export interface BackendTls {
   backendCa: string;
 }
 
+/**
+ * Node's https.Agent names its connection pool per request from the options, concatenating the PEM texts of
+ * ca/cert/key into a multi-kilobyte key on every request; one agent serves one backend with fixed
+ * credentials, so host:port names the pool.
+ */
+class BackendAgent extends https.Agent {
+  override getName(options?: { host?: string | null; port?: number | string | null }): string {
+    return `${options?.host ?? ''}:${options?.port ?? ''}`;
+  }
+}
+
 export function backendAgent(tls: BackendTls): https.Agent {
-  return new https.Agent({
+  return new BackendAgent({
     keepAlive: true,
     keepAliveMsecs: 30_000,
     maxSockets: 256,

@@ -27,6 +27,8 @@ export class Backend {
   discovered = false;
   lastError: string | undefined;
   lastSuccess = 0;
+  /** The proxy target, parsed once (http-proxy would parse a URL string on every request). */
+  readonly target: { protocol: string; host: string; port: number };
   private readonly etags = new Map<string, string>();
   private readonly documents = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
@@ -37,7 +39,10 @@ export class Backend {
     readonly url: string,
     readonly agent: https.Agent,
     private readonly onChange: () => void,
-  ) {}
+  ) {
+    const parsed = new URL(url);
+    this.target = { protocol: parsed.protocol, host: parsed.hostname, port: Number(parsed.port || 443) };
+  }
 
   start(intervalMs = 1000): void {
     const loop = async () => {

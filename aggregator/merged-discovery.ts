@@ -1,4 +1,4 @@
-// Merged discovery across backends: aggregated v2/v2beta1 and legacy documents for /api and /apis, and
+// Merged discovery across APIServices: aggregated v2/v2beta1 and legacy documents for /api and /apis, and
 // /apis/<group> answered by the aggregator itself. Groups and versions are ordered by APIService
 // priority; a backend that stops answering keeps its last known resources, marked Stale, so one dead
 // backend never breaks discovery for the others.
@@ -6,56 +6,26 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AGGREGATED_DISCOVERY_V2, AGGREGATED_DISCOVERY_V2BETA1, negotiateDiscovery } from '../apiserver/request/negotiation.js';
 import type { GroupSummary } from '../apiserver/discovery/documents.js';
-import { aggregatedDiscoveryList, apiGroup, apiGroupList, apiVersions, compareKubeVersions, etagOf } from '../apiserver/discovery/documents.js';
-import type { Backend } from './backend.js';
-import { priorityOf } from './priorities.js';
+import { aggregatedDiscoveryList, apiGroup, apiGroupList, apiVersions, compareKubeVersions } from '../apiserver/discovery/documents.js';
+import { cachedDocument, serveCached, type CachedDocument } from '../apiserver/request/cached-document.js';
+import type { VersionSource } from './api-service-router.js';
 
-interface MergedVersion {
-  group: string;
-  version: string;
-  backend: Backend;
-  resources: Record<string, unknown>[];
-  stale: boolean;
-}
+type MergedVersion = VersionSource;
 
-interface Rendered {
-  bytes: string;
-  etag: string;
-  contentType: string;
-}
+type Rendered = CachedDocument;
 
 export class MergedDiscovery {
   private versions: MergedVersion[] = [];
   private readonly rendered = new Map<string, Rendered>();
-  /** "group/version" → backend that serves it. */
-  readonly routes = new Map<string, Backend>();
 
   constructor(
-    private readonly backends: Backend[],
+    private readonly sources: () => VersionSource[],
     private readonly serverAddress: () => string,
   ) {}
 
   rebuild(): void {
-    const versions: MergedVersion[] = [];
-    const routes = new Map<string, Backend>();
-    for (const backend of this.backends) {
-      for (const group of backend.groups) {
-        for (const version of group.versions) {
-          const key = `${group.name}/${version.version}`;
-          if (routes.has(key)) continue;
-          routes.set(key, backend);
-          versions.push({ group: group.name, version: version.version, backend, resources: version.resources, stale: !backend.ready });
-        }
-      }
-    }
-    this.versions = versions;
-    this.routes.clear();
-    for (const [key, backend] of routes) this.routes.set(key, backend);
+    this.versions = this.sources();
     this.rendered.clear();
-  }
-
-  backendFor(group: string, version: string): Backend | undefined {
-    return this.routes.get(`${group}/${version}`);
   }
 
   private ordered(core: boolean): GroupSummary[] {
@@ -67,9 +37,9 @@ export class MergedDiscovery {
     }
     const groups = [...byGroup.entries()].map(([name, versions]) => ({
       name,
-      priority: Math.max(...versions.map((v) => priorityOf(v.group, v.version).group)),
+      priority: Math.max(...versions.map((v) => v.groupPriority)),
       versions: versions
-        .sort((a, b) => priorityOf(b.group, b.version).version - priorityOf(a.group, a.version).version || compareKubeVersions(a.version, b.version))
+        .sort((a, b) => b.versionPriority - a.versionPriority || compareKubeVersions(a.version, b.version))
         .map((v) => v.version),
     }));
     groups.sort((a, b) => b.priority - a.priority || a.name.localeCompare(b.name));
@@ -84,8 +54,7 @@ export class MergedDiscovery {
     let rendered = this.rendered.get(key);
     if (!rendered) {
       const { document, contentType } = build();
-      const bytes = JSON.stringify(document);
-      rendered = { bytes, etag: etagOf(bytes), contentType };
+      rendered = cachedDocument(JSON.stringify(document), contentType);
       this.rendered.set(key, rendered);
     }
     return rendered;
@@ -124,17 +93,7 @@ export class MergedDiscovery {
       if (!summary) return false;
       rendered = this.render(normalized, () => ({ document: apiGroup(summary), contentType: 'application/json' }));
     }
-    res.setHeader('ETag', rendered.etag);
-    res.setHeader('Cache-Control', 'public');
-    if (req.headers['if-none-match'] === rendered.etag) {
-      res.statusCode = 304;
-      res.end();
-      return true;
-    }
-    res.statusCode = 200;
-    res.setHeader('Content-Type', rendered.contentType);
-    res.setHeader('Content-Length', Buffer.byteLength(rendered.bytes));
-    res.end(req.method === 'HEAD' ? undefined : rendered.bytes);
+    serveCached(req, res, rendered, { 'Cache-Control': 'public' });
     return true;
   }
 }

@@ -3,12 +3,12 @@
 // backends already serve, fetched by their hash URLs, and cached until any of those hashes changes.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { createHash } from 'node:crypto';
 import { openApiV2FromV3 } from '../apiserver/openapi/v2.js';
 import { encodeOpenApiV2Protobuf } from '../apiserver/openapi/v2-protobuf.js';
 import { notAcceptable, serviceUnavailable } from '../apiserver/request/status.js';
 import { writeStatusError } from '../apiserver/request/response.js';
 import { parseMediaTypes } from '../apiserver/request/negotiation.js';
+import { etagOf } from '../apiserver/request/cached-document.js';
 import { fetchFromBackend } from './backend-client.js';
 import type { MergedOpenApi } from './merged-openapi.js';
 
@@ -34,13 +34,13 @@ export class MergedOpenApiV2 {
     if (this.built?.key === key) return this.built;
     const documents = await Promise.all(
       entries.map(async ([path, entry]) => {
-        const result = await fetchFromBackend(entry.backend.url, entry.backend.agent, entry.url, { Accept: 'application/json' }, 10_000);
-        if (result.status !== 200) throw new Error(`${path}: ${entry.backend.name} answered ${result.status}`);
+        const result = await fetchFromBackend(entry.target.url, entry.target.agent, entry.url, { Accept: 'application/json' }, 10_000);
+        if (result.status !== 200) throw new Error(`${path}: ${entry.target.name} answered ${result.status}`);
         return JSON.parse(result.body) as Record<string, unknown>;
       }),
     );
     const json = JSON.stringify(openApiV2FromV3(documents));
-    this.built = { key, json, etag: `"${createHash('sha512').update(json).digest('hex').toUpperCase()}"` };
+    this.built = { key, json, etag: etagOf(json) };
     return this.built;
   }
 

@@ -3,52 +3,40 @@
 // hash URL stays the backend's, so caching is end to end.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { etagOf } from '../apiserver/discovery/documents.js';
-import type { Backend } from './backend.js';
+import { cachedDocument, serveCached } from '../apiserver/request/cached-document.js';
+import type { OpenApiSource } from './api-service-router.js';
+import type { ProxyTarget } from './remote-discovery.js';
 
 export class MergedOpenApi {
-  private owners = new Map<string, Backend>();
+  private owners = new Map<string, ProxyTarget>();
   private paths: Record<string, { serverRelativeURL: string }> = {};
-  private index = { bytes: '{"paths":{}}', etag: etagOf('{"paths":{}}') };
+  private index = cachedDocument('{"paths":{}}', 'application/json');
 
-  constructor(private readonly backends: Backend[]) {}
+  constructor(private readonly sources: () => OpenApiSource[]) {}
 
   rebuild(): void {
-    const owners = new Map<string, Backend>();
+    const owners = new Map<string, ProxyTarget>();
     const paths: Record<string, { serverRelativeURL: string }> = {};
-    for (const backend of this.backends) {
-      for (const [key, entry] of Object.entries(backend.openapiPaths)) {
-        if (owners.has(key)) continue;
-        owners.set(key, backend);
-        paths[key] = entry;
-      }
+    for (const source of this.sources()) {
+      if (owners.has(source.key)) continue;
+      owners.set(source.key, source.target);
+      paths[source.key] = { serverRelativeURL: source.serverRelativeURL };
     }
     this.owners = owners;
-    this.paths = paths;
-    const bytes = JSON.stringify({ paths: Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b))) });
-    this.index = { bytes, etag: etagOf(bytes) };
+    this.paths = Object.fromEntries(Object.entries(paths).sort(([a], [b]) => a.localeCompare(b)));
+    this.index = cachedDocument(JSON.stringify({ paths: this.paths }), 'application/json');
   }
 
-  /** Every group-version document: its index key, hash URL and owning backend. */
-  entries(): [string, { url: string; backend: Backend }][] {
-    return Object.entries(this.paths)
-      .sort(([a], [b]) => a.localeCompare(b))
-      .map(([key, entry]) => [key, { url: entry.serverRelativeURL, backend: this.owners.get(key)! }]);
+  /** Every group-version document: its index key, hash URL and the server that owns it. */
+  entries(): [string, { url: string; target: ProxyTarget }][] {
+    return Object.entries(this.paths).map(([key, entry]) => [key, { url: entry.serverRelativeURL, target: this.owners.get(key)! }]);
   }
 
-  backendFor(key: string): Backend | undefined {
+  targetFor(key: string): ProxyTarget | undefined {
     return this.owners.get(key.replace(/\/+$/, ''));
   }
 
   serveIndex(req: IncomingMessage, res: ServerResponse): void {
-    res.setHeader('Etag', this.index.etag);
-    if (req.headers['if-none-match'] === this.index.etag) {
-      res.statusCode = 304;
-      res.end();
-      return;
-    }
-    res.statusCode = 200;
-    res.setHeader('Content-Type', 'application/json');
-    res.end(this.index.bytes);
+    serveCached(req, res, this.index);
   }
 }

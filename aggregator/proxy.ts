@@ -7,12 +7,12 @@ import httpProxy from 'http-proxy';
 import type { UserInfo } from '../apiserver/registry/object.js';
 import { serviceUnavailable } from '../apiserver/request/status.js';
 import { writeStatusError } from '../apiserver/request/response.js';
-import type { Backend } from './backend.js';
+import type { ProxyTarget } from './remote-discovery.js';
 
 const USER = Symbol('authenticated user');
 const BACKEND = Symbol('backend');
 
-type ProxiedRequest = IncomingMessage & { [USER]?: UserInfo; [BACKEND]?: Backend };
+type ProxiedRequest = IncomingMessage & { [USER]?: UserInfo; [BACKEND]?: ProxyTarget };
 
 const CREDENTIAL_HEADERS = ['authorization', 'proxy-authorization'];
 
@@ -51,14 +51,14 @@ export class BackendProxy {
   }
 
   /** Proxies the request; resolves when the response is finished or the client went away. */
-  forward(req: IncomingMessage, res: ServerResponse, backend: Backend, user: UserInfo): Promise<void> {
+  forward(req: IncomingMessage, res: ServerResponse, backend: ProxyTarget, user: UserInfo): Promise<void> {
     const proxied = req as ProxiedRequest;
     proxied[USER] = user;
     proxied[BACKEND] = backend;
     return new Promise((resolve) => {
       res.once('finish', resolve);
       res.once('close', resolve);
-      this.proxy.web(req, res, { target: backend.url, agent: backend.agent });
+      this.proxy.web(req, res, { target: backend.target, agent: backend.agent });
     });
   }
 }

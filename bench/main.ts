@@ -83,6 +83,7 @@ try {
   const rawResult = await runLoad(target(rawPort), get, { ...load, pids: [raw.pid!] });
   const direct = await runLoad(target(corePort), get, { ...load, pids: [corePid] });
   const proxied = await runLoad(target(cluster.port), get, { ...load, pids: [aggregatorPid, corePid] });
+  const proxiedAggregatorOnly = await runLoad(target(cluster.port), get, { ...load, pids: [aggregatorPid] });
   raw.kill('SIGTERM');
 
   const creates = await runLoad(
@@ -109,6 +110,7 @@ try {
   ratio('direct GET / raw server (req/s)', direct.perSecond / rawResult.perSecond, 0.35);
   ratio('proxied GET / direct GET (req/s)', proxied.perSecond / direct.perSecond, 0.45);
   ratio('extra CPU per proxied GET / raw request CPU', (proxied.cpuMsPerRequest - direct.cpuMsPerRequest) / rawResult.cpuMsPerRequest, 3.5, false);
+  console.log(`${'  of which in the aggregator process'.padEnd(52)} ${(proxiedAggregatorOnly.cpuMsPerRequest / rawResult.cpuMsPerRequest).toFixed(2).padStart(6)}×`);
   ratio('creates through the chain / raw commits (FULL)', creates.perSecond / commitsFull, 0.6);
   console.log(`${'creates through the chain / raw commits (NORMAL)'.padEnd(52)} ${(creates.perSecond / commitsNormal).toFixed(2).padStart(6)}×`);
 } finally {

@@ -1,0 +1,111 @@
+// Auto-registration (upstream's autoregister and crdRegistrationController): every group-version a backend
+// process serves gets a local APIService — built-ins labelled `automanaged: onstart` with upstream's
+// priorities, CRD group-versions labelled `automanaged: "true"` with 1000/100 — and a CRD group-version
+// that disappears takes its APIService with it.
+
+import type { KubeObject } from '../apiserver/registry/object.js';
+import type { GenericStore, WriteContext } from '../apiserver/registry/store.js';
+import { StatusError } from '../apiserver/request/status.js';
+import { deepEqual } from '../apiserver/registry/managed-fields.js';
+import type { Backend } from './backend.js';
+import { AUTOMANAGED_LABEL } from './apiservices.js';
+import { priorityOf } from './priorities.js';
+
+const SYSTEM: WriteContext = {
+  user: { username: 'system:kube-aggregator', groups: ['system:masters'] },
+  namespace: '',
+  warnings: [],
+  dryRun: false,
+  fieldManager: 'kube-aggregator-autoregister',
+  fieldValidation: 'Ignore',
+};
+
+export interface RegistrationOptions {
+  /** The backend that serves custom resources: its group-versions other than its own group are CRDs. */
+  crdBackend?: string;
+  crdOwnGroup?: string;
+  /** Group-versions served by the aggregator itself (registered too, as upstream does). */
+  own: { group: string; version: string }[];
+}
+
+export class AutoRegistration {
+  private running = false;
+  private again = false;
+
+  constructor(
+    private readonly apiServices: GenericStore,
+    private readonly backends: Backend[],
+    private readonly options: RegistrationOptions,
+  ) {}
+
+  private desired(): Map<string, KubeObject> {
+    const result = new Map<string, KubeObject>();
+    const add = (group: string, version: string, kind: 'onstart' | 'true') => {
+      const name = `${version}.${group}`;
+      if (result.has(name)) return;
+      const priority = kind === 'true' ? { group: 1000, version: 100 } : priorityOf(group, version);
+      result.set(name, {
+        apiVersion: 'apiregistration.k8s.io/v1',
+        kind: 'APIService',
+        metadata: { name, labels: { [AUTOMANAGED_LABEL]: kind } },
+        spec: { group, version, groupPriorityMinimum: priority.group, versionPriority: priority.version },
+      });
+    };
+    for (const own of this.options.own) add(own.group, own.version, 'onstart');
+    for (const backend of this.backends) {
+      if (!backend.discovered) continue;
+      for (const group of backend.groups) {
+        const crd = backend.name === this.options.crdBackend && group.name !== this.options.crdOwnGroup;
+        for (const version of group.versions) add(group.name, version.version, crd ? 'true' : 'onstart');
+      }
+    }
+    return result;
+  }
+
+  /** Reconciles; safe to call often (runs are serialized and coalesced). */
+  async sync(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = true;
+    try {
+      do {
+        this.again = false;
+        await this.reconcile();
+      } while (this.again);
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async reconcile(): Promise<void> {
+    await this.apiServices.cache.start();
+    const desired = this.desired();
+    const existing = new Map<string, KubeObject>();
+    for (const cached of this.apiServices.cache.list(this.apiServices.resource.storagePrefix)) existing.set(cached.name, JSON.parse(cached.bytes) as KubeObject);
+    for (const [name, object] of desired) {
+      const current = existing.get(name);
+      try {
+        if (!current) {
+          await this.apiServices.create(structuredClone(object), SYSTEM);
+        } else if (current.metadata.labels?.[AUTOMANAGED_LABEL] && !current.spec?.service && !deepEqual(current.spec, object.spec)) {
+          await this.apiServices.guaranteedUpdate(name, SYSTEM, '', undefined, (latest) => ({ ...latest!, spec: object.spec }));
+        }
+      } catch (error) {
+        if (!(error instanceof StatusError && (error.code === 409 || error.code === 404))) console.error(`[autoregister] ${name}: ${(error as Error).message}`);
+      }
+    }
+    // Only CRD-backed registrations come and go; a backend that is merely down keeps its APIServices.
+    const crdBackend = this.backends.find((backend) => backend.name === this.options.crdBackend);
+    if (!crdBackend?.discovered || !crdBackend.ready) return;
+    for (const [name, current] of existing) {
+      if (current.metadata.labels?.[AUTOMANAGED_LABEL] !== 'true' || desired.has(name)) continue;
+      try {
+        await this.apiServices.delete(name, {}, SYSTEM);
+      } catch (error) {
+        if (!(error instanceof StatusError && error.code === 404)) console.error(`[autoregister] delete ${name}: ${(error as Error).message}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,62 @@
+// Reading a Kubernetes watch stream: newline-delimited JSON events over a chunked response.
+
+import https from 'node:https';
+import type { KubeObject } from '../apiserver/registry/object.js';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchStreamHandlers {
+  onEvent(type: WatchEventType, object: KubeObject): void;
+  /** The stream ended; an error when it failed (non-200, connection error). */
+  onEnd(error?: Error): void;
+}
+
+/** Opens the watch; returns a function that closes it. */
+export function openWatchStream(baseUrl: string, agent: https.Agent, path: string, handlers: WatchStreamHandlers): () => void {
+  let ended = false;
+  const end = (error?: Error) => {
+    if (ended) return;
+    ended = true;
+    handlers.onEnd(error);
+  };
+  const request = https.request(new URL(path, baseUrl), {
+    agent,
+    headers: { Accept: 'application/json', 'X-Remote-User': 'system:kube-aggregator', 'X-Remote-Group': 'system:masters' },
+  });
+  request.on('response', (response) => {
+    if (response.statusCode !== 200) {
+      response.resume();
+      end(new Error(`watch ${path}: status ${response.statusCode}`));
+      return;
+    }
+    let buffer = '';
+    response.setEncoding('utf8');
+    response.on('data', (chunk: string) => {
+      buffer += chunk;
+      let newline = buffer.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline).trim();
+        buffer = buffer.slice(newline + 1);
+        if (line) {
+          try {
+            const event = JSON.parse(line) as { type: WatchEventType; object: KubeObject };
+            handlers.onEvent(event.type, event.object);
+          } catch (error) {
+            request.destroy();
+            end(new Error(`watch ${path}: undecodable event: ${(error as Error).message}`));
+            return;
+          }
+        }
+        newline = buffer.indexOf('\n');
+      }
+    });
+    response.on('end', () => end());
+    response.on('error', (error) => end(error));
+  });
+  request.on('error', (error) => end(error));
+  request.end();
+  return () => {
+    ended = true;
+    request.destroy();
+  };
+}
