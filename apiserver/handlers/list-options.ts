@@ -1,5 +1,6 @@
 // metav1.ListOptions from the query string, validated once, with upstream's messages for bad combinations.
 
+import type { FieldError } from '../request/status.js';
 import { badRequest, invalidRequest } from '../request/status.js';
 import type { FieldSelector } from '../registry/fields.js';
 import { parseFieldSelector } from '../registry/fields.js';
@@ -19,11 +20,10 @@ export interface ListOptions {
   sendInitialEvents: boolean | undefined;
 }
 
-export function parseResourceVersion(value: string | null, field = 'resourceVersion'): number | undefined {
+/** An unparsable resourceVersion is rejected by upstream's storage layer, in Go's words. */
+export function parseResourceVersion(value: string | null): number | undefined {
   if (value === null || value === '') return undefined;
-  if (!/^\d+$/.test(value)) {
-    throw invalidRequest([{ field, type: 'FieldValueInvalid', value, detail: 'must be a non-negative integer resource version' }]);
-  }
+  if (!/^\d+$/.test(value)) throw badRequest(`invalid resource version: strconv.ParseUint: parsing ${JSON.stringify(value)}: invalid syntax`);
   return Number(value);
 }
 
@@ -34,40 +34,53 @@ export function parseListOptions(query: URLSearchParams, allowedFields: Set<stri
     if (!/^-?\d+$/.test(limitText)) throw badRequest(`limit: invalid value "${limitText}": must be an integer`);
     limit = Math.max(0, Number(limitText));
   }
-  const resourceVersion = parseResourceVersion(query.get('resourceVersion'));
+  const resourceVersionText = query.get('resourceVersion') ?? '';
   const match = query.get('resourceVersionMatch') || undefined;
-  if (match !== undefined && match !== 'NotOlderThan' && match !== 'Exact') {
-    throw invalidRequest([{ field: 'resourceVersionMatch', type: 'FieldValueNotSupported', value: match, supported: ['Exact', 'NotOlderThan', ''] }]);
-  }
-  if (match !== undefined && resourceVersion === undefined) {
-    throw invalidRequest([{ field: 'resourceVersionMatch', type: 'FieldValueForbidden', detail: 'resourceVersionMatch is forbidden unless resourceVersion is provided' }]);
-  }
   const continueToken = query.get('continue') || undefined;
-  if (continueToken !== undefined && resourceVersion !== undefined && resourceVersion !== 0) {
-    throw invalidRequest([{ field: 'resourceVersion', type: 'FieldValueForbidden', detail: 'specifying resource version is not allowed when using continue' }]);
+  const sendInitialEventsText = query.get('sendInitialEvents');
+  const sendInitialEvents = sendInitialEventsText === null || sendInitialEventsText === '' ? undefined : sendInitialEventsText === 'true';
+  const allowWatchBookmarks = query.get('allowWatchBookmarks') === 'true';
+
+  // Upstream's ValidateListOptions (apimachinery internalversion/validation), all problems at once.
+  const errors: FieldError[] = [];
+  if (isWatch) {
+    if (sendInitialEvents !== undefined && match !== 'NotOlderThan') {
+      errors.push({ field: 'resourceVersionMatch', type: 'FieldValueForbidden', detail: 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan' });
+    }
+    if (match !== undefined) {
+      if (sendInitialEvents === undefined) {
+        errors.push({ field: 'resourceVersionMatch', type: 'FieldValueForbidden', detail: 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided' });
+      }
+      if (match !== 'NotOlderThan') errors.push({ field: 'resourceVersionMatch', type: 'FieldValueNotSupported', value: match, supported: ['NotOlderThan'] });
+      if (continueToken !== undefined) errors.push({ field: 'resourceVersionMatch', type: 'FieldValueForbidden', detail: 'resourceVersionMatch is forbidden when continue is provided' });
+    }
+  } else {
+    if (match !== undefined) {
+      if (resourceVersionText === '') {
+        errors.push({ field: 'resourceVersionMatch', type: 'FieldValueForbidden', detail: 'resourceVersionMatch is forbidden unless resourceVersion is provided' });
+      }
+      if (continueToken !== undefined) errors.push({ field: 'resourceVersionMatch', type: 'FieldValueForbidden', detail: 'resourceVersionMatch is forbidden when continue is provided' });
+      if (match !== 'NotOlderThan' && match !== 'Exact') {
+        errors.push({ field: 'resourceVersionMatch', type: 'FieldValueNotSupported', value: match, supported: ['Exact', 'NotOlderThan', ''] });
+      }
+      if (match === 'Exact' && resourceVersionText === '0') {
+        errors.push({ field: 'resourceVersionMatch', type: 'FieldValueForbidden', detail: 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"' });
+      }
+    }
+    if (sendInitialEvents !== undefined) errors.push({ field: 'sendInitialEvents', type: 'FieldValueForbidden', detail: 'sendInitialEvents is forbidden for list' });
   }
-  if (match === 'Exact' && resourceVersion === 0) {
-    throw invalidRequest([{ field: 'resourceVersionMatch', type: 'FieldValueForbidden', detail: 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"' }]);
+  if (errors.length > 0) throw invalidRequest(errors, 'ListOptions');
+
+  const resourceVersion = parseResourceVersion(resourceVersionText);
+  // The storage layer's check, hence a 400 rather than a validation error.
+  if (continueToken !== undefined && resourceVersion !== undefined && resourceVersion !== 0) {
+    throw badRequest('specifying resource version is not allowed when using continue');
   }
   const timeoutText = query.get('timeoutSeconds');
   let timeoutSeconds: number | undefined;
   if (timeoutText !== null && timeoutText !== '') {
     if (!/^\d+$/.test(timeoutText)) throw badRequest(`timeoutSeconds: invalid value "${timeoutText}"`);
     timeoutSeconds = Number(timeoutText);
-  }
-  const sendInitialEventsText = query.get('sendInitialEvents');
-  const sendInitialEvents = sendInitialEventsText === null || sendInitialEventsText === '' ? undefined : sendInitialEventsText === 'true';
-  const allowWatchBookmarks = query.get('allowWatchBookmarks') === 'true';
-  if (sendInitialEvents !== undefined) {
-    if (!isWatch) throw invalidRequest([{ field: 'sendInitialEvents', type: 'FieldValueForbidden', detail: 'sendInitialEvents is forbidden for list' }]);
-    if (match !== 'NotOlderThan') {
-      throw invalidRequest([{ field: 'resourceVersionMatch', type: 'FieldValueForbidden', detail: "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan" }]);
-    }
-    if (sendInitialEvents && !allowWatchBookmarks) {
-      throw invalidRequest([{ field: 'allowWatchBookmarks', type: 'FieldValueForbidden', detail: 'allowWatchBookmarks=true is required when sendInitialEvents is set' }]);
-    }
-  } else if (isWatch && match !== undefined) {
-    throw invalidRequest([{ field: 'resourceVersionMatch', type: 'FieldValueForbidden', detail: 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided' }]);
   }
   return {
     labelSelector: parseLabelSelector(query.get('labelSelector') ?? ''),
@@ -92,14 +105,16 @@ export function encodeContinue(token: ContinueToken): string {
   return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: token.revision, start: token.start })).toString('base64url');
 }
 
+/** A token with revision -1 continues at the latest revision (what a 410 for a compacted token offers). */
 export function decodeContinue(text: string): ContinueToken {
   try {
     const decoded = JSON.parse(Buffer.from(text, 'base64url').toString('utf8')) as { v?: string; rv?: number; start?: string };
-    if (decoded.v !== 'meta.k8s.io/v1' || typeof decoded.rv !== 'number' || typeof decoded.start !== 'string' || decoded.start.includes('..')) {
+    if (decoded.v !== 'meta.k8s.io/v1' || typeof decoded.rv !== 'number' || decoded.rv === 0 || typeof decoded.start !== 'string' || decoded.start.includes('..')) {
       throw new Error('bad token');
     }
     return { revision: decoded.rv, start: decoded.start };
   } catch {
-    throw badRequest('continue key is not valid: the continue token is malformed');
+    // Upstream's storage layer wraps its decoding errors this way.
+    throw badRequest('invalid continue token: continue key is not valid: the continue token is malformed');
   }
 }

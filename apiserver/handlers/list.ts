@@ -20,6 +20,7 @@ export interface ListResult {
 
 const STORAGE_PAGE = 500;
 
+const EXPIRED_LIST = 'The resourceVersion for the provided list is too old.';
 const EXPIRED_CONTINUE =
   'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
 
@@ -35,15 +36,21 @@ export async function listObjects(store: GenericStore, namespace: string, option
   let fromCache = true;
   if (options.continueToken !== undefined) {
     const token = decodeContinue(options.continueToken);
-    revision = token.revision;
     after = resourcePrefix + token.start;
-    // The cache can answer for an older snapshot only when nothing under it changed since.
-    fromCache = cache.lastEventRevision <= revision && cache.revision >= revision;
+    if (token.revision === -1) {
+      revision = await cache.syncToLatest();
+    } else {
+      revision = token.revision;
+      // The cache can answer for an older snapshot only when nothing under it changed since.
+      fromCache = cache.lastEventRevision <= revision && cache.revision >= revision;
+    }
   } else if (options.resourceVersion === undefined) {
     revision = await cache.syncToLatest();
   } else if (options.resourceVersion === 0) {
     revision = cache.revision;
-  } else if (options.resourceVersionMatch === 'Exact') {
+  } else if (options.resourceVersionMatch === 'Exact' || (options.limit > 0 && options.resourceVersionMatch === undefined)) {
+    // A paginated list at resourceVersion N without a match is an exact read upstream (the cacher's
+    // "legacy exact match", which it delegates to etcd).
     revision = options.resourceVersion;
     if (revision > cache.revision) await cache.waitUntilFresh(revision);
     fromCache = cache.lastEventRevision <= revision;
@@ -60,7 +67,7 @@ export async function listObjects(store: GenericStore, namespace: string, option
   }
 
   if (fromCache) return page(cache.list(prefix, after), matches, options.limit, revision, resourcePrefix, !options.labelSelector.empty || !options.fieldSelector.empty);
-  return listFromStorage(store, prefix, after, revision, matches, options.limit);
+  return listFromStorage(store, prefix, after, revision, matches, options.limit, !options.labelSelector.empty || !options.fieldSelector.empty);
 }
 
 function page(
@@ -95,6 +102,7 @@ async function listFromStorage(
   revision: number,
   matches: (object: CachedObject) => boolean,
   limit: number,
+  filtered: boolean,
 ): Promise<ListResult> {
   const items: CachedObject[] = [];
   const resourcePrefix = store.resource.storagePrefix;
@@ -104,7 +112,7 @@ async function listFromStorage(
     try {
       result = await store.storage.list(prefix, { revision, after: cursor, limit: limit > 0 ? Math.max(limit, STORAGE_PAGE) : STORAGE_PAGE });
     } catch (error) {
-      if (error instanceof CompactedError) throw expired(EXPIRED_CONTINUE);
+      if (error instanceof CompactedError) throw compactedError(after, resourcePrefix);
       throw error;
     }
     for (let index = 0; index < result.items.length; index++) {
@@ -113,7 +121,9 @@ async function listFromStorage(
       if (!matches(object)) continue;
       if (limit > 0 && items.length === limit) {
         const last = items[items.length - 1].key;
-        return { items, revision, continueToken: encodeContinue({ revision, start: last.slice(resourcePrefix.length) }) };
+        const page: ListResult = { items, revision, continueToken: encodeContinue({ revision, start: last.slice(resourcePrefix.length) }) };
+        if (!filtered && result.remaining !== undefined) page.remainingItemCount = result.items.length - index + result.remaining;
+        return page;
       }
       items.push(object);
     }
@@ -121,6 +131,17 @@ async function listFromStorage(
     cursor = result.items[result.items.length - 1].key;
   }
   return { items, revision };
+}
+
+/**
+ * etcd's answer for a compacted read, as upstream words it: a plain list is just too old; a continued one
+ * gets a token (revision -1) that continues from the same key at the latest revision, inconsistently.
+ */
+function compactedError(after: string | undefined, resourcePrefix: string): Error {
+  if (after === undefined) return expired(EXPIRED_LIST);
+  const error = expired(EXPIRED_CONTINUE);
+  error.continueToken = encodeContinue({ revision: -1, start: after.slice(resourcePrefix.length) });
+  return error;
 }
 
 /** The list document, concatenated from cached bytes. */

@@ -63,13 +63,55 @@ function applyJsonPatch(current: KubeObject, operations: Operation[]): KubeObjec
     const result = fastJsonPatch.applyPatch(current, operations, true, true, true);
     return result.newDocument as KubeObject;
   } catch (error) {
-    const name = (error as { name?: string }).name ?? '';
-    const operation = (error as { operation?: { op?: string; path?: string } }).operation;
-    let message: string;
-    if (name === 'TEST_OPERATION_FAILED') message = `testing value ${operation?.path ?? ''} failed: test failed`;
-    else if (name === 'OPERATION_PATH_UNRESOLVABLE' || name === 'OPERATION_FROM_UNRESOLVABLE') {
-      message = `jsonpatch ${operation?.op ?? ''} operation does not apply: doc is missing path: "${operation?.path ?? ''}": missing value`;
-    } else message = `jsonpatch: ${(error as Error).message}`;
-    throw new StatusError(422, 'Invalid', message, { causes: [{ reason: 'FieldValueInvalid', message, field: 'patch' }] });
+    // The document is patched in place, so `current` is the state the failing operation saw.
+    const message = jsonPatchErrorMessage(error, current);
+    // Upstream wraps the json-patch library's error in a generic 422 (NewGenericServerResponse), so the
+    // detail is only in the cause, and kubectl prints "The request is invalid".
+    throw new StatusError(422, 'Invalid', 'the server rejected our request due to an error in our request', {
+      causes: [{ reason: 'UnexpectedServerResponse', message }],
+    });
   }
+}
+
+/** The message evanphx/json-patch v4 (upstream's library) gives for the failure fast-json-patch reports. */
+function jsonPatchErrorMessage(error: unknown, document: unknown): string {
+  const name = (error as { name?: string }).name ?? '';
+  const operation = (error as { operation?: { op?: string; path?: string; from?: string } }).operation ?? {};
+  const op = operation.op ?? '';
+  const path = operation.path ?? '';
+  const parts = path.split('/').slice(1).map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const parentExists = isContainer(resolvePointer(document, parts.slice(0, -1)));
+  switch (name) {
+    case 'TEST_OPERATION_FAILED':
+      return `testing value ${path} failed: test failed`;
+    case 'OPERATION_OP_INVALID':
+      return `Unexpected kind: ${op}`;
+    case 'OPERATION_PATH_CANNOT_ADD':
+      return `add operation does not apply: doc is missing path: "${path}": missing value`;
+    case 'OPERATION_FROM_UNRESOLVABLE':
+      return `${op} operation does not apply: doc is missing from path: ${operation.from ?? ''}: missing value`;
+    case 'OPERATION_PATH_UNRESOLVABLE':
+      if (op === 'replace') return `replace operation does not apply: doc is missing ${parentExists ? 'key' : 'path'}: ${path}: missing value`;
+      if (op === 'remove') {
+        if (!parentExists) return `remove operation does not apply: doc is missing path: "${path}": missing value`;
+        return `error in remove for path: '${path}': Unable to remove nonexistent key: ${parts[parts.length - 1]}: missing value`;
+      }
+      break;
+  }
+  if (op === 'test' && !parentExists) return `test operation does not apply: is missing path: ${path}: missing value`;
+  return `jsonpatch ${op} operation failed: ${(error as Error).message}`;
+}
+
+function resolvePointer(document: unknown, parts: string[]): unknown {
+  let node = document;
+  for (const part of parts) {
+    if (Array.isArray(node)) node = node[Number(part)];
+    else if (isObject(node)) node = node[part];
+    else return undefined;
+  }
+  return node;
+}
+
+function isContainer(value: unknown): boolean {
+  return Array.isArray(value) || isObject(value);
 }

@@ -6,6 +6,7 @@ import type { ObjectNegotiation } from '../request/negotiation.js';
 import { negotiateObject } from '../request/negotiation.js';
 import { decodeObjectBody, parseJson, readBody } from '../request/body.js';
 import { setWarnings, writeBytes, writeJson } from '../request/response.js';
+import type { FieldError } from '../request/status.js';
 import { badRequest, invalidRequest, methodNotSupported, pathNotFound, StatusError } from '../request/status.js';
 import type { KubeObject, UserInfo } from '../registry/object.js';
 import { isObject } from '../registry/object.js';
@@ -13,13 +14,14 @@ import type { DeleteOptions, FieldValidation, GenericStore, WriteContext } from 
 import type { Verb } from '../registry/resource.js';
 import { apiVersionOf } from '../registry/resource.js';
 import type { IncludeObject } from '../registry/table.js';
-import { columnDefinitions, columnsOf, tableRow } from '../registry/table.js';
+import { columnDefinitions, columnsOf, partialObjectMetadata, tableRow } from '../registry/table.js';
 import { managerFromUserAgent } from '../registry/managed-fields.js';
 import type { PatchMeta } from '../registry/strategic-merge.js';
 import { strategicMerge, jsonMergePatch } from '../registry/strategic-merge.js';
 import { parseListOptions } from './list-options.js';
+import { escapeFieldValue, exactMatchValue, parseFieldSelector } from '../registry/fields.js';
 import { listBytes, listObjects } from './list.js';
-import type { WatchRegistry } from './watch.js';
+import type { WatchOutput, WatchRegistry } from './watch.js';
 import { serveWatch } from './watch.js';
 import { applyPatch, parsePatch, patchTypeOf } from './patch.js';
 
@@ -51,6 +53,8 @@ export async function handleResourceRequest(request: ResourceRequest): Promise<v
   const verb = info.verb as Verb;
   const allowed = subresource ? resource.subresources[subresource].verbs : resource.verbs;
   if (!allowed.includes(verb)) throw methodNotSupported({ group: resource.group, resource: resource.plural }, verb);
+  // The all-namespaces path of a namespaced kind only lists and watches (upstream registers nothing else there).
+  if (resource.namespaced && !info.namespace && verb !== 'list' && verb !== 'watch') throw methodNotSupported({ group: resource.group, resource: resource.plural }, verb);
   switch (verb) {
     case 'get':
       return get(request);
@@ -81,16 +85,30 @@ function includeObject(query: URLSearchParams): IncludeObject {
   const value = query.get('includeObject');
   if (value === null || value === '') return 'Metadata';
   if (value === 'None' || value === 'Metadata' || value === 'Object') return value;
-  throw invalidRequest([{ field: 'includeObject', type: 'FieldValueNotSupported', value, supported: ['Metadata', 'None', 'Object'] }]);
+  // Upstream's ValidateTableOptions, reported as a 400 by the Table transform.
+  throw badRequest(`Unable to convert to Table as requested: includeObject: Invalid value: ${JSON.stringify(value)}: must be 'Metadata', 'Object', 'None', or empty`);
 }
 
-function tableBytes(request: ResourceRequest, objects: KubeObject[], metadata: Record<string, unknown>, withColumns = true): string {
+function metaApiVersion(negotiated: ObjectNegotiation): string {
+  return `meta.k8s.io/${negotiated.transformVersion ?? 'v1'}`;
+}
+
+/** One Table; upstream serializes columnDefinitions as null when headers are suppressed (NoHeaders). */
+function table(request: ResourceRequest, negotiated: ObjectNegotiation, objects: KubeObject[], metadata: Record<string, unknown>, withColumns = true): Record<string, unknown> {
   const columns = columnsOf(request.entry.store.resource);
   const include = includeObject(request.query);
-  const table: Record<string, unknown> = { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata };
-  if (withColumns) table.columnDefinitions = columnDefinitions(columns);
-  table.rows = objects.map((object) => tableRow(columns, object, include));
-  return JSON.stringify(table);
+  const apiVersion = metaApiVersion(negotiated);
+  return {
+    kind: 'Table',
+    apiVersion,
+    metadata,
+    columnDefinitions: withColumns ? columnDefinitions(columns) : null,
+    rows: objects.map((object) => tableRow(columns, object, include, apiVersion)),
+  };
+}
+
+function notAcceptablePartial(message: string): StatusError {
+  return new StatusError(406, 'NotAcceptable', message);
 }
 
 function respond(request: ResourceRequest, statusCode: number, bytes: string, negotiated: ObjectNegotiation): void {
@@ -104,7 +122,12 @@ async function get(request: ResourceRequest): Promise<void> {
   const bytes = await store.getBytes(request.info.namespace, request.info.name);
   if (negotiated.table) {
     const object = JSON.parse(bytes) as KubeObject;
-    respond(request, 200, tableBytes(request, [object], { resourceVersion: object.metadata.resourceVersion }), negotiated);
+    respond(request, 200, JSON.stringify(table(request, negotiated, [object], { resourceVersion: object.metadata.resourceVersion })), negotiated);
+    return;
+  }
+  if (negotiated.partialMetadata) {
+    if (negotiated.partialKind === 'PartialObjectMetadataList') throw notAcceptablePartial('you requested PartialObjectMetadataList, but the requested object is not a list');
+    respond(request, 200, JSON.stringify(partialObjectMetadata(JSON.parse(bytes) as KubeObject, metaApiVersion(negotiated))), negotiated);
     return;
   }
   respond(request, 200, bytes, negotiated);
@@ -120,13 +143,17 @@ async function list(request: ResourceRequest): Promise<void> {
   const negotiated = negotiation(request, true);
   const { store } = request.entry;
   const options = parseListOptions(request.query, allowedFields(store), false);
+  if (negotiated.partialKind === 'PartialObjectMetadata') throw notAcceptablePartial('you requested PartialObjectMetadata, but the requested object is a list');
   const result = await listObjects(store, request.info.namespace, options);
-  if (negotiated.table) {
+  if (negotiated.table || negotiated.partialMetadata) {
     const metadata: Record<string, unknown> = { resourceVersion: String(result.revision) };
     if (result.continueToken) metadata.continue = result.continueToken;
     if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
     const objects = result.items.map((item) => JSON.parse(item.bytes) as KubeObject);
-    respond(request, 200, tableBytes(request, objects, metadata), negotiated);
+    const document = negotiated.table
+      ? table(request, negotiated, objects, metadata)
+      : { kind: 'PartialObjectMetadataList', apiVersion: metaApiVersion(negotiated), metadata, items: objects.map((object) => partialObjectMetadata(object, metaApiVersion(negotiated))) };
+    respond(request, 200, JSON.stringify(document), negotiated);
     return;
   }
   respond(request, 200, listBytes(store.resource.listKind, apiVersionOf(store.resource), result), negotiated);
@@ -136,40 +163,45 @@ async function watch(request: ResourceRequest): Promise<void> {
   const negotiated = negotiation(request, true);
   const { store } = request.entry;
   const options = parseListOptions(request.query, allowedFields(store), true);
-  const include = includeObject(request.query);
-  const columns = columnsOf(store.resource);
-  const table = negotiated.table
-    ? (object: KubeObject, withColumns: boolean) => {
-        const result: Record<string, unknown> = { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata: { resourceVersion: object.metadata.resourceVersion } };
-        if (withColumns) result.columnDefinitions = columnDefinitions(columns);
-        result.rows = [tableRow(columns, object, include)];
-        return result;
-      }
-    : undefined;
-  await serveWatch(request.req, request.res, store, request.info.namespace, options, { table }, request.watches);
+  if (request.info.name) {
+    // A watch of one object (/watch/…/<name>) is a watch with that name as field selector, as upstream does.
+    if (options.fieldSelector.empty) options.fieldSelector = parseFieldSelector(`metadata.name=${escapeFieldValue(request.info.name)}`);
+    else if (exactMatchValue(options.fieldSelector, 'metadata.name') !== request.info.name) throw badRequest("fieldSelector metadata.name doesn't match requested name");
+  }
+  if (negotiated.table) includeObject(request.query); // a bad includeObject fails the request, not the stream
+  let transform: WatchOutput['transform'];
+  if (negotiated.table) {
+    transform = (object, first) => table(request, negotiated, [object], { resourceVersion: object.metadata.resourceVersion }, first);
+  } else if (negotiated.partialMetadata) {
+    transform = (object) => partialObjectMetadata(object, metaApiVersion(negotiated));
+  }
+  await serveWatch(request.req, request.res, store, request.info.namespace, options, { transform }, request.watches);
 }
 
-function writeContext(request: ResourceRequest): WriteContext {
+const OPTIONS_KIND: Record<string, string> = { create: 'CreateOptions', update: 'UpdateOptions', patch: 'PatchOptions', delete: 'DeleteOptions', deletecollection: 'DeleteOptions' };
+
+/** Upstream's ValidateCreate/Update/PatchOptions: every problem at once, as one 422 naming the options kind. */
+function writeContext(request: ResourceRequest, options: { dryRun?: string[]; errors?: FieldError[] } = {}): WriteContext {
   const query = request.query;
-  const dryRunValues = query.getAll('dryRun');
-  for (const value of dryRunValues) {
-    if (value !== 'All') throw invalidRequest([{ field: 'dryRun', type: 'FieldValueNotSupported', value, supported: ['All'] }]);
-  }
-  const validation = query.get('fieldValidation') || 'Warn';
-  if (!['Strict', 'Warn', 'Ignore'].includes(validation)) {
-    throw badRequest(`fieldValidation: invalid value "${validation}": valid values are "Ignore", "Warn" and "Strict"`);
-  }
+  const dryRunValues = options.dryRun ?? query.getAll('dryRun');
+  const validation = query.get('fieldValidation') ?? '';
   const fieldManager = query.get('fieldManager') ?? '';
-  if (fieldManager.length > 128) {
-    throw invalidRequest([{ field: 'fieldManager', type: 'FieldValueTooLong', detail: 'may not be more than 128 characters' }]);
+  const errors: FieldError[] = [...(options.errors ?? [])];
+  if (request.info.verb !== 'delete' && request.info.verb !== 'deletecollection') {
+    if (fieldManager.length > 128) errors.push({ field: 'fieldManager', type: 'FieldValueTooLong', detail: 'may not be more than 128 bytes' });
   }
+  if (dryRunValues.some((value) => value !== 'All')) errors.push({ field: 'dryRun', type: 'FieldValueNotSupported', value: dryRunValues, supported: ['All'] });
+  if (request.info.verb !== 'delete' && request.info.verb !== 'deletecollection' && !['', 'Strict', 'Warn', 'Ignore'].includes(validation)) {
+    errors.push({ field: 'fieldValidation', type: 'FieldValueNotSupported', value: validation, supported: ['', 'Ignore', 'Strict', 'Warn'] });
+  }
+  if (errors.length > 0) throw invalidRequest(errors, OPTIONS_KIND[request.info.verb]);
   return {
     user: request.user,
     namespace: request.info.namespace,
     warnings: request.warnings,
     dryRun: dryRunValues.length > 0,
     fieldManager: fieldManager || managerFromUserAgent(request.req.headers['user-agent']),
-    fieldValidation: validation as FieldValidation,
+    fieldValidation: (validation || 'Warn') as FieldValidation,
   };
 }
 
@@ -199,20 +231,17 @@ async function patch(request: ResourceRequest): Promise<void> {
   const negotiated = negotiation(request, false);
   const { store, patchMeta } = request.entry;
   const type = patchTypeOf(request.req.headers['content-type'], patchMeta !== undefined);
-  const context = writeContext(request);
+  const force = request.query.get('force');
+  if (force !== null && force !== 'true' && force !== 'false') throw badRequest(`force: invalid value "${force}"`);
+  const patchErrors: FieldError[] = [];
+  if (type === 'apply') {
+    if (!request.query.get('fieldManager')) patchErrors.push({ field: 'fieldManager', type: 'FieldValueRequired', detail: 'is required for apply patch' });
+  } else if (force !== null) {
+    patchErrors.push({ field: 'force', type: 'FieldValueForbidden', detail: 'may not be specified for non-apply patch' });
+  }
+  const context = writeContext(request, { errors: patchErrors });
   const body = await readBody(request.req, request.maxBodyBytes);
   const parsed = parsePatch(type, body);
-  if (type === 'apply') {
-    if (!request.query.get('fieldManager')) {
-      throw new StatusError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch', {
-        group: 'meta.k8s.io',
-        kind: 'PatchOptions',
-        causes: [{ reason: 'FieldValueRequired', message: 'Required value: is required for apply patch', field: 'fieldManager' }],
-      });
-    }
-    const force = request.query.get('force');
-    if (force !== null && force !== 'true' && force !== 'false') throw badRequest(`force: invalid value "${force}"`);
-  }
   const result = await store.guaranteedUpdate(
     request.info.name,
     context,
@@ -231,57 +260,61 @@ async function patch(request: ResourceRequest): Promise<void> {
   respond(request, result.created ? 201 : 200, result.bytes, negotiated);
 }
 
-async function deleteOptions(request: ResourceRequest): Promise<DeleteOptions> {
+/** DeleteOptions from the body or, when there is none, from the query (upstream reads one or the other), validated. */
+async function deleteOptions(request: ResourceRequest): Promise<{ options: DeleteOptions; context: WriteContext }> {
   const body = await readBody(request.req, request.maxBodyBytes);
   let options: Record<string, unknown> = {};
   if (body.length > 0) {
     const decoded = parseJson(body);
     if (!isObject(decoded)) throw badRequest('DeleteOptions must be a JSON object');
     options = decoded;
-  }
-  const query = request.query;
-  const grace = query.get('gracePeriodSeconds');
-  if (grace !== null && grace !== '') options.gracePeriodSeconds = Number(grace);
-  const propagation = query.get('propagationPolicy');
-  if (propagation) options.propagationPolicy = propagation;
-  if (options.propagationPolicy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(String(options.propagationPolicy))) {
-    throw invalidRequest([{ field: 'propagationPolicy', type: 'FieldValueNotSupported', value: options.propagationPolicy, supported: ['Foreground', 'Background', 'Orphan'] }]);
+  } else {
+    const query = request.query;
+    const grace = query.get('gracePeriodSeconds');
+    if (grace !== null && grace !== '') options.gracePeriodSeconds = Number(grace);
+    const propagation = query.get('propagationPolicy');
+    if (propagation) options.propagationPolicy = propagation;
+    const dryRun = query.getAll('dryRun');
+    if (dryRun.length > 0) options.dryRun = dryRun;
   }
   if (options.gracePeriodSeconds !== undefined && (typeof options.gracePeriodSeconds !== 'number' || Number.isNaN(options.gracePeriodSeconds))) {
     throw badRequest('gracePeriodSeconds must be an integer');
   }
-  return options as DeleteOptions;
+  const errors: FieldError[] = [];
+  if (options.propagationPolicy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(String(options.propagationPolicy))) {
+    errors.push({ field: 'propagationPolicy', type: 'FieldValueNotSupported', value: options.propagationPolicy, supported: ['Foreground', 'Background', 'Orphan', 'nil'] });
+  }
+  const dryRun = Array.isArray(options.dryRun) ? options.dryRun.map(String) : [];
+  const context = writeContext(request, { dryRun, errors });
+  return { options: options as DeleteOptions, context };
 }
 
 async function remove(request: ResourceRequest): Promise<void> {
   const negotiated = negotiation(request, false);
-  const options = await deleteOptions(request);
-  const context = writeContext(request);
-  if (Array.isArray(options.dryRun) && options.dryRun.includes('All')) context.dryRun = true;
+  const { options, context } = await deleteOptions(request);
   const result = await request.entry.store.delete(request.info.name, options, context);
   respond(request, 200, result.bytes, negotiated);
 }
 
+/**
+ * Upstream's Store.DeleteCollection: deletes what the list selects (only the requested page when a limit
+ * is given) and answers with that list as it was listed, not with the deleted states.
+ */
 async function removeCollection(request: ResourceRequest): Promise<void> {
   const negotiated = negotiation(request, false);
   const { store } = request.entry;
-  const options = await deleteOptions(request);
-  const context = writeContext(request);
+  const { options, context } = await deleteOptions(request);
   const listOptions = parseListOptions(request.query, allowedFields(store), false);
-  const result = await listObjects(store, request.info.namespace, { ...listOptions, limit: 0, continueToken: undefined });
-  const deleted: string[] = [];
+  const result = await listObjects(store, request.info.namespace, listOptions.limit > 0 ? listOptions : { ...listOptions, continueToken: undefined });
   for (const item of result.items) {
-    const object = JSON.parse(item.bytes) as KubeObject;
     try {
-      const outcome = await store.delete(object.metadata.name!, options, { ...context, namespace: object.metadata.namespace ?? '' });
-      deleted.push(outcome.bytes);
+      await store.delete(item.name, options, { ...context, namespace: item.namespace });
     } catch (error) {
       if (error instanceof StatusError && error.code === 404) continue;
       throw error;
     }
   }
-  const bytes = `{"kind":${JSON.stringify(store.resource.listKind)},"apiVersion":${JSON.stringify(apiVersionOf(store.resource))},"metadata":{},"items":[${deleted.join(',')}]}`;
-  respond(request, 200, bytes, negotiated);
+  respond(request, 200, listBytes(store.resource.listKind, apiVersionOf(store.resource), result), negotiated);
 }
 
 export function writeObject(res: ServerResponse, statusCode: number, value: unknown): void {

@@ -16,13 +16,18 @@ export interface WatchRegistry {
 }
 
 export interface WatchOutput {
-  /** Table conversion of one object (kubectl get -w); undefined for plain objects. */
-  table?: (object: KubeObject, withColumns: boolean) => unknown;
+  /**
+   * Conversion of each event's object (a one-row Table for kubectl get -w, PartialObjectMetadata for
+   * metadata informers); `first` is true only for the first event, the one that carries Table headers.
+   * Undefined for plain objects.
+   */
+  transform?: (object: KubeObject, first: boolean) => unknown;
 }
 
 const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 const BOOKMARK_INTERVAL_MS = 60_000;
 const MIN_REQUEST_TIMEOUT_SECONDS = 1800;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 // Events are delivered to all subscribers in one synchronous loop, so remembering the last line built
 // lets every watcher of the same event share one serialization.
@@ -46,16 +51,21 @@ export async function serveWatch(
 ): Promise<void> {
   const cache = store.cache;
   await cache.start();
+  // Upstream (WatchList on, as in 1.32) defaults a watch without resourceVersion or at "0" to
+  // sendInitialEvents=true: the same initial ADDED events, plus the initial-events-end bookmark for
+  // clients that allow bookmarks.
+  const legacyStart = options.resourceVersion === undefined || options.resourceVersion === 0;
+  const sendInitialEvents = options.sendInitialEvents ?? (options.resourceVersionMatch === undefined && legacyStart);
   let fromRevision: number;
-  if (options.sendInitialEvents) {
+  if (sendInitialEvents) {
     fromRevision = 0;
     if (options.resourceVersion) await cache.waitUntilFresh(options.resourceVersion);
-    else await cache.syncToLatest();
+    else if (options.resourceVersion === undefined) await cache.syncToLatest();
   } else if (options.resourceVersion === undefined) {
-    await cache.syncToLatest();
-    fromRevision = 0;
+    // sendInitialEvents=false without a resourceVersion: changes after the current (consistent) revision only.
+    fromRevision = await cache.syncToLatest();
   } else if (options.resourceVersion === 0) {
-    fromRevision = 0;
+    fromRevision = cache.revision; // sendInitialEvents=false at "any" revision: from now on
   } else {
     await cache.waitUntilFresh(options.resourceVersion);
     fromRevision = options.resourceVersion;
@@ -69,7 +79,7 @@ export async function serveWatch(
 
   const kind = store.resource.kind;
   const apiVersion = apiVersionOf(store.resource);
-  let firstTableEvent = true;
+  let firstEvent = true;
   let closed = false;
   let watch: { stop(): void } | undefined;
   const timers: NodeJS.Timeout[] = [];
@@ -101,10 +111,10 @@ export async function serveWatch(
 
   const matches = (object: CachedObject) => options.labelSelector.matches(object.labels) && options.fieldSelector.matches(object.fields);
   const onEvent = (type: CacheEventType, object: CachedObject) => {
-    if (output.table) {
-      const table = output.table(JSON.parse(object.bytes) as KubeObject, firstTableEvent);
-      firstTableEvent = false;
-      write(`${JSON.stringify({ type, object: table })}\n`);
+    if (output.transform) {
+      const transformed = output.transform(JSON.parse(object.bytes) as KubeObject, firstEvent);
+      firstEvent = false;
+      write(`${JSON.stringify({ type, object: transformed })}\n`);
       return;
     }
     write(eventLine(type, object));
@@ -118,14 +128,15 @@ export async function serveWatch(
     end();
     return;
   }
-  if (options.sendInitialEvents) bookmark({ 'k8s.io/initial-events-end': 'true' });
+  if (sendInitialEvents && options.allowWatchBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
 
-  const timeoutSeconds = options.timeoutSeconds ?? MIN_REQUEST_TIMEOUT_SECONDS * (1 + Math.random());
+  // timeoutSeconds=0 means "the server's choice", as upstream treats it; node fires longer timers at once.
+  const timeoutSeconds = options.timeoutSeconds || MIN_REQUEST_TIMEOUT_SECONDS * (1 + Math.random());
   timers.push(
     setTimeout(() => {
       if (options.allowWatchBookmarks) bookmark();
       end();
-    }, timeoutSeconds * 1000),
+    }, Math.min(timeoutSeconds * 1000, MAX_TIMER_MS)),
   );
   if (options.allowWatchBookmarks) {
     const periodic = () => {

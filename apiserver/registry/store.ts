@@ -151,12 +151,17 @@ export class GenericStore {
   private checkStructure(object: KubeObject, context: WriteContext, forPatch = false): void {
     const check = this.hooks.structuralCheck;
     if (!check) return;
+    // Upstream quotes the patched object, unknown fields included, in a strict patch failure; the check prunes in place.
+    const patched = forPatch && context.fieldValidation === 'Strict' ? sortedJson(object) : '';
     const { errors, unknownFields } = check(object);
     if (unknownFields.length > 0 && context.fieldValidation !== 'Ignore') {
+      // Inline schemas are CRD-style: upstream's pruning reports their unknown paths sorted, whereas the
+      // strict JSON decoder of built-in kinds reports them in document order.
+      if (this.resource.schema) unknownFields.sort();
       const problems = unknownFields.map((field) => `unknown field "${field}"`);
       if (context.fieldValidation === 'Strict') {
         if (forPatch) {
-          throw invalidRequest([{ field: 'patch', type: 'FieldValueInvalid', value: '', detail: `strict decoding error: ${problems.join(', ')}` }]);
+          throw invalidRequest([{ field: 'patch', type: 'FieldValueInvalid', value: patched, detail: `strict decoding error: ${problems.join(', ')}` }]);
         }
         const kind = this.resource.kind;
         throw badRequest(`${kind} in version "${this.resource.version}" cannot be handled as a ${kind}: strict decoding error: ${problems.join(', ')}`);
@@ -168,12 +173,14 @@ export class GenericStore {
 
   async create(input: KubeObject, context: WriteContext): Promise<WriteResult> {
     const object = this.normalizeIncoming(input, context);
-    return this.createNormalized(object, context);
+    return this.createNormalized(object, context, true);
   }
 
-  private async createNormalized(object: KubeObject, context: WriteContext): Promise<WriteResult> {
+  /** `fromPost`: a POST, where a set resourceVersion fails as etcd3's store fails it (kubectl create -f of an exported object). */
+  private async createNormalized(object: KubeObject, context: WriteContext, fromPost = false): Promise<WriteResult> {
     const resource = this.resource;
     const metadata = object.metadata;
+    const resourceVersionSet = typeof metadata.resourceVersion === 'string' && /^\d+$/.test(metadata.resourceVersion) && Number(metadata.resourceVersion) !== 0;
     for (const field of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink', 'managedFields'] as const) {
       delete metadata[field];
     }
@@ -193,9 +200,17 @@ export class GenericStore {
     else delete metadata.generation;
     recordUpdate(object, undefined, context.fieldManager, apiVersionOf(resource));
     const bytes = encodeForStorage(object);
-    if (context.dryRun) return { bytes, object };
+    const key = this.key(metadata.namespace ?? '', metadata.name!);
+    if (context.dryRun) {
+      if (await this.storage.get(key)) throw alreadyExists(this.qualified, metadata.name!);
+      // Nothing was stored, so there is no resourceVersion (upstream omits the empty field).
+      return { bytes: JSON.stringify(object), object };
+    }
+    // Upstream answers this with a reasonless 500; it is the client's mistake, so we keep the message and
+    // make it the 400 it deserves (bad input never yields a 500 here).
+    if (fromPost && resourceVersionSet) throw new StatusError(400, 'BadRequest', 'resourceVersion should not be set on objects to be created');
     try {
-      const stored = await this.storage.create(this.key(metadata.namespace ?? '', metadata.name!), bytes);
+      const stored = await this.storage.create(key, bytes);
       return this.result(stored);
     } catch (error) {
       if (error instanceof KeyExistsError) throw alreadyExists(this.qualified, metadata.name!);
@@ -352,10 +367,15 @@ export class GenericStore {
     ];
     if (errors.length > 0) throw invalid(resource.kind, resource.group, metadata.name ?? '', errors);
     resource.strategy.canonicalize?.(next);
+    // Non-empty managedFields sent to the main resource replace the stored ones (upstream's field manager
+    // decodes them from the new object; kubectl's CSA→SSA migration relies on it); empty or absent ones
+    // keep the live entries so clients unaware of managedFields cannot wipe them.
+    const provided = subresource === '' && Array.isArray(desired.metadata.managedFields) && desired.metadata.managedFields.length > 0 ? desired.metadata.managedFields : undefined;
+    const base = provided ? { ...current, metadata: { ...old, managedFields: provided } } : current;
     if (!deepEqual(stripVolatile(next), stripVolatile(current))) {
-      recordUpdate(next, current, context.fieldManager, apiVersionOf(resource), subresource || undefined);
+      recordUpdate(next, base, context.fieldManager, apiVersionOf(resource), subresource || undefined);
     } else {
-      metadata.managedFields = old.managedFields;
+      metadata.managedFields = base.metadata.managedFields;
     }
     return next;
   }
@@ -388,7 +408,9 @@ export class GenericStore {
           if (current.metadata.deletionTimestamp && !this.resource.strategy.beforeDelete) {
             return { bytes: currentBytes, object: current, deleted: false };
           }
-          // Graceful deletion: mark it and let whoever owns the finalizers finish the job.
+          // Graceful deletion: mark it and let whoever owns the finalizers finish the job. Controllers must
+          // notice the change of intent, so the first mark bumps generation (upstream's markAsDeleting).
+          if (!current.metadata.deletionTimestamp && (current.metadata.generation ?? 0) > 0) current.metadata.generation! += 1;
           current.metadata.deletionTimestamp ??= nowTimestamp();
           current.metadata.deletionGracePeriodSeconds ??= 0;
           const bytes = encodeForStorage(current);
@@ -424,6 +446,13 @@ function copyPath(from: KubeObject, to: KubeObject, path: string): void {
   const value = isObject(source) ? source[last] : undefined;
   if (value === undefined) delete target[last];
   else target[last] = value;
+}
+
+/** JSON with object keys sorted at every level, as Go marshals the maps a patch produces. */
+function sortedJson(value: unknown): string {
+  return JSON.stringify(value, (_key, item: unknown) =>
+    isObject(item) ? Object.fromEntries(Object.keys(item).sort().map((key) => [key, item[key]])) : item,
+  );
 }
 
 function generateName(prefix: string): string {

@@ -45,11 +45,11 @@ export function columnDefinitions(columns: PrinterColumn[]): TableColumnDefiniti
   }));
 }
 
-export function tableRow(columns: PrinterColumn[], object: KubeObject, include: IncludeObject): Record<string, unknown> {
+export function tableRow(columns: PrinterColumn[], object: KubeObject, include: IncludeObject, metaApiVersion = 'meta.k8s.io/v1'): Record<string, unknown> {
   const cells = columns.map((column) => renderCell(column, object));
   const row: Record<string, unknown> = { cells };
   if (include === 'Object') row.object = object;
-  else if (include === 'Metadata') row.object = partialObjectMetadata(object);
+  else if (include === 'Metadata') row.object = partialObjectMetadata(object, metaApiVersion);
   return row;
 }
 
@@ -68,9 +68,9 @@ function renderCell(column: PrinterColumn, object: KubeObject): unknown {
   return value === undefined ? null : value;
 }
 
-export function partialObjectMetadata(object: KubeObject): Record<string, unknown> {
-  const { managedFields: _managedFields, ...metadata } = object.metadata ?? {};
-  return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata };
+/** Upstream's meta.AsPartialObjectMetadata copies the whole ObjectMeta, managedFields included. */
+export function partialObjectMetadata(object: KubeObject, apiVersion = 'meta.k8s.io/v1'): Record<string, unknown> {
+  return { kind: 'PartialObjectMetadata', apiVersion, metadata: object.metadata ?? {} };
 }
 
 export function translateTimestampSince(timestamp: string | undefined | null): string {

@@ -36,6 +36,10 @@ export interface ObjectNegotiation {
   table: boolean;
   /** Requested as=PartialObjectMetadata(List). */
   partialMetadata: boolean;
+  /** With partialMetadata: which of the two was asked for (the other one is a 406 upstream). */
+  partialKind?: 'PartialObjectMetadata' | 'PartialObjectMetadataList';
+  /** meta.k8s.io version of a Table or partial metadata answer (upstream answers in the version asked for). */
+  transformVersion?: 'v1' | 'v1beta1';
 }
 
 const JSON_TYPES = new Set(['application/json', '*/*', 'application/*', 'application/vnd.kubernetes.protobuf']);
@@ -51,11 +55,11 @@ export function negotiateObject(accept: string | undefined, allowTable: boolean)
       const group = media.params.g;
       const version = media.params.v;
       if (as === 'Table' && allowTable && group === 'meta.k8s.io' && (version === 'v1' || version === 'v1beta1')) {
-        if (media.type === 'application/json' || media.type === '*/*') return { format: 'json', table: true, partialMetadata: false };
-        if (YAML_TYPES.has(media.type)) return { format: 'yaml', table: true, partialMetadata: false };
+        if (media.type === 'application/json' || media.type === '*/*') return { format: 'json', table: true, partialMetadata: false, transformVersion: version };
+        if (YAML_TYPES.has(media.type)) return { format: 'yaml', table: true, partialMetadata: false, transformVersion: version };
       }
       if ((as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') && group === 'meta.k8s.io' && (version === 'v1' || version === 'v1beta1')) {
-        if (media.type === 'application/json') return { format: 'json', table: false, partialMetadata: true };
+        if (media.type === 'application/json') return { format: 'json', table: false, partialMetadata: true, partialKind: as, transformVersion: version };
       }
       continue; // a transform we do not offer here: try the next entry
     }

@@ -19,7 +19,8 @@ export interface StatusDetails {
 export interface Status {
   kind: 'Status';
   apiVersion: 'v1';
-  metadata: Record<string, never>;
+  /** ListMeta: only `continue`, on a 410 for a compacted continue token. */
+  metadata: { continue?: string };
   status: 'Success' | 'Failure';
   message?: string;
   reason?: string;
@@ -28,6 +29,9 @@ export interface Status {
 }
 
 export class StatusError extends Error {
+  /** A continue token the client may use instead of the expired one (upstream's Status.ListMeta.Continue). */
+  continueToken?: string;
+
   constructor(
     readonly code: number,
     readonly reason: string,
@@ -40,17 +44,17 @@ export class StatusError extends Error {
   }
 
   toStatus(): Status {
-    const status: Status = {
+    // Upstream's field order; reason and details are omitempty (StatusReasonUnknown is "").
+    return {
       kind: 'Status',
       apiVersion: 'v1',
-      metadata: {},
+      metadata: this.continueToken ? { continue: this.continueToken } : {},
       status: 'Failure',
       message: this.message,
-      reason: this.reason,
+      reason: this.reason || undefined,
+      details: this.details && Object.keys(this.details).length > 0 ? this.details : undefined,
       code: this.code,
     };
-    if (this.details && Object.keys(this.details).length > 0) status.details = this.details;
-    return status;
   }
 }
 
@@ -112,6 +116,8 @@ function renderValue(value: unknown): string {
   if (value === undefined || value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  // Go's %#v of a []string, as in `dryRun: Unsupported value: []string{"Some"}`.
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return `[]string{${value.map((item) => JSON.stringify(item)).join(', ')}}`;
   // Never dump a whole object into a message: name its type instead.
   if (Array.isArray(value)) return '"array"';
   return '"object"';
@@ -163,19 +169,22 @@ export function invalid(kind: string, group: string, name: string, errors: Field
   const summary = causes.map((c) => `${c.field}: ${c.message}`);
   const list = summary.length === 1 ? summary[0] : `[${summary.join(', ')}]`;
   const qualifiedKind = group ? `${kind}.${group}` : kind;
+  // StatusDetails fields are omitempty upstream.
   return new StatusError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${list}`, {
-    name,
+    name: name || undefined,
     group: group || undefined,
-    kind,
+    kind: kind || undefined,
     causes,
   });
 }
 
-/** A 422 that names no object: kubectl prints "The request is invalid: …". */
-export function invalidRequest(errors: FieldError[]): StatusError {
-  const causes = errors.map((e) => ({ reason: e.type, message: fieldErrorMessage(e), field: e.field }));
-  const summary = causes.map((c) => `${c.field}: ${c.message}`);
-  return new StatusError(422, 'Invalid', summary.length === 1 ? summary[0] : `[${summary.join(', ')}]`, { causes });
+/**
+ * A 422 about request options (`ListOptions.meta.k8s.io "" is invalid: …`, upstream validates them with
+ * NewInvalid and the options kind) or, without a kind, about a patch (` "" is invalid: …`). With neither
+ * kind nor name in the details, kubectl prints "The request is invalid: …".
+ */
+export function invalidRequest(errors: FieldError[], optionsKind = ''): StatusError {
+  return invalid(optionsKind, optionsKind ? 'meta.k8s.io' : '', '', errors);
 }
 
 export function badRequest(message: string): StatusError {
@@ -201,17 +210,13 @@ export function notAcceptable(accepted: string[]): StatusError {
   return new StatusError(406, 'NotAcceptable', `only the following media types are accepted: ${accepted.join(', ')}`);
 }
 
-export function unsupportedMediaType(contentType: string, accepted: string[]): StatusError {
-  return new StatusError(
-    415,
-    'UnsupportedMediaType',
-    `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`,
-    { causes: contentType ? [{ reason: 'UnexpectedServerResponse', message: `unsupported media type "${contentType}"` }] : undefined },
-  );
+/** Upstream's errUnsupportedMediaType carries no details: the message lists what would have worked. */
+export function unsupportedMediaType(_contentType: string, accepted: string[]): StatusError {
+  return new StatusError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
 }
 
 export function requestEntityTooLarge(limitBytes: number): StatusError {
-  return new StatusError(413, 'RequestEntityTooLarge', `the request body is larger than the limit of ${limitBytes} bytes`);
+  return new StatusError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limitBytes}`);
 }
 
 export function expired(message: string): StatusError {
@@ -246,8 +251,9 @@ export function serviceUnavailable(message: string, retryAfterSeconds?: number):
   );
 }
 
+/** NewTimeoutError: the message is prefixed and a zero retryAfterSeconds is omitted, as upstream serializes it. */
 export function timeout(message: string): StatusError {
-  return new StatusError(504, 'Timeout', message, { retryAfterSeconds: 0 });
+  return new StatusError(504, 'Timeout', `Timeout: ${message}`);
 }
 
 /** Any thrown value → StatusError; unknown errors become a 500 without leaking stack traces. */

@@ -74,6 +74,22 @@ describe('create', () => {
     assert.equal(response.json.status, undefined);
   });
 
+  it('a resourceVersion in a created object is refused with upstream\'s message, as a 400', async () => {
+    const response = await call('POST', WIDGETS, widget('withrv', {}, { resourceVersion: '12' }));
+    assert.equal(response.status, 400);
+    assert.deepEqual(response.json, {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: 'resourceVersion should not be set on objects to be created',
+      reason: 'BadRequest',
+      code: 400,
+    });
+    assert.equal((await call('GET', `${WIDGETS}/withrv`)).status, 404);
+    assert.equal((await call('POST', WIDGETS, widget('withrv0', {}, { resourceVersion: '0' }))).status, 201);
+  });
+
   it('409 AlreadyExists for an existing name', async () => {
     await call('POST', WIDGETS, widget('dup'));
     const response = await call('POST', WIDGETS, widget('dup'));
@@ -137,6 +153,16 @@ describe('create', () => {
     assert.equal(response.json.metadata.generation, undefined);
     assert.equal((await call('GET', `${GADGETS}/g1`)).status, 200);
     assert.equal((await call('GET', '/apis/example.com/v1/namespaces/default/gadgets/g1')).status, 404);
+  });
+
+  it('the all-namespaces path of a namespaced kind refuses writes with 405', async () => {
+    const create = await call('POST', '/apis/example.com/v1/widgets', widget('anywhere', {}, { namespace: 'default' }));
+    assert.equal(create.status, 405);
+    assert.equal(create.json.message, 'create is not supported on resources of kind "widgets.example.com"');
+    assert.equal((await call('GET', `${WIDGETS}/anywhere`)).status, 404);
+    const before = (await call('GET', '/apis/example.com/v1/widgets')).json.items.length;
+    assert.equal((await call('DELETE', '/apis/example.com/v1/widgets')).status, 405);
+    assert.equal((await call('GET', '/apis/example.com/v1/widgets')).json.items.length, before);
   });
 
   it('POST to an item path is 405 MethodNotAllowed', async () => {
@@ -375,6 +401,13 @@ describe('patch', () => {
     assert.equal(response.json.message, 'widgets.example.com "nope" not found');
   });
 
+  it('force is forbidden on a non-apply patch', async () => {
+    await call('POST', WIDGETS, widget('p8'));
+    const response = await call('PATCH', `${WIDGETS}/p8?force=true`, { spec: {} }, MERGE);
+    assert.equal(response.status, 422);
+    assert.equal(response.json.message, 'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch');
+  });
+
   it('apply requires a fieldManager', async () => {
     const response = await call('PATCH', `${WIDGETS}/a1`, widget('a1'), { 'Content-Type': 'application/apply-patch+yaml' });
     assert.equal(response.status, 422);
@@ -450,11 +483,13 @@ describe('delete', () => {
     assert.equal(deleting.json.kind, 'Widget');
     assert.ok(deleting.json.metadata.deletionTimestamp);
     assert.equal(deleting.json.metadata.deletionGracePeriodSeconds, 0);
+    assert.equal(deleting.json.metadata.generation, 2, 'marking for deletion bumps generation');
     assert.equal((await stream.next()).type, 'MODIFIED');
 
     const again = await call('DELETE', `${WIDGETS}/d3`);
     assert.equal(again.status, 200, 'deleting an object already being deleted answers it again');
     assert.equal(again.json.metadata.deletionTimestamp, deleting.json.metadata.deletionTimestamp);
+    assert.equal(again.json.metadata.generation, 2);
 
     const one = await call('PATCH', `${WIDGETS}/d3`, [{ op: 'remove', path: '/metadata/finalizers/0' }], { 'Content-Type': 'application/json-patch+json' });
     assert.equal(one.status, 200);
@@ -477,6 +512,7 @@ describe('delete', () => {
     const response = await call('DELETE', `${WIDGETS}/d4`, { propagationPolicy: 'Sometimes' });
     assert.equal(response.status, 422);
     assert.equal(response.json.reason, 'Invalid');
+    assert.equal(response.json.message, 'DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "Sometimes": supported values: "Foreground", "Background", "Orphan", "nil"');
     assert.equal((await call('GET', `${WIDGETS}/d4`)).status, 200);
   });
 
@@ -489,8 +525,28 @@ describe('delete', () => {
     assert.equal(response.status, 200);
     assert.equal(response.json.kind, 'WidgetList');
     assert.deepEqual(response.json.items.map((item: { metadata: { name: string } }) => item.metadata.name), ['x1']);
+    assert.match(response.json.metadata.resourceVersion, /^\d+$/);
+    assert.equal(response.json.items[0].metadata.deletionTimestamp, undefined, 'the items as listed, before deletion');
     const left = await call('GET', ns);
     assert.deepEqual(left.json.items.map((item: { metadata: { name: string } }) => item.metadata.name), ['x2', 'x3']);
+  });
+
+  it('deletecollection with a limit deletes one page and returns it with its continue token', async () => {
+    const ns = '/apis/example.com/v1/namespaces/dcl/widgets';
+    for (const name of ['y1', 'y2', 'y3']) await call('POST', ns, widget(name));
+    const response = await call('DELETE', `${ns}?limit=2`);
+    assert.equal(response.status, 200);
+    assert.deepEqual(response.json.items.map((item: { metadata: { name: string } }) => item.metadata.name), ['y1', 'y2']);
+    assert.ok(response.json.metadata.continue);
+    const left = await call('GET', ns);
+    assert.deepEqual(left.json.items.map((item: { metadata: { name: string } }) => item.metadata.name), ['y3']);
+  });
+
+  it('deletecollection with dryRun=All deletes nothing', async () => {
+    const ns = '/apis/example.com/v1/namespaces/dcd/widgets';
+    await call('POST', ns, widget('z1'));
+    assert.equal((await call('DELETE', `${ns}?dryRun=All`)).status, 200);
+    assert.equal((await call('GET', `${ns}/z1`)).status, 200);
   });
 });
 
@@ -504,6 +560,13 @@ describe('dryRun=All', () => {
     assert.equal(response.json.metadata.resourceVersion, undefined);
     assert.equal((await call('GET', `${WIDGETS}/dry1`)).status, 404);
     assert.equal((await call('GET', WIDGETS)).json.metadata.resourceVersion, before);
+  });
+
+  it('create of an existing name is 409 AlreadyExists even in a dry run', async () => {
+    await call('POST', WIDGETS, widget('dryexists'));
+    const response = await call('POST', `${WIDGETS}?dryRun=All`, widget('dryexists'));
+    assert.equal(response.status, 409);
+    assert.equal(response.json.reason, 'AlreadyExists');
   });
 
   it('update returns the new object and persists nothing', async () => {
@@ -531,6 +594,7 @@ describe('dryRun=All', () => {
     const response = await call('POST', `${WIDGETS}?dryRun=Some`, widget('dry4'));
     assert.equal(response.status, 422);
     assert.equal(response.json.reason, 'Invalid');
+    assert.equal(response.json.message, 'CreateOptions.meta.k8s.io "" is invalid: dryRun: Unsupported value: []string{"Some"}: supported values: "All"');
     assert.equal((await call('GET', `${WIDGETS}/dry4`)).status, 404);
   });
 });
@@ -562,6 +626,12 @@ describe('fieldValidation', () => {
     }
   });
 
+  it('warnings raised before a failure are still sent with the error', async () => {
+    const response = await call('POST', WIDGETS, { ...bogus(), metadata: { name: 'Bad_Name' } });
+    assert.equal(response.status, 422);
+    assert.equal(response.headers.warning, '299 - "unknown field \\"spec.bogus\\""');
+  });
+
   it('Ignore succeeds silently and prunes the field', async () => {
     const response = await call('POST', `${WIDGETS}?fieldValidation=Ignore`, { ...bogus(), metadata: { name: 'fvi' } });
     assert.equal(response.status, 201);
@@ -583,14 +653,28 @@ describe('fieldValidation', () => {
     assert.equal(response.json.reason, 'Invalid');
     assert.equal(response.json.details.causes.length, 1);
     assert.equal(response.json.details.causes[0].field, 'patch');
-    assert.match(response.json.details.causes[0].message, /strict decoding error: unknown field "spec.bogus"$/);
+    assert.equal(response.json.details.kind, undefined, 'no kind or name: kubectl prints "The request is invalid"');
+    assert.match(response.json.details.causes[0].message, /^Invalid value: "\{.*\\"bogus\\":1.*\}": strict decoding error: unknown field "spec.bogus"$/);
+    assert.match(response.json.message, /^ "" is invalid: patch: Invalid value: ".*": strict decoding error: unknown field "spec.bogus"$/);
     assert.equal(response.json.details.causes[0].reason, 'FieldValueInvalid');
   });
 
-  it('an unknown fieldValidation value is 400', async () => {
+  it('an unknown fieldValidation value is 422 on the CreateOptions', async () => {
     const response = await call('POST', `${WIDGETS}?fieldValidation=Loose`, widget('fvx'));
-    assert.equal(response.status, 400);
-    assert.equal(response.json.reason, 'BadRequest');
+    assert.equal(response.status, 422);
+    assert.equal(response.json.message, 'CreateOptions.meta.k8s.io "" is invalid: fieldValidation: Unsupported value: "Loose": supported values: "", "Ignore", "Strict", "Warn"');
+    assert.deepEqual(response.json.details, {
+      group: 'meta.k8s.io',
+      kind: 'CreateOptions',
+      causes: [{ reason: 'FieldValueNotSupported', message: 'Unsupported value: "Loose": supported values: "", "Ignore", "Strict", "Warn"', field: 'fieldValidation' }],
+    });
+  });
+
+  it('a fieldManager over 128 bytes is 422 on the UpdateOptions', async () => {
+    const created = (await call('POST', WIDGETS, widget('fvm'))).json;
+    const response = await call('PUT', `${WIDGETS}/fvm?fieldManager=${'m'.repeat(129)}`, created);
+    assert.equal(response.status, 422);
+    assert.equal(response.json.message, 'UpdateOptions.meta.k8s.io "" is invalid: fieldManager: Too long: may not be more than 128 bytes');
   });
 
   it('a type error is 422 Invalid whatever the validation directive', async () => {

@@ -10,7 +10,7 @@ import Koa from 'koa';
 import type { Storage } from '../storage/interface.js';
 import type { RequestInfo } from '../request/request-info.js';
 import { isLongRunning, parseRequestInfo, READ_ONLY_VERBS } from '../request/request-info.js';
-import { pathNotFound, StatusError, toStatusError } from '../request/status.js';
+import { pathNotFound, StatusError, timeout, toStatusError } from '../request/status.js';
 import { writeJson, writeStatusError, setWarnings } from '../request/response.js';
 import type { UserInfo } from '../registry/object.js';
 import type { ResourceDefinition } from '../registry/resource.js';
@@ -24,7 +24,7 @@ import { authenticate } from '../filters/authenticate.js';
 import type { Authorizer } from '../filters/authorize.js';
 import { authorize, bootstrapAuthorizer } from '../filters/authorize.js';
 import { InFlightLimiter } from '../filters/in-flight.js';
-import { timeoutError, withTimeout } from '../filters/timeout.js';
+import { withTimeout } from '../filters/timeout.js';
 import { HealthChecks, serveHealth } from './health.js';
 import { versionInfo } from './version.js';
 import { DiscoveryEndpoints } from './discovery-endpoints.js';
@@ -160,6 +160,8 @@ export class ApiServer {
     } catch (error) {
       const status = toStatusError(error);
       if (status.code >= 500 && !(error instanceof StatusError)) console.error(`[${this.options.name}] ${req.method} ${req.url}:`, error);
+      // Upstream adds Warning headers as they arise, so a request that fails later still carries them.
+      setWarnings(res, ctx.state.warnings ?? []);
       writeStatusError(res, status);
     } finally {
       this.inFlight--;
@@ -183,12 +185,10 @@ export class ApiServer {
     try {
       const work = this.route(req, res, state);
       if (longRunning) return await work;
-      let timedOut = false;
       await withTimeout(work, this.options.requestTimeoutMs ?? 60_000, () => {
-        timedOut = true;
-        writeStatusError(res, timeoutError());
+        // Upstream's timeout filter words it this way (filters/timeout.ts's timeoutError does not).
+        writeStatusError(res, timeout('request did not complete within the allotted timeout'));
       });
-      void timedOut;
     } finally {
       release?.();
     }

@@ -7,6 +7,7 @@ export type HealthCheck = () => void | Promise<void>;
 
 export class HealthChecks {
   private readonly checks = new Map<string, { check: HealthCheck; endpoints: Set<string> }>();
+  private readonly failures = new Map<string, string>();
 
   constructor() {
     this.add('ping', () => undefined, ['healthz', 'livez', 'readyz']);
@@ -17,26 +18,50 @@ export class HealthChecks {
     this.checks.set(name, { check, endpoints: new Set(endpoints) });
   }
 
-  /** Runs the checks of an endpoint and returns the report (ok decides 200 vs 500). */
-  async run(endpoint: string, only: string | undefined, excluded: Set<string>): Promise<{ ok: boolean; verboseBody: string; found: boolean }> {
-    const selected = [...this.checks.entries()].filter(([name, entry]) => entry.endpoints.has(endpoint) && !excluded.has(name) && (only === undefined || name === only));
-    if (only !== undefined && selected.length === 0) return { ok: false, verboseBody: '', found: false };
-    let ok = true;
-    const lines: string[] = [];
-    await Promise.all(
-      selected.map(async ([name, entry], index) => {
+  /**
+   * Runs the checks of an endpoint in registration order, as upstream's handleRootHealth reports them:
+   * excluded checks in place, failures without their reason (the endpoints are public; the reason is
+   * logged), and a warning for exclusions that match nothing.
+   */
+  async run(endpoint: string, excluded: Set<string>): Promise<{ ok: boolean; body: string }> {
+    const selected = [...this.checks.entries()].filter(([, entry]) => entry.endpoints.has(endpoint));
+    const unmatched = new Set(excluded);
+    const lines = await Promise.all(
+      selected.map(async ([name, entry]) => {
+        if (excluded.has(name)) {
+          unmatched.delete(name);
+          return { ok: true, line: `[+]${name} excluded: ok` };
+        }
         try {
           await entry.check();
-          lines[index] = `[+]${name} ok`;
+          this.failures.delete(name);
+          return { ok: true, line: `[+]${name} ok` };
         } catch (error) {
-          ok = false;
-          lines[index] = `[-]${name} failed: ${(error as Error)?.message ?? 'reason withheld'}`;
+          // The reason goes to the log instead, once per change so that polling does not flood it.
+          const reason = (error as Error)?.message ?? String(error);
+          if (this.failures.get(name) !== reason) console.error(`[-]${endpoint} check ${name} failed: ${reason}`);
+          this.failures.set(name, reason);
+          return { ok: false, line: `[-]${name} failed: reason withheld` };
         }
       }),
     );
-    for (const name of excluded) if (this.checks.has(name)) lines.push(`[+]${name} excluded: ok`);
-    lines.push(ok ? `${endpoint} check passed` : `${endpoint} check failed`);
-    return { ok, verboseBody: lines.join('\n') + '\n', found: true };
+    let body = lines.map(({ line }) => `${line}\n`).join('');
+    if (unmatched.size > 0) {
+      body += `warn: some health checks cannot be excluded: no matches for ${[...unmatched].sort().map((name) => JSON.stringify(name)).join(',')}\n`;
+    }
+    return { ok: lines.every((line) => line.ok), body };
+  }
+
+  /** One named check (`/livez/ping`); undefined when the endpoint has no such check. */
+  async runOne(endpoint: string, name: string): Promise<{ ok: boolean; error?: string } | undefined> {
+    const entry = this.checks.get(name);
+    if (!entry || !entry.endpoints.has(endpoint)) return undefined;
+    try {
+      await entry.check();
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, error: (error as Error)?.message ?? String(error) };
+    }
   }
 }
 
@@ -44,15 +69,24 @@ export async function serveHealth(res: ServerResponse, checks: HealthChecks, pat
   const match = /^\/(healthz|livez|readyz)(?:\/([^/]+))?\/?$/.exec(path);
   if (!match) return false;
   const [, endpoint, only] = match;
-  const excluded = new Set(query.getAll('exclude'));
-  const result = await checks.run(endpoint, only, excluded);
-  if (!result.found) return false;
-  const verbose = query.has('verbose') || !result.ok;
-  const body = verbose ? result.verboseBody : 'ok';
-  res.statusCode = result.ok ? 200 : 500;
   res.setHeader('Content-Type', 'text/plain; charset=utf-8');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Cache-Control', 'no-cache, private');
-  res.end(body);
+  if (only !== undefined) {
+    const result = await checks.runOne(endpoint, only);
+    if (!result) return false;
+    res.statusCode = result.ok ? 200 : 500;
+    // Go's http.Error ends the text with a newline.
+    res.end(result.ok ? 'ok' : `internal server error: ${result.error}\n`);
+    return true;
+  }
+  const result = await checks.run(endpoint, new Set(query.getAll('exclude')));
+  if (!result.ok) {
+    res.statusCode = 500;
+    res.end(`${result.body}${endpoint} check failed\n`); // always verbose on failure
+    return true;
+  }
+  res.statusCode = 200;
+  res.end(query.has('verbose') ? `${result.body}${endpoint} check passed\n` : 'ok');
   return true;
 }

@@ -269,7 +269,8 @@ export class WatchCache {
       }
     } else {
       if (options.fromRevision < this.oldestAvailable) {
-        throw expired(`too old resource version: ${options.fromRevision} (${this.oldestAvailable + 1})`);
+        // Upstream names the newest revision it cannot serve from (oldest deliverable event - 1).
+        throw expired(`too old resource version: ${options.fromRevision} (${this.oldestAvailable})`);
       }
       for (let index = this.eventsStart; index < this.events.length; index++) {
         const event = this.events[index];
