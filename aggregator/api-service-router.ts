@@ -8,7 +8,7 @@ import type { GenericStore } from '../apiserver/registry/store.js';
 import { StatusError } from '../apiserver/request/status.js';
 import type { Backend } from './backend.js';
 import type { AvailabilityController } from './availability.js';
-import type { Informer } from './informer.js';
+import type { ObjectLookup } from './remote-endpoint.js';
 import type { ProxyCredentials } from './remote-endpoint.js';
 import { remoteAgent, resolveServiceEndpoint } from './remote-endpoint.js';
 import type { ProxyTarget } from './remote-discovery.js';
@@ -51,8 +51,8 @@ export class ApiServiceRouter {
   constructor(
     private readonly apiServices: GenericStore,
     private readonly backends: Backend[],
-    private readonly services: Informer,
-    private readonly endpoints: Informer,
+    private readonly services: ObjectLookup,
+    private readonly endpoints: ObjectLookup,
     private readonly credentials: ProxyCredentials,
     private readonly availability: () => AvailabilityController,
     /** Group-versions the aggregator serves itself. */

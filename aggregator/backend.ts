@@ -6,6 +6,7 @@
 import type https from 'node:https';
 import { AGGREGATED_DISCOVERY_V2 } from '../apiserver/request/negotiation.js';
 import { fetchFromBackend } from './backend-client.js';
+import type { InProcessServer } from './remote-discovery.js';
 
 export interface DiscoveredVersion {
   version: string;
@@ -39,6 +40,7 @@ export class Backend {
     readonly url: string,
     readonly agent: https.Agent,
     private readonly onChange: () => void,
+    readonly inProcess?: InProcessServer,
   ) {
     const parsed = new URL(url);
     this.target = { protocol: parsed.protocol, host: parsed.hostname, port: Number(parsed.port || 443) };
@@ -72,29 +74,31 @@ export class Backend {
     return { body: result.body, changed };
   }
 
+  /** An in-process server is read directly: no requests, same outcome. */
+  private async pollInProcess(server: InProcessServer): Promise<boolean> {
+    const before = JSON.stringify([this.groups, this.openapiPaths, this.ready]);
+    const health = await server.health.run('readyz', new Set());
+    const snapshot = server.discoverySnapshot();
+    this.groups = snapshot.groups;
+    this.openapiPaths = snapshot.openapiPaths;
+    this.ready = health.ok;
+    this.lastError = health.ok ? undefined : health.body.split('\n').filter((line) => line.startsWith('[-]')).join('; ');
+    const changed = !this.discovered || JSON.stringify([this.groups, this.openapiPaths, this.ready]) !== before;
+    this.discovered = true;
+    this.lastSuccess = Date.now();
+    return changed;
+  }
+
   async poll(): Promise<void> {
     if (this.polling) return;
     this.polling = true;
     let changed = false;
     try {
-      const readyz = await fetchFromBackend(this.url, this.agent, '/readyz');
-      const ready = readyz.status === 200;
-      const core = await this.conditional('/api', AGGREGATED_DISCOVERY_V2);
-      const apis = await this.conditional('/apis', AGGREGATED_DISCOVERY_V2);
-      const openapi = await this.conditional('/openapi/v3', 'application/json');
-      if (core.changed || apis.changed || !this.discovered) {
-        this.groups = [...parseGroups(core.body), ...parseGroups(apis.body)];
-        changed = true;
+      if (this.inProcess) {
+        changed = await this.pollInProcess(this.inProcess);
+      } else {
+        changed = await this.pollRemote();
       }
-      if (openapi.changed) {
-        this.openapiPaths = (JSON.parse(openapi.body) as { paths?: Record<string, { serverRelativeURL: string }> }).paths ?? {};
-        changed = true;
-      }
-      if (ready !== this.ready || !this.discovered) changed = true;
-      this.ready = ready;
-      this.discovered = true;
-      this.lastError = ready ? undefined : `readyz: ${readyz.body.trim().split('\n').filter((l) => l.startsWith('[-]')).join('; ')}`;
-      this.lastSuccess = Date.now();
     } catch (error) {
       if (this.ready) changed = true;
       this.ready = false;
@@ -103,6 +107,29 @@ export class Backend {
       this.polling = false;
     }
     if (changed) this.onChange();
+  }
+
+  private async pollRemote(): Promise<boolean> {
+    let changed = false;
+    const readyz = await fetchFromBackend(this.url, this.agent, '/readyz');
+    const ready = readyz.status === 200;
+    const core = await this.conditional('/api', AGGREGATED_DISCOVERY_V2);
+    const apis = await this.conditional('/apis', AGGREGATED_DISCOVERY_V2);
+    const openapi = await this.conditional('/openapi/v3', 'application/json');
+    if (core.changed || apis.changed || !this.discovered) {
+      this.groups = [...parseGroups(core.body), ...parseGroups(apis.body)];
+      changed = true;
+    }
+    if (openapi.changed) {
+      this.openapiPaths = (JSON.parse(openapi.body) as { paths?: Record<string, { serverRelativeURL: string }> }).paths ?? {};
+      changed = true;
+    }
+    if (ready !== this.ready || !this.discovered) changed = true;
+    this.ready = ready;
+    this.discovered = true;
+    this.lastError = ready ? undefined : `readyz: ${readyz.body.trim().split('\n').filter((l) => l.startsWith('[-]')).join('; ')}`;
+    this.lastSuccess = Date.now();
+    return changed;
   }
 }
 

@@ -34,6 +34,11 @@ export class MergedOpenApiV2 {
     if (this.built?.key === key) return this.built;
     const documents = await Promise.all(
       entries.map(async ([path, entry]) => {
+        if (entry.target.inProcess) {
+          const bytes = entry.target.inProcess.openapiDocument(path);
+          if (!bytes) throw new Error(`${path}: ${entry.target.name} has no such document`);
+          return JSON.parse(bytes) as Record<string, unknown>;
+        }
         const result = await fetchFromBackend(entry.target.url, entry.target.agent, entry.url, { Accept: 'application/json' }, 10_000);
         if (result.status !== 200) throw new Error(`${path}: ${entry.target.name} answered ${result.status}`);
         return JSON.parse(result.body) as Record<string, unknown>;

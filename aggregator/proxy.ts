@@ -52,6 +52,8 @@ export class BackendProxy {
 
   /** Proxies the request; resolves when the response is finished or the client went away. */
   forward(req: IncomingMessage, res: ServerResponse, backend: ProxyTarget, user: UserInfo): Promise<void> {
+    // In-process delegate: the same handler code, no HTTP hop, the identity passed as a value.
+    if (backend.inProcess) return backend.inProcess.serveAuthenticated(req, res, user);
     const proxied = req as ProxiedRequest;
     proxied[USER] = user;
     proxied[BACKEND] = backend;

@@ -4,15 +4,26 @@
 // group-version stays in discovery, marked Stale, with the resources it had.
 
 import type https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { UserInfo } from '../apiserver/registry/object.js';
 import { AGGREGATED_DISCOVERY_V2 } from '../apiserver/request/negotiation.js';
 import { fetchFromBackend } from './backend-client.js';
 import { discoveryPath } from './availability.js';
+
+/** A server in this process (the all-in-one chain): requests are handed over without an HTTP hop. */
+export interface InProcessServer {
+  serveAuthenticated(req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<void>;
+  discoverySnapshot(): { groups: { name: string; versions: { version: string; resources: Record<string, unknown>[] }[] }[]; openapiPaths: Record<string, { serverRelativeURL: string }> };
+  openapiDocument(key: string): string | undefined;
+  health: { run(endpoint: string, excluded: Set<string>): Promise<{ ok: boolean; body: string }> };
+}
 
 export interface ProxyTarget {
   name: string;
   url: string;
   agent: https.Agent;
   target: { protocol: string; host: string; port: number };
+  inProcess?: InProcessServer;
 }
 
 export function proxyTarget(name: string, url: string, agent: https.Agent): ProxyTarget {

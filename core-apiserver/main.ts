@@ -1,69 +1,11 @@
-// core-apiserver: the built-in resources of the Kubernetes API, on the framework.
+// core-apiserver process: flags → the server → listen.
 
-import { readFileSync } from 'node:fs';
 import { GENERIC_FLAGS, createGenericServer, readFlags, runGenericServer } from '../apiserver/server/options.js';
-import { stringFlag, listFlag } from '../apiserver/server/flags.js';
-import { builtinSchemas } from '../apiserver/schema/builtin.js';
-import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
-import { schemaPatchMeta } from '../apiserver/schema/patch-meta.js';
-import type { GenericStore } from '../apiserver/registry/store.js';
-import { StatusError } from '../apiserver/request/status.js';
-import { coreResources } from './resources/index.js';
-import { NamespaceController, ensureBootstrapNamespaces, namespaceStateFrom } from './controllers/namespace-lifecycle.js';
+import { SERVICE_FLAGS } from './allocation/service-support.js';
+import { createCoreApiServer } from './server.js';
 
-const values = readFlags(process.argv.slice(2), 'core-apiserver', 'core-apiserver serves the built-in resources of the Kubernetes API.', GENERIC_FLAGS);
+const values = readFlags(process.argv.slice(2), 'core-apiserver', 'core-apiserver serves the built-in resources of the Kubernetes API.', [...GENERIC_FLAGS, ...SERVICE_FLAGS]);
 const generic = createGenericServer('core-apiserver', values);
-const { server, storage } = generic;
-const definitions = builtinSchemas();
-server.openapi.definitions = definitions;
-server.openapi.strategicMerge = () => true;
-server.discovery.priorities.set('/v1', { group: 18000, version: 1 });
-
-const stores = new Map<string, GenericStore>();
-let namespaceStore: GenericStore | undefined;
-const namespaceState = (namespace: string) => namespaceStateFrom(namespaceStore!)(namespace);
-for (const definition of coreResources) {
-  const schema = definition.schemaName ? definitions[definition.schemaName] : definition.schema;
-  const store = server.addResource({
-    definition,
-    storage,
-    hooks: { structuralCheck: structuralCheckFor(schema, definitions), namespaceState: definition.namespaced ? namespaceState : undefined },
-    patchMeta: schemaPatchMeta(schema, definitions),
-  })!;
-  stores.set(definition.plural, store);
-  if (definition.plural === 'namespaces') namespaceStore = store;
-}
-
-await server.startCaches();
-await ensureBootstrapNamespaces(namespaceStore!);
-await publishAuthenticationConfig(stores.get('configmaps')!);
-const controller = new NamespaceController(namespaceStore!, () => [...stores.values()]);
-await controller.start();
-await runGenericServer(generic, () => controller.stop());
-
-/**
- * kube-system/extension-apiserver-authentication: how extension servers learn which client CA and which
- * front proxy to trust (upstream keys; lists are JSON arrays in strings).
- */
-async function publishAuthenticationConfig(configMaps: GenericStore): Promise<void> {
-  const data: Record<string, string> = {};
-  const clientCa = stringFlag(values, 'client-ca-file');
-  if (clientCa) data['client-ca-file'] = readFileSync(clientCa, 'utf8');
-  const requestHeaderCa = stringFlag(values, 'requestheader-client-ca-file');
-  if (requestHeaderCa) {
-    data['requestheader-client-ca-file'] = readFileSync(requestHeaderCa, 'utf8');
-    data['requestheader-allowed-names'] = JSON.stringify(listFlag(values, 'requestheader-allowed-names'));
-    data['requestheader-username-headers'] = JSON.stringify(listFlag(values, 'requestheader-username-headers'));
-    data['requestheader-uid-headers'] = JSON.stringify([]);
-    data['requestheader-group-headers'] = JSON.stringify(listFlag(values, 'requestheader-group-headers'));
-    data['requestheader-extra-headers-prefix'] = JSON.stringify(listFlag(values, 'requestheader-extra-headers-prefix'));
-  }
-  const context = { user: { username: 'system:kube-apiserver', groups: ['system:masters'] }, namespace: 'kube-system', warnings: [], dryRun: false, fieldManager: 'kube-apiserver', fieldValidation: 'Ignore' as const };
-  const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extension-apiserver-authentication', namespace: 'kube-system' }, data };
-  try {
-    await configMaps.create(structuredClone(object), context);
-  } catch (error) {
-    if (!(error instanceof StatusError && error.code === 409)) throw error;
-    await configMaps.guaranteedUpdate('extension-apiserver-authentication', context, '', undefined, (current) => ({ ...current!, data }));
-  }
-}
+const core = createCoreApiServer(generic, values);
+await core.start();
+await runGenericServer(generic, () => core.stop());

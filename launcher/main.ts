@@ -20,6 +20,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage for every server: "sqlite" (embedded default) or "memory".' },
   { name: 'emulated-version', type: 'string', default: '1.32', description: 'Kubernetes version reported by /version.' },
   { name: 'shutdown-grace-seconds', type: 'number', default: 60, description: 'How long servers may take to finish in-flight requests on shutdown.' },
+  { name: 'all-in-one', type: 'boolean', default: false, description: 'Run the whole chain in this one process: the aggregator calls its delegates in-process instead of over HTTPS.' },
 ];
 
 const BACKENDS = ['core-apiserver', 'apiextensions', 'sample-extension'] as const;
@@ -30,12 +31,33 @@ const dataDir = resolve(stringFlag(values, 'data-dir') ?? './data');
 const securePort = numberFlag(values, 'secure-port') ?? 6443;
 const graceMs = (numberFlag(values, 'shutdown-grace-seconds') ?? 60) * 1000;
 mkdirSync(dataDir, { recursive: true });
+const log = (line: string) => process.stdout.write(`${line}\n`);
+
+if (values['all-in-one'] === true) {
+  const { startAllInOne } = await import('./all-in-one.js');
+  const chain = await startAllInOne({ dataDir, securePort, storageBackend: (stringFlag(values, 'storage-backend') ?? 'sqlite') as 'sqlite' | 'memory', emulatedVersion: stringFlag(values, 'emulated-version') });
+  log(`[launcher] admin kubeconfig: ${chain.kubeconfig}`);
+  log(`[launcher] ready: ${chain.url} (all in one process)`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log(`[launcher] ${signal}: stopping`);
+    const force = setTimeout(() => process.exit(1), graceMs + 5000);
+    force.unref();
+    await chain.stop();
+    log('[launcher] stopped');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  await new Promise(() => undefined);
+}
 
 const pki = await ensurePki(dataDir, COMPONENTS);
 const server = `https://127.0.0.1:${securePort}`;
 const kubeconfig = await writeAdminKubeconfig(dataDir, server, pki);
 const distRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const log = (line: string) => process.stdout.write(`${line}\n`);
 
 const common = (component: string) => [
   `--tls-cert-file=${pki.serving[component].cert}`,

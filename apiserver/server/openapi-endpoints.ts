@@ -36,6 +36,22 @@ export class OpenApiEndpoints {
     return document;
   }
 
+  /** The /openapi/v3 index entries (also read directly by an in-process aggregator). */
+  indexPaths(gvs: GroupVersionResources[]): Record<string, { serverRelativeURL: string }> {
+    const paths: Record<string, { serverRelativeURL: string }> = {};
+    for (const gv of gvs) {
+      const key = openApiPathKey(gv.group, gv.version);
+      paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${this.document(gv).hash}` };
+    }
+    return paths;
+  }
+
+  /** The bytes of one group-version document, by its index key (e.g. `api/v1`). */
+  documentBytes(key: string, gvs: GroupVersionResources[]): string | undefined {
+    const gv = gvs.find((candidate) => openApiPathKey(candidate.group, candidate.version) === key);
+    return gv ? this.document(gv).bytes : undefined;
+  }
+
   async serve(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, gvs: GroupVersionResources[]): Promise<boolean> {
     if (path === '/openapi/v2' || path === '/openapi/v2/') {
       const accept = req.headers.accept ?? '';
@@ -44,11 +60,7 @@ export class OpenApiEndpoints {
       return true;
     }
     if (path === '/openapi/v3' || path === '/openapi/v3/') {
-      const paths: Record<string, { serverRelativeURL: string }> = {};
-      for (const gv of gvs) {
-        const key = openApiPathKey(gv.group, gv.version);
-        paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${this.document(gv).hash}` };
-      }
+      const paths = this.indexPaths(gvs);
       const bytes = JSON.stringify({ paths });
       const etag = `"${createHash('sha512').update(bytes).digest('hex').toUpperCase()}"`;
       res.setHeader('Etag', etag);

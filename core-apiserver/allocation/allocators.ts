@@ -51,6 +51,7 @@ export class IPv4Range {
     if (rest.length > 0 || !isIPv4(address ?? '') || !/^\d+$/.test(bits ?? '') || prefixLength > 32) {
       throw new Error(`invalid service cluster IP range "${cidr}": want an IPv4 CIDR such as 10.96.0.0/12 (IPv6 and dual-stack are not supported)`);
     }
+    if (prefixLength < 12) throw new Error('specified --service-cluster-ip-range[0] is too large; for 32-bit addresses, the mask must be >= 12');
     const size = 2 ** (32 - prefixLength);
     return new IPv4Range(Math.floor(ipv4ToNumber(address) / size) * size, prefixLength);
   }

@@ -36,7 +36,7 @@ export class ServiceStore extends GenericStore {
     if (!this.decodes(input, context)) return super.create(input, context);
     applyServiceDefaults(input);
     normalizeClusterIPs(input, undefined);
-    const txn = await allocateForCreate(this.allocators, input, context.namespace || input.metadata.namespace || '', context.dryRun);
+    const txn = await allocateForCreate(this.allocators, input, context.namespace || input.metadata?.namespace || '', context.dryRun);
     return this.completing(txn, () => super.create(input, context));
   }
 

@@ -2,7 +2,10 @@
 
 import type { ResourceDefinition } from '../../apiserver/registry/resource.js';
 import { configMaps } from './configmaps.js';
+import { endpoints } from './endpoints.js';
+import { endpointSlices } from './endpointslices.js';
 import { namespaces } from './namespaces.js';
 import { secrets } from './secrets.js';
+import { services } from './services.js';
 
-export const coreResources: ResourceDefinition[] = [namespaces, configMaps, secrets];
+export const coreResources: ResourceDefinition[] = [namespaces, configMaps, secrets, services, endpoints, endpointSlices];

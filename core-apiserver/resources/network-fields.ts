@@ -75,15 +75,17 @@ const LINK_LOCAL_MULTICAST = blockList([['224.0.0.0', 24, 'ipv4'], ['ff02::', 16
 
 /**
  * Addresses that make no sense as a destination for Service traffic (ValidateNonSpecialIP): the
- * unspecified address, loopback and link-local ones.
+ * unspecified address, loopback and link-local ones. `allowLoopback` is this project's departure for
+ * endpoints: every server of the chain runs on one machine, and the aggregator reaches the backends of
+ * APIServices through their Endpoints, which are therefore loopback addresses.
  */
-export function validateNonSpecialIP(value: string, field: string): FieldError[] {
+export function validateNonSpecialIP(value: string, field: string, options: { allowLoopback?: boolean } = {}): FieldError[] {
   const family = ipFamilyOf(value);
   if (!family) return [{ field, type: 'FieldValueInvalid', value, detail: 'must be a valid IP address' }];
   const kind = family === 'IPv4' ? 'ipv4' : 'ipv6';
   const errors: FieldError[] = [];
   if (value === '0.0.0.0' || (family === 'IPv6' && /^[0:]+$/.test(value))) errors.push({ field, type: 'FieldValueInvalid', value, detail: `may not be unspecified (${value})` });
-  if (LOOPBACK.check(value, kind)) errors.push({ field, type: 'FieldValueInvalid', value, detail: 'may not be in the loopback range (127.0.0.0/8, ::1/128)' });
+  if (!options.allowLoopback && LOOPBACK.check(value, kind)) errors.push({ field, type: 'FieldValueInvalid', value, detail: 'may not be in the loopback range (127.0.0.0/8, ::1/128)' });
   if (LINK_LOCAL.check(value, kind)) errors.push({ field, type: 'FieldValueInvalid', value, detail: 'may not be in the link-local range (169.254.0.0/16, fe80::/10)' });
   if (LINK_LOCAL_MULTICAST.check(value, kind)) {
     errors.push({ field, type: 'FieldValueInvalid', value, detail: 'may not be in the link-local multicast range (224.0.0.0/24, ff02::/10)' });

@@ -7,7 +7,7 @@ import type { KubeObject } from '../../apiserver/registry/object.js';
 import { isObject } from '../../apiserver/registry/object.js';
 import { isDns1035Label } from '../../apiserver/registry/names.js';
 import { ageColumn, nameColumn } from '../../apiserver/registry/table.js';
-import { builtinSchemas } from '../../apiserver/schema/builtin.js';
+import { fieldDoc } from './field-docs.js';
 import { applyServiceDefaults, clusterIPsOf, dropTypeDependentFields, nodePortOf, portsOf, serviceWarnings, specOf } from './service-defaults.js';
 import { validateService, validateServiceUpdate } from './service-validation.js';
 
@@ -61,13 +61,8 @@ export function formatLabels(labels: unknown): string {
   return pairs.length > 0 ? pairs.join(',') : '<none>';
 }
 
-/** Column descriptions are the ServiceSpec field docs, as upstream's printer takes them from SwaggerDoc. */
 function specDoc(property: string): string {
-  try {
-    return builtinSchemas()['io.k8s.api.core.v1.ServiceSpec']?.properties?.[property]?.description ?? '';
-  } catch {
-    return '';
-  }
+  return fieldDoc('io.k8s.api.core.v1.ServiceSpec', property);
 }
 
 export const services = defineResource({

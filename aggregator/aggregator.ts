@@ -1,0 +1,199 @@
+// The aggregator: the front door of the chain. It authenticates and authorizes every request, serves
+// APIServices from its own storage, registers the backends' group-versions as local APIServices, keeps
+// every APIService's Available condition, serves merged discovery and OpenAPI, and proxies each request in
+// one hop to the backend (a process over mTLS, or a server in this process) or extension server that
+// serves its group-version.
+
+import { pathNotFound } from '../apiserver/request/status.js';
+import type { GenericServer } from '../apiserver/server/options.js';
+import { builtinSchemas } from '../apiserver/schema/builtin.js';
+import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
+import { aggregatedResources } from '../apiserver/discovery/documents.js';
+import type { BackendTls } from './backend-client.js';
+import { backendAgent } from './backend-client.js';
+import { Backend } from './backend.js';
+import { MergedDiscovery } from './merged-discovery.js';
+import { MergedOpenApi } from './merged-openapi.js';
+import { MergedOpenApiV2 } from './merged-openapi-v2.js';
+import { BackendProxy } from './proxy.js';
+import { apiServices } from './apiservices.js';
+import { ApiServiceRouter } from './api-service-router.js';
+import { AvailabilityController } from './availability.js';
+import { AutoRegistration } from './registration.js';
+import type { InProcessServer } from './remote-discovery.js';
+import type { ObjectLookup } from './remote-endpoint.js';
+
+export interface DelegateSpec {
+  name: string;
+  /** https://host:port of a backend process; omitted for an in-process server. */
+  url?: string;
+  inProcess?: InProcessServer;
+}
+
+/** Where Services and Endpoints are read from (an informer on core-apiserver, or its watch cache in process). */
+export interface ServiceLookups {
+  services: ObjectLookup & { synced: boolean };
+  endpoints: ObjectLookup & { synced: boolean };
+  /** Called with a function to run whenever either changes. */
+  onChange(listener: () => void): void;
+  start(): void;
+  stop(): void;
+}
+
+export interface AggregatorOptions {
+  delegates: DelegateSpec[];
+  tls: BackendTls;
+  crdBackend?: string;
+  lookups: (backends: Backend[]) => ServiceLookups;
+}
+
+export interface Aggregator {
+  start(): Promise<void>;
+  stop(): void;
+  backends: Backend[];
+}
+
+export function createAggregator(generic: GenericServer, options: AggregatorOptions): Aggregator {
+  const { server, storage } = generic;
+  const definitions = builtinSchemas();
+  server.openapi.definitions = definitions;
+  const apiServiceStore = server.addResource({ definition: apiServices, storage, hooks: { structuralCheck: structuralCheckFor(definitions[apiServices.schemaName!], definitions) } })!;
+  const own = new Map([['apiregistration.k8s.io/v1', aggregatedResources({ group: 'apiregistration.k8s.io', version: 'v1', resources: [apiServices] })]]);
+  const credentials = { cert: options.tls.proxyClientCert, key: options.tls.proxyClientKey };
+
+  let refreshQueued = false;
+  function scheduleRefresh(): void {
+    if (refreshQueued) return;
+    refreshQueued = true;
+    setImmediate(() => {
+      refreshQueued = false;
+      router.rebuild();
+      discovery.rebuild();
+      openapi.rebuild();
+    });
+  }
+
+  const backends = options.delegates.map(
+    (delegate) =>
+      new Backend(
+        delegate.name,
+        delegate.url ?? `in-process://${delegate.name}`,
+        backendAgent(options.tls),
+        () => {
+          void registration.sync();
+          scheduleRefresh();
+        },
+        delegate.inProcess,
+      ),
+  );
+  const lookups = options.lookups(backends);
+  lookups.onChange(() => scheduleRefresh());
+  const router: ApiServiceRouter = new ApiServiceRouter(apiServiceStore, backends, lookups.services, lookups.endpoints, credentials, () => availability, own);
+  const availability = new AvailabilityController(
+    apiServiceStore,
+    (apiService) => {
+      const entry = router.entryForApiService(apiService.metadata.name!);
+      if (!entry?.remote || !lookups.services.synced || !lookups.endpoints.synced) return undefined;
+      return {
+        agent: entry.remote.agent,
+        resolve: () => {
+          const target = router.remoteTarget(entry);
+          return 'reason' in target ? { ok: false, reason: target.reason as never, message: target.message } : { ok: true, url: target.url };
+        },
+      };
+    },
+    () => {
+      // A remote server came back or went away: its discovery is refreshed (or marked stale) at once.
+      void router.refreshRemoteDiscovery(true).finally(scheduleRefresh);
+    },
+  );
+  const discovery = new MergedDiscovery(() => router.versions(), () => `127.0.0.1:${server.port}`);
+  const openapi = new MergedOpenApi(() => router.openapiSources());
+  const openapiV2 = new MergedOpenApiV2(openapi);
+  const registration = new AutoRegistration(apiServiceStore, backends, {
+    crdBackend: options.crdBackend,
+    crdOwnGroup: 'apiextensions.k8s.io',
+    own: [{ group: 'apiregistration.k8s.io', version: 'v1' }],
+  });
+
+  server.health.add(
+    'backends',
+    () => {
+      const notReady = backends.filter((backend) => !backend.ready);
+      if (notReady.length) throw new Error(notReady.map((backend) => `${backend.name} not ready (${backend.lastError ?? 'no answer yet'})`).join('; '));
+    },
+    ['readyz'],
+  );
+
+  const proxy = new BackendProxy();
+  server.addPrefilterRoute(async (req, res, state) => {
+    const { info } = state;
+    if (info.isResourceRequest) {
+      const route = router.route(info.apiGroup, info.apiVersion);
+      if (!route) throw pathNotFound();
+      if (route.kind === 'self') return false;
+      if (route.kind === 'unavailable') throw route.error;
+      await proxy.forward(req, res, route.target, state.user);
+      return true;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const path = info.path.replace(/\/+$/, '');
+    if (discovery.serve(req, res, path)) return true;
+    const groupVersion = /^\/api\/(v1)$/.exec(path) ?? /^\/apis\/([^/]+\/[^/]+)$/.exec(path);
+    if (groupVersion) {
+      const [group, version] = path.startsWith('/api/') ? ['', groupVersion[1]] : groupVersion[1].split('/');
+      const route = router.route(group, version);
+      if (!route) throw pathNotFound();
+      if (route.kind === 'self') return false;
+      if (route.kind === 'unavailable') throw route.error;
+      await proxy.forward(req, res, route.target, state.user);
+      return true;
+    }
+    if (path === '/openapi/v2') {
+      await openapiV2.serve(req, res);
+      return true;
+    }
+    if (path === '/openapi/v3') {
+      openapi.serveIndex(req, res);
+      return true;
+    }
+    if (path.startsWith('/openapi/v3/')) {
+      const target = openapi.targetFor(path.slice('/openapi/v3/'.length));
+      if (!target) return false;
+      await proxy.forward(req, res, target, state.user);
+      return true;
+    }
+    return false;
+  });
+
+  let periodic: NodeJS.Timeout | undefined;
+  return {
+    backends,
+    async start() {
+      await apiServiceStore.cache.start();
+      apiServiceStore.cache.watch({
+        fromRevision: 0,
+        prefix: apiServices.storagePrefix,
+        filter: () => true,
+        onEvent: () => {
+          scheduleRefresh();
+          setImmediate(() => {
+            void availability.checkAll();
+            void router.refreshRemoteDiscovery(true).finally(scheduleRefresh);
+          });
+        },
+      });
+      for (const backend of backends) backend.start();
+      lookups.start();
+      availability.start();
+      periodic = setInterval(() => void router.refreshRemoteDiscovery().then((changed) => changed && scheduleRefresh()), 5000);
+      periodic.unref();
+    },
+    stop() {
+      if (periodic) clearInterval(periodic);
+      availability.stop();
+      lookups.stop();
+      for (const backend of backends) backend.stop();
+    },
+  };
+}

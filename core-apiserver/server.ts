@@ -1,0 +1,93 @@
+// core-apiserver: the built-in resources of the Kubernetes API, on the framework. Built as a function so
+// the same server runs as its own process (main.ts) or inside the all-in-one chain.
+
+import { readFileSync } from 'node:fs';
+import type { GenericServer } from '../apiserver/server/options.js';
+import type { FlagValues } from '../apiserver/server/flags.js';
+import { stringFlag, listFlag } from '../apiserver/server/flags.js';
+import { builtinSchemas } from '../apiserver/schema/builtin.js';
+import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
+import { schemaPatchMeta } from '../apiserver/schema/patch-meta.js';
+import type { GenericStore } from '../apiserver/registry/store.js';
+import { StatusError } from '../apiserver/request/status.js';
+import { coreResources } from './resources/index.js';
+import { NamespaceController, ensureBootstrapNamespaces, namespaceStateFrom } from './controllers/namespace-lifecycle.js';
+import { kubernetesEndpointFromFlags, serviceAllocatorsFromFlags } from './allocation/service-support.js';
+import { ServiceStore } from './allocation/service-store.js';
+import { repairAllocations } from './allocation/repair.js';
+import { ensureKubernetesService } from './allocation/kubernetes-service.js';
+
+export interface CoreApiServer {
+  start(): Promise<void>;
+  stop(): void;
+  store(plural: string): GenericStore;
+}
+
+export function createCoreApiServer(generic: GenericServer, values: FlagValues): CoreApiServer {
+  const { server, storage } = generic;
+  const definitions = builtinSchemas();
+  server.openapi.definitions = definitions;
+  server.openapi.strategicMerge = () => true;
+  server.discovery.priorities.set('/v1', { group: 18000, version: 1 });
+  server.discovery.priorities.set('discovery.k8s.io/v1', { group: 16200, version: 15 });
+  const allocators = serviceAllocatorsFromFlags(values, storage);
+
+  const stores = new Map<string, GenericStore>();
+  let namespaceStore: GenericStore | undefined;
+  const namespaceState = (namespace: string) => namespaceStateFrom(namespaceStore!)(namespace);
+  for (const definition of coreResources) {
+    const schema = definition.schemaName ? definitions[definition.schemaName] : definition.schema;
+    const hooks = { structuralCheck: structuralCheckFor(schema, definitions), namespaceState: definition.namespaced ? namespaceState : undefined };
+    const patchMeta = schemaPatchMeta(schema, definitions);
+    // Services allocate cluster IPs and node ports around the generic store.
+    const custom = definition.plural === 'services' ? new ServiceStore(definition, storage, allocators, hooks, (plural) => stores.get(plural)) : undefined;
+    const store = server.addResource({ definition, storage, hooks, patchMeta, entry: custom && { store: custom, patchMeta } }) ?? custom!;
+    stores.set(definition.plural, store);
+    if (definition.plural === 'namespaces') namespaceStore = store;
+  }
+  const controller = new NamespaceController(namespaceStore!, () => [...stores.values()]);
+
+  /**
+   * kube-system/extension-apiserver-authentication: how extension servers learn which client CA and which
+   * front proxy to trust (upstream keys; lists are JSON arrays in strings).
+   */
+  async function publishAuthenticationConfig(configMaps: GenericStore): Promise<void> {
+    const data: Record<string, string> = {};
+    const clientCa = stringFlag(values, 'client-ca-file');
+    if (clientCa) data['client-ca-file'] = readFileSync(clientCa, 'utf8');
+    const requestHeaderCa = stringFlag(values, 'requestheader-client-ca-file');
+    if (requestHeaderCa) {
+      data['requestheader-client-ca-file'] = readFileSync(requestHeaderCa, 'utf8');
+      data['requestheader-allowed-names'] = JSON.stringify(listFlag(values, 'requestheader-allowed-names'));
+      data['requestheader-username-headers'] = JSON.stringify(listFlag(values, 'requestheader-username-headers'));
+      data['requestheader-uid-headers'] = JSON.stringify([]);
+      data['requestheader-group-headers'] = JSON.stringify(listFlag(values, 'requestheader-group-headers'));
+      data['requestheader-extra-headers-prefix'] = JSON.stringify(listFlag(values, 'requestheader-extra-headers-prefix'));
+    }
+    const context = { user: { username: 'system:kube-apiserver', groups: ['system:masters'] }, namespace: 'kube-system', warnings: [], dryRun: false, fieldManager: 'kube-apiserver', fieldValidation: 'Ignore' as const };
+    const object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'extension-apiserver-authentication', namespace: 'kube-system' }, data };
+    try {
+      await configMaps.create(structuredClone(object), context);
+    } catch (error) {
+      if (!(error instanceof StatusError && error.code === 409)) throw error;
+      await configMaps.guaranteedUpdate('extension-apiserver-authentication', context, '', undefined, (current) => ({ ...current!, data }));
+    }
+  }
+
+  return {
+    store(plural) {
+      const store = stores.get(plural);
+      if (!store) throw new Error(`core-apiserver serves no ${plural}`);
+      return store;
+    },
+    async start() {
+      await server.startCaches();
+      await ensureBootstrapNamespaces(namespaceStore!);
+      await repairAllocations(stores.get('services')!, allocators);
+      await ensureKubernetesService((plural) => stores.get(plural), allocators.clusterIps.firstAddress(), kubernetesEndpointFromFlags(values));
+      await publishAuthenticationConfig(stores.get('configmaps')!);
+      await controller.start();
+    },
+    stop: () => controller.stop(),
+  };
+}
