@@ -88,7 +88,8 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
   );
   const lookups = options.lookups(backends);
   lookups.onChange(() => scheduleRefresh());
-  const router: ApiServiceRouter = new ApiServiceRouter(apiServiceStore, backends, lookups.services, lookups.endpoints, credentials, () => availability, own);
+  const self = { name: 'aggregator', url: 'in-process://aggregator', agent: backendAgent(options.tls), target: { protocol: 'https:', host: '127.0.0.1', port: 0 }, inProcess: server };
+  const router: ApiServiceRouter = new ApiServiceRouter(apiServiceStore, backends, lookups.services, lookups.endpoints, credentials, () => availability, own, self);
   const availability = new AvailabilityController(
     apiServiceStore,
     (apiService) => {
@@ -159,7 +160,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
     }
     if (path.startsWith('/openapi/v3/')) {
       const target = openapi.targetFor(path.slice('/openapi/v3/'.length));
-      if (!target) return false;
+      if (!target || target === self) return false; // our own documents: served by this server
       await proxy.forward(req, res, target, state.user);
       return true;
     }

@@ -57,6 +57,8 @@ export class ApiServiceRouter {
     private readonly availability: () => AvailabilityController,
     /** Group-versions the aggregator serves itself. */
     private readonly own: Map<string, Record<string, unknown>[]>,
+    /** The aggregator's own server, for the OpenAPI of the group-versions it serves itself. */
+    private readonly self?: ProxyTarget,
   ) {}
 
   /** Re-reads APIServices from the cache; keeps agents of unchanged remote entries. */
@@ -186,6 +188,12 @@ export class ApiServiceRouter {
   openapiSources(): OpenApiSource[] {
     const result: OpenApiSource[] = [];
     const seen = new Set<string>();
+    if (this.self?.inProcess) {
+      for (const [key, value] of Object.entries(this.self.inProcess.discoverySnapshot().openapiPaths)) {
+        seen.add(key);
+        result.push({ key, serverRelativeURL: value.serverRelativeURL, target: this.self });
+      }
+    }
     for (const entry of this.entries.values()) {
       if (!entry.remote) continue;
       const target = this.remoteTarget(entry);

@@ -13,6 +13,7 @@ import { ensurePki } from './pki.js';
 import { writeAdminKubeconfig } from './kubeconfig.js';
 import { SupervisedChild } from './supervisor.js';
 import { freePort, waitForReady } from './ports.js';
+import { registerMetricsExtension, waitForApiService } from './register-extension.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'data-dir', type: 'string', default: './data', description: 'Directory for the PKI, the admin kubeconfig and every server\'s SQLite file.' },
@@ -71,9 +72,12 @@ const common = (component: string) => [
 
 const backendUrls: string[] = [];
 const children: SupervisedChild[] = [];
+let metricsPort = 0;
 for (const component of BACKENDS) {
   const port = await freePort();
-  backendUrls.push(`${component}=https://127.0.0.1:${port}`);
+  // The metrics extension is not a delegate: it is registered as a remote APIService, like any user's.
+  if (component === 'sample-extension') metricsPort = port;
+  else backendUrls.push(`${component}=https://127.0.0.1:${port}`);
   children.push(
     new SupervisedChild(
       {
@@ -84,6 +88,7 @@ for (const component of BACKENDS) {
           `--secure-port=${port}`,
           `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
           '--requestheader-allowed-names=front-proxy-client',
+          ...(component === 'core-apiserver' ? [`--advertise-port=${securePort}`] : []),
         ],
       },
       log,
@@ -127,7 +132,9 @@ log(`[launcher] admin kubeconfig: ${kubeconfig}`);
 log(`[launcher] try: kubectl --kubeconfig ${kubeconfig} get namespaces`);
 try {
   await waitForReady(server, pki, 120_000);
-  log(`[launcher] ready: ${server} (aggregator /readyz ok)`);
+  await registerMetricsExtension(server, pki, metricsPort);
+  await waitForApiService(server, pki, 'v1beta1.metrics.k8s.io', 30_000);
+  log(`[launcher] ready: ${server} (aggregator /readyz ok, v1beta1.metrics.k8s.io Available)`);
 } catch (error) {
   log(`[launcher] not ready yet: ${(error as Error).message}`);
 }

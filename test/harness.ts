@@ -57,6 +57,10 @@ export class Cluster {
     this.pki = await ensurePki(this.dataDir, ['aggregator', 'core-apiserver', 'apiextensions', 'sample-extension']);
     try {
       await waitForReady(this.url, this.pki, 90_000);
+      // The launcher says ready once the metrics extension is registered and Available.
+      const deadline = Date.now() + 60_000;
+      while (!/\[launcher\] (ready|not ready yet)/.test(this.output) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      if (!this.output.includes('[launcher] ready')) throw new Error('the launcher did not report ready');
     } catch (error) {
       throw new Error(`${(error as Error).message}\n--- launcher output ---\n${this.output}`);
     }
