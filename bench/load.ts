@@ -24,7 +24,12 @@ export interface Target {
 export function cpuTicks(pids: number[]): number {
   let total = 0;
   for (const pid of pids) {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // the process is gone
+    }
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     total += Number(fields[11]) + Number(fields[12]); // utime + stime (fields 14 and 15)
   }

@@ -3,13 +3,17 @@
 // aggregator; creates through the chain vs raw SQLite single-row commits in this process.
 
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { Cluster } from '../test/harness.js';
 import { runLoad, type LoadResult, type Target } from './load.js';
+import { freePort } from '../launcher/ports.js';
+import { ensurePki } from '../launcher/pki.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -47,6 +51,85 @@ function rawSqliteCommits(synchronous: 'NORMAL' | 'FULL', dir: string): number {
 
 function line(name: string, result: LoadResult): string {
   return `${name.padEnd(34)} ${result.perSecond.toFixed(0).padStart(7)} req/s  ${(result.cpuMsPerRequest * 1000).toFixed(0).padStart(6)} µs CPU/req  (errors ${result.errors})`;
+}
+
+async function startNginx(cluster: Cluster, corePort: number): Promise<{ port: number; pids: number[]; stop(): void } | undefined> {
+  const binary = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((candidate) => existsSync(candidate));
+  if (!binary) {
+    console.log('(nginx not installed: `apt-get install nginx-light` adds the reference proxy)');
+    return undefined;
+  }
+  const dir = join(cluster.dataDir, 'nginx');
+  mkdirSync(dir, { recursive: true });
+  const port = await freePort();
+  const pki = cluster.pki;
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `daemon off; worker_processes 1; error_log ${dir}/error.log; pid ${dir}/nginx.pid;
+events { worker_connections 1024; }
+http {
+  access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; fastcgi_temp_path ${dir}; uwsgi_temp_path ${dir}; scgi_temp_path ${dir};
+  upstream core { server 127.0.0.1:${corePort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port} ssl;
+    ssl_certificate ${pki.serving.aggregator.cert}; ssl_certificate_key ${pki.serving.aggregator.key};
+    ssl_client_certificate ${pki.caCert}; ssl_verify_client optional;
+    location / {
+      proxy_pass https://core; proxy_http_version 1.1; proxy_set_header Connection "";
+      proxy_ssl_certificate ${pki.frontProxyClientCert}; proxy_ssl_certificate_key ${pki.frontProxyClientKey}; proxy_ssl_session_reuse on;
+      proxy_set_header Authorization ""; proxy_set_header X-Remote-User admin; proxy_set_header X-Remote-Group system:masters;
+    }
+  }
+}
+`,
+  );
+  const child = spawn(binary, ['-p', dir, '-c', join(dir, 'nginx.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let errors = '';
+  child.stderr?.on('data', (chunk: Buffer) => (errors += chunk.toString()));
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  if (child.exitCode !== null) {
+    console.log(`(nginx did not start: ${errors.trim()})`);
+    return undefined;
+  }
+  const workers = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('nginx') && readFileSync(`/proc/${pid}/stat`, 'utf8').split(' ')[3] === String(child.pid);
+    } catch {
+      return false;
+    }
+  });
+  const corePid = pidOf('dist/core-apiserver/main.js', cluster.dataDir);
+  return { port, pids: [child.pid!, ...workers, corePid], stop: () => child.kill('SIGQUIT') };
+}
+
+async function startInProcess(): Promise<{ port: number; pid: number; target: Target; stop(): Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'kdc-bench-aio-'));
+  const port = await freePort();
+  const launcher = fileURLToPath(new URL('../launcher/main.js', import.meta.url));
+  const child = spawn(process.execPath, [launcher, '--all-in-one', `--data-dir=${dataDir}`, `--secure-port=${port}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve) => createInterface({ input: child.stdout! }).on('line', (text) => text.includes('[launcher] ready') && resolve()));
+  const pki = await ensurePki(dataDir, ['aggregator', 'core-apiserver', 'apiextensions', 'sample-extension']);
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // first discovery poll
+  const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'bench' }, data: Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`key-${i}`, 'v'.repeat(100)])) });
+  await new Promise<void>((resolve, reject) => {
+    const request = https.request(`https://127.0.0.1:${port}/api/v1/namespaces/default/configmaps`, { method: 'POST', ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey), headers: { 'Content-Type': 'application/json' } }, (response) => {
+      response.resume();
+      response.on('end', () => (response.statusCode === 201 ? resolve() : reject(new Error(`all-in-one setup: ${response.statusCode}`))));
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+  return {
+    port,
+    pid: child.pid!,
+    target: { port, ca: readFileSync(pki.caCert), cert: readFileSync(pki.adminCert), key: readFileSync(pki.adminKey) },
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
 }
 
 const cluster = await Cluster.start();
@@ -96,6 +179,25 @@ try {
     }),
     { ...load, expect: 201, pids: [aggregatorPid, corePid] },
   );
+  // A remote APIService (the metrics extension, registered through Service + Endpoints): through the
+  // aggregator vs directly on the extension.
+  const metricsPort = Number(/\[sample-extension\] \{"component":"sample-extension","listening":"https:\/\/127\.0\.0\.1:(\d+)"\}/.exec(cluster.output)?.[1]);
+  const metricsPid = pidOf('dist/sample-extension/main.js', cluster.dataDir);
+  const metricsGet = () => ({ method: 'GET', path: '/apis/metrics.k8s.io/v1beta1/nodes', headers: { Accept: 'application/json' } });
+  const remoteDirect = await runLoad(target(metricsPort), metricsGet, { ...load, pids: [metricsPid] });
+  const remoteProxied = await runLoad(target(cluster.port), metricsGet, { ...load, pids: [aggregatorPid, metricsPid] });
+
+  // nginx from Debian as a reference proxy in front of core-apiserver (same TLS on both sides).
+  const nginx = await startNginx(cluster, corePort);
+  const nginxProxied = nginx ? await runLoad(target(nginx.port), get, { ...load, pids: nginx.pids }) : undefined;
+  const nginxOnly = nginx ? await runLoad(target(nginx.port), get, { ...load, pids: nginx.pids.filter((pid) => pid !== corePid) }) : undefined;
+  nginx?.stop();
+
+  // The whole chain in one process: the aggregator hands requests to core in-process.
+  const inProcess = await startInProcess();
+  const inProcessGet = await runLoad(inProcess.target, get, { ...load, pids: [inProcess.pid] });
+  await inProcess.stop();
+
   const commitsFull = rawSqliteCommits('FULL', cluster.dataDir);
   const commitsNormal = rawSqliteCommits('NORMAL', cluster.dataDir);
 
@@ -103,6 +205,10 @@ try {
   console.log(line('GET direct on core-apiserver', direct));
   console.log(line('GET through the aggregator', proxied));
   console.log(line('create through the chain', creates));
+  console.log(line('GET remote APIService, direct', remoteDirect));
+  console.log(line('GET remote APIService, through', remoteProxied));
+  if (nginxProxied) console.log(line('GET through nginx (reference proxy)', nginxProxied));
+  console.log(line('GET through the all-in-one process', inProcessGet));
   console.log(`raw SQLite single-row commits        ${commitsFull.toFixed(0).padStart(7)} /s (synchronous=FULL)  ${commitsNormal.toFixed(0)} /s (NORMAL)`);
   console.log('');
   const ratio = (name: string, value: number, goal: number, higherIsBetter = true) =>
@@ -112,6 +218,14 @@ try {
   ratio('extra CPU per proxied GET / raw request CPU', (proxied.cpuMsPerRequest - direct.cpuMsPerRequest) / rawResult.cpuMsPerRequest, 3.5, false);
   console.log(`${'  of which in the aggregator process'.padEnd(52)} ${(proxiedAggregatorOnly.cpuMsPerRequest / rawResult.cpuMsPerRequest).toFixed(2).padStart(6)}×`);
   ratio('creates through the chain / raw commits (FULL)', creates.perSecond / commitsFull, 0.6);
+  ratio('remote APIService: proxied / direct GET (req/s)', remoteProxied.perSecond / remoteDirect.perSecond, 0.45);
+  ratio('remote APIService: extra CPU per request / raw', (remoteProxied.cpuMsPerRequest - remoteDirect.cpuMsPerRequest) / rawResult.cpuMsPerRequest, 3.5, false);
+  if (nginxProxied && nginxOnly) {
+    console.log(`${'nginx: proxied / direct GET (req/s)'.padEnd(52)} ${(nginxProxied.perSecond / direct.perSecond).toFixed(2).padStart(6)}×`);
+    console.log(`${'nginx: CPU per proxied request / raw'.padEnd(52)} ${(nginxOnly.cpuMsPerRequest / rawResult.cpuMsPerRequest).toFixed(2).padStart(6)}×  (ours, aggregator process only: ${(proxiedAggregatorOnly.cpuMsPerRequest / rawResult.cpuMsPerRequest).toFixed(2)}×)`);
+  }
+  ratio('all-in-one GET / direct GET on core (req/s)', inProcessGet.perSecond / direct.perSecond, 0.9);
+  console.log(`${'all-in-one CPU per GET / direct core CPU per GET'.padEnd(52)} ${(inProcessGet.cpuMsPerRequest / direct.cpuMsPerRequest).toFixed(2).padStart(6)}×`);
   console.log(`${'creates through the chain / raw commits (NORMAL)'.padEnd(52)} ${(creates.perSecond / commitsNormal).toFixed(2).padStart(6)}×`);
 } finally {
   await cluster.stop();
