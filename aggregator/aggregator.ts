@@ -22,6 +22,7 @@ import { AvailabilityController } from './availability.js';
 import { AutoRegistration } from './registration.js';
 import type { InProcessServer } from './remote-discovery.js';
 import type { ObjectLookup } from './remote-endpoint.js';
+import { NamespaceFinalizer } from './namespace-finalizer.js';
 
 export interface DelegateSpec {
   name: string;
@@ -45,6 +46,8 @@ export interface AggregatorOptions {
   tls: BackendTls;
   crdBackend?: string;
   lookups: (backends: Backend[]) => ServiceLookups;
+  /** Run namespace finalization across every API here (the backends' own controllers are then off). */
+  namespaceController?: boolean;
 }
 
 export interface Aggregator {
@@ -167,6 +170,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
     return false;
   });
 
+  const namespaces = options.namespaceController === false ? undefined : new NamespaceFinalizer(router);
   let periodic: NodeJS.Timeout | undefined;
   return {
     backends,
@@ -187,12 +191,14 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       for (const backend of backends) backend.start();
       lookups.start();
       availability.start();
+      namespaces?.start();
       periodic = setInterval(() => void router.refreshRemoteDiscovery().then((changed) => changed && scheduleRefresh()), 5000);
       periodic.unref();
     },
     stop() {
       if (periodic) clearInterval(periodic);
       availability.stop();
+      namespaces?.stop();
       lookups.stop();
       for (const backend of backends) backend.stop();
     },

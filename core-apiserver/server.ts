@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { GenericServer } from '../apiserver/server/options.js';
-import type { FlagValues } from '../apiserver/server/flags.js';
+import type { FlagSpec, FlagValues } from '../apiserver/server/flags.js';
 import { stringFlag, listFlag } from '../apiserver/server/flags.js';
 import { builtinSchemas } from '../apiserver/schema/builtin.js';
 import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
@@ -12,10 +12,20 @@ import type { GenericStore } from '../apiserver/registry/store.js';
 import { StatusError } from '../apiserver/request/status.js';
 import { coreResources } from './resources/index.js';
 import { NamespaceController, ensureBootstrapNamespaces, namespaceStateFrom } from './controllers/namespace-lifecycle.js';
-import { kubernetesEndpointFromFlags, serviceAllocatorsFromFlags } from './allocation/service-support.js';
+import { SERVICE_FLAGS, kubernetesEndpointFromFlags, serviceAllocatorsFromFlags } from './allocation/service-support.js';
 import { ServiceStore } from './allocation/service-store.js';
 import { repairAllocations } from './allocation/repair.js';
 import { ensureKubernetesService } from './allocation/kubernetes-service.js';
+
+export const CORE_FLAGS: FlagSpec[] = [
+  ...SERVICE_FLAGS,
+  {
+    name: 'namespace-controller',
+    type: 'boolean',
+    default: true,
+    description: 'Finalize terminating namespaces here (only this server\'s resources). Behind an aggregator, turn it off: the aggregator finalizes across every API.',
+  },
+];
 
 export interface CoreApiServer {
   start(): Promise<void>;
@@ -45,7 +55,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     stores.set(definition.plural, store);
     if (definition.plural === 'namespaces') namespaceStore = store;
   }
-  const controller = new NamespaceController(namespaceStore!, () => [...stores.values()]);
+  const controller = values['namespace-controller'] === false ? undefined : new NamespaceController(namespaceStore!, () => [...stores.values()]);
 
   /**
    * kube-system/extension-apiserver-authentication: how extension servers learn which client CA and which
@@ -86,8 +96,8 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       await repairAllocations(stores.get('services')!, allocators);
       await ensureKubernetesService((plural) => stores.get(plural), allocators.clusterIps.firstAddress(), kubernetesEndpointFromFlags(values));
       await publishAuthenticationConfig(stores.get('configmaps')!);
-      await controller.start();
+      await controller?.start();
     },
-    stop: () => controller.stop(),
+    stop: () => controller?.stop(),
   };
 }

@@ -54,7 +54,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
     'emulated-version': options.emulatedVersion ?? '1.32',
   });
 
-  const coreValues = valuesFor('core-apiserver', 0);
+  const coreValues: FlagValues = { ...valuesFor('core-apiserver', 0), 'namespace-controller': false, 'advertise-port': options.securePort || 6443 };
   const coreGeneric = createGenericServer('core-apiserver', coreValues);
   const apiextensionsGeneric = createGenericServer('apiextensions', valuesFor('apiextensions', 0));
   const sampleGeneric = createGenericServer('sample-extension', { ...valuesFor('sample-extension', 0), 'storage-backend': 'memory' });

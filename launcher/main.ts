@@ -88,7 +88,8 @@ for (const component of BACKENDS) {
           `--secure-port=${port}`,
           `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
           '--requestheader-allowed-names=front-proxy-client',
-          ...(component === 'core-apiserver' ? [`--advertise-port=${securePort}`] : []),
+          // The aggregator finalizes namespaces across every API; core's own controller would finalize early.
+          ...(component === 'core-apiserver' ? [`--advertise-port=${securePort}`, '--namespace-controller=false'] : []),
         ],
       },
       log,

@@ -142,11 +142,28 @@ describe('a user-registered extension API server', () => {
     assert.match(await ok(['get', 'apiservices']), /v1alpha1\.wardle\.example\.com\s+wardle-system\/wardle\s+False \(FailedDiscoveryCheck\)/);
   });
 
-  it('is Available again within 5 s of coming back', async () => {
+  it('blocks namespace deletion while it is down (it serves deletable namespaced resources), naming itself', async () => {
+    await ok(['create', 'namespace', 'doomed']);
+    await ok(['delete', 'namespace', 'doomed', '--wait=false']);
+    const { value } = await eventually(
+      'a discovery-failure condition',
+      async () => {
+        const namespace = JSON.parse(await ok(['get', 'namespace', 'doomed', '-o', 'json'])) as { status: { phase: string; conditions?: { type: string; status: string; message: string }[] } };
+        const condition = namespace.status.conditions?.find((candidate) => candidate.type === 'NamespaceDeletionDiscoveryFailure' && candidate.status === 'True');
+        return condition ? { phase: namespace.status.phase, message: condition.message } : undefined;
+      },
+      10_000,
+    );
+    assert.equal(value.phase, 'Terminating');
+    assert.match(value.message, /APIService v1alpha1\.wardle\.example\.com is unavailable; its namespaced resources fischers cannot be deleted/);
+  });
+
+  it('is Available again within 5 s of coming back, and the blocked namespace then goes away', async () => {
     await extension.start();
     const { elapsedMs } = await eventually('Available=True', async () => ((await availableCondition())?.status === 'True' ? true : undefined), 10_000);
     assert.ok(elapsedMs <= 5000, `noticed after ${elapsedMs} ms`);
     assert.match(await ok(['get', 'flunders']), /seen-by-admin/);
+    await eventually('namespace doomed deleted', async () => ((await cluster.kubectl(['get', 'namespace', 'doomed'])).code !== 0 ? true : undefined), 15_000);
   });
 
   it('leaves discovery when its APIService is deleted', async () => {

@@ -64,7 +64,11 @@ export class ExtensionServer {
           kind: 'APIResourceList',
           apiVersion: 'v1',
           groupVersion: `${GROUP}/${VERSION}`,
-          resources: [{ name: 'flunders', singularName: 'flunder', namespaced: true, kind: 'Flunder', verbs: ['get', 'list'], shortNames: ['fl'] }],
+          resources: [
+            { name: 'flunders', singularName: 'flunder', namespaced: true, kind: 'Flunder', verbs: ['get', 'list'], shortNames: ['fl'] },
+            // Deletable: while this server is down, namespace deletion must wait for it.
+            { name: 'fischers', singularName: 'fischer', namespaced: true, kind: 'Fischer', verbs: ['delete', 'get', 'list'] },
+          ],
         });
       } else if (/^\/apis\/wardle\.example\.com\/v1alpha1\/(namespaces\/[^/]+\/)?flunders$/.test(path)) {
         json(200, {
@@ -73,6 +77,8 @@ export class ExtensionServer {
           metadata: { resourceVersion: '1' },
           items: [{ apiVersion: `${GROUP}/${VERSION}`, kind: 'Flunder', metadata: { name: `seen-by-${seen.user}`, namespace: 'default', creationTimestamp: '2026-11-22T00:00:00Z' } }],
         });
+      } else if (/^\/apis\/wardle\.example\.com\/v1alpha1\/(namespaces\/[^/]+\/)?fischers$/.test(path)) {
+        json(200, { kind: 'FischerList', apiVersion: `${GROUP}/${VERSION}`, metadata: { resourceVersion: '1' }, items: [] });
       } else {
         json(404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'NotFound', message: 'the server could not find the requested resource', code: 404 });
       }
