@@ -23,6 +23,7 @@ import { AutoRegistration } from './registration.js';
 import type { InProcessServer } from './remote-discovery.js';
 import type { ObjectLookup } from './remote-endpoint.js';
 import { NamespaceFinalizer } from './namespace-finalizer.js';
+import { forwardUpgrade } from './upgrade.js';
 
 export interface DelegateSpec {
   name: string;
@@ -169,6 +170,16 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
     }
     return false;
   });
+
+  server.upgradeHandler = async (req, socket, head, state) => {
+    const { info } = state;
+    const route = info.isResourceRequest ? router.route(info.apiGroup, info.apiVersion) : undefined;
+    if (!route) throw pathNotFound();
+    if (route.kind === 'unavailable') throw route.error;
+    if (route.kind === 'self' || route.target.inProcess) return false; // our own servers offer no upgrades
+    forwardUpgrade(req, socket, head, route.target, state.user);
+    return true;
+  };
 
   const namespaces = options.namespaceController === false ? undefined : new NamespaceFinalizer(router);
   let periodic: NodeJS.Timeout | undefined;

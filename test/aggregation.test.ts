@@ -4,7 +4,8 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import tls from 'node:tls';
 import { join } from 'node:path';
 import { Cluster } from './harness.js';
 import { ExtensionServer } from './extension-server.js';
@@ -113,6 +114,27 @@ describe('a user-registered extension API server', () => {
     assert.equal(request.user, 'admin');
     assert.ok(request.groups.includes('system:masters'));
     assert.equal(request.authorization, undefined);
+  });
+
+  it('streams an upgraded connection (exec-style) through to it with the proxy identity', async () => {
+    const socket = tls.connect({ host: '127.0.0.1', port: cluster.port, ca: readFileSync(cluster.pki.caCert), cert: readFileSync(cluster.pki.adminCert), key: readFileSync(cluster.pki.adminKey) });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('secureConnect', () => resolve());
+      socket.once('error', reject);
+    });
+    socket.write('GET /apis/wardle.example.com/v1alpha1/namespaces/default/flunders/x/exec HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nAuthorization: Bearer secret\r\n\r\n');
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    await eventually('101', async () => (received.includes('\r\n\r\n') ? true : undefined), 5000);
+    assert.match(received, /^HTTP\/1\.1 101 Switching Protocols/);
+    received = '';
+    socket.write('ping');
+    await eventually('echo', async () => (received === 'ping' ? true : undefined), 5000);
+    socket.destroy();
+    const request = extension.seen.filter((seen) => seen.path.endsWith('/exec')).at(-1)!;
+    assert.equal(request.user, 'admin');
+    assert.equal(request.authorization, undefined);
+    assert.equal(request.peerCommonName, 'front-proxy-client');
   });
 
   it('is reported unavailable within 5 s of dying, without breaking discovery of everything else', async () => {

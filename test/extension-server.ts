@@ -83,6 +83,20 @@ export class ExtensionServer {
         json(404, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'NotFound', message: 'the server could not find the requested resource', code: 404 });
       }
     });
+    // exec-style upgrades: switch protocols, then echo whatever arrives.
+    this.server.on('upgrade', (req: IncomingMessage, socket: import('node:stream').Duplex) => {
+      const tls = req.socket as TLSSocket;
+      this.seen.push({
+        path: req.url ?? '',
+        user: header(req, 'x-remote-user'),
+        groups: (req.headersDistinct?.['x-remote-group'] ?? []).flatMap((value) => value.split(',').map((part) => part.trim())),
+        authorization: header(req, 'authorization'),
+        peerCommonName: String(tls.getPeerCertificate()?.subject?.CN ?? ''),
+        peerAuthorized: tls.authorized,
+      });
+      socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: ${header(req, 'upgrade') ?? 'echo'}\r\nConnection: Upgrade\r\n\r\n`);
+      socket.pipe(socket);
+    });
     await new Promise<void>((resolve) => this.server!.listen(this.port || this.options.port || 0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
     return this.port;

@@ -6,6 +6,7 @@
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import Koa from 'koa';
 import type { Storage } from '../storage/interface.js';
 import type { RequestInfo } from '../request/request-info.js';
@@ -182,6 +183,31 @@ export class ApiServer {
     return this.openapi.documentBytes(key, this.discovery.groupVersions());
   }
 
+  /**
+   * Upgrade requests (exec, attach, port-forward, websockets): authenticated and authorized like any
+   * request, then handed to `upgradeHandler` (the aggregator streams them to the backend).
+   */
+  upgradeHandler: ((req: IncomingMessage, socket: Duplex, head: Buffer, state: RequestState) => Promise<boolean>) | undefined;
+
+  private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => socket.destroy());
+    try {
+      const url = req.url ?? '/';
+      const queryIndex = url.indexOf('?');
+      const query = new URLSearchParams(queryIndex < 0 ? '' : url.slice(queryIndex + 1));
+      const info = parseRequestInfo(req.method ?? 'GET', queryIndex < 0 ? url : url.slice(0, queryIndex), query);
+      const state = { info, query, warnings: [] as string[] } as RequestState;
+      state.user = await authenticate(req, this.options.authentication);
+      await authorize(this.options.authorizer ?? bootstrapAuthorizer, state.user, info);
+      if (this.upgradeHandler && (await this.upgradeHandler(req, socket, head, state))) return;
+      throw new StatusError(400, 'BadRequest', `upgrade requests are not supported for ${info.path}`);
+    } catch (error) {
+      const status = toStatusError(error);
+      const body = JSON.stringify(status.toStatus());
+      socket.end(`HTTP/1.1 ${status.code} ${status.reason || 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    }
+  }
+
   /** The Node request listener. API requests never allocate a Koa context (see `app`). */
   callback(): (req: IncomingMessage, res: ServerResponse) => void {
     return (req, res) => void this.handle(req, res);
@@ -297,6 +323,7 @@ export class ApiServer {
       socket.on('close', () => this.sockets.delete(socket));
     });
     this.server.on('tlsClientError', () => undefined);
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => void this.handleUpgrade(req, socket, head));
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(serving.port, serving.bindAddress, () => resolve());
