@@ -30,12 +30,11 @@ function validateApiService(apiService: KubeObject): FieldError[] {
   const version: string = typeof spec.version === 'string' ? spec.version : '';
   const expectedName = `${version}.${group}`;
   if (apiService.metadata.name !== expectedName) {
-    errors.push({ field: 'metadata.name', type: 'FieldValueInvalid', value: apiService.metadata.name, detail: `must be spec.version+"."+spec.group` });
+    errors.push({ field: 'metadata.name', type: 'FieldValueInvalid', value: apiService.metadata.name, detail: `must be \`spec.version+"."+spec.group\`: "${expectedName}"` });
   }
   if (group === '' && version !== 'v1') errors.push({ field: 'spec.group', type: 'FieldValueRequired', detail: 'only v1 may have an empty group and it better be legacy kube' });
   if (group !== '') for (const message of isDns1123Subdomain(group)) errors.push({ field: 'spec.group', type: 'FieldValueInvalid', value: group, detail: message });
-  if (version === '') errors.push({ field: 'spec.version', type: 'FieldValueRequired' });
-  else for (const message of isDns1035Label(version)) errors.push({ field: 'spec.version', type: 'FieldValueInvalid', value: version, detail: message });
+  for (const message of isDns1035Label(version)) errors.push({ field: 'spec.version', type: 'FieldValueInvalid', value: version, detail: message });
   const groupPriority = spec.groupPriorityMinimum;
   if (typeof groupPriority !== 'number' || groupPriority <= 0 || groupPriority > 20000) {
     errors.push({ field: 'spec.groupPriorityMinimum', type: 'FieldValueInvalid', value: groupPriority, detail: 'must be positive and less than 20000' });
@@ -45,7 +44,7 @@ function validateApiService(apiService: KubeObject): FieldError[] {
     errors.push({ field: 'spec.versionPriority', type: 'FieldValueInvalid', value: versionPriority, detail: 'must be positive and less than 1000' });
   }
   if (!spec.service) {
-    if (spec.caBundle) errors.push({ field: 'spec.caBundle', type: 'FieldValueInvalid', value: '<bytes>', detail: 'local APIServices may not have a caBundle' });
+    if (spec.caBundle) errors.push({ field: 'spec.caBundle', type: 'FieldValueInvalid', value: `${Buffer.from(String(spec.caBundle), 'base64').length} bytes`, detail: 'local APIServices may not have a caBundle' });
     if (spec.insecureSkipTLSVerify) errors.push({ field: 'spec.insecureSkipTLSVerify', type: 'FieldValueInvalid', value: true, detail: 'local APIServices may not have insecureSkipTLSVerify' });
     return errors;
   }
@@ -58,8 +57,9 @@ function validateApiService(apiService: KubeObject): FieldError[] {
   if (spec.insecureSkipTLSVerify && spec.caBundle) {
     errors.push({ field: 'spec.insecureSkipTLSVerify', type: 'FieldValueInvalid', value: true, detail: 'may not be true if caBundle is present' });
   }
+  // Beyond upstream (which accepts any bytes and fails later at every TLS handshake): say so at once.
   if (spec.caBundle !== undefined && (typeof spec.caBundle !== 'string' || !Buffer.from(spec.caBundle, 'base64').toString('utf8').includes('BEGIN CERTIFICATE'))) {
-    errors.push({ field: 'spec.caBundle', type: 'FieldValueInvalid', value: '<bytes>', detail: 'must be a base64-encoded PEM certificate bundle' });
+    errors.push({ field: 'spec.caBundle', type: 'FieldValueInvalid', value: `${typeof spec.caBundle === 'string' ? Buffer.from(spec.caBundle, 'base64').length : 0} bytes`, detail: 'must be a base64-encoded PEM certificate bundle' });
   }
   return errors;
 }

@@ -95,24 +95,29 @@ export class NamespaceFinalizer {
       for (const resource of resources) work.push({ version, resource });
     }
     for (const item of work) {
+      const qualified = `${item.resource}${item.version.group ? `.${item.version.group}` : ''}`;
       const route = this.router.route(item.version.group, item.version.version);
-      if (route?.kind !== 'proxy') continue;
+      if (route?.kind !== 'proxy') {
+        // Discovery says it is served, but it cannot be reached right now: its content may remain.
+        if (route?.kind === 'unavailable') failures.push(`${qualified}: ${route.error.message}`);
+        continue;
+      }
       const collection = `${prefixOf(item.version)}/namespaces/${name}/${item.resource}`;
       try {
         const listed = await apiCall(route.target, 'GET', collection);
         if (listed.status !== 200) {
-          if (listed.status !== 404 && listed.status !== 405) failures.push(`${item.resource}.${item.version.group}: list answered ${listed.status}`);
+          if (listed.status !== 404 && listed.status !== 405) failures.push(`${qualified}: list answered ${listed.status}`);
           continue;
         }
         const items = listed.body.items ?? [];
         if (items.length === 0) continue;
-        remaining.set(`${item.resource}${item.version.group ? `.${item.version.group}` : ''}`, items.length);
+        remaining.set(qualified, items.length);
         for (const object of items) {
           const deleted = await apiCall(route.target, 'DELETE', `${collection}/${encodeURIComponent(object.metadata.name!)}`);
-          if (deleted.status >= 300 && deleted.status !== 404) failures.push(`${item.resource} "${object.metadata.name}": ${deleted.body.message ?? deleted.status}`);
+          if (deleted.status >= 300 && deleted.status !== 404) failures.push(`${qualified} "${object.metadata.name}": ${deleted.body.message ?? deleted.status}`);
         }
       } catch (error) {
-        failures.push(`${item.resource}.${item.version.group}: ${(error as Error).message}`);
+        failures.push(`${qualified}: ${(error as Error).message}`);
       }
     }
     const conditions: Condition[] = [

@@ -31,6 +31,9 @@ export interface RegistrationOptions {
 export class AutoRegistration {
   private running = false;
   private again = false;
+  /** `onstart` APIServices are reconciled once (upstream: admins may edit them afterwards). */
+  private readonly syncedOnStart = new Set<string>();
+  private firstRun = true;
 
   constructor(
     private readonly apiServices: GenericStore,
@@ -80,20 +83,31 @@ export class AutoRegistration {
   }
 
   private async reconcile(): Promise<void> {
-    await this.apiServices.cache.start();
+    await this.apiServices.cache.syncToLatest();
     const desired = this.desired();
     const existing = new Map<string, KubeObject>();
     for (const cached of this.apiServices.cache.list(this.apiServices.resource.storagePrefix)) existing.set(cached.name, JSON.parse(cached.bytes) as KubeObject);
     for (const [name, object] of desired) {
       const current = existing.get(name);
+      const onStart = object.metadata.labels?.[AUTOMANAGED_LABEL] === 'onstart';
+      if (onStart && this.syncedOnStart.has(name)) continue;
       try {
+        const managed = current?.metadata.labels?.[AUTOMANAGED_LABEL];
         if (!current) {
           await this.apiServices.create(structuredClone(object), SYSTEM);
-        } else if (current.metadata.labels?.[AUTOMANAGED_LABEL] && !current.spec?.service && !deepEqual(current.spec, object.spec)) {
+        } else if ((managed === 'onstart' || managed === 'true') && !current.spec?.service && !deepEqual(current.spec, object.spec)) {
           await this.apiServices.guaranteedUpdate(name, SYSTEM, '', undefined, (latest) => ({ ...latest!, spec: object.spec }));
         }
+        if (onStart) this.syncedOnStart.add(name);
       } catch (error) {
         if (!(error instanceof StatusError && (error.code === 409 || error.code === 404))) console.error(`[autoregister] ${name}: ${(error as Error).message}`);
+      }
+    }
+    if (this.firstRun && this.backends.every((backend) => backend.discovered)) {
+      // Upstream removes stale onstart registrations once, at start.
+      this.firstRun = false;
+      for (const [name, current] of existing) {
+        if (current.metadata.labels?.[AUTOMANAGED_LABEL] === 'onstart' && !desired.has(name)) await this.remove(name, current);
       }
     }
     // Only CRD-backed registrations come and go; a backend that is merely down keeps its APIServices.
@@ -101,11 +115,15 @@ export class AutoRegistration {
     if (!crdBackend?.discovered || !crdBackend.ready) return;
     for (const [name, current] of existing) {
       if (current.metadata.labels?.[AUTOMANAGED_LABEL] !== 'true' || desired.has(name)) continue;
-      try {
-        await this.apiServices.delete(name, {}, SYSTEM);
-      } catch (error) {
-        if (!(error instanceof StatusError && error.code === 404)) console.error(`[autoregister] delete ${name}: ${(error as Error).message}`);
-      }
+      await this.remove(name, current);
+    }
+  }
+
+  private async remove(name: string, current: KubeObject): Promise<void> {
+    try {
+      await this.apiServices.delete(name, { preconditions: { uid: current.metadata.uid } }, SYSTEM);
+    } catch (error) {
+      if (!(error instanceof StatusError && (error.code === 404 || error.code === 409))) console.error(`[autoregister] delete ${name}: ${(error as Error).message}`);
     }
   }
 }

@@ -151,7 +151,3 @@ export function aggregatedDiscoveryList(groups: AggregatedGroup[], version: 'v2'
     })),
   };
 }
-
-export function etagOf(bytes: string): string {
-  return `"${createHash('sha512').update(bytes).digest('hex').toUpperCase()}"`;
-}

@@ -12,16 +12,12 @@ import {
   apiGroupList,
   apiResourceList,
   apiVersions,
-  etagOf,
   orderGroups,
 } from '../discovery/documents.js';
+import { cachedDocument, serveCached, type CachedDocument } from '../request/cached-document.js';
 import { AGGREGATED_DISCOVERY_V2, AGGREGATED_DISCOVERY_V2BETA1, negotiateDiscovery } from '../request/negotiation.js';
 
-interface Rendered {
-  bytes: string;
-  etag: string;
-  contentType: string;
-}
+type Rendered = CachedDocument;
 
 export class DiscoveryEndpoints {
   private readonly groupVersionMap = new Map<string, GroupVersionResources>();
@@ -63,8 +59,7 @@ export class DiscoveryEndpoints {
     let rendered = this.rendered.get(key);
     if (!rendered) {
       const { document, contentType } = build();
-      const bytes = JSON.stringify(document);
-      rendered = { bytes, etag: etagOf(bytes), contentType };
+      rendered = cachedDocument(JSON.stringify(document), contentType);
       this.rendered.set(key, rendered);
     }
     return rendered;
@@ -108,17 +103,7 @@ export class DiscoveryEndpoints {
     } else {
       return false;
     }
-    res.setHeader('ETag', rendered.etag);
-    res.setHeader('Cache-Control', 'public');
-    if (req.headers['if-none-match'] === rendered.etag) {
-      res.statusCode = 304;
-      res.end();
-      return true;
-    }
-    res.statusCode = 200;
-    res.setHeader('Content-Type', rendered.contentType);
-    res.setHeader('Content-Length', Buffer.byteLength(rendered.bytes));
-    res.end(req.method === 'HEAD' ? undefined : rendered.bytes);
+    serveCached(req, res, rendered, { 'Cache-Control': 'public' });
     return true;
   }
 }

@@ -10,6 +10,7 @@ import type { JSONSchema } from '../schema/types.js';
 import type { ResourceDefinition } from '../registry/resource.js';
 import { notAcceptable, pathNotFound } from '../request/status.js';
 import { writeStatusError } from '../request/response.js';
+import { cachedDocument, serveCached } from '../request/cached-document.js';
 
 interface Document {
   bytes: string;
@@ -60,18 +61,7 @@ export class OpenApiEndpoints {
       return true;
     }
     if (path === '/openapi/v3' || path === '/openapi/v3/') {
-      const paths = this.indexPaths(gvs);
-      const bytes = JSON.stringify({ paths });
-      const etag = `"${createHash('sha512').update(bytes).digest('hex').toUpperCase()}"`;
-      res.setHeader('Etag', etag);
-      if (req.headers['if-none-match'] === etag) {
-        res.statusCode = 304;
-        res.end();
-        return true;
-      }
-      res.statusCode = 200;
-      res.setHeader('Content-Type', 'application/json');
-      res.end(bytes);
+      serveCached(req, res, cachedDocument(JSON.stringify({ paths: this.indexPaths(gvs) }), 'application/json'));
       return true;
     }
     const match = /^\/openapi\/v3\/(.+?)\/?$/.exec(path);
@@ -86,22 +76,13 @@ export class OpenApiEndpoints {
       res.end();
       return true;
     }
-    const etag = `"${document.hash}"`;
-    res.setHeader('Etag', etag);
-    res.setHeader('Vary', 'Accept');
+    const headers: Record<string, string> = { Vary: 'Accept' };
     if (requested) {
-      res.setHeader('Cache-Control', 'public, immutable');
-      res.setHeader('Expires', new Date(Date.now() + 365 * 24 * 3600 * 1000).toUTCString());
+      // The hash names the content: a client may keep it for good.
+      headers['Cache-Control'] = 'public, immutable';
+      headers.Expires = new Date(Date.now() + 365 * 24 * 3600 * 1000).toUTCString();
     }
-    if (req.headers['if-none-match'] === etag) {
-      res.statusCode = 304;
-      res.end();
-      return true;
-    }
-    res.statusCode = 200;
-    res.setHeader('Content-Type', 'application/json');
-    res.setHeader('Content-Length', Buffer.byteLength(document.bytes));
-    res.end(document.bytes);
+    serveCached(req, res, { bytes: document.bytes, etag: `"${document.hash}"`, contentType: 'application/json' }, headers);
     return true;
   }
 }
