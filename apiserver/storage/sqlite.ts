@@ -9,6 +9,7 @@
 // - the WAL is checkpointed by a worker thread (sqlite-checkpointer.ts).
 
 import type Database from 'better-sqlite3';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import {
   CompactedError,
   ConflictError,
@@ -30,7 +31,11 @@ import { openDatabase, prepareStatements, type CurrentRow, type EventRow, type S
 import { WatchFanout } from './watch-fanout.js';
 
 export interface SqliteStorageOptions {
-  /** SQLite synchronous mode (default FULL: durable across power loss; NORMAL: across process crashes). */
+  /**
+   * FULL (default): a write is acknowledged, and its event published, only after the WAL is synced to disk
+   * (an asynchronous fdatasync shared by every batch committed meanwhile): durable across power loss.
+   * NORMAL: acknowledged at commit: durable across process crashes only.
+   */
   synchronous?: Synchronous;
   /** Log rows examined per compaction transaction (default 500). */
   compactBatch?: number;
@@ -83,6 +88,14 @@ export class SqliteStorage implements Storage {
   private readonly maxBatch: number;
   private readonly writeBatch: Database.Transaction<(writes: QueuedWrite[], outcomes: WriteOutcome[]) => void>;
   private revision: number;
+  /** Committed and published; with FULL durability it lags `revision` while a sync is in flight. */
+  private publishedRevision: number;
+  private readonly walPath: string | undefined;
+  private walFd: number | undefined;
+  private unsynced: (() => void)[] = [];
+  private syncing = false;
+  private syncIdle: Promise<void> = Promise.resolve();
+  private markSyncIdle: (() => void) | undefined;
   private compacted: number;
   private queue: QueuedWrite[] = [];
   private flushScheduled = false;
@@ -96,10 +109,12 @@ export class SqliteStorage implements Storage {
     const checkpointIntervalMs = options.checkpointIntervalMs ?? 250;
     const inMemory = path === ':memory:' || path === '';
     const backgroundCheckpoint = !inMemory && checkpointIntervalMs > 0;
-    this.db = openDatabase(path, options.synchronous);
+    this.db = openDatabase(path);
+    this.walPath = inMemory || options.synchronous === 'NORMAL' ? undefined : `${path}-wal`;
     this.statements = prepareStatements(this.db);
     this.compacted = this.statements.readMeta.get('compact_revision') ?? 0;
     this.revision = Math.max(INITIAL_REVISION, this.statements.newestRevision.get() ?? 0, this.compacted);
+    this.publishedRevision = this.revision;
     this.writeBatch = this.db.transaction((writes: QueuedWrite[], outcomes: WriteOutcome[]) => {
       writes.forEach((write, index) => {
         try {
@@ -111,7 +126,7 @@ export class SqliteStorage implements Storage {
       });
     });
     this.fanout = new WatchFanout({
-      currentRevision: () => this.revision,
+      currentRevision: () => this.publishedRevision,
       compactedRevision: () => this.compacted,
       readEvents: (prefix, afterRevision, throughRevision) => this.readEvents(prefix, afterRevision, throughRevision),
     });
@@ -174,9 +189,10 @@ export class SqliteStorage implements Storage {
     return this.fanout.watch(prefix, fromRevision, handlers);
   }
 
+  /** The newest revision whose events have been published (and, with FULL durability, synced). */
   async currentRevision(): Promise<number> {
     this.assertOpen();
-    return this.revision;
+    return this.publishedRevision;
   }
 
   compact(revision: number): Promise<void> {
@@ -195,6 +211,8 @@ export class SqliteStorage implements Storage {
     if (this.closed) return;
     this.flushAll();
     this.closed = true;
+    await this.syncIdle;
+    if (this.walFd !== undefined) closeSync(this.walFd);
     this.fanout.closeAll(new StorageError('storage is closed'));
     await this.compaction;
     await this.checkpointer?.stop();
@@ -262,13 +280,66 @@ export class SqliteStorage implements Storage {
       const events: StorageEvent[] = [];
       for (const outcome of outcomes) if ('event' in outcome) events.push(outcome.event);
       this.stats.writes += events.length;
-      this.fanout.publish(events);
-      outcomes.forEach((outcome, index) => {
-        if ('error' in outcome) writes[index].reject(outcome.error);
-        else writes[index].resolve(outcome.result);
-      });
+      const committed = this.revision;
+      const settle = () => {
+        this.publishedRevision = Math.max(this.publishedRevision, committed);
+        this.fanout.publish(events);
+        outcomes.forEach((outcome, index) => {
+          if ('error' in outcome) writes[index].reject(outcome.error);
+          else writes[index].resolve(outcome.result);
+        });
+      };
+      if (this.walPath && events.length > 0) this.afterSync(settle);
+      else if (this.syncing || this.unsynced.length > 0) this.afterSync(settle); // keep acknowledgements in order
+      else settle();
       return;
     }
+  }
+
+  /**
+   * Runs `settle` once the WAL holding everything committed so far is on disk. One fdatasync covers every
+   * batch committed before it started; it runs on libuv's thread pool, so requests keep flowing (and the
+   * next batch keeps growing) while the disk works.
+   */
+  private afterSync(settle: () => void): void {
+    this.unsynced.push(settle);
+    if (!this.syncing) this.startSync();
+  }
+
+  private startSync(): void {
+    const waiting = this.unsynced;
+    this.unsynced = [];
+    if (waiting.length === 0) {
+      this.markSyncIdle?.();
+      this.markSyncIdle = undefined;
+      return;
+    }
+    if (!this.syncing) {
+      this.syncing = true;
+      this.syncIdle = new Promise((resolve) => (this.markSyncIdle = resolve));
+    }
+    const done = (error: NodeJS.ErrnoException | null) => {
+      if (error) {
+        // The disk refused: nothing after this point can be called durable.
+        console.error(`[sqlite] fdatasync of ${this.walPath} failed: ${error.message}; exiting`);
+        process.exit(70);
+      }
+      for (const settle of waiting) settle();
+      if (this.unsynced.length > 0) {
+        this.startSync();
+      } else {
+        this.syncing = false;
+        this.markSyncIdle?.();
+        this.markSyncIdle = undefined;
+      }
+    };
+    try {
+      this.walFd ??= openSync(this.walPath!, 'r+');
+    } catch (error) {
+      done(error as NodeJS.ErrnoException);
+      return;
+    }
+    fdatasync(this.walFd, done);
   }
 
   /** One write inside the batch transaction. Its checks read through the transaction. */
