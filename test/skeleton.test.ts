@@ -166,6 +166,14 @@ describe('kubectl on the wire', () => {
     assert.match(stderr, /unknown field "bogus"/);
   });
 
+  it('creates a service from a protobuf body and allocates its cluster IP', async () => {
+    assert.match(await ok(['create', 'service', 'clusterip', 'web', '--tcp=80:8080']), /service\/web created/);
+    const service = JSON.parse(await ok(['get', 'service', 'web', '-o', 'json'])) as { spec: { clusterIP: string; ports: { port: number; targetPort: number }[] } };
+    assert.match(service.spec.clusterIP, /^10\.(9[6-9]|10[0-9]|11[01])\.\d+\.\d+$/);
+    assert.deepEqual([service.spec.ports[0].port, service.spec.ports[0].targetPort], [80, 8080]);
+    assert.match(await ok(['get', 'services']), /kubernetes\s+ClusterIP\s+10\.96\.0\.1\s+<none>\s+443\/TCP/);
+  });
+
   it('cannot delete the default namespace', async () => {
     const stderr = await fails(['delete', 'namespace', 'default']);
     assert.match(stderr, /Forbidden.*this namespace may not be deleted/);

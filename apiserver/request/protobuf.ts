@@ -32,7 +32,7 @@ export function isProtobufContentType(contentType: string): boolean {
  * `time` is metav1.Time (`{1: seconds, 2: nanos}`), rendered as RFC 3339 at second precision like the
  * Go JSON encoder. `bytes` is rendered as base64, as Go renders []byte.
  */
-export type ScalarType = 'string' | 'bytes' | 'int64' | 'int32' | 'bool' | 'time';
+export type ScalarType = 'string' | 'bytes' | 'int64' | 'int32' | 'bool' | 'time' | 'intOrString';
 
 /**
  * Map value types. `stringList` is a message whose field 1 is a repeated string (authentication's
@@ -122,6 +122,51 @@ const Secret: MessageSpec = {
   3: { name: 'type', type: 'string' },
   4: { name: 'stringData', type: 'map', mapValue: 'string' },
   5: { name: 'immutable', type: 'bool', pointer: true },
+};
+
+const IntOrString: MessageSpec = {
+  1: { name: 'type', type: 'int64' },
+  2: { name: 'intVal', type: 'int32' },
+  3: { name: 'strVal', type: 'string' },
+};
+
+const ServicePort: MessageSpec = {
+  1: { name: 'name', type: 'string' },
+  2: { name: 'protocol', type: 'string' },
+  3: { name: 'port', type: 'int32' },
+  4: { name: 'targetPort', type: 'intOrString' },
+  5: { name: 'nodePort', type: 'int32' },
+  6: { name: 'appProtocol', type: 'string', pointer: true },
+};
+
+const Service: MessageSpec = {
+  1: metadata,
+  2: {
+    name: 'spec',
+    type: 'message',
+    message: {
+      1: { name: 'ports', type: 'message', repeated: true, message: ServicePort },
+      2: { name: 'selector', type: 'map', mapValue: 'string' },
+      3: { name: 'clusterIP', type: 'string' },
+      4: { name: 'type', type: 'string' },
+      5: { name: 'externalIPs', type: 'string', repeated: true },
+      7: { name: 'sessionAffinity', type: 'string' },
+      8: { name: 'loadBalancerIP', type: 'string' },
+      9: { name: 'loadBalancerSourceRanges', type: 'string', repeated: true },
+      10: { name: 'externalName', type: 'string' },
+      11: { name: 'externalTrafficPolicy', type: 'string' },
+      12: { name: 'healthCheckNodePort', type: 'int32' },
+      13: { name: 'publishNotReadyAddresses', type: 'bool' },
+      17: { name: 'ipFamilyPolicy', type: 'string', pointer: true },
+      18: { name: 'clusterIPs', type: 'string', repeated: true },
+      19: { name: 'ipFamilies', type: 'string', repeated: true },
+      20: { name: 'allocateLoadBalancerNodePorts', type: 'bool', pointer: true },
+      21: { name: 'loadBalancerClass', type: 'string', pointer: true },
+      22: { name: 'internalTrafficPolicy', type: 'string', pointer: true },
+      23: { name: 'trafficDistribution', type: 'string', pointer: true },
+    },
+  },
+  3: { name: 'status', type: 'message', message: {} },
 };
 
 const ObjectReference: MessageSpec = {
@@ -237,7 +282,7 @@ const SelfSubjectReview: MessageSpec = {
 };
 
 export const builtinProtobufKinds: ProtobufKindTable = {
-  v1: { Namespace, ConfigMap, Secret, ServiceAccount },
+  v1: { Namespace, ConfigMap, Secret, ServiceAccount, Service },
   'authorization.k8s.io/v1': { SelfSubjectAccessReview, SelfSubjectRulesReview },
   // kubectl auth whoami tries v1, then v1beta1, then v1alpha1: the message is the same in all three.
   'authentication.k8s.io/v1': { SelfSubjectReview },
@@ -480,6 +525,12 @@ function decodeSingle(reader: WireReader, wireType: number, field: FieldSpec, pa
     case 'time':
       expectWireType(wireType, WIRE_LENGTH_DELIMITED, path);
       return decodeTime(reader.readLengthDelimited());
+    case 'intOrString': {
+      // intstr.IntOrString {1: type (0 int, 1 string), 2: intVal, 3: strVal}: JSON renders the value itself.
+      expectWireType(wireType, WIRE_LENGTH_DELIMITED, path);
+      const value = decodeMessage(reader.readLengthDelimited(), IntOrString, path);
+      return value.type === 1 ? (value.strVal ?? '') : (value.intVal ?? 0);
+    }
     case 'message':
       expectWireType(wireType, WIRE_LENGTH_DELIMITED, path);
       return decodeMessage(reader.readLengthDelimited(), field.message ?? {}, path);

@@ -27,7 +27,7 @@ export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'requestheader-extra-headers-prefix', type: 'list', default: ['X-Remote-Extra-'], description: 'List of request header prefixes to inspect for extra user information.' },
   { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage backend: "sqlite" (embedded, the default) or "memory" (nothing persists; for tests).' },
   { name: 'storage-dir', type: 'string', default: './data', description: 'Directory holding this server\'s SQLite file (<storage-dir>/<component>.db).' },
-  { name: 'sqlite-synchronous', type: 'string', default: 'FULL', description: 'SQLite durability: FULL syncs every commit (an acknowledged write survives power loss, like etcd; group commit makes it one sync per batch); NORMAL survives process crashes only.' },
+  { name: 'sqlite-synchronous', type: 'string', default: 'FULL', description: 'SQLite durability: FULL acknowledges a write only after the WAL is synced to disk (survives power loss, like etcd; one asynchronous fdatasync covers every batch committed meanwhile, so the event loop never waits for the disk); NORMAL acknowledges at commit (survives process crashes only).' },
   { name: 'max-requests-inflight', type: 'number', default: 400, description: 'The maximum number of non-mutating requests in flight at a given time. 0 means no limit.' },
   { name: 'max-mutating-requests-inflight', type: 'number', default: 200, description: 'The maximum number of mutating requests in flight at a given time. 0 means no limit.' },
   { name: 'request-timeout', type: 'number', default: 60, description: 'Seconds a non-long-running request may take before the server answers 504 Timeout.' },
