@@ -95,6 +95,8 @@ export class ApiServer {
   private server: https.Server | undefined;
   private readonly sockets = new Set<Socket>();
   private inFlight = 0;
+  /** Long-running requests (watches, also when proxied elsewhere): ended on shutdown, not waited for. */
+  private readonly longRunning = new Set<ServerResponse>();
   private shuttingDown = false;
   readonly watchRegistry: WatchRegistry = {
     add: (end) => {
@@ -256,8 +258,17 @@ export class ApiServer {
     const longRunning = isLongRunning(info);
     const release = longRunning ? undefined : this.limiter.acquire(!READ_ONLY_VERBS.has(info.verb));
     try {
+      if (longRunning) {
+        this.inFlight--;
+        this.longRunning.add(res);
+        try {
+          return await this.route(req, res, state);
+        } finally {
+          this.longRunning.delete(res);
+          this.inFlight++;
+        }
+      }
       const work = this.route(req, res, state);
-      if (longRunning) return await work;
       await withTimeout(work, this.options.requestTimeoutMs ?? 60_000, () => {
         // Upstream's timeout filter words it this way (filters/timeout.ts's timeoutError does not).
         writeStatusError(res, timeout('request did not complete within the allotted timeout'));
@@ -336,6 +347,11 @@ export class ApiServer {
     const closed = this.server ? new Promise<void>((resolve) => this.server!.close(() => resolve())) : Promise.resolve();
     this.server?.closeIdleConnections?.();
     for (const end of [...this.watches]) end();
+    // Watches served elsewhere (proxied): end the stream cleanly so clients re-list and re-watch.
+    for (const res of [...this.longRunning]) {
+      if (res.headersSent) res.end();
+      else res.destroy();
+    }
     const deadline = Date.now() + timeoutMs;
     while (this.inFlight > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     this.server?.closeAllConnections?.();
