@@ -13,7 +13,6 @@ before(async () => {
 });
 
 after(async () => {
-  await cluster.stop();
   cluster.cleanup();
 });
 
@@ -69,5 +68,23 @@ describe('crash recovery', () => {
     const lost = acknowledged.filter((name) => !stored.has(name));
     assert.deepEqual(lost, [], `acknowledged writes lost after kill -9: ${lost.join(', ')}`);
     assert.match(cluster.output, /core-apiserver exited \(SIGKILL\); restarting/);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('SIGTERM ends open watches and stops every process promptly, exit code 0', async () => {
+    const watcher = cluster.spawnKubectl(['get', 'configmaps', '-w']);
+    let output = '';
+    watcher.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = Date.now() + 10_000;
+    while (!output.includes('NAME') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    const code = await cluster.stop();
+    const took = Date.now() - started;
+    watcher.kill();
+    assert.equal(code, 0);
+    assert.ok(took < 8000, `shutdown took ${took} ms with a watch open (the grace period is 10 s)`);
+    assert.equal(pidOf('dist/core-apiserver/main.js'), undefined, 'no backend process is left');
+    assert.equal(pidOf('dist/aggregator/main.js'), undefined, 'the aggregator is gone');
   });
 });
