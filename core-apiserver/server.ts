@@ -10,7 +10,7 @@ import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
 import { schemaPatchMeta } from '../apiserver/schema/patch-meta.js';
 import type { GenericStore } from '../apiserver/registry/store.js';
 import { StatusError } from '../apiserver/request/status.js';
-import { coreResources } from './resources/index.js';
+import { corePriorities, coreResources } from './resources/index.js';
 import { NamespaceController, ensureBootstrapNamespaces, namespaceStateFrom } from './controllers/namespace-lifecycle.js';
 import { SERVICE_FLAGS, kubernetesEndpointFromFlags, serviceAllocatorsFromFlags } from './allocation/service-support.js';
 import { ServiceStore } from './allocation/service-store.js';
@@ -38,8 +38,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   const definitions = builtinSchemas();
   server.openapi.definitions = definitions;
   server.openapi.strategicMerge = () => true;
-  server.discovery.priorities.set('/v1', { group: 18000, version: 1 });
-  server.discovery.priorities.set('discovery.k8s.io/v1', { group: 16200, version: 15 });
+  for (const [groupVersion, priority] of Object.entries(corePriorities)) server.discovery.priorities.set(groupVersion, priority);
   const allocators = serviceAllocatorsFromFlags(values, storage);
 
   const stores = new Map<string, GenericStore>();
