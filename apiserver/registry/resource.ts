@@ -81,6 +81,8 @@ export interface ResourceDefinition {
   subresources: Record<string, SubresourceDefinition>;
   /** metadata.generation is maintained (incremented on changes outside metadata and status). */
   generation: boolean;
+  /** Keep the status a create sends even with a status subresource (upstream's Nodes: kubelets register that way). */
+  keepStatusOnCreate?: boolean;
   /** Extra field selectors beyond metadata.name/metadata.namespace. */
   selectableFields: Record<string, (object: KubeObject) => string | undefined>;
   /** Storage key prefix: /registry/<group>/<plural> by default (core group: /registry/<plural>). */

@@ -59,6 +59,7 @@ export interface DeleteResult extends WriteResult {
 }
 
 const MAX_CONFLICT_RETRIES = 10;
+const RECHECK_AFTER_DEFAULTING = Symbol('recheck after defaulting');
 const GENERATE_NAME_SUFFIX_LENGTH = 5;
 const GENERATE_NAME_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -168,6 +169,22 @@ export class GenericStore {
       }
       context.warnings.push(...problems);
     }
+    if (errors.length === 0) return;
+    // Upstream defaults while decoding, before validation, so a required field the strategy defaults (e.g.
+    // a RoleBinding's roleRef.apiGroup) is not missing. Only "Required" errors wait for defaulting.
+    if (errors.every((error) => error.type === 'FieldValueRequired')) {
+      (object as unknown as Record<symbol, unknown>)[RECHECK_AFTER_DEFAULTING] = true;
+      return;
+    }
+    throw invalid(this.resource.kind, this.resource.group, object.metadata?.name ?? '', errors);
+  }
+
+  /** The structural check again, after the strategy defaulted the object (see checkStructure). */
+  private recheckAfterDefaulting(object: KubeObject): void {
+    const marked = object as unknown as Record<symbol, unknown>;
+    if (!marked[RECHECK_AFTER_DEFAULTING] || !this.hooks.structuralCheck) return;
+    delete marked[RECHECK_AFTER_DEFAULTING];
+    const { errors } = this.hooks.structuralCheck(object);
     if (errors.length > 0) throw invalid(this.resource.kind, this.resource.group, object.metadata?.name ?? '', errors);
   }
 
@@ -185,8 +202,9 @@ export class GenericStore {
       delete metadata[field];
     }
     if (!metadata.name && metadata.generateName) metadata.name = generateName(metadata.generateName);
-    if (resource.subresources.status) delete object.status;
+    if (resource.subresources.status && !resource.keepStatusOnCreate) delete object.status;
     resource.strategy.prepareForCreate?.(object, this.strategyContext(context));
+    this.recheckAfterDefaulting(object);
     const errors = [
       ...validateObjectMeta(metadata, resource.namespaced, resource.nameValidation),
       ...(resource.strategy.validate?.(object, this.strategyContext(context)) ?? []),
@@ -194,7 +212,7 @@ export class GenericStore {
     if (errors.length > 0) throw invalid(resource.kind, resource.group, metadata.name ?? metadata.generateName ?? '', errors);
     resource.strategy.canonicalize?.(object);
     await this.checkNamespace(object, 'create');
-    metadata.uid = randomUUID();
+    metadata.uid ??= randomUUID(); // a strategy may have assigned it (Jobs label their pods with it)
     metadata.creationTimestamp = nowTimestamp();
     if (resource.generation) metadata.generation = 1;
     else delete metadata.generation;
@@ -354,6 +372,7 @@ export class GenericStore {
     if (metadata.namespace === undefined && old.namespace !== undefined) metadata.namespace = old.namespace;
     const strategyContext = this.strategyContext(context);
     if (subresource === '') resource.strategy.prepareForUpdate?.(next, current, strategyContext);
+    this.recheckAfterDefaulting(next);
     if (resource.generation) {
       metadata.generation = old.generation ?? 1;
       if (subresource === '' && specChanged(next, current)) metadata.generation += 1;

@@ -118,6 +118,13 @@ function renderValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   // Go's %#v of a []string, as in `dryRun: Unsupported value: []string{"Some"}`.
   if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return `[]string{${value.map((item) => JSON.stringify(item)).join(', ')}}`;
+  // Label-like string maps are short and what users need to see: Go's %#v of map[string]string.
+  if (!Array.isArray(value) && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>);
+    if (entries.length > 0 && entries.length <= 16 && entries.every(([, item]) => typeof item === 'string')) {
+      return `map[string]string{${entries.sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, item]) => `${JSON.stringify(key)}:${JSON.stringify(item)}`).join(', ')}}`;
+    }
+  }
   // Never dump a whole object into a message: name its type instead.
   if (Array.isArray(value)) return '"array"';
   return '"object"';

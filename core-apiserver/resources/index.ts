@@ -9,12 +9,15 @@ import { namespaces } from './namespaces.js';
 import { secrets } from './secrets.js';
 import { services } from './services.js';
 import { infraPriorities, infraResources } from './infra/index.js';
+import { core1Resources } from './corev1/index.js';
+import { workloadPriorities, workloadResources } from './workloads/index.js';
 
-export const coreResources: ResourceDefinition[] = [namespaces, configMaps, secrets, services, endpoints, endpointSlices, ...infraResources];
+export const coreResources: ResourceDefinition[] = [namespaces, configMaps, secrets, services, endpoints, endpointSlices, ...core1Resources, ...workloadResources, ...infraResources];
 
 /** Discovery priorities of the group-versions served here (upstream's APIService priorities). */
 export const corePriorities: Record<string, { group: number; version: number }> = {
   '/v1': { group: 18000, version: 1 },
   'discovery.k8s.io/v1': { group: 16200, version: 15 },
+  ...workloadPriorities,
   ...infraPriorities,
 };

@@ -1,0 +1,28 @@
+// The workload APIs (apps/v1, batch/v1, autoscaling/v2, policy/v1), for the integrator to serve next to
+// the core resources, with the discovery priorities of upstream's APIService table.
+
+import type { ResourceDefinition } from '../../../apiserver/registry/resource.js';
+import { controllerRevisions, daemonSets, statefulSets } from './apps.js';
+import { cronJobs } from './cronjobs.js';
+import { deployments, replicaSets } from './deployments.js';
+import { jobs } from './jobs.js';
+import { horizontalPodAutoscalers, podDisruptionBudgets } from './scaling.js';
+
+export const workloadResources: ResourceDefinition[] = [
+  deployments,
+  replicaSets,
+  statefulSets,
+  daemonSets,
+  controllerRevisions,
+  jobs,
+  cronJobs,
+  horizontalPodAutoscalers,
+  podDisruptionBudgets,
+];
+
+export const workloadPriorities: Record<string, { group: number; version: number }> = {
+  'apps/v1': { group: 17800, version: 15 },
+  'autoscaling/v2': { group: 17500, version: 30 },
+  'batch/v1': { group: 17400, version: 15 },
+  'policy/v1': { group: 17100, version: 15 },
+};
