@@ -12,6 +12,7 @@ import type { GenericStore } from '../apiserver/registry/store.js';
 import { StatusError } from '../apiserver/request/status.js';
 import { corePriorities, coreResources } from './resources/index.js';
 import { NamespaceController, ensureBootstrapNamespaces, namespaceStateFrom } from './controllers/namespace-lifecycle.js';
+import { DefaultServiceAccountController } from './controllers/default-service-account.js';
 import { SERVICE_FLAGS, kubernetesEndpointFromFlags, serviceAllocatorsFromFlags } from './allocation/service-support.js';
 import { ServiceStore } from './allocation/service-store.js';
 import { repairAllocations } from './allocation/repair.js';
@@ -54,6 +55,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     stores.set(definition.plural, store);
     if (definition.plural === 'namespaces') namespaceStore = store;
   }
+  const serviceAccounts = new DefaultServiceAccountController(namespaceStore!, stores.get('serviceaccounts')!);
   const controller = values['namespace-controller'] === false ? undefined : new NamespaceController(namespaceStore!, () => [...stores.values()]);
 
   /**
@@ -96,7 +98,11 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       await ensureKubernetesService((plural) => stores.get(plural), allocators.clusterIps.firstAddress(), kubernetesEndpointFromFlags(values));
       await publishAuthenticationConfig(stores.get('configmaps')!);
       await controller?.start();
+      await serviceAccounts.start();
     },
-    stop: () => controller?.stop(),
+    stop: () => {
+      controller?.stop();
+      serviceAccounts.stop();
+    },
   };
 }

@@ -174,6 +174,45 @@ describe('kubectl on the wire', () => {
     assert.match(await ok(['get', 'services']), /kubernetes\s+ClusterIP\s+10\.96\.0\.1\s+<none>\s+443\/TCP/);
   });
 
+  it('gives every namespace a default ServiceAccount, and pods get the usual defaults', async () => {
+    await ok(['create', 'namespace', 'sa-check']);
+    let accounts = '';
+    for (let attempt = 0; attempt < 50 && !accounts.includes('default'); attempt++) {
+      accounts = (await cluster.kubectl(['-n', 'sa-check', 'get', 'serviceaccounts'])).stdout;
+      if (!accounts.includes('default')) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.match(accounts, /default\s+0/);
+    await ok(['-n', 'sa-check', 'run', 'web', '--image=nginx:1.27']);
+    const pod = JSON.parse(await ok(['-n', 'sa-check', 'get', 'pod', 'web', '-o', 'json'])) as { spec: { serviceAccountName: string; containers: { imagePullPolicy: string }[] }; status: { phase: string; qosClass: string } };
+    assert.equal(pod.spec.serviceAccountName, 'default');
+    assert.equal(pod.spec.containers[0].imagePullPolicy, 'IfNotPresent');
+    assert.deepEqual([pod.status.phase, pod.status.qosClass], ['Pending', 'BestEffort']);
+    assert.match(await ok(['-n', 'sa-check', 'get', 'pods']), /web\s+0\/1\s+Pending\s+0/);
+  });
+
+  it('runs every kubectl create subcommand (protobuf bodies) against the built-in kinds', async () => {
+    const commands: [string[], RegExp][] = [
+      [['create', 'deployment', 'web', '--image=nginx', '--replicas=2', '--port=80'], /deployment.apps\/web created/],
+      [['create', 'job', 'pi', '--image=perl'], /job.batch\/pi created/],
+      [['create', 'cronjob', 'tick', '--image=busybox', '--schedule=*/5 * * * *'], /cronjob.batch\/tick created/],
+      [['create', 'role', 'reader', '--verb=get', '--resource=pods'], /role.rbac.authorization.k8s.io\/reader created/],
+      [['create', 'rolebinding', 'reader-binding', '--role=reader', '--user=jane'], /rolebinding.rbac.authorization.k8s.io\/reader-binding created/],
+      [['create', 'clusterrole', 'node-reader', '--verb=get', '--resource=nodes'], /clusterrole.rbac.authorization.k8s.io\/node-reader created/],
+      [['create', 'clusterrolebinding', 'node-readers', '--clusterrole=node-reader', '--group=ops'], /clusterrolebinding.rbac.authorization.k8s.io\/node-readers created/],
+      [['create', 'quota', 'small', '--hard=pods=2'], /resourcequota\/small created/],
+      [['create', 'priorityclass', 'high', '--value=1000'], /priorityclass.scheduling.k8s.io\/high created/],
+      [['create', 'poddisruptionbudget', 'web-pdb', '--selector=app=web', '--min-available=1'], /poddisruptionbudget.policy\/web-pdb created/],
+      [['create', 'ingress', 'web', '--rule=example.com/=web:80'], /ingress.networking.k8s.io\/web created/],
+      [['create', 'serviceaccount', 'robot'], /serviceaccount\/robot created/],
+    ];
+    for (const [args, expected] of commands) assert.match(await ok(['-n', 'default', ...args]), expected);
+    const deployments = await ok(['get', 'deployments', '-o', 'wide']);
+    assert.match(deployments, /web\s+0\/2\s+0\s+0\s+\d+s\s+nginx\s+nginx\s+app=web/);
+    const job = JSON.parse(await ok(['get', 'job', 'pi', '-o', 'json'])) as { metadata: { uid: string }; spec: { template: { metadata: { labels: Record<string, string> } } } };
+    assert.equal(job.spec.template.metadata.labels['batch.kubernetes.io/controller-uid'], job.metadata.uid);
+    assert.match(await ok(['get', 'rolebinding', 'reader-binding', '-o', 'wide']), /reader-binding\s+Role\/reader\s+\d+s\s+jane/);
+  });
+
   it('cannot delete the default namespace', async () => {
     const stderr = await fails(['delete', 'namespace', 'default']);
     assert.match(stderr, /Forbidden.*this namespace may not be deleted/);

@@ -248,10 +248,10 @@ describe('decodeProtobufObject', () => {
   });
 
   it('rejects a kind it has no table for, asking for JSON', () => {
-    const body = envelope('apps/v1', 'Deployment', goObjectMeta('web'));
+    const body = envelope('apps/v1', 'StatefulSet', goObjectMeta('web'));
     assertBadRequest(
       () => decodeProtobufObject(body),
-      /^unable to decode protobuf body for kind "Deployment" in version "apps\/v1": not supported, send JSON$/,
+      /^unable to decode protobuf body for kind "StatefulSet" in version "apps\/v1": not supported, send JSON$/,
     );
   });
 

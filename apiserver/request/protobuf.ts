@@ -17,6 +17,7 @@
 // - Field numbers missing from a table are skipped (managedFields, fields of newer API versions).
 
 import { badRequest } from './status.js';
+import { moreProtobufKinds } from './protobuf-kinds/index.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 
@@ -38,7 +39,7 @@ export type ScalarType = 'string' | 'bytes' | 'int64' | 'int32' | 'bool' | 'time
  * Map value types. `stringList` is a message whose field 1 is a repeated string (authentication's
  * ExtraValue), which JSON renders as a bare array.
  */
-export type MapValueType = 'string' | 'bytes' | 'stringList';
+export type MapValueType = 'string' | 'bytes' | 'stringList' | 'quantity';
 
 export interface FieldSpec {
   /** The JSON field name. */
@@ -51,6 +52,8 @@ export interface FieldSpec {
   mapValue?: MapValueType;
   /** A Go pointer field: only written when set, so its zero value is meaningful and kept. */
   pointer?: boolean;
+  /** For type 'message': a Go embedded struct (`json:",inline"`), whose fields JSON shows in the parent. */
+  inline?: boolean;
 }
 
 /** Field number → field. */
@@ -282,7 +285,8 @@ const SelfSubjectReview: MessageSpec = {
 };
 
 export const builtinProtobufKinds: ProtobufKindTable = {
-  v1: { Namespace, ConfigMap, Secret, ServiceAccount, Service },
+  ...moreProtobufKinds,
+  v1: { Namespace, ConfigMap, Secret, ServiceAccount, Service, ...moreProtobufKinds.v1 },
   'authorization.k8s.io/v1': { SelfSubjectAccessReview, SelfSubjectRulesReview },
   // kubectl auth whoami tries v1, then v1beta1, then v1alpha1: the message is the same in all three.
   'authentication.k8s.io/v1': { SelfSubjectReview },
@@ -473,6 +477,10 @@ function decodeMessage(reader: WireReader, spec: MessageSpec, path: string): Rec
     const value = values.get(fieldNumber);
     if (!field.repeated && field.type !== 'map' && field.type !== 'message' && !field.pointer && isZero(value)) continue;
     if (value === undefined) continue;
+    if (field.inline && field.type === 'message' && !field.repeated) {
+      Object.assign(object, value);
+      continue;
+    }
     object[field.name] = value;
   }
   return object;
@@ -552,6 +560,8 @@ function decodeMapEntry(entry: WireReader, valueType: MapValueType): [string, un
       const payload = entry.readLengthDelimited();
       if (valueType === 'string') value = payload.bytes().toString('utf8');
       else if (valueType === 'bytes') value = payload.bytes().toString('base64');
+      // resource.Quantity {1: string}: JSON renders the string itself.
+      else if (valueType === 'quantity') value = decodeMessage(payload, { 1: { name: 'string', type: 'string' } }, '').string ?? '';
       else value = decodeMessage(payload, { 1: { name: 'items', type: 'string', repeated: true } }, '').items ?? [];
     } else {
       entry.skip(wireType);

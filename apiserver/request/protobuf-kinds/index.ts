@@ -1,0 +1,23 @@
+// Protobuf tables for the kinds beyond the core set in ../protobuf.ts: everything `kubectl create <subcommand>`
+// can POST (role, rolebinding, clusterrole, clusterrolebinding, deployment, job, cronjob, quota,
+// priorityclass, pdb, ingress). Merged into `builtinProtobufKinds` there.
+
+import type { ProtobufKindTable } from '../protobuf.js';
+import { appsKinds } from './apps.js';
+import { batchKinds } from './batch.js';
+import { coreKinds } from './core.js';
+import { networkingKinds } from './networking.js';
+import { policyKinds } from './policy.js';
+import { rbacKinds } from './rbac.js';
+import { schedulingKinds } from './scheduling.js';
+
+/** apiVersion → kind → message. `v1` holds only the kinds added here; merge it with the core `v1` entry. */
+export const moreProtobufKinds: ProtobufKindTable = {
+  ...rbacKinds,
+  ...appsKinds,
+  ...batchKinds,
+  ...coreKinds,
+  ...policyKinds,
+  ...schedulingKinds,
+  ...networkingKinds,
+};
