@@ -36,6 +36,15 @@ export class BackendProxy {
         proxyReq.setHeader(`X-Remote-Extra-${encodeURIComponent(key)}`, values);
       }
     });
+    this.proxy.on('proxyRes', (proxyRes, _req, res) => {
+      // A watch answers with headers and then nothing until the first event; Node holds response headers
+      // until the first body write, so without this a client waits for them indefinitely (kubectl wait).
+      if (proxyRes.headers['content-length'] === undefined) {
+        process.nextTick(() => {
+          if (!res.headersSent && !res.writableEnded) res.flushHeaders();
+        });
+      }
+    });
     this.proxy.on('error', (error, req, res) => {
       const backend = (req as ProxiedRequest)[BACKEND];
       const response = res as ServerResponse;

@@ -1,16 +1,25 @@
-// apiextensions: CustomResourceDefinitions. This server stores and validates CRD objects; serving the
-// custom resources they define is built on top of it.
+// apiextensions: CustomResourceDefinitions, and the custom resources they define. The CRD controller
+// keeps CRD status up to date and registers each established CRD's served versions as resources here.
 
 import type { GenericServer } from '../apiserver/server/options.js';
 import { builtinSchemas } from '../apiserver/schema/builtin.js';
 import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
 import { customResourceDefinitions } from './resources/customresourcedefinitions.js';
+import { CrdController } from './controller.js';
 
-export function createApiextensionsServer(generic: GenericServer): { start(): Promise<void>; stop(): void } {
+export function createApiextensionsServer(generic: GenericServer): { start(): Promise<void>; stop(): void; controller: CrdController } {
   const { server, storage } = generic;
   const definitions = builtinSchemas();
   server.openapi.definitions = definitions;
   const schema = definitions[customResourceDefinitions.schemaName!];
-  server.addResource({ definition: customResourceDefinitions, storage, hooks: { structuralCheck: structuralCheckFor(schema, definitions) } });
-  return { start: () => server.startCaches(), stop: () => undefined };
+  const crds = server.addResource({ definition: customResourceDefinitions, storage, hooks: { structuralCheck: structuralCheckFor(schema, definitions) } })!;
+  const controller = new CrdController(server, storage, crds);
+  return {
+    controller,
+    start: async () => {
+      await server.startCaches();
+      await controller.start();
+    },
+    stop: () => controller.stop(),
+  };
 }

@@ -1,16 +1,7 @@
 // apiextensions.k8s.io/v1 CustomResourceDefinition: cluster-scoped, named <plural>.<group>.
 
 import { defineResource } from '../../apiserver/registry/resource.js';
-import type { KubeObject } from '../../apiserver/registry/object.js';
-import type { FieldError } from '../../apiserver/request/status.js';
-
-function validateName(crd: KubeObject): FieldError[] {
-  const plural = crd.spec?.names?.plural;
-  const group = crd.spec?.group;
-  if (typeof plural !== 'string' || typeof group !== 'string') return [];
-  const expected = `${plural}.${group}`;
-  return crd.metadata.name === expected ? [] : [{ field: 'metadata.name', type: 'FieldValueInvalid', value: crd.metadata.name, detail: `must be spec.names.plural+"."+spec.group` }];
-}
+import { beforeCrdDelete, defaultCrd, initialStatus, validateCrd, validateCrdUpdate } from '../crd-validation.js';
 
 export const customResourceDefinitions = defineResource({
   group: 'apiextensions.k8s.io',
@@ -23,5 +14,14 @@ export const customResourceDefinitions = defineResource({
   schemaName: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition',
   generation: true,
   subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } },
-  strategy: { validate: validateName, validateUpdate: validateName },
+  strategy: {
+    prepareForCreate: (crd) => {
+      defaultCrd(crd);
+      initialStatus(crd);
+    },
+    prepareForUpdate: (crd) => defaultCrd(crd),
+    validate: (crd) => validateCrd(crd),
+    validateUpdate: (crd, old) => validateCrdUpdate(crd, old),
+    beforeDelete: (crd) => beforeCrdDelete(crd),
+  },
 });

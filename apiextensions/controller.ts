@@ -1,0 +1,241 @@
+// The CRD controllers (upstream's naming, establishing, finalizer controllers and the CRD handler's
+// serving half), as one work queue fed by the CRD watch cache:
+//   * status: acceptedNames, storedVersions, NamesAccepted and Established, written through /status;
+//   * serving: each served version of an accepted CRD is a resource of this server (discovery and
+//     OpenAPI follow, and the aggregator's auto-registration turns the group-version into an APIService);
+//   * deletion: with the cleanup finalizer set, Terminating=True, every instance deleted, finalizer removed.
+
+import type { ApiServer } from '../apiserver/server/api-server.js';
+import type { Storage } from '../apiserver/storage/interface.js';
+import type { KubeObject } from '../apiserver/registry/object.js';
+import type { GenericStore, StructuralCheck, WriteContext } from '../apiserver/registry/store.js';
+import { GenericStore as Store } from '../apiserver/registry/store.js';
+import type { CacheWatch } from '../apiserver/storage/watch-cache.js';
+import { deepEqual } from '../apiserver/registry/managed-fields.js';
+import { StatusError } from '../apiserver/request/status.js';
+import { builtinSchemas } from '../apiserver/schema/builtin.js';
+import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
+import { CLEANUP_FINALIZER, type CrdNames, type CrdSpec } from './crd-validation.js';
+import { desiredStatus, isConditionTrue, requestedNames, setCondition, type CrdStatus } from './crd-status.js';
+import { applyDefaults, customResourceDefinitionFor } from './custom-resource.js';
+
+const SYSTEM: WriteContext = {
+  user: { username: 'system:apiserver', groups: ['system:masters'] },
+  namespace: '',
+  warnings: [],
+  dryRun: false,
+  fieldManager: 'kube-apiserver',
+  fieldValidation: 'Ignore',
+};
+
+const RETRY_MS = 500;
+
+interface Served {
+  fingerprint: string;
+  versions: { group: string; version: string; plural: string }[];
+}
+
+export class CrdController {
+  private readonly served = new Map<string, Served>();
+  private readonly terminating = new Set<string>();
+  private readonly pending = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private watch: CacheWatch | undefined;
+  private running = false;
+  private stopped = false;
+  /** Resolves when the queue runs dry (tests). */
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly server: ApiServer,
+    private readonly storage: Storage,
+    private readonly crds: GenericStore,
+  ) {}
+
+  async start(): Promise<void> {
+    await this.crds.cache.start();
+    this.watch = this.crds.cache.watch({
+      fromRevision: 0,
+      prefix: this.crds.resource.storagePrefix,
+      filter: () => true,
+      onEvent: (_type, object) => {
+        this.enqueue(object.name);
+        // A change of one CRD may free or take names of the others in its group.
+        const group = (JSON.parse(object.bytes) as KubeObject).spec?.group;
+        for (const other of this.allCrds()) if (other.spec?.group === group) this.enqueue(other.metadata.name!);
+      },
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.watch?.stop();
+    for (const timer of this.timers) clearTimeout(timer);
+  }
+
+  /** Waits until no work is queued or running. */
+  idle(): Promise<void> {
+    if (!this.running && this.pending.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private enqueue(name: string): void {
+    if (this.stopped) return;
+    this.pending.add(name);
+    if (!this.running) void this.run();
+  }
+
+  private enqueueLater(name: string): void {
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.enqueue(name);
+    }, RETRY_MS);
+    this.timers.add(timer);
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.pending.size > 0 && !this.stopped) {
+        const name = this.pending.values().next().value as string;
+        this.pending.delete(name);
+        try {
+          await this.reconcile(name);
+        } catch (error) {
+          if (!(error instanceof StatusError && error.code === 409)) console.error(`[crd-controller] ${name}: ${(error as Error).message}`);
+          this.enqueueLater(name);
+        }
+      }
+    } finally {
+      this.running = false;
+      if (this.pending.size === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  private allCrds(): KubeObject[] {
+    return this.crds.cache.list(this.crds.resource.storagePrefix).map((cached) => JSON.parse(cached.bytes) as KubeObject);
+  }
+
+  private async read(name: string): Promise<KubeObject | undefined> {
+    try {
+      return await this.crds.getObject('', name);
+    } catch (error) {
+      if (error instanceof StatusError && error.code === 404) return undefined;
+      throw error;
+    }
+  }
+
+  async reconcile(name: string): Promise<void> {
+    const crd = await this.read(name);
+    if (!crd) {
+      this.unserve(name);
+      this.terminating.delete(name);
+      return;
+    }
+    if (crd.metadata.deletionTimestamp) {
+      await this.finalize(crd);
+      return;
+    }
+    let current = crd;
+    const wanted = desiredStatus(crd, this.allCrds());
+    if (!deepEqual(wanted, crd.status ?? {})) {
+      const written = await this.crds.guaranteedUpdate(name, SYSTEM, 'status', undefined, (latest) => {
+        if (!latest) throw new StatusError(404, 'NotFound', `customresourcedefinition ${name} is gone`);
+        latest.status = desiredStatus(latest, this.allCrds());
+        return latest;
+      });
+      current = written.object;
+    }
+    if (isConditionTrue(current, 'NamesAccepted') || isConditionTrue(current, 'Established')) this.serve(current);
+    else this.unserve(name);
+  }
+
+  /** (Re)registers every served version; a CRD whose spec and names did not change is left alone. */
+  private serve(crd: KubeObject): void {
+    const name = crd.metadata.name!;
+    const spec = crd.spec as CrdSpec;
+    const accepted = acceptedNamesOf(crd);
+    const fingerprint = JSON.stringify({ spec, accepted });
+    if (this.served.get(name)?.fingerprint === fingerprint) return;
+    this.unserve(name);
+    const definitions = builtinSchemas();
+    const versions: Served['versions'] = [];
+    for (const version of spec.versions) {
+      if (!version.served) continue;
+      const definition = customResourceDefinitionFor(spec, accepted, version, () => this.terminating.has(name));
+      const check = structuralCheckFor(definition.schema, definitions)!;
+      // Defaults first, as upstream decodes (so defaulted fields are validated and pruned like sent ones).
+      const structuralCheck: StructuralCheck = (object) => {
+        applyDefaults(object, definition.schema);
+        return check(object);
+      };
+      this.server.addResource({ definition, storage: this.storage, hooks: { structuralCheck } });
+      versions.push({ group: definition.group, version: definition.version, plural: definition.plural });
+    }
+    this.served.set(name, { fingerprint, versions });
+  }
+
+  private unserve(name: string): void {
+    const served = this.served.get(name);
+    if (!served) return;
+    for (const { group, version, plural } of served.versions) this.server.removeResource(group, version, plural);
+    this.served.delete(name);
+  }
+
+  /** Upstream's finalizer controller: mark Terminating, delete every instance, then drop the finalizer. */
+  private async finalize(crd: KubeObject): Promise<void> {
+    const name = crd.metadata.name!;
+    if (!(crd.metadata.finalizers ?? []).includes(CLEANUP_FINALIZER)) return;
+    this.terminating.add(name);
+    await this.setTerminating(name, { type: 'Terminating', status: 'True', reason: 'InstanceDeletionInProgress', message: 'CustomResource deletion is in progress' });
+    const remaining = await this.deleteInstances(crd);
+    if (remaining > 0) {
+      // Instances with finalizers of their own: wait for their owners.
+      this.enqueueLater(name);
+      return;
+    }
+    await this.setTerminating(name, { type: 'Terminating', status: 'False', reason: 'InstanceDeletionCompleted', message: 'removed all instances' });
+    await this.crds.guaranteedUpdate(name, SYSTEM, '', undefined, (latest) => {
+      if (!latest) throw new StatusError(404, 'NotFound', `customresourcedefinition ${name} is gone`);
+      latest.metadata.finalizers = (latest.metadata.finalizers ?? []).filter((finalizer) => finalizer !== CLEANUP_FINALIZER);
+      return latest;
+    });
+  }
+
+  private async setTerminating(name: string, condition: { type: string; status: 'True' | 'False'; reason: string; message: string }): Promise<void> {
+    await this.crds.guaranteedUpdate(name, SYSTEM, 'status', undefined, (latest) => {
+      if (!latest) throw new StatusError(404, 'NotFound', `customresourcedefinition ${name} is gone`);
+      const status = (latest.status ?? {}) as CrdStatus;
+      latest.status = { ...status, conditions: setCondition(status.conditions ?? [], condition) };
+      return latest;
+    });
+  }
+
+  /** Deletes every stored instance; returns how many are still there (kept by their finalizers). */
+  private async deleteInstances(crd: KubeObject): Promise<number> {
+    const spec = crd.spec as CrdSpec;
+    const storageVersion = spec.versions.find((version) => version.storage) ?? spec.versions[0];
+    const accepted = acceptedNamesOf(crd);
+    // A store of its own (not served): deletion only needs storage, and a never-established CRD has no served store.
+    const store = new Store(customResourceDefinitionFor(spec, accepted, storageVersion, () => true), this.storage);
+    const listed = await this.storage.list(store.resource.storagePrefix);
+    let remaining = 0;
+    for (const item of listed.items) {
+      const object = JSON.parse(item.value) as KubeObject;
+      try {
+        const result = await store.delete(object.metadata.name!, {}, { ...SYSTEM, namespace: object.metadata.namespace ?? '' });
+        if (!result.deleted) remaining++;
+      } catch (error) {
+        if (!(error instanceof StatusError && error.code === 404)) throw error;
+      }
+    }
+    return remaining;
+  }
+}
+
+/** The names to serve under: the accepted ones, falling back to the requested ones where none were accepted yet. */
+function acceptedNamesOf(crd: KubeObject): CrdNames {
+  const accepted = (crd.status as CrdStatus | undefined)?.acceptedNames ?? {};
+  const filled = Object.fromEntries(Object.entries(accepted).filter(([, value]) => (Array.isArray(value) ? true : Boolean(value))));
+  return { ...requestedNames(crd.spec as CrdSpec), ...filled } as CrdNames;
+}

@@ -1,0 +1,154 @@
+// From a CRD version to a resource declaration the generic framework serves: names, scope, the inline
+// schema (with apiVersion, kind and metadata injected), the status subresource and printer columns.
+
+import type { KubeObject } from '../apiserver/registry/object.js';
+import type { PrinterColumn, ResourceDefinition } from '../apiserver/registry/resource.js';
+import { defineResource } from '../apiserver/registry/resource.js';
+import { nameColumn } from '../apiserver/registry/table.js';
+import { StatusError } from '../apiserver/request/status.js';
+import type { JSONSchema } from '../apiserver/schema/types.js';
+import type { CrdColumn, CrdNames, CrdSpec, CrdVersion } from './crd-validation.js';
+
+const OBJECT_META_REF = '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
+
+/**
+ * The served schema: the CRD's own, with the fields every object has. metadata refers to the shared
+ * ObjectMeta, so it is pruned to the standard fields as upstream does and `explain` can describe it.
+ */
+export function customResourceSchema(version: CrdVersion): JSONSchema {
+  const schema = (version.schema?.openAPIV3Schema ?? { type: 'object' }) as JSONSchema;
+  return {
+    ...schema,
+    type: 'object',
+    properties: {
+      ...(schema.properties ?? {}),
+      apiVersion: {
+        type: 'string',
+        description:
+          'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources',
+      },
+      kind: {
+        type: 'string',
+        description:
+          'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds',
+      },
+      metadata: { description: "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata", allOf: [{ $ref: OBJECT_META_REF }] },
+    },
+  };
+}
+
+/**
+ * Upstream's structural defaulting: a missing field (or a null one, unless nullable) takes the schema's
+ * `default`, recursively, but only inside objects that exist or were themselves defaulted.
+ */
+export function applyDefaults(value: unknown, schema: JSONSchema | undefined): void {
+  if (!schema || value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (const item of value) applyDefaults(item, schema.items);
+    return;
+  }
+  const object = value as Record<string, unknown>;
+  for (const [key, property] of Object.entries(schema.properties ?? {})) {
+    const missing = object[key] === undefined || (object[key] === null && !property.nullable);
+    if (missing && property.default !== undefined) object[key] = structuredClone(property.default);
+    applyDefaults(object[key], property);
+  }
+  if (typeof schema.additionalProperties === 'object') {
+    for (const item of Object.values(object)) applyDefaults(item, schema.additionalProperties);
+  }
+}
+
+/**
+ * Parses the JSONPath subset printer columns use in practice: `.a.b`, `.a[0].b`, `.a['x.y']`.
+ * Anything else (filters, wildcards) yields undefined, so the cell is null rather than wrong.
+ */
+export function parseSimpleJsonPath(path: string): (string | number)[] | undefined {
+  let rest = path.trim();
+  if (rest.startsWith('{') && rest.endsWith('}')) rest = rest.slice(1, -1);
+  if (rest.startsWith('$')) rest = rest.slice(1);
+  const segments: (string | number)[] = [];
+  const token = /^(?:\.([A-Za-z0-9_-]+)|\[(\d+)\]|\['([^']*)'\]|\["([^"]*)"\])/;
+  while (rest.length > 0) {
+    const match = token.exec(rest);
+    if (!match) return undefined;
+    if (match[1] !== undefined) segments.push(match[1]);
+    else if (match[2] !== undefined) segments.push(Number(match[2]));
+    else segments.push(match[3] ?? match[4]);
+    rest = rest.slice(match[0].length);
+  }
+  return segments;
+}
+
+function lookup(object: unknown, segments: (string | number)[]): unknown {
+  let current = object;
+  for (const segment of segments) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string | number, unknown>)[segment];
+  }
+  return current;
+}
+
+/** Upstream's tableconvertor cell rules: a wrong-typed or missing value is a null cell. */
+function cellValue(type: string, value: unknown): unknown {
+  if (value === undefined || value === null) return null;
+  switch (type) {
+    case 'integer':
+      return typeof value === 'number' ? Math.trunc(value) : null;
+    case 'number':
+      return typeof value === 'number' ? value : null;
+    case 'boolean':
+      return typeof value === 'boolean' ? value : null;
+    case 'date':
+      return typeof value === 'string' ? value : null;
+    default:
+      return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  }
+}
+
+export function printerColumnsFor(columns: CrdColumn[] | undefined): PrinterColumn[] {
+  const declared = columns?.length ? columns : [{ name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' }];
+  return [
+    nameColumn,
+    ...declared.map((column): PrinterColumn => {
+      const segments = parseSimpleJsonPath(column.jsonPath);
+      return {
+        name: column.name,
+        type: column.type as PrinterColumn['type'],
+        format: column.format,
+        priority: column.priority,
+        description: column.description ?? `Custom resource definition column (in JSONPath format): ${column.jsonPath}`,
+        value: (object: KubeObject) => {
+          const value = segments ? cellValue(column.type, lookup(object, segments)) : null;
+          // A null date must not become "<unknown>": the table renders raw values as they are.
+          return column.type === 'date' && value === null ? { raw: null } : value;
+        },
+      };
+    }),
+  ];
+}
+
+/** The resource a served CRD version becomes. `terminating` is asked on every create (405 while deleting). */
+export function customResourceDefinitionFor(spec: CrdSpec, accepted: CrdNames, version: CrdVersion, terminating: () => boolean): ResourceDefinition {
+  return defineResource({
+    group: spec.group,
+    version: version.name,
+    kind: accepted.kind,
+    plural: accepted.plural,
+    singular: accepted.singular,
+    listKind: accepted.listKind,
+    namespaced: spec.scope === 'Namespaced',
+    shortNames: accepted.shortNames ?? [],
+    categories: accepted.categories ?? [],
+    schema: customResourceSchema(version),
+    subresources: version.subresources?.status ? { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } } : {},
+    storagePrefix: `/registry/${spec.group}/${accepted.plural}/`,
+    generation: true,
+    nameValidation: 'dns1123-subdomain',
+    printerColumns: printerColumnsFor(version.additionalPrinterColumns),
+    strategy: {
+      prepareForCreate: () => {
+        if (terminating()) throw new StatusError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
+      },
+    },
+  });
+}
