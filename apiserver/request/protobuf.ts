@@ -18,6 +18,7 @@
 
 import { badRequest } from './status.js';
 import { moreProtobufKinds } from './protobuf-kinds/index.js';
+import { metadata } from './protobuf-kinds/meta.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 
@@ -61,35 +62,6 @@ export type MessageSpec = { readonly [fieldNumber: number]: FieldSpec };
 
 /** apiVersion → kind → top-level message. */
 export type ProtobufKindTable = { readonly [apiVersion: string]: { readonly [kind: string]: MessageSpec } };
-
-const OwnerReference: MessageSpec = {
-  1: { name: 'kind', type: 'string' },
-  3: { name: 'name', type: 'string' },
-  4: { name: 'uid', type: 'string' },
-  5: { name: 'apiVersion', type: 'string' },
-  6: { name: 'controller', type: 'bool', pointer: true },
-  7: { name: 'blockOwnerDeletion', type: 'bool', pointer: true },
-};
-
-const ObjectMeta: MessageSpec = {
-  1: { name: 'name', type: 'string' },
-  2: { name: 'generateName', type: 'string' },
-  3: { name: 'namespace', type: 'string' },
-  4: { name: 'selfLink', type: 'string' },
-  5: { name: 'uid', type: 'string' },
-  6: { name: 'resourceVersion', type: 'string' },
-  7: { name: 'generation', type: 'int64' },
-  8: { name: 'creationTimestamp', type: 'time' },
-  9: { name: 'deletionTimestamp', type: 'time' },
-  10: { name: 'deletionGracePeriodSeconds', type: 'int64', pointer: true },
-  11: { name: 'labels', type: 'map', mapValue: 'string' },
-  12: { name: 'annotations', type: 'map', mapValue: 'string' },
-  13: { name: 'ownerReferences', type: 'message', repeated: true, message: OwnerReference },
-  14: { name: 'finalizers', type: 'string', repeated: true },
-  // 17 managedFields is deliberately absent: clients do not send it on create, and the server owns it.
-};
-
-const metadata: FieldSpec = { name: 'metadata', type: 'message', message: ObjectMeta };
 
 const NamespaceCondition: MessageSpec = {
   1: { name: 'type', type: 'string' },

@@ -1,8 +1,7 @@
 // Shared apimachinery meta/v1 messages (k8s.io/apimachinery pkg/apis/meta/v1/generated.proto).
 //
-// ObjectMeta is a copy of the table in ../protobuf.ts rather than an import: protobuf.ts imports this
-// directory to build `builtinProtobufKinds`, and a runtime import back from it would be an ESM cycle in
-// which these tables read `metadata` before protobuf.ts has initialised it. Only types cross that way.
+// The one ObjectMeta table: protobuf.ts imports it from here (only types flow back, so there is no ESM
+// cycle in which a table would be read before it is initialised).
 
 import type { FieldSpec, MessageSpec } from '../protobuf.js';
 

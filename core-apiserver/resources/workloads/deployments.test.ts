@@ -74,7 +74,7 @@ describe('Deployment defaults', () => {
     );
   });
 
-  it('defaults probes, ports, field references, volumes and requests from limits', () => {
+  it('defaults probes, ports, field references and volumes, leaving requests to pods', () => {
     const object = deployment(webSpec());
     object.spec.template.spec = {
       containers: [
@@ -94,7 +94,8 @@ describe('Deployment defaults', () => {
     assert.deepEqual(container.ports, [{ containerPort: 80, protocol: 'TCP' }]);
     assert.equal(container.env[0].valueFrom.fieldRef.apiVersion, 'v1');
     assert.deepEqual(container.readinessProbe, { httpGet: { port: 80, path: '/', scheme: 'HTTP' }, timeoutSeconds: 1, periodSeconds: 10, successThreshold: 1, failureThreshold: 3 });
-    assert.deepEqual(container.resources, { limits: { cpu: '1' }, requests: { cpu: '1' } });
+    // Templates keep limits only: upstream copies limits into requests for Pods, not for templates.
+    assert.deepEqual(container.resources, { limits: { cpu: '1' } });
     assert.deepEqual(object.spec.template.spec.volumes, [{ name: 'scratch', emptyDir: {} }, { name: 'config', configMap: { name: 'cfg', defaultMode: 420 } }]);
   });
 

@@ -6,6 +6,7 @@ import { isObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
 import { validateLabels, validateAnnotations } from '../../../apiserver/registry/validate-meta.js';
 import { validateDns1123Label, validatePortNumber, validateProtocol, portNameProblems } from '../network-fields.js';
+import { applyPodSpecDefaults } from '../corev1/pod-defaults.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,65 +20,11 @@ function records(value: unknown): Json[] {
   return Array.isArray(value) ? value.filter((item): item is Json => isObject(item)) : [];
 }
 
-/** The tag parsers.ParseImageName finds: `latest` when neither tag nor digest is given. */
-function imageTag(image: string): string {
-  const [withoutDigest, digest] = image.split('@');
-  const lastSegment = withoutDigest.slice(withoutDigest.lastIndexOf('/') + 1);
-  const colon = lastSegment.indexOf(':');
-  if (colon >= 0) return lastSegment.slice(colon + 1);
-  return digest === undefined ? 'latest' : '';
-}
 
-function defaultProbe(probe: unknown): void {
-  if (!isObject(probe)) return;
-  probe.timeoutSeconds ??= 1;
-  probe.periodSeconds ??= 10;
-  probe.successThreshold ??= 1;
-  probe.failureThreshold ??= 3;
-  if (isObject(probe.httpGet)) {
-    probe.httpGet.path ??= '/';
-    probe.httpGet.scheme ??= 'HTTP';
-  }
-}
 
-function defaultContainer(container: Json, hostNetwork: boolean): void {
-  if (container.imagePullPolicy === undefined || container.imagePullPolicy === '') {
-    container.imagePullPolicy = typeof container.image === 'string' && container.image && imageTag(container.image) === 'latest' ? 'Always' : 'IfNotPresent';
-  }
-  container.terminationMessagePath ||= '/dev/termination-log';
-  container.terminationMessagePolicy ||= 'File';
-  // ResourceRequirements is a struct without omitempty upstream: it is always written, `{}` when empty.
-  if (!isObject(container.resources)) container.resources = {};
-  const resources = container.resources as Json;
-  if (isObject(resources.limits)) {
-    const requests = isObject(resources.requests) ? resources.requests : {};
-    for (const [name, quantity] of Object.entries(resources.limits)) if (!(name in requests)) requests[name] = quantity;
-    resources.requests = requests;
-  }
-  for (const port of records(container.ports)) {
-    port.protocol ||= 'TCP';
-    if (hostNetwork && port.hostPort === undefined) port.hostPort = port.containerPort;
-  }
-  for (const env of records(container.env)) {
-    const valueFrom = env.valueFrom;
-    if (isObject(valueFrom) && isObject(valueFrom.fieldRef)) valueFrom.fieldRef.apiVersion ||= 'v1';
-  }
-  defaultProbe(container.livenessProbe);
-  defaultProbe(container.readinessProbe);
-  defaultProbe(container.startupProbe);
-}
 
 const VOLUME_SOURCES_WITH_MODE = ['configMap', 'secret', 'downwardAPI', 'projected'];
 
-function defaultVolume(volume: Json): void {
-  const sources = Object.keys(volume).filter((key) => key !== 'name');
-  if (sources.length === 0) volume.emptyDir = {};
-  for (const source of VOLUME_SOURCES_WITH_MODE) {
-    const value = volume[source];
-    if (isObject(value)) value.defaultMode ??= DEFAULT_MODE;
-  }
-  if (isObject(volume.hostPath)) volume.hostPath.type ??= '';
-}
 
 /** Defaults a PodTemplateSpec in place (creating `spec` when missing, as Go's zero value would). */
 export function applyPodTemplateDefaults(template: Json): void {
@@ -87,14 +34,8 @@ export function applyPodTemplateDefaults(template: Json): void {
   if (metadata.creationTimestamp === undefined) metadata.creationTimestamp = null;
   if (!isObject(template.spec)) template.spec = {};
   const spec = template.spec as Json;
-  spec.restartPolicy ||= 'Always';
-  spec.terminationGracePeriodSeconds ??= 30;
-  spec.dnsPolicy ||= 'ClusterFirst';
-  if (!isObject(spec.securityContext)) spec.securityContext = {};
-  spec.schedulerName ||= 'default-scheduler';
-  const hostNetwork = spec.hostNetwork === true;
-  for (const container of [...records(spec.initContainers), ...records(spec.containers)]) defaultContainer(container, hostNetwork);
-  for (const volume of records(spec.volumes)) defaultVolume(volume);
+  // The same PodSpec defaults as pods (upstream's SetDefaults_PodSpec serves both).
+  applyPodSpecDefaults(spec);
 }
 
 /** The template's spec, or an empty one. */
