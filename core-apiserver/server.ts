@@ -13,6 +13,9 @@ import { StatusError } from '../apiserver/request/status.js';
 import { corePriorities, coreResources } from './resources/index.js';
 import { NamespaceController, ensureBootstrapNamespaces, namespaceStateFrom } from './controllers/namespace-lifecycle.js';
 import { DefaultServiceAccountController } from './controllers/default-service-account.js';
+import { bootstrapAuthorizer } from '../apiserver/filters/authorize.js';
+import { ReviewStore } from './reviews/review-store.js';
+import { reviewsFor } from './reviews/reviews.js';
 import { SERVICE_FLAGS, kubernetesEndpointFromFlags, serviceAllocatorsFromFlags } from './allocation/service-support.js';
 import { ServiceStore } from './allocation/service-store.js';
 import { repairAllocations } from './allocation/repair.js';
@@ -54,6 +57,10 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     const store = server.addResource({ definition, storage, hooks, patchMeta, entry: custom && { store: custom, patchMeta } }) ?? custom!;
     stores.set(definition.plural, store);
     if (definition.plural === 'namespaces') namespaceStore = store;
+  }
+  // Reviews answer with this server's own authorizer (kubectl auth can-i / can-i --list / whoami).
+  for (const { definition, review } of reviewsFor(bootstrapAuthorizer)) {
+    server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
   }
   const serviceAccounts = new DefaultServiceAccountController(namespaceStore!, stores.get('serviceaccounts')!);
   const controller = values['namespace-controller'] === false ? undefined : new NamespaceController(namespaceStore!, () => [...stores.values()]);

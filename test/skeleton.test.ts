@@ -213,6 +213,18 @@ describe('kubectl on the wire', () => {
     assert.match(await ok(['get', 'rolebinding', 'reader-binding', '-o', 'wide']), /reader-binding\s+Role\/reader\s+\d+s\s+jane/);
   });
 
+  it('answers kubectl auth can-i / whoami with the real policy, and honours --as impersonation', async () => {
+    assert.equal((await ok(['auth', 'can-i', 'create', 'pods'])).trim(), 'yes');
+    const denied = await cluster.kubectl(['auth', 'can-i', 'get', 'pods', '--as=jane']);
+    assert.equal(denied.code, 1);
+    assert.equal(denied.stdout.trim(), 'no');
+    assert.match(await ok(['auth', 'whoami']), /Username\s+admin[\s\S]*Groups\s+\[system:masters system:authenticated\]/);
+    assert.match(await ok(['auth', 'whoami', '--as=jane', '--as-group=devs']), /Username\s+jane[\s\S]*Groups\s+\[devs system:authenticated\]/);
+    assert.match(await ok(['auth', 'can-i', '--list']), /\*\.\*\s+\[\]\s+\[\]\s+\[\*\]/);
+    const forbidden = await cluster.kubectl(['get', 'configmaps', '--as=jane']);
+    assert.match(forbidden.stderr, /configmaps is forbidden: User "jane" cannot list resource "configmaps" in API group "" in the namespace "default"/);
+  });
+
   it('cannot delete the default namespace', async () => {
     const stderr = await fails(['delete', 'namespace', 'default']);
     assert.match(stderr, /Forbidden.*this namespace may not be deleted/);

@@ -1,6 +1,7 @@
 // Authorization. Until RBAC arrives, the policy is upstream's bootstrap minimum: system:masters may do
 // everything; everyone may read health and version (system:public-info-viewer); authenticated users may
-// read discovery and OpenAPI (system:discovery). Everything else is a 403 in upstream's words.
+// read discovery and OpenAPI (system:discovery) and create self-subject reviews (system:basic-user).
+// Everything else is a 403 in upstream's words.
 
 import type { RequestInfo } from '../request/request-info.js';
 import type { UserInfo } from '../registry/object.js';
@@ -11,8 +12,18 @@ export type Authorizer = (user: UserInfo, info: RequestInfo) => Promise<{ allowe
 const PUBLIC_INFO = [/^\/(healthz|livez|readyz)(\/.*)?$/, /^\/version\/?$/];
 const DISCOVERY = [/^\/api\/?$/, /^\/api\/v1\/?$/, /^\/apis(\/[^/]+){0,2}\/?$/, /^\/openapi\/.*$/, /^\/version\/?$/];
 
+const SELF_REVIEWS = new Set([
+  'authorization.k8s.io/selfsubjectaccessreviews',
+  'authorization.k8s.io/selfsubjectrulesreviews',
+  'authentication.k8s.io/selfsubjectreviews',
+]);
+
 export const bootstrapAuthorizer: Authorizer = async (user, info) => {
   if (user.groups.includes('system:masters')) return { allowed: true };
+  // system:basic-user: every authenticated user may ask what it is allowed to do, and who it is.
+  if (info.isResourceRequest && info.verb === 'create' && user.groups.includes('system:authenticated') && SELF_REVIEWS.has(`${info.apiGroup}/${info.resource}`)) {
+    return { allowed: true };
+  }
   if (!info.isResourceRequest && info.verb === 'get') {
     if (PUBLIC_INFO.some((pattern) => pattern.test(info.path))) return { allowed: true };
     if (user.groups.includes('system:authenticated') && DISCOVERY.some((pattern) => pattern.test(info.path))) return { allowed: true };

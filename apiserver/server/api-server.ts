@@ -24,6 +24,7 @@ import type { AuthenticationConfig } from '../filters/authenticate.js';
 import { authenticate } from '../filters/authenticate.js';
 import type { Authorizer } from '../filters/authorize.js';
 import { authorize, bootstrapAuthorizer } from '../filters/authorize.js';
+import { impersonate } from '../filters/impersonate.js';
 import { InFlightLimiter } from '../filters/in-flight.js';
 import { withTimeout } from '../filters/timeout.js';
 import { HealthChecks, serveHealth } from './health.js';
@@ -200,6 +201,7 @@ export class ApiServer {
       const info = parseRequestInfo(req.method ?? 'GET', queryIndex < 0 ? url : url.slice(0, queryIndex), query);
       const state = { info, query, warnings: [] as string[] } as RequestState;
       state.user = await authenticate(req, this.options.authentication);
+      state.user = await impersonate(req, state.user, this.options.authorizer ?? bootstrapAuthorizer);
       await authorize(this.options.authorizer ?? bootstrapAuthorizer, state.user, info);
       if (this.upgradeHandler && (await this.upgradeHandler(req, socket, head, state))) return;
       throw new StatusError(400, 'BadRequest', `upgrade requests are not supported for ${info.path}`);
@@ -252,6 +254,7 @@ export class ApiServer {
       state.user = delegatedUser;
     } else {
       state.user = await authenticate(req, this.options.authentication);
+      state.user = await impersonate(req, state.user, this.options.authorizer ?? bootstrapAuthorizer);
       await authorize(this.options.authorizer ?? bootstrapAuthorizer, state.user, info);
     }
 

@@ -18,6 +18,8 @@ export const coreResources: ResourceDefinition[] = [namespaces, configMaps, secr
 export const corePriorities: Record<string, { group: number; version: number }> = {
   '/v1': { group: 18000, version: 1 },
   'discovery.k8s.io/v1': { group: 16200, version: 15 },
+  'authentication.k8s.io/v1': { group: 17700, version: 15 },
+  'authorization.k8s.io/v1': { group: 17600, version: 15 },
   ...workloadPriorities,
   ...infraPriorities,
 };

@@ -1,0 +1,98 @@
+// authorization.k8s.io and authentication.k8s.io reviews, evaluated with the server's own authorizer (the
+// bootstrap policy until RBAC lands), so `kubectl auth can-i`, `can-i --list` and `auth whoami` tell the
+// truth about what this server allows.
+
+import { defineResource, type ResourceDefinition } from '../../apiserver/registry/resource.js';
+import type { KubeObject, UserInfo } from '../../apiserver/registry/object.js';
+import { isObject } from '../../apiserver/registry/object.js';
+import type { RequestInfo } from '../../apiserver/request/request-info.js';
+import type { Authorizer } from '../../apiserver/filters/authorize.js';
+import { invalid } from '../../apiserver/request/status.js';
+import type { Review } from './review-store.js';
+
+const create = ['create'] as const;
+
+function declare(group: string, kind: string, plural: string, namespaced = false): ResourceDefinition {
+  return defineResource({ group, version: 'v1', kind, plural, namespaced, verbs: [...create], schemaName: `io.k8s.api.${group.split('.')[0]}.v1.${kind}` });
+}
+
+export const subjectAccessReviews = declare('authorization.k8s.io', 'SubjectAccessReview', 'subjectaccessreviews');
+export const localSubjectAccessReviews = declare('authorization.k8s.io', 'LocalSubjectAccessReview', 'localsubjectaccessreviews', true);
+export const selfSubjectAccessReviews = declare('authorization.k8s.io', 'SelfSubjectAccessReview', 'selfsubjectaccessreviews');
+export const selfSubjectRulesReviews = declare('authorization.k8s.io', 'SelfSubjectRulesReview', 'selfsubjectrulesreviews');
+export const tokenReviews = declare('authentication.k8s.io', 'TokenReview', 'tokenreviews');
+export const selfSubjectReviews = declare('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews');
+
+function attributesInfo(spec: Record<string, unknown>, kind: string): RequestInfo {
+  const resource = isObject(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
+  const nonResource = isObject(spec.nonResourceAttributes) ? spec.nonResourceAttributes : undefined;
+  if (!resource && !nonResource) {
+    throw invalid(kind, 'authorization.k8s.io', '', [{ field: 'spec.resourceAttributes', type: 'FieldValueRequired', detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+  }
+  if (resource) {
+    return {
+      isResourceRequest: true,
+      path: '',
+      verb: String(resource.verb ?? ''),
+      apiPrefix: resource.group ? 'apis' : 'api',
+      apiGroup: String(resource.group ?? ''),
+      apiVersion: String(resource.version ?? ''),
+      namespace: String(resource.namespace ?? ''),
+      resource: String(resource.resource ?? ''),
+      subresource: String(resource.subresource ?? ''),
+      name: String(resource.name ?? ''),
+      parts: [],
+    };
+  }
+  return { isResourceRequest: false, path: String(nonResource!.path ?? ''), verb: String(nonResource!.verb ?? ''), apiPrefix: '', apiGroup: '', apiVersion: '', namespace: '', resource: '', subresource: '', name: '', parts: [] };
+}
+
+async function decide(authorizer: Authorizer, user: UserInfo, info: RequestInfo): Promise<Record<string, unknown>> {
+  const decision = await authorizer(user, info);
+  if (decision.allowed) {
+    return { allowed: true, reason: user.groups.includes('system:masters') ? 'allowed: the user is in group "system:masters"' : 'allowed by the bootstrap policy' };
+  }
+  return { allowed: false, ...(decision.reason ? { reason: decision.reason } : {}) };
+}
+
+function userFromSpec(spec: Record<string, unknown>): UserInfo {
+  const extra = isObject(spec.extra) ? (spec.extra as Record<string, string[]>) : undefined;
+  return { username: String(spec.user ?? ''), uid: spec.uid ? String(spec.uid) : undefined, groups: Array.isArray(spec.groups) ? spec.groups.map(String) : [], ...(extra ? { extra } : {}) };
+}
+
+function userInfoJson(user: UserInfo): Record<string, unknown> {
+  const info: Record<string, unknown> = { username: user.username };
+  if (user.uid) info.uid = user.uid;
+  info.groups = user.groups;
+  if (user.extra && Object.keys(user.extra).length) info.extra = user.extra;
+  return info;
+}
+
+export function reviewsFor(authorizer: Authorizer): { definition: ResourceDefinition; review: Review }[] {
+  return [
+    { definition: subjectAccessReviews, review: (request) => decide(authorizer, userFromSpec(request.spec), attributesInfo(request.spec, 'SubjectAccessReview')) },
+    {
+      definition: localSubjectAccessReviews,
+      review: (request: KubeObject, _user: UserInfo, namespace: string) => {
+        const info = attributesInfo(request.spec, 'LocalSubjectAccessReview');
+        return decide(authorizer, userFromSpec(request.spec), { ...info, namespace });
+      },
+    },
+    { definition: selfSubjectAccessReviews, review: (request, user) => decide(authorizer, user, attributesInfo(request.spec, 'SelfSubjectAccessReview')) },
+    {
+      definition: selfSubjectRulesReviews,
+      review: async (_request, user) => {
+        const everything = await authorizer(user, { isResourceRequest: true, path: '', verb: '*', apiPrefix: 'apis', apiGroup: '*', apiVersion: '*', namespace: '', resource: '*', subresource: '', name: '', parts: [] });
+        if (everything.allowed) {
+          return { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false };
+        }
+        const nonResourceURLs = ['/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*', '/version', '/version/'];
+        const discovery = user.groups.includes('system:authenticated') ? ['/api', '/api/*', '/apis', '/apis/*', '/openapi', '/openapi/*'] : [];
+        return { resourceRules: [], nonResourceRules: [{ verbs: ['get'], nonResourceURLs: [...discovery, ...nonResourceURLs] }], incomplete: false };
+      },
+    },
+    // No token authenticators exist yet (they come with the security work): a token is not recognised.
+    { definition: tokenReviews, review: () => ({ authenticated: false, error: 'no token authenticator is configured on this server', user: {} }) },
+    { definition: selfSubjectReviews, review: (_request, user) => ({ userInfo: userInfoJson(user) }) },
+  ];
+}
