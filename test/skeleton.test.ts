@@ -225,6 +225,17 @@ describe('kubectl on the wire', () => {
     assert.match(forbidden.stderr, /configmaps is forbidden: User "jane" cannot list resource "configmaps" in API group "" in the namespace "default"/);
   });
 
+  it('scales a deployment through its autoscaling/v1 Scale subresource', async () => {
+    await ok(['create', 'deployment', 'scaled', '--image=nginx']);
+    assert.match(await ok(['scale', 'deployment', 'scaled', '--replicas=3']), /deployment.apps\/scaled scaled/);
+    const scale = JSON.parse(await ok(['get', '--raw', '/apis/apps/v1/namespaces/default/deployments/scaled/scale'])) as { kind: string; apiVersion: string; spec: { replicas: number }; status: { selector: string } };
+    assert.deepEqual([scale.kind, scale.apiVersion, scale.spec.replicas, scale.status.selector], ['Scale', 'autoscaling/v1', 3, 'app=scaled']);
+    const deployment = JSON.parse(await ok(['get', 'deployment', 'scaled', '-o', 'json'])) as { spec: { replicas: number }; metadata: { generation: number } };
+    assert.deepEqual([deployment.spec.replicas, deployment.metadata.generation], [3, 2]);
+    const stale = await cluster.kubectl(['scale', 'deployment', 'scaled', '--current-replicas=2', '--replicas=5']);
+    assert.notEqual(stale.code, 0, 'the --current-replicas precondition is checked against the Scale');
+  });
+
   it('cannot delete the default namespace', async () => {
     const stderr = await fails(['delete', 'namespace', 'default']);
     assert.match(stderr, /Forbidden.*this namespace may not be deleted/);

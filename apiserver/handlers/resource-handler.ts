@@ -24,6 +24,7 @@ import { listBytes, listObjects } from './list.js';
 import type { WatchOutput, WatchRegistry } from './watch.js';
 import { serveWatch } from './watch.js';
 import { applyPatch, parsePatch, patchTypeOf } from './patch.js';
+import { handleViewSubresource } from './view-subresource.js';
 
 export interface ResourceEntry {
   store: GenericStore;
@@ -55,6 +56,9 @@ export async function handleResourceRequest(request: ResourceRequest): Promise<v
   if (!allowed.includes(verb)) throw methodNotSupported({ group: resource.group, resource: resource.plural }, verb);
   // The all-namespaces path of a namespaced kind only lists and watches (upstream registers nothing else there).
   if (resource.namespaced && !info.namespace && verb !== 'list' && verb !== 'watch') throw methodNotSupported({ group: resource.group, resource: resource.plural }, verb);
+  if (subresource && resource.subresources[subresource].view) {
+    return handleViewSubresource(request, resource.subresources[subresource], () => writeContext(request));
+  }
   switch (verb) {
     case 'get':
       return get(request);

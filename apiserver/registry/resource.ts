@@ -57,6 +57,14 @@ export interface SubresourceDefinition {
    * change the paths of a `status` subresource.
    */
   updates?: string[];
+  /**
+   * A subresource that is a different view of the object (scale → autoscaling/v1 Scale): reads return the
+   * view, writes change the object through `applyView` and the main resource's update path.
+   */
+  view?: {
+    toView(object: KubeObject): KubeObject;
+    applyView(object: KubeObject, view: KubeObject): KubeObject;
+  };
 }
 
 export interface ResourceDefinition {

@@ -11,6 +11,7 @@ import { formatLabels } from '../services.js';
 import type { Json } from './pod-defaults.js';
 import { applyPodSpecDefaults, objectsOf } from './pod-defaults.js';
 import { validatePodSpec } from './pod-validation.js';
+import { scaleSubresource } from '../../../apiserver/registry/scale.js';
 
 const RC_SPEC = 'io.k8s.api.core.v1.ReplicationControllerSpec';
 const RC_STATUS = 'io.k8s.api.core.v1.ReplicationControllerStatus';
@@ -112,7 +113,7 @@ export const replicationControllers = defineResource({
   categories: ['all'],
   schemaName: 'io.k8s.api.core.v1.ReplicationController',
   generation: true,
-  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } },
+  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] }, scale: scaleSubresource() },
   selectableFields: { 'status.replicas': (controller) => String(integer(record(controller.status).replicas)) },
   strategy: {
     prepareForCreate(controller) {

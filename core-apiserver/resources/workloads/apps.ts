@@ -29,6 +29,7 @@ import {
   validateNotOver100Percent,
 } from './workload-fields.js';
 import { formatLabels } from '../services.js';
+import { scaleSubresource } from '../../../apiserver/registry/scale.js';
 
 const STATUS_SUBRESOURCE = { status: { verbs: ['get', 'patch', 'update'] as ('get' | 'patch' | 'update')[], updates: ['status'] } };
 const RETENTION_POLICIES = ['Retain', 'Delete'];
@@ -132,7 +133,7 @@ export const statefulSets = defineResource({
   shortNames: ['sts'],
   categories: ['all'],
   schemaName: 'io.k8s.api.apps.v1.StatefulSet',
-  subresources: STATUS_SUBRESOURCE,
+  subresources: { ...STATUS_SUBRESOURCE, scale: scaleSubresource() },
   generation: true,
   strategy: {
     prepareForCreate(statefulSet) {

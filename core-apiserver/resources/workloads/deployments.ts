@@ -29,6 +29,7 @@ import {
   validateNotOver100Percent,
 } from './workload-fields.js';
 import { labelSelectorFromMatch, type LabelSelectorSpec } from '../../../apiserver/registry/labels.js';
+import { scaleSubresource } from '../../../apiserver/registry/scale.js';
 
 const STATUS_SUBRESOURCE = { status: { verbs: ['get', 'patch', 'update'] as ('get' | 'patch' | 'update')[], updates: ['status'] } };
 const STRATEGY_TYPES = ['Recreate', 'RollingUpdate'];
@@ -117,7 +118,7 @@ export const deployments = defineResource({
   shortNames: ['deploy'],
   categories: ['all'],
   schemaName: 'io.k8s.api.apps.v1.Deployment',
-  subresources: STATUS_SUBRESOURCE,
+  subresources: { ...STATUS_SUBRESOURCE, scale: scaleSubresource() },
   generation: true,
   strategy: {
     prepareForCreate(deployment) {
@@ -172,7 +173,7 @@ export const replicaSets = defineResource({
   shortNames: ['rs'],
   categories: ['all'],
   schemaName: 'io.k8s.api.apps.v1.ReplicaSet',
-  subresources: STATUS_SUBRESOURCE,
+  subresources: { ...STATUS_SUBRESOURCE, scale: scaleSubresource() },
   generation: true,
   selectableFields: { 'status.replicas': (replicaSet) => String(count(statusOf(replicaSet).replicas)) },
   strategy: {
