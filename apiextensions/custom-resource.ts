@@ -8,6 +8,8 @@ import { nameColumn } from '../apiserver/registry/table.js';
 import { StatusError } from '../apiserver/request/status.js';
 import type { JSONSchema } from '../apiserver/schema/types.js';
 import type { CrdColumn, CrdNames, CrdSpec, CrdVersion } from './crd-validation.js';
+import { scaleSubresource } from '../apiserver/registry/scale.js';
+import type { SubresourceDefinition } from '../apiserver/registry/resource.js';
 
 const OBJECT_META_REF = '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
@@ -140,7 +142,7 @@ export function customResourceDefinitionFor(spec: CrdSpec, accepted: CrdNames, v
     shortNames: accepted.shortNames ?? [],
     categories: accepted.categories ?? [],
     schema: customResourceSchema(version),
-    subresources: version.subresources?.status ? { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } } : {},
+    subresources: customSubresources(version.subresources),
     storagePrefix: `/registry/${spec.group}/${accepted.plural}/`,
     generation: true,
     nameValidation: 'dns1123-subdomain',
@@ -151,4 +153,19 @@ export function customResourceDefinitionFor(spec: CrdSpec, accepted: CrdNames, v
       },
     },
   });
+}
+
+/** status and scale, as the CRD version declares them (scale paths are simple JSONPaths: `.spec.replicas`). */
+function customSubresources(declared: { status?: unknown; scale?: { specReplicasPath?: string; statusReplicasPath?: string; labelSelectorPath?: string } } | undefined): Record<string, SubresourceDefinition> {
+  const result: Record<string, SubresourceDefinition> = {};
+  if (declared?.status) result.status = { verbs: ['get', 'patch', 'update'], updates: ['status'] };
+  if (declared?.scale) {
+    const path = (jsonPath: string | undefined) => jsonPath?.replace(/^\./, '');
+    result.scale = scaleSubresource({
+      specReplicasPath: path(declared.scale.specReplicasPath),
+      statusReplicasPath: path(declared.scale.statusReplicasPath),
+      selectorPath: path(declared.scale.labelSelectorPath) ?? '',
+    });
+  }
+  return result;
 }

@@ -67,8 +67,10 @@ spec:
             type: object
             properties:
               replicas: {type: integer}
+              selector: {type: string}
     subresources:
       status: {}
+      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas, labelSelectorPath: .status.selector}
     additionalPrinterColumns:
     - {name: Spec, type: string, jsonPath: .spec.cronSpec}
     - {name: Replicas, type: integer, jsonPath: .spec.replicas}
@@ -111,6 +113,13 @@ describe('CustomResourceDefinitions with kubectl', () => {
     assert.match(table, /NAME\s+SPEC\s+REPLICAS\s+AGE/);
     assert.match(table, /my-cron\s+\* \* \* \* \*\/5\s+1\s+\d+s/);
     assert.match(await ok(['get', 'ct']), /my-cron/);
+  });
+
+  it('scales a custom resource through its scale subresource', async () => {
+    assert.match(await ok(['scale', 'crontab', 'my-cron', '--replicas=4']), /crontab.stable.example.com\/my-cron scaled/);
+    assert.equal(await ok(['get', 'crontab', 'my-cron', '-o', 'jsonpath={.spec.replicas}']), '4');
+    const scale = JSON.parse(await ok(['get', '--raw', '/apis/stable.example.com/v1/namespaces/default/crontabs/my-cron/scale'])) as { kind: string; spec: { replicas: number } };
+    assert.deepEqual([scale.kind, scale.spec.replicas], ['Scale', 4]);
   });
 
   it('re-applies a changed custom resource (merge patch) and explains its schema', async () => {

@@ -25,6 +25,7 @@ function write(object: KubeObject, path: string, value: unknown): void {
 
 /** metav1.FormatLabelSelector for a LabelSelector (or a plain label map, as ReplicationControllers use). */
 export function formatSelector(selector: unknown): string {
+  if (typeof selector === 'string') return selector; // CRDs point labelSelectorPath at a serialized selector
   if (!isObject(selector)) return '';
   const isLabelSelector = 'matchLabels' in selector || 'matchExpressions' in selector;
   const labels = (isLabelSelector ? selector.matchLabels : selector) as Record<string, string> | undefined;
@@ -66,7 +67,7 @@ export function scaleSubresource(options: ScaleOptions = {}): SubresourceDefinit
           spec: { replicas: Number(read(object, specPath) ?? 0) },
           status: { replicas: Number(read(object, statusPath) ?? 0) },
         };
-        const selector = formatSelector(read(object, selectorPath));
+        const selector = selectorPath ? formatSelector(read(object, selectorPath)) : '';
         if (selector) view.status.selector = selector;
         return view;
       },
