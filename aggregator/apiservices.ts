@@ -2,7 +2,7 @@
 // (kube-aggregator pkg/apis/apiregistration/validation), and the printer NAME SERVICE AVAILABLE AGE, whose
 // condition message also says when the last probe ran, how long it took and which URL it hit.
 
-import { defineResource } from '../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../apiserver/registry/resource.js';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import type { FieldError } from '../apiserver/request/status.js';
 import { ageColumn, nameColumn } from '../apiserver/registry/table.js';
@@ -80,7 +80,7 @@ export const apiServices = defineResource({
   categories: ['api-extensions'],
   schemaName: 'io.k8s.kube-aggregator.pkg.apis.apiregistration.v1.APIService',
   nameValidation: (name) => (name.length > 0 && !name.includes('/') && !name.includes('%') ? [] : ['must be <version>.<group>']),
-  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } },
+  subresources: { status: statusSubresource },
   strategy: {
     prepareForCreate(apiService) {
       if (apiService.spec?.service && apiService.spec.service.port === undefined) apiService.spec.service.port = 443;

@@ -3,7 +3,7 @@
 
 import type { KubeObject } from '../apiserver/registry/object.js';
 import type { PrinterColumn, ResourceDefinition } from '../apiserver/registry/resource.js';
-import { defineResource } from '../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../apiserver/registry/resource.js';
 import { nameColumn } from '../apiserver/registry/table.js';
 import { StatusError } from '../apiserver/request/status.js';
 import type { JSONSchema } from '../apiserver/schema/types.js';
@@ -158,7 +158,7 @@ export function customResourceDefinitionFor(spec: CrdSpec, accepted: CrdNames, v
 /** status and scale, as the CRD version declares them (scale paths are simple JSONPaths: `.spec.replicas`). */
 function customSubresources(declared: { status?: unknown; scale?: { specReplicasPath?: string; statusReplicasPath?: string; labelSelectorPath?: string } } | undefined): Record<string, SubresourceDefinition> {
   const result: Record<string, SubresourceDefinition> = {};
-  if (declared?.status) result.status = { verbs: ['get', 'patch', 'update'], updates: ['status'] };
+  if (declared?.status) result.status = statusSubresource;
   if (declared?.scale) {
     const path = (jsonPath: string | undefined) => jsonPath?.replace(/^\./, '');
     result.scale = scaleSubresource({

@@ -1,6 +1,6 @@
 // apiextensions.k8s.io/v1 CustomResourceDefinition: cluster-scoped, named <plural>.<group>.
 
-import { defineResource } from '../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../apiserver/registry/resource.js';
 import { beforeCrdDelete, defaultCrd, initialStatus, validateCrd, validateCrdUpdate } from '../crd-validation.js';
 
 export const customResourceDefinitions = defineResource({
@@ -13,7 +13,7 @@ export const customResourceDefinitions = defineResource({
   categories: ['api-extensions'],
   schemaName: 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinition',
   generation: true,
-  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } },
+  subresources: { status: statusSubresource },
   strategy: {
     prepareForCreate: (crd) => {
       defaultCrd(crd);

@@ -99,6 +99,9 @@ export interface ResourceDefinition {
   storageVersionHash?: string;
 }
 
+/** The status subresource as upstream serves it: get/patch/update, writes change only `.status`. */
+export const statusSubresource: SubresourceDefinition = { verbs: ['get', 'patch', 'update'], updates: ['status'] };
+
 export type ResourceDeclaration = Partial<Omit<ResourceDefinition, 'group' | 'version' | 'kind' | 'plural' | 'namespaced'>> &
   Pick<ResourceDefinition, 'group' | 'version' | 'kind' | 'plural' | 'namespaced'>;
 

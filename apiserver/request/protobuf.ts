@@ -18,7 +18,8 @@
 
 import { badRequest } from './status.js';
 import { moreProtobufKinds } from './protobuf-kinds/index.js';
-import { metadata } from './protobuf-kinds/meta.js';
+import { coreV1Kinds } from './protobuf-kinds/core-v1.js';
+import { reviewKinds } from './protobuf-kinds/reviews.js';
 
 export const PROTOBUF_CONTENT_TYPE = 'application/vnd.kubernetes.protobuf';
 
@@ -63,208 +64,18 @@ export type MessageSpec = { readonly [fieldNumber: number]: FieldSpec };
 /** apiVersion → kind → top-level message. */
 export type ProtobufKindTable = { readonly [apiVersion: string]: { readonly [kind: string]: MessageSpec } };
 
-const NamespaceCondition: MessageSpec = {
-  1: { name: 'type', type: 'string' },
-  2: { name: 'status', type: 'string' },
-  4: { name: 'lastTransitionTime', type: 'time' },
-  5: { name: 'reason', type: 'string' },
-  6: { name: 'message', type: 'string' },
-};
-
-const Namespace: MessageSpec = {
-  1: metadata,
-  2: { name: 'spec', type: 'message', message: { 1: { name: 'finalizers', type: 'string', repeated: true } } },
-  3: {
-    name: 'status',
-    type: 'message',
-    message: {
-      1: { name: 'phase', type: 'string' },
-      2: { name: 'conditions', type: 'message', repeated: true, message: NamespaceCondition },
-    },
-  },
-};
-
-const ConfigMap: MessageSpec = {
-  1: metadata,
-  2: { name: 'data', type: 'map', mapValue: 'string' },
-  3: { name: 'binaryData', type: 'map', mapValue: 'bytes' },
-  4: { name: 'immutable', type: 'bool', pointer: true },
-};
-
-const Secret: MessageSpec = {
-  1: metadata,
-  2: { name: 'data', type: 'map', mapValue: 'bytes' },
-  3: { name: 'type', type: 'string' },
-  4: { name: 'stringData', type: 'map', mapValue: 'string' },
-  5: { name: 'immutable', type: 'bool', pointer: true },
-};
-
 const IntOrString: MessageSpec = {
   1: { name: 'type', type: 'int64' },
   2: { name: 'intVal', type: 'int32' },
   3: { name: 'strVal', type: 'string' },
 };
 
-const ServicePort: MessageSpec = {
-  1: { name: 'name', type: 'string' },
-  2: { name: 'protocol', type: 'string' },
-  3: { name: 'port', type: 'int32' },
-  4: { name: 'targetPort', type: 'intOrString' },
-  5: { name: 'nodePort', type: 'int32' },
-  6: { name: 'appProtocol', type: 'string', pointer: true },
-};
-
-const Service: MessageSpec = {
-  1: metadata,
-  2: {
-    name: 'spec',
-    type: 'message',
-    message: {
-      1: { name: 'ports', type: 'message', repeated: true, message: ServicePort },
-      2: { name: 'selector', type: 'map', mapValue: 'string' },
-      3: { name: 'clusterIP', type: 'string' },
-      4: { name: 'type', type: 'string' },
-      5: { name: 'externalIPs', type: 'string', repeated: true },
-      7: { name: 'sessionAffinity', type: 'string' },
-      8: { name: 'loadBalancerIP', type: 'string' },
-      9: { name: 'loadBalancerSourceRanges', type: 'string', repeated: true },
-      10: { name: 'externalName', type: 'string' },
-      11: { name: 'externalTrafficPolicy', type: 'string' },
-      12: { name: 'healthCheckNodePort', type: 'int32' },
-      13: { name: 'publishNotReadyAddresses', type: 'bool' },
-      17: { name: 'ipFamilyPolicy', type: 'string', pointer: true },
-      18: { name: 'clusterIPs', type: 'string', repeated: true },
-      19: { name: 'ipFamilies', type: 'string', repeated: true },
-      20: { name: 'allocateLoadBalancerNodePorts', type: 'bool', pointer: true },
-      21: { name: 'loadBalancerClass', type: 'string', pointer: true },
-      22: { name: 'internalTrafficPolicy', type: 'string', pointer: true },
-      23: { name: 'trafficDistribution', type: 'string', pointer: true },
-    },
-  },
-  3: { name: 'status', type: 'message', message: {} },
-};
-
-const ObjectReference: MessageSpec = {
-  1: { name: 'kind', type: 'string' },
-  2: { name: 'namespace', type: 'string' },
-  3: { name: 'name', type: 'string' },
-  4: { name: 'uid', type: 'string' },
-  5: { name: 'apiVersion', type: 'string' },
-  6: { name: 'resourceVersion', type: 'string' },
-  7: { name: 'fieldPath', type: 'string' },
-};
-
-const ServiceAccount: MessageSpec = {
-  1: metadata,
-  2: { name: 'secrets', type: 'message', repeated: true, message: ObjectReference },
-  3: { name: 'imagePullSecrets', type: 'message', repeated: true, message: { 1: { name: 'name', type: 'string' } } },
-  4: { name: 'automountServiceAccountToken', type: 'bool', pointer: true },
-};
-
-/** metav1.FieldSelectorRequirement and metav1.LabelSelectorRequirement share this shape. */
-const SelectorRequirement: MessageSpec = {
-  1: { name: 'key', type: 'string' },
-  2: { name: 'operator', type: 'string' },
-  3: { name: 'values', type: 'string', repeated: true },
-};
-
-const SelectorAttributes: MessageSpec = {
-  1: { name: 'rawSelector', type: 'string' },
-  2: { name: 'requirements', type: 'message', repeated: true, message: SelectorRequirement },
-};
-
-const ResourceAttributes: MessageSpec = {
-  1: { name: 'namespace', type: 'string' },
-  2: { name: 'verb', type: 'string' },
-  3: { name: 'group', type: 'string' },
-  4: { name: 'version', type: 'string' },
-  5: { name: 'resource', type: 'string' },
-  6: { name: 'subresource', type: 'string' },
-  7: { name: 'name', type: 'string' },
-  8: { name: 'fieldSelector', type: 'message', message: SelectorAttributes },
-  9: { name: 'labelSelector', type: 'message', message: SelectorAttributes },
-};
-
-const SelfSubjectAccessReview: MessageSpec = {
-  1: metadata,
-  2: {
-    name: 'spec',
-    type: 'message',
-    message: {
-      1: { name: 'resourceAttributes', type: 'message', message: ResourceAttributes },
-      2: {
-        name: 'nonResourceAttributes',
-        type: 'message',
-        message: { 1: { name: 'path', type: 'string' }, 2: { name: 'verb', type: 'string' } },
-      },
-    },
-  },
-  3: {
-    name: 'status',
-    type: 'message',
-    message: {
-      1: { name: 'allowed', type: 'bool' },
-      2: { name: 'reason', type: 'string' },
-      3: { name: 'evaluationError', type: 'string' },
-      4: { name: 'denied', type: 'bool' },
-    },
-  },
-};
-
-const SelfSubjectRulesReview: MessageSpec = {
-  1: metadata,
-  2: { name: 'spec', type: 'message', message: { 1: { name: 'namespace', type: 'string' } } },
-  3: {
-    name: 'status',
-    type: 'message',
-    message: {
-      1: {
-        name: 'resourceRules',
-        type: 'message',
-        repeated: true,
-        message: {
-          1: { name: 'verbs', type: 'string', repeated: true },
-          2: { name: 'apiGroups', type: 'string', repeated: true },
-          3: { name: 'resources', type: 'string', repeated: true },
-          4: { name: 'resourceNames', type: 'string', repeated: true },
-        },
-      },
-      2: {
-        name: 'nonResourceRules',
-        type: 'message',
-        repeated: true,
-        message: {
-          1: { name: 'verbs', type: 'string', repeated: true },
-          2: { name: 'nonResourceURLs', type: 'string', repeated: true },
-        },
-      },
-      3: { name: 'incomplete', type: 'bool' },
-      4: { name: 'evaluationError', type: 'string' },
-    },
-  },
-};
-
-const UserInfo: MessageSpec = {
-  1: { name: 'username', type: 'string' },
-  2: { name: 'uid', type: 'string' },
-  3: { name: 'groups', type: 'string', repeated: true },
-  4: { name: 'extra', type: 'map', mapValue: 'stringList' },
-};
-
-const SelfSubjectReview: MessageSpec = {
-  1: metadata,
-  2: { name: 'status', type: 'message', message: { 1: { name: 'userInfo', type: 'message', message: UserInfo } } },
-};
-
 export const builtinProtobufKinds: ProtobufKindTable = {
   ...moreProtobufKinds,
-  v1: { Namespace, ConfigMap, Secret, ServiceAccount, Service, ...moreProtobufKinds.v1 },
-  'authorization.k8s.io/v1': { SelfSubjectAccessReview, SelfSubjectRulesReview },
-  // kubectl auth whoami tries v1, then v1beta1, then v1alpha1: the message is the same in all three.
-  'authentication.k8s.io/v1': { SelfSubjectReview },
-  'authentication.k8s.io/v1beta1': { SelfSubjectReview },
-  'authentication.k8s.io/v1alpha1': { SelfSubjectReview },
+  v1: { ...coreV1Kinds, ...moreProtobufKinds.v1 },
+  ...reviewKinds,
 };
+
 
 // ---- wire reader -----------------------------------------------------------------------------------
 

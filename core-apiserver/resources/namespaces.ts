@@ -1,7 +1,7 @@
 // v1 Namespace: cluster-scoped; deletion marks it Terminating and the namespace controller empties it,
 // then clears spec.finalizers through /finalize, which completes the deletion.
 
-import { defineResource } from '../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../apiserver/registry/object.js';
 import { ageColumn, nameColumn } from '../../apiserver/registry/table.js';
 import { forbidden } from '../../apiserver/request/status.js';
@@ -25,7 +25,7 @@ export const namespaces = defineResource({
   nameValidation: 'dns1123-label',
   verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
   subresources: {
-    status: { verbs: ['get', 'patch', 'update'], updates: ['status'] },
+    status: statusSubresource,
     finalize: { verbs: ['update'], updates: ['spec.finalizers'] },
   },
   selectableFields: { 'status.phase': (namespace) => namespace.status?.phase },

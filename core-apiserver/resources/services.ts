@@ -2,7 +2,7 @@
 // printer is upstream's. Cluster IPs and node ports are allocated by the store in ../allocation, which
 // wraps the generic store around this declaration (an allocation needs storage, a strategy has none).
 
-import { defineResource } from '../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../apiserver/registry/object.js';
 import { isObject } from '../../apiserver/registry/object.js';
 import { isDns1035Label } from '../../apiserver/registry/names.js';
@@ -75,7 +75,7 @@ export const services = defineResource({
   categories: ['all'],
   schemaName: 'io.k8s.api.core.v1.Service',
   nameValidation: isDns1035Label,
-  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } },
+  subresources: { status: statusSubresource },
   strategy: {
     prepareForCreate(service) {
       applyServiceDefaults(service);

@@ -1,6 +1,6 @@
-// Protobuf tables for the kinds beyond the core set in ../protobuf.ts: everything `kubectl create <subcommand>`
-// can POST (role, rolebinding, clusterrole, clusterrolebinding, deployment, job, cronjob, quota,
-// priorityclass, pdb, ingress). Merged into `builtinProtobufKinds` there.
+// Protobuf tables for the other kinds `kubectl create <subcommand>` can POST (role, rolebinding,
+// clusterrole, clusterrolebinding, deployment, job, cronjob, quota, priorityclass, pdb, ingress); core v1
+// and the reviews live in core-v1.ts and reviews.ts. ../protobuf.ts merges them into builtinProtobufKinds.
 
 import type { ProtobufKindTable } from '../protobuf.js';
 import { appsKinds } from './apps.js';

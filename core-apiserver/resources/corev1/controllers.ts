@@ -1,7 +1,7 @@
 // v1 PodTemplate and ReplicationController: their pod templates get the pod spec defaults and checks; a
 // controller's selector and labels default to the template's labels, which the selector must match.
 
-import { defineResource } from '../../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
@@ -113,7 +113,7 @@ export const replicationControllers = defineResource({
   categories: ['all'],
   schemaName: 'io.k8s.api.core.v1.ReplicationController',
   generation: true,
-  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] }, scale: scaleSubresource() },
+  subresources: { status: statusSubresource, scale: scaleSubresource() },
   selectableFields: { 'status.replicas': (controller) => String(integer(record(controller.status).replicas)) },
   strategy: {
     prepareForCreate(controller) {

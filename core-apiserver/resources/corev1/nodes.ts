@@ -1,7 +1,7 @@
 // v1 Node (cluster-scoped): allocatable defaults to capacity, taints are checked, podCIDR(s) are set once,
 // and the printer derives STATUS from the Ready condition and ROLES from the role labels.
 
-import { defineResource } from '../../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
@@ -95,7 +95,7 @@ export const nodes = defineResource({
   namespaced: false,
   shortNames: ['no'],
   schemaName: 'io.k8s.api.core.v1.Node',
-  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } },
+  subresources: { status: statusSubresource },
   keepStatusOnCreate: true,
   selectableFields: { 'spec.unschedulable': (node) => String(isObject(node.spec) && node.spec.unschedulable === true) },
   strategy: {

@@ -1,7 +1,7 @@
 // v1 Pod: defaulted as upstream's scheme and admission plugins do, validated with upstream's texts, spec
 // frozen after creation except for the few mutable fields, printed as `kubectl get pods` prints.
 
-import { defineResource } from '../../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject, nowTimestamp } from '../../../apiserver/registry/object.js';
 import { ageColumn, nameColumn } from '../../../apiserver/registry/table.js';
@@ -32,7 +32,7 @@ export const pods = defineResource({
   shortNames: ['po'],
   categories: ['all'],
   schemaName: 'io.k8s.api.core.v1.Pod',
-  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } },
+  subresources: { status: statusSubresource },
   selectableFields: {
     'spec.nodeName': (pod) => specField(pod, 'nodeName'),
     'spec.restartPolicy': (pod) => specField(pod, 'restartPolicy'),

@@ -1,7 +1,7 @@
 // v1 LimitRange and ResourceQuota: limit defaults cascade (max → default → defaultRequest, min →
 // defaultRequest) as upstream's scheme defaults them; quotas print their usage as `used/hard` pairs.
 
-import { defineResource } from '../../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
@@ -103,7 +103,7 @@ export const resourceQuotas = defineResource({
   namespaced: true,
   shortNames: ['quota'],
   schemaName: 'io.k8s.api.core.v1.ResourceQuota',
-  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } },
+  subresources: { status: statusSubresource },
   strategy: { validate: validateQuota, validateUpdate: validateQuota },
   printerColumns: [
     nameColumn,

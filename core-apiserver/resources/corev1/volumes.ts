@@ -1,7 +1,7 @@
 // v1 PersistentVolume (cluster-scoped) and PersistentVolumeClaim: defaults, the checks users hit first
 // (capacity, access modes, one volume type, claim spec frozen) and upstream's printers.
 
-import { defineResource } from '../../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject, nowTimestamp } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
@@ -106,7 +106,7 @@ export const persistentVolumes = defineResource({
   namespaced: false,
   shortNames: ['pv'],
   schemaName: 'io.k8s.api.core.v1.PersistentVolume',
-  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } },
+  subresources: { status: statusSubresource },
   strategy: {
     prepareForCreate(volume) {
       const spec = specOf(volume);
@@ -179,7 +179,7 @@ export const persistentVolumeClaims = defineResource({
   namespaced: true,
   shortNames: ['pvc'],
   schemaName: 'io.k8s.api.core.v1.PersistentVolumeClaim',
-  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } },
+  subresources: { status: statusSubresource },
   strategy: {
     prepareForCreate(claim) {
       specOf(claim).volumeMode ??= 'Filesystem';

@@ -2,7 +2,7 @@
 // PriorityLevelConfiguration. A CSR records who asked (from the request's user, never from the body) and
 // is approved or denied only through /approval; flow-control objects are defaulted to upstream's v1 values.
 
-import { defineResource } from '../../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
 import { isQualifiedName } from '../../../apiserver/registry/names.js';
@@ -63,7 +63,7 @@ export const certificateSigningRequests = defineResource({
   shortNames: ['csr'],
   schemaName: 'io.k8s.api.certificates.v1.CertificateSigningRequest',
   subresources: {
-    status: { verbs: ['get', 'patch', 'update'], updates: ['status'] },
+    status: statusSubresource,
     approval: { verbs: ['get', 'patch', 'update'], updates: ['status.conditions'] },
   },
   strategy: {
@@ -126,7 +126,7 @@ export const flowSchemas = defineResource({
   namespaced: false,
   schemaName: 'io.k8s.api.flowcontrol.v1.FlowSchema',
   generation: true,
-  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } },
+  subresources: { status: statusSubresource },
   strategy: {
     prepareForCreate: (flowSchema) => void (ensureSpec(flowSchema).matchingPrecedence ??= 1000),
     prepareForUpdate: (flowSchema) => void (ensureSpec(flowSchema).matchingPrecedence ??= 1000),
@@ -220,7 +220,7 @@ export const priorityLevelConfigurations = defineResource({
   namespaced: false,
   schemaName: 'io.k8s.api.flowcontrol.v1.PriorityLevelConfiguration',
   generation: true,
-  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } },
+  subresources: { status: statusSubresource },
   strategy: {
     prepareForCreate: defaultPriorityLevel,
     prepareForUpdate: defaultPriorityLevel,

@@ -2,7 +2,7 @@
 // controller (status subresource); NetworkPolicy gets its policyTypes filled in so that what a policy
 // isolates is explicit in the stored object.
 
-import { defineResource } from '../../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
 import { isDns1123Label, isDns1123Subdomain } from '../../../apiserver/registry/names.js';
@@ -112,7 +112,7 @@ export const ingresses = defineResource({
   shortNames: ['ing'],
   schemaName: 'io.k8s.api.networking.v1.Ingress',
   generation: true,
-  subresources: { status: { verbs: ['get', 'patch', 'update'], updates: ['status'] } },
+  subresources: { status: statusSubresource },
   strategy: { validate: validateIngress, validateUpdate: (ingress) => validateIngress(ingress) },
   printerColumns: [
     nameColumn,

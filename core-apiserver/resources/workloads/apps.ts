@@ -2,7 +2,7 @@
 // meet (selector, template, update strategies), what may change on update, and the kubectl printers.
 // StatefulSet's scale subresource is not declared: the framework cannot serve another kind yet.
 
-import { defineResource } from '../../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
@@ -31,7 +31,7 @@ import {
 import { formatLabels } from '../services.js';
 import { scaleSubresource } from '../../../apiserver/registry/scale.js';
 
-const STATUS_SUBRESOURCE = { status: { verbs: ['get', 'patch', 'update'] as ('get' | 'patch' | 'update')[], updates: ['status'] } };
+const STATUS_SUBRESOURCE = { status: statusSubresource };
 const RETENTION_POLICIES = ['Retain', 'Delete'];
 const TEMPLATE_GENERATION = 'deprecated.daemonset.template.generation';
 

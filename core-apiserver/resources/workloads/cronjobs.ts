@@ -1,7 +1,7 @@
 // batch/v1 CronJob: defaulting, schedule and time zone validation (robfig/cron syntax, IANA zones), the
 // job template checks (its selector is always generated later, by the controller), and the printer.
 
-import { defineResource } from '../../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
@@ -12,7 +12,7 @@ import { CONCURRENCY_POLICIES, validateJobSpecFields } from './jobs.js';
 import type { Json } from './workload-fields.js';
 import { CONTAINERS_DESCRIPTION, doc, formatSelector, IMAGES_DESCRIPTION, mutableSpec, specOf, statusOf, validateNonNegative } from './workload-fields.js';
 
-const STATUS_SUBRESOURCE = { status: { verbs: ['get', 'patch', 'update'] as ('get' | 'patch' | 'update')[], updates: ['status'] } };
+const STATUS_SUBRESOURCE = { status: statusSubresource };
 /** DNS-1035 label length less the 11 characters the controller appends to job names. */
 const MAX_NAME_LENGTH = 52;
 

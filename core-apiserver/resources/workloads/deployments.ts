@@ -3,7 +3,7 @@
 // rolling update bounds), the immutable apps/v1 selector, and the kubectl printers.
 // The scale subresource (autoscaling/v1 Scale) is not declared: the framework cannot serve another kind yet.
 
-import { defineResource } from '../../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
@@ -31,7 +31,7 @@ import {
 import { labelSelectorFromMatch, type LabelSelectorSpec } from '../../../apiserver/registry/labels.js';
 import { scaleSubresource } from '../../../apiserver/registry/scale.js';
 
-const STATUS_SUBRESOURCE = { status: { verbs: ['get', 'patch', 'update'] as ('get' | 'patch' | 'update')[], updates: ['status'] } };
+const STATUS_SUBRESOURCE = { status: statusSubresource };
 const STRATEGY_TYPES = ['Recreate', 'RollingUpdate'];
 
 /** SetDefaults_Deployment (apps/v1) and the template's pod defaults. */

@@ -3,7 +3,7 @@
 // meet, what may change on update, and the kubectl printers.
 
 import { randomUUID } from 'node:crypto';
-import { defineResource } from '../../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
@@ -32,7 +32,7 @@ export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
 export const LEGACY_CONTROLLER_UID_LABEL = 'controller-uid';
 export const LEGACY_JOB_NAME_LABEL = 'job-name';
 
-const STATUS_SUBRESOURCE = { status: { verbs: ['get', 'patch', 'update'] as ('get' | 'patch' | 'update')[], updates: ['status'] } };
+const STATUS_SUBRESOURCE = { status: statusSubresource };
 const COMPLETION_MODES = ['NonIndexed', 'Indexed'];
 const REPLACEMENT_POLICIES = ['TerminatingOrFailed', 'Failed'];
 const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'];

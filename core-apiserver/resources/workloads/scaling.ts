@@ -1,7 +1,7 @@
 // autoscaling/v2 HorizontalPodAutoscaler and policy/v1 PodDisruptionBudget: defaulting, the main spec
 // checks, and the kubectl printers (TARGETS as formatHPAMetrics prints it).
 
-import { defineResource } from '../../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
@@ -9,7 +9,7 @@ import { ageColumn, nameColumn } from '../../../apiserver/registry/table.js';
 import type { Json } from './workload-fields.js';
 import { count, doc, intOrStringText, mutableSpec, specOf, statusOf, validateIntOrPercent, validateLabelSelector, validateNotOver100Percent } from './workload-fields.js';
 
-const STATUS_SUBRESOURCE = { status: { verbs: ['get', 'patch', 'update'] as ('get' | 'patch' | 'update')[], updates: ['status'] } };
+const STATUS_SUBRESOURCE = { status: statusSubresource };
 const EVICTION_POLICIES = ['AlwaysAllow', 'IfHealthyBudget'];
 
 // ---- HorizontalPodAutoscaler ----------------------------------------------------------------------
