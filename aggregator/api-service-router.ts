@@ -63,6 +63,13 @@ export class ApiServiceRouter {
 
   /** Re-reads APIServices from the cache; keeps agents of unchanged remote entries. */
   rebuild(): boolean {
+    const local = new Map<string, Backend>();
+    for (const backend of this.backends) {
+      for (const group of backend.groups) {
+        for (const version of group.versions) if (!local.has(`${group.name}/${version.version}`)) local.set(`${group.name}/${version.version}`, backend);
+      }
+    }
+    this.localBackends = local;
     const next = new Map<string, Entry>();
     let changed = false;
     for (const cached of this.apiServices.cache.list(this.apiServices.resource.storagePrefix)) {
@@ -92,8 +99,11 @@ export class ApiServiceRouter {
     return this.entries.get(`${group}/${version}`)?.name;
   }
 
+  /** group/version → the first backend serving it; recomputed in rebuild(), read on every request. */
+  private localBackends = new Map<string, Backend>();
+
   private localBackend(group: string, version: string): Backend | undefined {
-    return this.backends.find((backend) => backend.groups.some((g) => g.name === group && g.versions.some((v) => v.version === version)));
+    return this.localBackends.get(`${group}/${version}`);
   }
 
   /** The remote endpoint of an APIService right now (also what the availability controller probes). */

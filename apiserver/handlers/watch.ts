@@ -98,7 +98,7 @@ export async function serveWatch(
     if (closed) return;
     closed = true;
     watch?.stop();
-    for (const timer of timers) clearTimeout(timer);
+    for (const timer of timers) clearTimeout(timer); // also clears intervals
     unregister();
     res.end();
   };
@@ -139,11 +139,8 @@ export async function serveWatch(
     }, Math.min(timeoutSeconds * 1000, MAX_TIMER_MS)),
   );
   if (options.allowWatchBookmarks) {
-    const periodic = () => {
-      bookmark();
-      timers.push(setTimeout(periodic, BOOKMARK_INTERVAL_MS).unref());
-    };
-    timers.push(setTimeout(periodic, BOOKMARK_INTERVAL_MS).unref());
+    // One interval, not a timer per bookmark (a watch can stay open for an hour).
+    timers.push(setInterval(bookmark, BOOKMARK_INTERVAL_MS).unref());
   }
 }
 
