@@ -24,6 +24,7 @@ import type { InProcessServer } from './remote-discovery.js';
 import type { ObjectLookup } from './remote-endpoint.js';
 import { NamespaceFinalizer } from './namespace-finalizer.js';
 import { forwardUpgrade } from './upgrade.js';
+import { Informer } from './informer.js';
 
 export interface DelegateSpec {
   name: string;
@@ -181,6 +182,11 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
     return true;
   };
 
+  // A remote CRD server announces new CRDs through its CRD collection: watching it lets discovery and
+  // routing follow within milliseconds instead of the next poll.
+  const crdBackend = backends.find((backend) => backend.name === options.crdBackend && !backend.inProcess);
+  const crdWatch = crdBackend ? new Informer(() => crdBackend, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', () => void crdBackend.poll()) : undefined;
+
   const namespaces = options.namespaceController === false ? undefined : new NamespaceFinalizer(router);
   let periodic: NodeJS.Timeout | undefined;
   return {
@@ -201,6 +207,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       });
       for (const backend of backends) backend.start();
       lookups.start();
+      crdWatch?.start();
       availability.start();
       namespaces?.start();
       periodic = setInterval(() => void router.refreshRemoteDiscovery().then((changed) => changed && scheduleRefresh()), 5000);
@@ -211,6 +218,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       availability.stop();
       namespaces?.stop();
       lookups.stop();
+      crdWatch?.stop();
       for (const backend of backends) backend.stop();
     },
   };

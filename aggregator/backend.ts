@@ -34,6 +34,9 @@ export class Backend {
   private readonly documents = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private polling = false;
+  /** A poll was asked for while one ran: it may have missed the change, so another follows. */
+  private pollAgain = false;
+  private unsubscribe: (() => void) | undefined;
 
   constructor(
     readonly name: string,
@@ -47,6 +50,8 @@ export class Backend {
   }
 
   start(intervalMs = 1000): void {
+    // In process, a change is announced: discovery follows at once (a CRD is usable right after it is established).
+    this.unsubscribe = this.inProcess?.onDiscoveryChange?.(() => void this.poll());
     const loop = async () => {
       await this.poll();
       this.timer = setTimeout(loop, intervalMs);
@@ -57,6 +62,7 @@ export class Backend {
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
+    this.unsubscribe?.();
   }
 
   /** Fetches a document with If-None-Match; returns the body and whether it changed. */
@@ -90,7 +96,10 @@ export class Backend {
   }
 
   async poll(): Promise<void> {
-    if (this.polling) return;
+    if (this.polling) {
+      this.pollAgain = true;
+      return;
+    }
     this.polling = true;
     let changed = false;
     try {
@@ -107,6 +116,10 @@ export class Backend {
       this.polling = false;
     }
     if (changed) this.onChange();
+    if (this.pollAgain) {
+      this.pollAgain = false;
+      await this.poll();
+    }
   }
 
   private async pollRemote(): Promise<boolean> {

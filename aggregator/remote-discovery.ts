@@ -16,6 +16,7 @@ export interface InProcessServer {
   discoverySnapshot(): { groups: { name: string; versions: { version: string; resources: Record<string, unknown>[] }[] }[]; openapiPaths: Record<string, { serverRelativeURL: string }> };
   openapiDocument(key: string): string | undefined;
   health: { run(endpoint: string, excluded: Set<string>): Promise<{ ok: boolean; body: string }> };
+  onDiscoveryChange?(listener: () => void): () => void;
 }
 
 export interface ProxyTarget {

@@ -14,6 +14,8 @@ import { Cluster } from '../test/harness.js';
 import { runLoad, type LoadResult, type Target } from './load.js';
 import { freePort } from '../launcher/ports.js';
 import { ensurePki } from '../launcher/pki.js';
+import { benchCrds } from './crds.js';
+import type { ListCacheResult } from './list-cache.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -198,6 +200,14 @@ try {
   const inProcessGet = await runLoad(inProcess.target, get, { ...load, pids: [inProcess.pid] });
   await inProcess.stop();
 
+  // LIST of 10k pods from the watch cache, in a process of its own so that its heap is measured alone.
+  const listScript = fileURLToPath(new URL('./list-cache.js', import.meta.url));
+  const listing = spawn(process.execPath, ['--expose-gc', listScript], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const listCache = await new Promise<ListCacheResult>((resolve) => createInterface({ input: listing.stdout! }).once('line', (text) => resolve(JSON.parse(text) as ListCacheResult)));
+
+  const apiextensionsPid = pidOf('dist/apiextensions/main.js', cluster.dataDir);
+  const crds = await benchCrds(cluster, target(cluster.port), { aggregator: aggregatorPid, apiextensions: apiextensionsPid, core: corePid }, load);
+
   const commitsFull = rawSqliteCommits('FULL', cluster.dataDir);
   const commitsNormal = rawSqliteCommits('NORMAL', cluster.dataDir);
 
@@ -209,6 +219,10 @@ try {
   console.log(line('GET remote APIService, through', remoteProxied));
   if (nginxProxied) console.log(line('GET through nginx (reference proxy)', nginxProxied));
   console.log(line('GET through the all-in-one process', inProcessGet));
+  console.log(line('create custom resources (validated)', crds.crCreates));
+  console.log(line('create ConfigMaps, same content', crds.configMapCreates));
+  console.log(`LIST ${listCache.count} pods (${(listCache.jsonBytes / 1e6).toFixed(1)} MB): concatenating cached bytes ${listCache.concatMs.toFixed(1)} ms, JSON ${listCache.listJsonMs.toFixed(1)} ms, Table ${listCache.listTableMs.toFixed(1)} ms; cache heap ${(listCache.cacheHeapBytes / 1e6).toFixed(1)} MB`);
+  console.log(`CRD created → first CR accepted: p50 ${crds.establishP50Ms.toFixed(0)} ms, p90 ${crds.establishP90Ms.toFixed(0)} ms; ${crds.crdCount} CRDs: ${crds.rssPerCrdKiB.toFixed(0)} KiB RSS each in apiextensions; CPU per added CRD ${crds.cpuMsPerCrdFew.toFixed(0)} ms (few) vs ${crds.cpuMsPerCrdMany.toFixed(0)} ms (${crds.crdCount})`);
   console.log(`raw SQLite single-row commits        ${commitsFull.toFixed(0).padStart(7)} /s (synchronous=FULL)  ${commitsNormal.toFixed(0)} /s (NORMAL)`);
   console.log('');
   const ratio = (name: string, value: number, goal: number, higherIsBetter = true) =>
@@ -226,6 +240,13 @@ try {
   }
   ratio('all-in-one GET / direct GET on core (req/s)', inProcessGet.perSecond / direct.perSecond, 0.9);
   console.log(`${'all-in-one CPU per GET / direct core CPU per GET'.padEnd(52)} ${(inProcessGet.cpuMsPerRequest / direct.cpuMsPerRequest).toFixed(2).padStart(6)}×`);
+  ratio('LIST 10k pods JSON / concatenating cached bytes', listCache.listJsonMs / listCache.concatMs, 1.3, false);
+  ratio('LIST 10k pods Table / concatenating cached bytes', listCache.listTableMs / listCache.concatMs, 1.3, false);
+  ratio('watch-cache heap for 10k pods / their JSON size', listCache.cacheHeapBytes / listCache.jsonBytes, 1.5, false);
+  ratio('CRD created → first CR accepted, p50 (ms)', crds.establishP50Ms, 100, false);
+  ratio('CR creates / ConfigMap creates (req/s)', crds.crCreates.perSecond / crds.configMapCreates.perSecond, 0.9);
+  ratio(`memory per CRD with ${crds.crdCount} CRDs (KiB)`, crds.rssPerCrdKiB, 200, false);
+  ratio(`CPU per added CRD at ${crds.crdCount} / at 20 CRDs`, crds.cpuMsPerCrdMany / Math.max(1, crds.cpuMsPerCrdFew), 1.5, false);
   console.log(`${'creates through the chain / raw commits (NORMAL)'.padEnd(52)} ${(creates.perSecond / commitsNormal).toFixed(2).padStart(6)}×`);
 } finally {
   await cluster.stop();

@@ -15,6 +15,7 @@ import type { Verb } from '../registry/resource.js';
 import { apiVersionOf } from '../registry/resource.js';
 import type { IncludeObject } from '../registry/table.js';
 import { columnDefinitions, columnsOf, partialObjectMetadata, tableRow } from '../registry/table.js';
+import { tableRowsJson } from '../registry/table-rows.js';
 import { managerFromUserAgent } from '../registry/managed-fields.js';
 import type { PatchMeta } from '../registry/strategic-merge.js';
 import { strategicMerge, jsonMergePatch } from '../registry/strategic-merge.js';
@@ -153,6 +154,14 @@ async function list(request: ResourceRequest): Promise<void> {
     const metadata: Record<string, unknown> = { resourceVersion: String(result.revision) };
     if (result.continueToken) metadata.continue = result.continueToken;
     if (result.remainingItemCount !== undefined) metadata.remainingItemCount = result.remainingItemCount;
+    if (negotiated.table) {
+      // Rows come from a per-object cache: `kubectl get` on a big collection parses nothing twice.
+      const columns = columnsOf(store.resource);
+      const apiVersion = metaApiVersion(negotiated);
+      const head = JSON.stringify({ kind: 'Table', apiVersion, metadata, columnDefinitions: columnDefinitions(columns) });
+      respond(request, 200, `${head.slice(0, -1)},"rows":[${tableRowsJson(result.items, columns, includeObject(request.query), apiVersion)}]}`, negotiated);
+      return;
+    }
     const objects = result.items.map((item) => JSON.parse(item.bytes) as KubeObject);
     const document = negotiated.table
       ? table(request, negotiated, objects, metadata)

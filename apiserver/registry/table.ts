@@ -53,19 +53,45 @@ export function tableRow(columns: PrinterColumn[], object: KubeObject, include: 
   return row;
 }
 
-function renderCell(column: PrinterColumn, object: KubeObject): unknown {
+/**
+ * A cell that reads the clock ("5m", "3 (2m ago)"): printers return it instead of a string so that it is
+ * rendered when the response is written, and everything else about a row can be cached with the object.
+ */
+export class SinceCell {
+  constructor(
+    readonly timestamp: string | null | undefined,
+    readonly format: (age: string) => unknown = (age) => age,
+  ) {}
+
+  render(): unknown {
+    return this.format(translateTimestampSince(this.timestamp));
+  }
+}
+
+export function since(timestamp: string | null | undefined, format?: (age: string) => unknown): SinceCell {
+  return new SinceCell(timestamp, format);
+}
+
+/** A cell's value as JSON would carry it, except that clock-dependent cells stay SinceCells. */
+export function cellValue(column: PrinterColumn, object: KubeObject): unknown {
   let value: unknown;
   try {
     value = column.value(object);
   } catch {
     return null; // a printer must never fail a list
   }
+  if (value instanceof SinceCell) return value;
   if (value !== null && typeof value === 'object' && 'raw' in (value as object)) return (value as { raw: unknown }).raw;
   if (column.type === 'date') {
     if (typeof value !== 'string') return value === undefined || value === null ? '<unknown>' : null;
-    return translateTimestampSince(value);
+    return new SinceCell(value);
   }
   return value === undefined ? null : value;
+}
+
+function renderCell(column: PrinterColumn, object: KubeObject): unknown {
+  const value = cellValue(column, object);
+  return value instanceof SinceCell ? value.render() : value;
 }
 
 /** Upstream's meta.AsPartialObjectMetadata copies the whole ObjectMeta, managedFields included. */
@@ -116,7 +142,7 @@ export const ageColumn: PrinterColumn = {
   name: 'Age',
   type: 'string',
   description: CREATED_DESCRIPTION,
-  value: (object) => translateTimestampSince(object.metadata?.creationTimestamp),
+  value: (object) => since(object.metadata?.creationTimestamp),
 };
 
 export const nameColumn: PrinterColumn = {

@@ -140,6 +140,7 @@ export class ApiServer {
     this.entries.set(`${definition.group}/${definition.version}/${definition.plural}`, entry);
     this.discovery.add(definition);
     this.openapi.invalidate(definition.group, definition.version);
+    this.notifyDiscoveryChange();
     return registration.entry ? undefined : entry.store;
   }
 
@@ -150,6 +151,19 @@ export class ApiServer {
     this.entries.delete(`${group}/${version}/${plural}`);
     this.discovery.remove(group, version, plural);
     this.openapi.invalidate(group, version);
+    this.notifyDiscoveryChange();
+  }
+
+  private readonly discoveryListeners = new Set<() => void>();
+
+  /** Called after resources come or go (an in-process aggregator refreshes at once instead of polling). */
+  onDiscoveryChange(listener: () => void): () => void {
+    this.discoveryListeners.add(listener);
+    return () => this.discoveryListeners.delete(listener);
+  }
+
+  private notifyDiscoveryChange(): void {
+    for (const listener of this.discoveryListeners) listener();
   }
 
   resourceEntry(group: string, version: string, plural: string): ResourceEntry | undefined {

@@ -7,7 +7,7 @@ import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
 import { isQualifiedName } from '../../../apiserver/registry/names.js';
-import { ageColumn, nameColumn, translateTimestampSince } from '../../../apiserver/registry/table.js';
+import { ageColumn, nameColumn, since, type SinceCell } from '../../../apiserver/registry/table.js';
 import { fieldDoc } from '../field-docs.js';
 import type { Json } from './pod-defaults.js';
 
@@ -49,13 +49,13 @@ function involved(event: KubeObject): Json {
   return record(event.involvedObject);
 }
 
-function firstSeen(event: KubeObject): string {
-  return event.firstTimestamp ? translateTimestampSince(event.firstTimestamp) : translateTimestampSince(event.eventTime);
+function firstSeen(event: KubeObject): SinceCell {
+  return event.firstTimestamp ? since(event.firstTimestamp) : since(event.eventTime);
 }
 
-function lastSeen(event: KubeObject): string {
-  if (isObject(event.series)) return translateTimestampSince(text(event.series.lastObservedTime));
-  return event.lastTimestamp ? translateTimestampSince(event.lastTimestamp) : firstSeen(event);
+function lastSeen(event: KubeObject): SinceCell {
+  if (isObject(event.series)) return since(text(event.series.lastObservedTime));
+  return event.lastTimestamp ? since(event.lastTimestamp) : firstSeen(event);
 }
 
 function eventCount(event: KubeObject): number {

@@ -4,7 +4,7 @@
 
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
-import { translateTimestampSince } from '../../../apiserver/registry/table.js';
+import { since, SinceCell } from '../../../apiserver/registry/table.js';
 import type { Json } from './pod-defaults.js';
 import { objectsOf } from './pod-defaults.js';
 
@@ -12,6 +12,8 @@ interface PodCells {
   ready: string;
   status: string;
   restarts: string;
+  /** The RESTARTS cell: its "(5m ago)" part reads the clock, so it is rendered at response time. */
+  restartsCell: unknown;
 }
 
 function terminatedOf(state: unknown): Json | undefined {
@@ -102,8 +104,8 @@ export function podCells(pod: KubeObject): PodCells {
   if (pod.metadata.deletionTimestamp && status.reason === 'NodeLost') reason = 'Unknown';
   else if (pod.metadata.deletionTimestamp && phase !== 'Succeeded' && phase !== 'Failed') reason = 'Terminating';
 
-  const since = lastRestart > 0 ? translateTimestampSince(new Date(lastRestart).toISOString()) : '';
-  return { ready: `${ready}/${total}`, status: reason, restarts: restarts !== 0 && since ? `${restarts} (${since} ago)` : String(restarts) };
+  const restartsCell = restarts !== 0 && lastRestart > 0 ? since(new Date(lastRestart).toISOString(), (age) => `${restarts} (${age} ago)`) : String(restarts);
+  return { ready: `${ready}/${total}`, status: reason, restarts: restartsCell instanceof SinceCell ? String(restartsCell.render()) : restartsCell, restartsCell };
 }
 
 export function podIP(pod: KubeObject): string {

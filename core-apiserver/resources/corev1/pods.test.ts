@@ -170,7 +170,8 @@ describe('Pod printer', () => {
   const base = { containers: [{ name: 'a', image: 'x' }, { name: 'b', image: 'y' }] };
 
   it('prints a new pod as 0/N Pending with no restarts', () => {
-    assert.deepEqual(podCells(created(base)), { ready: '0/2', status: 'Pending', restarts: '0' });
+    const { restartsCell: _fresh, ...fresh } = podCells(created(base));
+    assert.deepEqual(fresh, { ready: '0/2', status: 'Pending', restarts: '0' });
   });
 
   it('shows the waiting reason, ready counts and restarts with the age of the last one', () => {
@@ -183,7 +184,8 @@ describe('Pod printer', () => {
         ],
       },
     });
-    assert.deepEqual(podCells(running), { ready: '1/2', status: 'CrashLoopBackOff', restarts: '3 (5m ago)' });
+    const { restartsCell: _crashing, ...crashing } = podCells(running);
+    assert.deepEqual(crashing, { ready: '1/2', status: 'CrashLoopBackOff', restarts: '3 (5m ago)' });
   });
 
   it('reports init progress, exit codes and Terminating', () => {

@@ -65,7 +65,7 @@ export const pods = defineResource({
       name: 'Restarts',
       type: 'string',
       description: 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.',
-      value: (pod) => podCells(pod).restarts,
+      value: (pod) => podCells(pod).restartsCell,
     },
     ageColumn,
     { name: 'IP', type: 'string', priority: 1, get description() { return fieldDoc(POD_STATUS, 'podIP'); }, value: podIP },

@@ -7,7 +7,7 @@ import { defineResource } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
 import { isQualifiedName } from '../../../apiserver/registry/names.js';
-import { ageColumn, nameColumn, translateTimestampSince } from '../../../apiserver/registry/table.js';
+import { ageColumn, nameColumn, since, type SinceCell } from '../../../apiserver/registry/table.js';
 import { fieldDoc } from '../field-docs.js';
 import { invalidEach, isObject, required, specOf } from './common.js';
 
@@ -60,14 +60,14 @@ function field<T>(event: KubeObject, v1Name: string, coreName: string): T | unde
   return (event[v1Name] ?? event[coreName]) as T | undefined;
 }
 
-function eventTimes(event: KubeObject): { first: string; last: string; count: number } {
+function eventTimes(event: KubeObject): { first: SinceCell; last: SinceCell; count: number } {
   const firstTimestamp = field<string>(event, 'deprecatedFirstTimestamp', 'firstTimestamp');
-  const first = firstTimestamp ? translateTimestampSince(firstTimestamp) : translateTimestampSince(event.eventTime);
+  const first = firstTimestamp ? since(firstTimestamp) : since(event.eventTime);
   const lastTimestamp = field<string>(event, 'deprecatedLastTimestamp', 'lastTimestamp');
-  let last = lastTimestamp ? translateTimestampSince(lastTimestamp) : first;
+  let last = lastTimestamp ? since(lastTimestamp) : first;
   let count = field<number>(event, 'deprecatedCount', 'count') ?? 0;
   if (isObject(event.series)) {
-    last = translateTimestampSince(event.series.lastObservedTime);
+    last = since(event.series.lastObservedTime);
     count = event.series.count ?? 0;
   } else if (count === 0) {
     count = 1; // singleton events carry no count in the new API

@@ -5,7 +5,7 @@ import { defineResource, statusSubresource } from '../../../apiserver/registry/r
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
-import { ageColumn, nameColumn, translateTimestampSince } from '../../../apiserver/registry/table.js';
+import { ageColumn, nameColumn, since } from '../../../apiserver/registry/table.js';
 import { applyPodTemplateDefaults, containerCells } from './pod-template.js';
 import { cronScheduleError, isKnownTimeZone } from './cron-schedule.js';
 import { CONCURRENCY_POLICIES, validateJobSpecFields } from './jobs.js';
@@ -134,7 +134,7 @@ export const cronJobs = defineResource({
       get description() {
         return doc('io.k8s.api.batch.v1.CronJobStatus', 'lastScheduleTime');
       },
-      value: (cj) => (typeof statusOf(cj).lastScheduleTime === 'string' ? translateTimestampSince(statusOf(cj).lastScheduleTime as string) : '<none>'),
+      value: (cj) => (typeof statusOf(cj).lastScheduleTime === 'string' ? since(statusOf(cj).lastScheduleTime as string) : '<none>'),
     },
     ageColumn,
     { name: 'Containers', type: 'string', priority: 1, description: CONTAINERS_DESCRIPTION, value: (cj) => containerCells(jobSpecOf(cj).template).names },

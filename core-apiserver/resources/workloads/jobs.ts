@@ -7,7 +7,7 @@ import { defineResource, statusSubresource } from '../../../apiserver/registry/r
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
-import { ageColumn, humanDuration, nameColumn } from '../../../apiserver/registry/table.js';
+import { ageColumn, humanDuration, nameColumn, since } from '../../../apiserver/registry/table.js';
 import { applyPodTemplateDefaults, containerCells, podSpecOf, validatePodTemplate } from './pod-template.js';
 import type { Json } from './workload-fields.js';
 import {
@@ -207,6 +207,13 @@ export function jobDuration(job: KubeObject, now = Date.now()): string {
   return humanDuration(end - start);
 }
 
+/** The DURATION cell of a running job reads the clock, so it is rendered at response time. */
+function jobDurationCell(job: KubeObject): unknown {
+  const status = statusOf(job);
+  if (typeof status.startTime === 'string' && typeof status.completionTime !== 'string' && !Number.isNaN(Date.parse(status.startTime))) return since(status.startTime);
+  return jobDuration(job);
+}
+
 export const jobs = defineResource({
   group: 'batch',
   version: 'v1',
@@ -235,7 +242,7 @@ export const jobs = defineResource({
     nameColumn,
     { name: 'Status', type: 'string', description: 'Status of the job.', value: jobStatus },
     { name: 'Completions', type: 'string', get description() { return doc('io.k8s.api.batch.v1.JobStatus', 'succeeded'); }, value: jobCompletions },
-    { name: 'Duration', type: 'string', description: 'Time required to complete the job.', value: (job) => jobDuration(job) },
+    { name: 'Duration', type: 'string', description: 'Time required to complete the job.', value: jobDurationCell },
     ageColumn,
     { name: 'Containers', type: 'string', priority: 1, description: CONTAINERS_DESCRIPTION, value: (job) => containerCells(specOf(job).template).names },
     { name: 'Images', type: 'string', priority: 1, description: IMAGES_DESCRIPTION, value: (job) => containerCells(specOf(job).template).images },
