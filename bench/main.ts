@@ -221,7 +221,7 @@ try {
   console.log(line('GET through the all-in-one process', inProcessGet));
   console.log(line('create custom resources (validated)', crds.crCreates));
   console.log(line('create ConfigMaps, same content', crds.configMapCreates));
-  console.log(`LIST ${listCache.count} pods (${(listCache.jsonBytes / 1e6).toFixed(1)} MB): concatenating cached bytes ${listCache.concatMs.toFixed(1)} ms, JSON ${listCache.listJsonMs.toFixed(1)} ms, Table ${listCache.listTableMs.toFixed(1)} ms; cache heap ${(listCache.cacheHeapBytes / 1e6).toFixed(1)} MB`);
+  console.log(`LIST ${listCache.count} pods (${(listCache.jsonBytes / 1e6).toFixed(1)} MB): concatenating cached bytes ${listCache.concatMs.toFixed(1)} ms, JSON ${listCache.listJsonMs.toFixed(1)} ms, Table ${listCache.listTableMs.toFixed(1)} ms; cache heap ${(listCache.cacheHeapBytes / 1e6).toFixed(1)} MB (${(listCache.cacheWithRowsHeapBytes / 1e6).toFixed(1)} MB with Table rows cached)`);
   console.log(`CRD created → first CR accepted: p50 ${crds.establishP50Ms.toFixed(0)} ms, p90 ${crds.establishP90Ms.toFixed(0)} ms; ${crds.crdCount} CRDs: ${crds.rssPerCrdKiB.toFixed(0)} KiB RSS each in apiextensions; CPU per added CRD ${crds.cpuMsPerCrdFew.toFixed(0)} ms (few) vs ${crds.cpuMsPerCrdMany.toFixed(0)} ms (${crds.crdCount})`);
   console.log(`raw SQLite single-row commits        ${commitsFull.toFixed(0).padStart(7)} /s (synchronous=FULL)  ${commitsNormal.toFixed(0)} /s (NORMAL)`);
   console.log('');

@@ -11,7 +11,8 @@ import { cellValue, SinceCell, type IncludeObject } from './table.js';
 
 interface RowParts {
   columns: PrinterColumn[];
-  cells: (string | SinceCell)[];
+  /** `{"cells":[…]` as static text runs with the clock-dependent cells between them. */
+  segments: (string | SinceCell)[];
   /** [start, end) of the metadata value in the object's bytes. */
   metadata: [number, number] | undefined;
 }
@@ -20,7 +21,8 @@ const rows = new WeakMap<CachedObject, RowParts>();
 
 /** The rows of a Table for these cached objects, as the JSON text of the array's elements joined by commas. */
 export function tableRowsJson(items: readonly CachedObject[], columns: PrinterColumn[], include: IncludeObject, metaApiVersion: string): string {
-  const partialPrefix = `{"kind":"PartialObjectMetadata","apiVersion":${JSON.stringify(metaApiVersion)},"metadata":`;
+  const partialPrefix = `,"object":{"kind":"PartialObjectMetadata","apiVersion":${JSON.stringify(metaApiVersion)},"metadata":`;
+  const now = Date.now();
   const out = new Array<string>(items.length);
   for (let index = 0; index < items.length; index++) {
     const item = items[index];
@@ -29,27 +31,41 @@ export function tableRowsJson(items: readonly CachedObject[], columns: PrinterCo
       parts = rowParts(item.bytes, columns);
       rows.set(item, parts);
     }
-    let row = '{"cells":[';
-    for (let cell = 0; cell < parts.cells.length; cell++) {
-      const part = parts.cells[cell];
-      if (cell > 0) row += ',';
-      row += typeof part === 'string' ? part : JSON.stringify(part.render() ?? null);
-    }
-    row += ']';
-    if (include === 'Object') row += `,"object":${item.bytes}`;
-    else if (include === 'Metadata') row += `,"object":${partialPrefix}${parts.metadata ? item.bytes.slice(parts.metadata[0], parts.metadata[1]) : '{}'}}`;
-    out[index] = `${row}}`;
+    let row = '';
+    for (const segment of parts.segments) row += typeof segment === 'string' ? segment : JSON.stringify(segment.render(now) ?? null);
+    if (include === 'Object') row += `,"object":${item.bytes}}`;
+    else if (include === 'Metadata') row += `${partialPrefix}${parts.metadata ? item.bytes.slice(parts.metadata[0], parts.metadata[1]) : '{}'}}}`;
+    else row += '}';
+    out[index] = row;
   }
   return out.join(',');
 }
 
 function rowParts(bytes: string, columns: PrinterColumn[]): RowParts {
   const object = JSON.parse(bytes) as KubeObject;
-  const cells = columns.map((column) => {
+  const segments: (string | SinceCell)[] = [];
+  let text = '{"cells":[';
+  columns.forEach((column, index) => {
+    if (index > 0) text += ',';
     const value = cellValue(column, object);
-    return value instanceof SinceCell ? value : JSON.stringify(value ?? null);
+    if (value instanceof SinceCell) {
+      segments.push(flat(text), value);
+      text = '';
+    } else {
+      text += JSON.stringify(value ?? null);
+    }
   });
-  return { columns, cells, metadata: topLevelValueSpan(bytes, 'metadata') };
+  segments.push(flat(`${text}]`));
+  return { columns, segments, metadata: topLevelValueSpan(bytes, 'metadata') };
+}
+
+/**
+ * A string built by `+=` is a tree that keeps every piece alive; reading a character makes V8 flatten it
+ * into one buffer, so a cached row costs its length rather than its history.
+ */
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
 }
 
 /**

@@ -60,11 +60,21 @@ export function tableRow(columns: PrinterColumn[], object: KubeObject, include: 
 export class SinceCell {
   constructor(
     readonly timestamp: string | null | undefined,
-    readonly format: (age: string) => unknown = (age) => age,
+    readonly format?: (age: string) => unknown,
   ) {}
 
-  render(): unknown {
-    return this.format(translateTimestampSince(this.timestamp));
+  /** The parsed timestamp, kept: a cached row renders its ages on every list. */
+  private millis: number | undefined;
+
+  render(now = Date.now()): unknown {
+    let age: string;
+    if (!this.timestamp) {
+      age = '<unknown>';
+    } else {
+      this.millis ??= Date.parse(this.timestamp);
+      age = Number.isNaN(this.millis) ? '<invalid>' : humanDuration(now - this.millis);
+    }
+    return this.format ? this.format(age) : age;
   }
 }
 

@@ -25,8 +25,10 @@ export function writeBytes(res: ServerResponse, statusCode: number, bytes: strin
   res.statusCode = statusCode;
   res.setHeader('Content-Type', contentType);
   res.setHeader('Cache-Control', 'no-cache, private');
-  res.setHeader('Content-Length', Buffer.byteLength(body));
-  res.end(method === 'HEAD' ? undefined : body);
+  // One UTF-8 encoding pass: measuring the length first would scan a large list twice.
+  const encoded = Buffer.from(body);
+  res.setHeader('Content-Length', encoded.length);
+  res.end(method === 'HEAD' ? undefined : encoded);
 }
 
 export function writeJson(res: ServerResponse, statusCode: number, value: unknown, format: ObjectFormat = 'json'): void {
