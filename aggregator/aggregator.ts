@@ -24,7 +24,7 @@ import type { InProcessServer } from './remote-discovery.js';
 import type { ObjectLookup } from './remote-endpoint.js';
 import { NamespaceFinalizer } from './namespace-finalizer.js';
 import { forwardUpgrade } from './upgrade.js';
-import { Informer } from './informer.js';
+import { Informer } from '../apiserver/client/informer.js';
 
 export interface DelegateSpec {
   name: string;

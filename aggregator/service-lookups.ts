@@ -5,7 +5,7 @@ import type { KubeObject } from '../apiserver/registry/object.js';
 import type { GenericStore } from '../apiserver/registry/store.js';
 import type { ServiceLookups } from './aggregator.js';
 import type { Backend } from './backend.js';
-import { Informer } from './informer.js';
+import { Informer } from '../apiserver/client/informer.js';
 
 export function remoteServiceLookups(backend: () => Backend | undefined): ServiceLookups {
   const listeners: (() => void)[] = [];

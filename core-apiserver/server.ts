@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import type { GenericServer } from '../apiserver/server/options.js';
 import type { FlagSpec, FlagValues } from '../apiserver/server/flags.js';
-import { stringFlag, listFlag } from '../apiserver/server/flags.js';
+import { listFlag, numberFlag, stringFlag } from '../apiserver/server/flags.js';
 import { builtinSchemas } from '../apiserver/schema/builtin.js';
 import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
 import { schemaPatchMeta } from '../apiserver/schema/patch-meta.js';
@@ -13,6 +13,7 @@ import { StatusError } from '../apiserver/request/status.js';
 import { corePriorities, coreResources } from './resources/index.js';
 import { NamespaceController, ensureBootstrapNamespaces, namespaceStateFrom } from './controllers/namespace-lifecycle.js';
 import { DefaultServiceAccountController } from './controllers/default-service-account.js';
+import { NodeLifecycleController } from './controllers/node-lifecycle.js';
 import { bootstrapAuthorizer } from '../apiserver/filters/authorize.js';
 import { ReviewStore } from './reviews/review-store.js';
 import { reviewsFor } from './reviews/reviews.js';
@@ -29,6 +30,7 @@ export const CORE_FLAGS: FlagSpec[] = [
     default: true,
     description: 'Finalize terminating namespaces here (only this server\'s resources). Behind an aggregator, turn it off: the aggregator finalizes across every API.',
   },
+  { name: 'node-monitor-grace-period', type: 'number', default: 40, description: 'Seconds without a node Lease renewal (or status heartbeat) before its conditions become Unknown.' },
 ];
 
 export interface CoreApiServer {
@@ -63,6 +65,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
   }
   const serviceAccounts = new DefaultServiceAccountController(namespaceStore!, stores.get('serviceaccounts')!);
+  const nodeLifecycle = new NodeLifecycleController(stores.get('nodes')!, stores.get('leases')!, (numberFlag(values, 'node-monitor-grace-period') ?? 40) * 1000);
   const controller = values['namespace-controller'] === false ? undefined : new NamespaceController(namespaceStore!, () => [...stores.values()]);
 
   /**
@@ -106,10 +109,12 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       await publishAuthenticationConfig(stores.get('configmaps')!);
       await controller?.start();
       await serviceAccounts.start();
+      await nodeLifecycle.start();
     },
     stop: () => {
       controller?.stop();
       serviceAccounts.stop();
+      nodeLifecycle.stop();
     },
   };
 }

@@ -42,6 +42,14 @@ export function renderKubeconfig(options: KubeconfigOptions): string {
   return stringify(config, { lineWidth: 0 });
 }
 
+/** A kubeconfig for one of our own components, with its client certificate (rewritten on every start). */
+export async function writeComponentKubeconfig(dataDir: string, name: string, server: string, caFile: string, client: { cert: string; key: string }): Promise<string> {
+  const [caPem, clientCertPem, clientKeyPem] = await Promise.all([readFile(caFile, 'utf8'), readFile(client.cert, 'utf8'), readFile(client.key, 'utf8')]);
+  const file = path.resolve(dataDir, `${name}.kubeconfig`);
+  await writeFileAtomically(file, renderKubeconfig({ server, caPem, clientCertPem, clientKeyPem, userName: name, namespace: 'kube-system' }), 0o600);
+  return file;
+}
+
 /** Rewritten on every start, since the server address may change between runs. */
 export async function writeAdminKubeconfig(dataDir: string, server: string, pki: PkiPaths): Promise<string> {
   const [caPem, clientCertPem, clientKeyPem] = await Promise.all([

@@ -9,11 +9,12 @@ import { mkdirSync } from 'node:fs';
 import { GENERIC_FLAGS, readFlags } from '../apiserver/server/options.js';
 import type { FlagSpec } from '../apiserver/server/flags.js';
 import { numberFlag, stringFlag } from '../apiserver/server/flags.js';
-import { ensurePki } from './pki.js';
-import { writeAdminKubeconfig } from './kubeconfig.js';
+import { ensureClientCertificate, ensurePki } from './pki.js';
+import { writeAdminKubeconfig, writeComponentKubeconfig } from './kubeconfig.js';
+import { defaultNodeName } from '../node-agent/host.js';
 import { SupervisedChild } from './supervisor.js';
 import { freePort, waitForReady } from './ports.js';
-import { registerMetricsExtension, waitForApiService } from './register-extension.js';
+import { registerMetricsExtension, registerNodeAgentAccess, waitForApiService } from './register-extension.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'data-dir', type: 'string', default: './data', description: 'Directory for the PKI, the admin kubeconfig and every server\'s SQLite file.' },
@@ -21,11 +22,16 @@ const FLAGS: FlagSpec[] = [
   { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage for every server: "sqlite" (embedded default) or "memory".' },
   { name: 'emulated-version', type: 'string', default: '1.32', description: 'Kubernetes version reported by /version.' },
   { name: 'shutdown-grace-seconds', type: 'number', default: 60, description: 'How long servers may take to finish in-flight requests on shutdown.' },
+  { name: 'node-agent', type: 'boolean', default: true, description: 'Run a node agent for this host (a Node with a simulated runtime, kubelet-style metrics) and its scheduler.' },
+  { name: 'node-name', type: 'string', description: "Name of this host's Node (default: the host name)." },
+  { name: 'simulated-nodes', type: 'number', default: 0, description: 'Simulated nodes the node agent runs beside this host (for scale tests).' },
+  { name: 'node-monitor-grace-period', type: 'number', default: 40, description: 'Seconds without a node heartbeat before core marks the node NotReady (Unknown).' },
+  { name: 'metric-resolution', type: 'number', default: 15, description: 'Seconds between metric scrapes of the kubelets by the metrics extension.' },
   { name: 'all-in-one', type: 'boolean', default: false, description: 'Run the whole chain in this one process: the aggregator calls its delegates in-process instead of over HTTPS.' },
 ];
 
 const BACKENDS = ['core-apiserver', 'apiextensions', 'sample-extension'] as const;
-const COMPONENTS = ['aggregator', ...BACKENDS];
+const COMPONENTS = ['aggregator', ...BACKENDS, 'node-agent'];
 
 const values = readFlags(process.argv.slice(2), 'npm start --', 'Starts the whole delegation chain (aggregator, core-apiserver, apiextensions, sample-extension) with embedded storage.', FLAGS);
 const dataDir = resolve(stringFlag(values, 'data-dir') ?? './data');
@@ -58,6 +64,12 @@ if (values['all-in-one'] === true) {
 const pki = await ensurePki(dataDir, COMPONENTS);
 const server = `https://127.0.0.1:${securePort}`;
 const kubeconfig = await writeAdminKubeconfig(dataDir, server, pki);
+// The metrics extension and the node agent call the API as themselves, like their upstream counterparts.
+const metricsClient = await ensureClientCertificate(dataDir, 'metrics-server-client', 'system:metrics-server');
+const metricsKubeconfig = await writeComponentKubeconfig(dataDir, 'metrics-server', server, pki.caCert, metricsClient);
+const nodeName = stringFlag(values, 'node-name') ?? defaultNodeName();
+const nodeClient = await ensureClientCertificate(dataDir, 'node-agent-client', `system:node:${nodeName}`, ['system:nodes']);
+const nodeKubeconfig = await writeComponentKubeconfig(dataDir, 'node-agent', server, pki.caCert, nodeClient);
 const distRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
 const common = (component: string) => [
@@ -89,7 +101,16 @@ for (const component of BACKENDS) {
           `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
           '--requestheader-allowed-names=front-proxy-client',
           // The aggregator finalizes namespaces across every API; core's own controller would finalize early.
-          ...(component === 'core-apiserver' ? [`--advertise-port=${securePort}`, '--namespace-controller=false'] : []),
+          ...(component === 'core-apiserver' ? [`--advertise-port=${securePort}`, '--namespace-controller=false', `--node-monitor-grace-period=${numberFlag(values, 'node-monitor-grace-period') ?? 40}`] : []),
+          ...(component === 'sample-extension'
+            ? [
+                `--kubeconfig=${metricsKubeconfig}`,
+                `--kubelet-certificate-authority=${pki.caCert}`,
+                `--kubelet-client-certificate=${metricsClient.cert}`,
+                `--kubelet-client-key=${metricsClient.key}`,
+                `--metric-resolution=${numberFlag(values, 'metric-resolution') ?? 15}`,
+              ]
+            : []),
         ],
       },
       log,
@@ -115,12 +136,14 @@ const aggregator = new SupervisedChild(
 for (const child of children) child.start();
 aggregator.start();
 
+let nodeAgent: SupervisedChild | undefined;
 let stopping = false;
 async function stopAll(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   log(`[launcher] ${signal}: stopping (grace ${graceMs / 1000}s)`);
   // The front door first, so no new work reaches the backends while they drain.
+  await nodeAgent?.stop(graceMs);
   await aggregator.stop(graceMs);
   await Promise.all(children.map((child) => child.stop(graceMs)));
   log('[launcher] stopped');
@@ -134,6 +157,27 @@ log(`[launcher] try: kubectl --kubeconfig ${kubeconfig} get namespaces`);
 try {
   await waitForReady(server, pki, 120_000);
   await registerMetricsExtension(server, pki, metricsPort);
+  if (values['node-agent'] !== false) {
+    await registerNodeAgentAccess(server, pki);
+    nodeAgent = new SupervisedChild(
+      {
+        name: 'node-agent',
+        script: join(distRoot, 'node-agent', 'main.js'),
+        args: [
+          `--kubeconfig=${nodeKubeconfig}`,
+          `--node-name=${nodeName}`,
+          `--port=${await freePort()}`,
+          `--tls-cert-file=${pki.serving['node-agent'].cert}`,
+          `--tls-private-key-file=${pki.serving['node-agent'].key}`,
+          `--client-ca-file=${pki.caCert}`,
+          `--simulated-nodes=${numberFlag(values, 'simulated-nodes') ?? 0}`,
+          '--scheduler',
+        ],
+      },
+      log,
+    );
+    nodeAgent.start();
+  }
   await waitForApiService(server, pki, 'v1beta1.metrics.k8s.io', 30_000);
   log(`[launcher] ready: ${server} (aggregator /readyz ok, v1beta1.metrics.k8s.io Available)`);
 } catch (error) {

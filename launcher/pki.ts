@@ -311,3 +311,17 @@ function randomSerialNumber(): string {
   bytes[0] = (bytes[0] & 0x7f) | 0x01;
   return bytes.toString('hex');
 }
+
+/**
+ * A client certificate from the cluster CA for a component that calls the API as an ordinary user (the
+ * metrics extension, a node agent as system:node:<name>), issued once into <dataDir>/pki/<fileName>.crt.
+ */
+export async function ensureClientCertificate(dataDir: string, fileName: string, commonName: string, organizations: string[] = []): Promise<{ cert: string; key: string }> {
+  if (!componentNamePattern.test(fileName) || reservedFileNames.has(fileName)) throw new Error(`invalid certificate file name ${JSON.stringify(fileName)}`);
+  const directory = path.resolve(dataDir, 'pki');
+  const authority = await readPair({ cert: path.join(directory, 'ca.crt'), key: path.join(directory, 'ca.key') });
+  if (!authority) throw new Error('the cluster CA does not exist yet: run ensurePki first');
+  const files = { cert: path.join(directory, `${fileName}.crt`), key: path.join(directory, `${fileName}.key`) };
+  await ensureLeaf(files, authority, { commonName, organizations, usage: 'client' });
+  return files;
+}

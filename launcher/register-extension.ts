@@ -44,7 +44,49 @@ function getJson(url: string, pki: PkiPaths, path: string): Promise<{ status: nu
   });
 }
 
+/** RBAC for an identity, as a component's manifests ship it: a ClusterRole and its binding. */
+async function grant(url: string, pki: PkiPaths, name: string, rules: Record<string, unknown>[], subject: { kind: 'User' | 'Group'; name: string }): Promise<void> {
+  await apply(url, pki, `/apis/rbac.authorization.k8s.io/v1/clusterroles/${name}`, { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name }, rules });
+  await apply(url, pki, `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${name}`, {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'ClusterRoleBinding',
+    metadata: { name },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name },
+    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
+  });
+}
+
+/** What a node agent (kubelet, with our scheduler beside it) may do, for the group system:nodes. */
+export async function registerNodeAgentAccess(url: string, pki: PkiPaths): Promise<void> {
+  await grant(
+    url,
+    pki,
+    'kdc:node-agent',
+    [
+      { apiGroups: [''], resources: ['nodes'], verbs: ['create', 'get', 'list', 'watch', 'patch', 'update'] },
+      { apiGroups: [''], resources: ['nodes/status'], verbs: ['patch', 'update'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
+      { apiGroups: [''], resources: ['pods/status'], verbs: ['patch', 'update'] },
+      { apiGroups: [''], resources: ['pods/binding'], verbs: ['create'] },
+      { apiGroups: [''], resources: ['events'], verbs: ['create', 'patch', 'update'] },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create', 'get', 'patch', 'update'] },
+    ],
+    { kind: 'Group', name: 'system:nodes' },
+  );
+}
+
 export async function registerMetricsExtension(url: string, pki: PkiPaths, port: number): Promise<void> {
+  // metrics-server's own RBAC: read Nodes and Pods, scrape kubelets.
+  await grant(
+    url,
+    pki,
+    'system:metrics-server',
+    [
+      { apiGroups: [''], resources: ['nodes/metrics'], verbs: ['get'] },
+      { apiGroups: [''], resources: ['pods', 'nodes'], verbs: ['get', 'list', 'watch'] },
+    ],
+    { kind: 'User', name: 'system:metrics-server' },
+  );
   await apply(url, pki, '/api/v1/namespaces/kube-system/services/metrics-server', {
     apiVersion: 'v1',
     kind: 'Service',

@@ -49,7 +49,9 @@ export class Cluster {
   }
 
   private async launch(extraArgs: string[]): Promise<void> {
-    this.process = spawn(process.execPath, [join(distRoot, 'launcher', 'main.js'), `--data-dir=${this.dataDir}`, `--secure-port=${this.port}`, '--shutdown-grace-seconds=10', ...extraArgs], {
+    // The node agent binds and runs pods; suites about other things start without it unless they ask.
+    const nodeAgent = extraArgs.some((arg) => arg.startsWith('--node-agent')) ? [] : ['--node-agent=false'];
+    this.process = spawn(process.execPath, [join(distRoot, 'launcher', 'main.js'), `--data-dir=${this.dataDir}`, `--secure-port=${this.port}`, '--shutdown-grace-seconds=10', ...nodeAgent, ...extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));

@@ -97,6 +97,11 @@ export interface ResourceDefinition {
   storagePrefix: string;
   /** Hash shown in discovery (stable per storage GVK). */
   storageVersionHash?: string;
+  /**
+   * The error for a GET of a missing object, when it is not the plain `<resource> "name" not found` (an
+   * aggregated API whose objects mirror others may say which one is missing, as metrics-server does).
+   */
+  notFound?: (namespace: string, name: string) => Error;
 }
 
 /** The status subresource as upstream serves it: get/patch/update, writes change only `.status`. */

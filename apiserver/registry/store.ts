@@ -101,7 +101,7 @@ export class GenericStore {
 
   async get(namespace: string, name: string): Promise<KeyValue> {
     const current = await this.storage.get(this.key(namespace, name));
-    if (!current) throw notFound(this.qualified, name);
+    if (!current) throw this.resource.notFound?.(namespace, name) ?? notFound(this.qualified, name);
     return current;
   }
 

@@ -3,10 +3,19 @@
 
 import type { ServerResponse } from 'node:http';
 
-export type HealthCheck = () => void | Promise<void>;
+/** Throws (or rejects) when unhealthy; may return a note that `?verbose` shows after `ok`. */
+export type HealthCheck = () => void | string | Promise<void | string>;
+
+export interface HealthCheckOptions {
+  /**
+   * Show the failure reason in the endpoint's output. Upstream withholds reasons on these public endpoints;
+   * a check whose whole point is to tell an operator what to fix (an extension's self-check) opts in.
+   */
+  showReason?: boolean;
+}
 
 export class HealthChecks {
-  private readonly checks = new Map<string, { check: HealthCheck; endpoints: Set<string> }>();
+  private readonly checks = new Map<string, { check: HealthCheck; endpoints: Set<string>; showReason: boolean }>();
   private readonly failures = new Map<string, string>();
 
   constructor() {
@@ -14,8 +23,8 @@ export class HealthChecks {
     this.add('log', () => undefined, ['healthz', 'livez', 'readyz']);
   }
 
-  add(name: string, check: HealthCheck, endpoints: string[] = ['healthz', 'readyz']): void {
-    this.checks.set(name, { check, endpoints: new Set(endpoints) });
+  add(name: string, check: HealthCheck, endpoints: string[] = ['healthz', 'readyz'], options: HealthCheckOptions = {}): void {
+    this.checks.set(name, { check, endpoints: new Set(endpoints), showReason: options.showReason ?? false });
   }
 
   /**
@@ -33,15 +42,15 @@ export class HealthChecks {
           return { ok: true, line: `[+]${name} excluded: ok` };
         }
         try {
-          await entry.check();
+          const note = await entry.check();
           this.failures.delete(name);
-          return { ok: true, line: `[+]${name} ok` };
+          return { ok: true, line: note ? `[+]${name} ok: ${note}` : `[+]${name} ok` };
         } catch (error) {
           // The reason goes to the log instead, once per change so that polling does not flood it.
           const reason = (error as Error)?.message ?? String(error);
           if (this.failures.get(name) !== reason) console.error(`[-]${endpoint} check ${name} failed: ${reason}`);
           this.failures.set(name, reason);
-          return { ok: false, line: `[-]${name} failed: reason withheld` };
+          return { ok: false, line: `[-]${name} failed: ${entry.showReason ? reason : 'reason withheld'}` };
         }
       }),
     );

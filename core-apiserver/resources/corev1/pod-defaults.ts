@@ -5,7 +5,7 @@
 import { randomInt } from 'node:crypto';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
-import { parseQuantity, sameQuantity } from './quantity.js';
+import { parseQuantity, sameQuantity } from '../../../apiserver/registry/quantity.js';
 
 export type Json = Record<string, unknown>;
 

@@ -8,7 +8,7 @@ import { isDns1123Subdomain } from '../../../apiserver/registry/names.js';
 import { portNameProblems, validateDns1123Label, validatePortNumber, SUPPORTED_PROTOCOLS } from '../network-fields.js';
 import type { Json } from './pod-defaults.js';
 import { objectsOf } from './pod-defaults.js';
-import { parseQuantity } from './quantity.js';
+import { parseQuantity } from '../../../apiserver/registry/quantity.js';
 
 const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
 const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'];

@@ -8,7 +8,7 @@ import type { FieldError } from '../../../apiserver/request/status.js';
 import { ageColumn, nameColumn } from '../../../apiserver/registry/table.js';
 import type { Json } from './pod-defaults.js';
 import { objectsOf } from './pod-defaults.js';
-import { parseQuantity, quantityString } from './quantity.js';
+import { parseQuantity, quantityString } from '../../../apiserver/registry/quantity.js';
 
 function record(value: unknown): Json {
   return isObject(value) ? value : {};

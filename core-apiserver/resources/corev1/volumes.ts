@@ -8,7 +8,7 @@ import type { FieldError } from '../../../apiserver/request/status.js';
 import { ageColumn, nameColumn } from '../../../apiserver/registry/table.js';
 import { fieldDoc } from '../field-docs.js';
 import type { Json } from './pod-defaults.js';
-import { quantityString } from './quantity.js';
+import { quantityString } from '../../../apiserver/registry/quantity.js';
 
 const PV_SPEC = 'io.k8s.api.core.v1.PersistentVolumeSpec';
 const PV_STATUS = 'io.k8s.api.core.v1.PersistentVolumeStatus';

@@ -44,3 +44,24 @@ export function quantityString(value: unknown): string {
   if (typeof value === 'number') return String(value);
   return typeof value === 'string' && value !== '' ? value : '0';
 }
+
+const BINARY_STEPS: [string, number][] = [['Ei', 2 ** 60], ['Pi', 2 ** 50], ['Ti', 2 ** 40], ['Gi', 2 ** 30], ['Mi', 2 ** 20], ['Ki', 2 ** 10]];
+
+/**
+ * A CPU amount as resource.Quantity prints a DecimalSI value scaled to nanocores: the largest suffix that
+ * states it exactly (`250m`, `1`, `123456n`).
+ */
+export function formatCores(cores: number): string {
+  const nanos = Math.max(0, Math.round(cores * 1e9));
+  if (nanos % 1e9 === 0) return String(nanos / 1e9);
+  if (nanos % 1e6 === 0) return `${nanos / 1e6}m`;
+  if (nanos % 1e3 === 0) return `${nanos / 1e3}u`;
+  return `${nanos}n`;
+}
+
+/** Bytes as a BinarySI quantity: `12345Ki` when whole kibibytes (or larger units), else the plain number. */
+export function formatBytes(bytes: number): string {
+  const whole = Math.max(0, Math.round(bytes));
+  for (const [suffix, scale] of BINARY_STEPS) if (whole >= scale && whole % scale === 0) return `${whole / scale}${suffix}`;
+  return String(whole);
+}

@@ -1,7 +1,7 @@
 // Reading a Kubernetes watch stream: newline-delimited JSON events over a chunked response.
 
 import https from 'node:https';
-import type { KubeObject } from '../apiserver/registry/object.js';
+import type { KubeObject } from '../registry/object.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
@@ -12,7 +12,7 @@ export interface WatchStreamHandlers {
 }
 
 /** Opens the watch; returns a function that closes it. */
-export function openWatchStream(baseUrl: string, agent: https.Agent, path: string, handlers: WatchStreamHandlers): () => void {
+export function openWatchStream(baseUrl: string, agent: https.Agent, path: string, handlers: WatchStreamHandlers, headers: Record<string, string> = {}): () => void {
   let ended = false;
   const end = (error?: Error) => {
     if (ended) return;
@@ -21,7 +21,7 @@ export function openWatchStream(baseUrl: string, agent: https.Agent, path: strin
   };
   const request = https.request(new URL(path, baseUrl), {
     agent,
-    headers: { Accept: 'application/json', 'X-Remote-User': 'system:kube-aggregator', 'X-Remote-Group': 'system:masters' },
+    headers: { Accept: 'application/json', ...headers },
   });
   request.on('response', (response) => {
     if (response.statusCode !== 200) {

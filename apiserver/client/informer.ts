@@ -1,16 +1,18 @@
-// A list-watch mirror of one resource on a backend (client-go's informer, minimal): list, then watch from
-// the list's resourceVersion with bookmarks, re-watch from the last seen version when the stream ends, and
-// re-list after 410 Expired or an error. The aggregator uses it for Services and Endpoints, so resolving an
-// APIService's endpoint is a map lookup, not a request.
+// A list-watch mirror of one resource on an API server (client-go's informer, minimal): list, then watch
+// from the list's resourceVersion with bookmarks, re-watch from the last seen version when the stream ends,
+// and re-list after 410 Expired or an error. The aggregator uses it for Services and Endpoints (resolving an
+// APIService's endpoint is a map lookup, not a request); extension servers for the objects they serve about.
 
 import type https from 'node:https';
-import type { KubeObject } from '../apiserver/registry/object.js';
-import { fetchFromBackend } from './backend-client.js';
+import type { KubeObject } from '../registry/object.js';
+import { getText } from './http.js';
 import { openWatchStream } from './watch-stream.js';
 
 export interface InformerSource {
   url: string;
   agent: https.Agent;
+  /** Sent with every request (the aggregator's own identity headers towards its backends). */
+  headers?: Record<string, string>;
 }
 
 export class Informer {
@@ -62,7 +64,7 @@ export class Informer {
     const source = this.source();
     if (!source) return this.retry(() => void this.relist());
     try {
-      const result = await fetchFromBackend(source.url, source.agent, this.path, { Accept: 'application/json' });
+      const result = await getText(source.url, source.agent, this.path, { ...source.headers, Accept: 'application/json' });
       if (result.status !== 200) throw new Error(`list ${this.path}: ${result.status}`);
       const list = JSON.parse(result.body) as { metadata: { resourceVersion: string }; items: KubeObject[] };
       const seen = new Set<string>();
@@ -91,7 +93,7 @@ export class Informer {
 
   private watch(source: InformerSource): void {
     if (this.stopped) return;
-    const path = `${this.path}?watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(this.resourceVersion)}&timeoutSeconds=300`;
+    const path = `${this.path}${this.path.includes('?') ? '&' : '?'}watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(this.resourceVersion)}&timeoutSeconds=300`;
     this.closeStream = openWatchStream(source.url, source.agent, path, {
       onEvent: (type, object) => {
         if (type === 'ERROR') {
@@ -117,6 +119,6 @@ export class Informer {
           this.retry(() => this.watch(source), 0);
         }
       },
-    });
+    }, source.headers);
   }
 }
