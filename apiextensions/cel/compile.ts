@@ -61,29 +61,38 @@ interface PlannedNode {
 /** The CEL types for every node, first (all object types must be registered before compiling). */
 function plan(schema: JSONSchema, decl: CelDecl | undefined, path: string, bounds: (number | undefined)[], uncorrelatable: string | undefined, builder: DeclBuilder): PlannedNode {
   const node: PlannedNode = { schema, decl, path, bounds, uncorrelatable, properties: new Map() };
-  for (const [property, propertySchema] of Object.entries(schema.properties ?? {})) {
-    if (!propertySchema || typeof propertySchema !== 'object') continue;
+  for (const [property, propertySchema] of Object.entries(isRecord(schema.properties) ? schema.properties : {})) {
+    if (!isRecord(propertySchema)) continue;
     let propertyDecl: CelDecl | undefined;
     if (decl?.kind === 'object') propertyDecl = [...decl.fields.values()].find((field) => field.property === property)?.decl;
     // Unescapable names are invisible from the parent, but their own rules still run.
     propertyDecl ??= builder.declFor(propertySchema, Boolean(propertySchema['x-kubernetes-embedded-resource']));
     node.properties.set(property, plan(propertySchema, propertyDecl, `${path}.properties[${property}]`, bounds, uncorrelatable, builder));
   }
-  if (schema.items && typeof schema.items === 'object') {
+  if (isRecord(schema.items)) {
     const itemDecl = decl?.kind === 'list' ? decl.item : builder.declFor(schema.items, Boolean(schema.items['x-kubernetes-embedded-resource']));
     const correlatable = schema['x-kubernetes-list-type'] === 'map';
     node.items = plan(schema.items, itemDecl, `${path}.items`, [...bounds, schema.maxItems], uncorrelatable ?? (correlatable ? undefined : path), builder);
   }
   const additional = schema.additionalProperties;
-  if (additional && typeof additional === 'object') {
+  if (isRecord(additional)) {
     const valueDecl = decl?.kind === 'map' ? decl.value : builder.declFor(additional, Boolean(additional['x-kubernetes-embedded-resource']));
     node.additionalProperties = plan(additional, valueDecl, `${path}.additionalProperties`, [...bounds, schema.maxProperties], uncorrelatable, builder);
   }
   return node;
 }
 
+function isRecord(value: unknown): value is Record<string, any> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function rulesOf(schema: JSONSchema): ValidationRule[] {
+  const rules = schema['x-kubernetes-validations'];
+  return Array.isArray(rules) ? rules.map((rule) => (isRecord(rule) ? (rule as ValidationRule) : ({} as ValidationRule))) : [];
+}
+
 function hasRules(node: PlannedNode): boolean {
-  return Boolean(node.schema['x-kubernetes-validations']?.length) || [...node.properties.values()].some(hasRules) || (node.items ? hasRules(node.items) : false) || (node.additionalProperties ? hasRules(node.additionalProperties) : false);
+  return rulesOf(node.schema).length > 0 || [...node.properties.values()].some(hasRules) || (node.items ? hasRules(node.items) : false) || (node.additionalProperties ? hasRules(node.additionalProperties) : false);
 }
 
 export interface CompiledSchemaRules {
@@ -124,6 +133,15 @@ function nodeEnvironment(base: Environment, decl: CelDecl, optionalOldSelf: bool
  * (`spec.versions[0].schema.openAPIV3Schema`); errors use upstream's paths below it.
  */
 export function compileSchemaRules(schema: JSONSchema, path: string): CompiledSchemaRules {
+  try {
+    return compileAll(schema, path);
+  } catch (error) {
+    // A schema malformed in ways the structural checks report elsewhere; never a 500 from here.
+    return { errors: [{ field: `${path}.x-kubernetes-validations`, type: 'InternalError', detail: `failed to compile x-kubernetes-validations: ${(error as Error).message}` }] };
+  }
+}
+
+function compileAll(schema: JSONSchema, path: string): CompiledSchemaRules {
   const builder = new DeclBuilder(`selfType${process.hrtime()[1]}_`);
   const root = plan(schema, builder.declFor(schema, true), path, [], undefined, builder);
   if (!hasRules(root)) return { errors: [] };
@@ -145,7 +163,7 @@ function compileNode(node: PlannedNode, environmentFor: () => Environment, conte
   }
   if (node.items) validator.items = compileNode(node.items, environmentFor, context);
   if (node.additionalProperties) validator.additionalProperties = compileNode(node.additionalProperties, environmentFor, context);
-  const rules = node.schema['x-kubernetes-validations'] ?? [];
+  const rules = rulesOf(node.schema);
   if (rules.length > 0) validator.rules = compileRules(node, rules, environmentFor, context);
   const empty = validator.rules.length === 0 && validator.properties.size === 0 && !validator.items && !validator.additionalProperties;
   return empty ? undefined : validator;
