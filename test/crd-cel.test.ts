@@ -124,6 +124,25 @@ describe('CEL validation rules with kubectl', () => {
     assert.match(await ok(['create', '-f', manifest('silver.yaml', WEBAPP.replace('name: shop', 'name: other').replace('tier: gold', 'tier: silver'))]), /created/);
   });
 
+  it('ratchets: after a rule is tightened, an unchanged invalid field only warns while other fields change', async () => {
+    const tightened = CRD.replace('tier: {type: string, maxLength: 16}', "tier: {type: string, maxLength: 16, x-kubernetes-validations: [{rule: 'self.size() <= 3', message: 'tier must be at most 3 characters'}]}");
+    assert.match(await ok(['apply', '-f', manifest('crd.yaml', tightened)]), /configured/);
+    // The new rule is served once the controller re-registers the version: a new object with tier "gold" fails.
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const result = await cluster.kubectl(['create', '-f', manifest('gold.yaml', WEBAPP.replace('name: shop', 'name: third'))]);
+      if (result.code !== 0 && /spec\.tier: Invalid value: "string": tier must be at most 3 characters/.test(result.stderr)) break;
+      if (result.code === 0) await cluster.kubectl(['delete', 'webapp', 'third']);
+      if (Date.now() > deadline) assert.fail(`the tightened rule was never enforced: ${result.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    // "shop" still has tier "gold": changing replicas leaves tier as it was, so its rule only warns.
+    const patched = await cluster.kubectl(['patch', 'webapp', 'shop', '--type=merge', '-p', '{"spec":{"replicas":6}}']);
+    assert.equal(patched.code, 0, patched.stderr);
+    assert.match(patched.stderr, /Warning: spec\.tier: Invalid value: "string": tier must be at most 3 characters/);
+    assert.equal(await ok(['get', 'webapp', 'shop', '-o', 'jsonpath={.spec.replicas}']), '6');
+  });
+
   it('rejects a CRD whose rule does not compile at kubectl apply', async () => {
     const broken = CRD.replace('webapps.cel.example.com', 'brokens.cel.example.com')
       .replace('{plural: webapps, singular: webapp, kind: WebApp}', '{plural: brokens, singular: broken, kind: Broken}')

@@ -186,7 +186,7 @@ describe('compiling rules when the CRD is written', () => {
 
   it('an undeclared field and a non-bool rule are rejected', () => {
     const errors = render(compileSchemaRules(spec({ a: { type: 'integer' } }, [{ rule: 'self.b == 1' }, { rule: 'self.a' }, { rule: 'self.a > 0', messageExpression: 'self.a' }]), ROOT).errors);
-    assert.match(errors[0], /x-kubernetes-validations\[0\]\.rule: .*compilation failed: ERROR: <input>:1:\d+: undefined field 'b'/);
+    assert.match(errors[0], /x-kubernetes-validations\[0\]\.rule: .*compilation failed: ERROR: <input>:1:5: undefined field 'b'\n \| self\.b == 1\n \| \.\.\.\.\^$/);
     assert.match(errors[1], /x-kubernetes-validations\[1\]\.rule: .*: cel expression must evaluate to a bool$/);
     assert.match(errors[2], /x-kubernetes-validations\[2\]\.messageExpression: .*: messageExpression must evaluate to a string$/);
   });

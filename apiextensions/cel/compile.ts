@@ -271,7 +271,7 @@ function saturatingProduct(cost: number, cardinality: number): number {
 
 interface Parsed extends Program {
   ast: { op: string; args: any };
-  check(): { valid: boolean; type?: string; error?: { summary?: string; message: string; range?: { start: number } } };
+  check(): { valid: boolean; type?: string; error?: { summary?: string; message: string; range?: { start: number }; node?: { op?: string } } };
 }
 
 /** Parses and type-checks; an error is cel-go's "ERROR: <input>:line:col: …" text, or 'type' for a wrong result type. */
@@ -280,7 +280,7 @@ function compileExpression(environment: Environment, expression: string, resultT
   try {
     program = environment.parse(expression) as unknown as Parsed;
   } catch (error) {
-    return { error: celIssue(expression, error as { summary?: string; message: string; range?: { start: number } }) };
+    return { error: celIssue(expression, error as Parameters<typeof celIssue>[1]) };
   }
   const checked = program.check();
   if (!checked.valid) return { error: celIssue(expression, checked.error!) };
@@ -289,12 +289,14 @@ function compileExpression(environment: Environment, expression: string, resultT
 }
 
 /** cel-js error → cel-go's issue format, with cel-go's wording for the common cases. */
-function celIssue(expression: string, error: { summary?: string; message: string; range?: { start: number } }): string {
+function celIssue(expression: string, error: { summary?: string; message: string; range?: { start: number }; node?: { op?: string; pos?: number } }): string {
   let summary = error.summary ?? error.message.split('\n')[0];
   summary = summary
     .replace(/^Unknown variable: (.*)$/, "undeclared reference to '$1' (in container '')")
     .replace(/^No such key: (.*)$/, "undefined field '$1'");
-  const position = error.range?.start ?? 0;
+  let position = error.range?.start ?? 0;
+  // cel-go places a field selection at its dot; cel-js at the field name.
+  if ((error.node?.op === '.' || error.node?.op === '.?') && expression.lastIndexOf('.', position) >= 0) position = expression.lastIndexOf('.', position);
   const before = expression.slice(0, position);
   const line = before.split('\n').length;
   const lineStart = before.lastIndexOf('\n') + 1;
