@@ -87,6 +87,15 @@ describe('CEL rules on custom resources', () => {
     ]);
   });
 
+  it('escaped property names and embedded resources', () => {
+    const schema = spec(
+      { namespace: { type: 'string' }, 'my-field': { type: 'string' }, template: { type: 'object', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true } },
+      [{ rule: "self.__namespace__ == 'a' && self.my__dash__field == 'b' && self.template.kind == 'Pod' && self.template.metadata.name == 'p'", message: 'names' }],
+    );
+    assert.deepEqual(validate(schema, { spec: { namespace: 'a', 'my-field': 'b', template: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } } } }), []);
+    assert.deepEqual(validate(schema, { spec: { namespace: 'a', 'my-field': 'c', template: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' } } } }), ['spec: Invalid value: "object": names']);
+  });
+
   it('a runtime error names the rule (absent field without has())', () => {
     const schema = spec({ name: { type: 'string' } }, [{ rule: "self.name == 'x'" }]);
     assert.deepEqual(validate(schema, { spec: {} }), [`spec: Invalid value: "object": no such key: name evaluating rule: self.name == 'x'`]);
@@ -238,6 +247,16 @@ describe('runtime cost budget', () => {
     assert.deepEqual(errors, [
       `spec: Invalid value: "object": 'operation cancelled: actual cost limit exceeded': no further validation rules will be run due to call cost exceeds limit for rule: never`,
     ]);
+  });
+
+  it('stops every rule once the object has used up its budget', () => {
+    // Each item's rule stays under the per-call limit, but 13 of them exceed the 10M per-object budget.
+    const items: JSONSchema = { type: 'array', maxItems: 400, items: { type: 'integer' }, 'x-kubernetes-validations': [{ rule: 'self.all(x, self.all(y, x >= 0))' }] };
+    const validator = compileSchemaRules(spec({ rows: { type: 'array', maxItems: 13, items } }, []), ROOT).validator;
+    assert.ok(validator);
+    const row = Array.from({ length: 400 }, (_, index) => index);
+    const errors = render(runRules(validator, { spec: { rows: Array.from({ length: 13 }, () => row) } }).errors);
+    assert.deepEqual(errors, ['spec.rows[12]: Invalid value: "array": validation failed due to running out of cost budget, no further validation rules will be run']);
   });
 
   it('a pathological regex does not hang', () => {
