@@ -4,6 +4,7 @@
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { isObject } from '../apiserver/registry/object.js';
 import type { FieldError } from '../apiserver/request/status.js';
+import { compileSchemaRules } from './cel/compile.js';
 
 export const CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 
@@ -149,7 +150,7 @@ function validateVersionSchema(version: CrdVersion, path: string): FieldError[] 
   if (!isObject(schema)) return [{ field: path, type: 'FieldValueRequired', detail: 'schemas are required' }];
   if (schema.type === undefined || schema.type === '') return [{ field: `${path}.type`, type: 'FieldValueRequired', detail: 'must not be empty at the root' }];
   if (schema.type !== 'object') return [{ field: `${path}.type`, type: 'FieldValueInvalid', value: schema.type, detail: 'must be object at the root' }];
-  return [];
+  return compileSchemaRules(schema, path).errors;
 }
 
 function validateColumn(column: CrdColumn, path: string): FieldError[] {

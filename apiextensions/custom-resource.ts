@@ -9,6 +9,7 @@ import { StatusError } from '../apiserver/request/status.js';
 import type { JSONSchema } from '../apiserver/schema/types.js';
 import type { CrdColumn, CrdNames, CrdSpec, CrdVersion } from './crd-validation.js';
 import { scaleSubresource } from '../apiserver/registry/scale.js';
+import { celRulesFor } from './cel/custom-resource-rules.js';
 import type { SubresourceDefinition } from '../apiserver/registry/resource.js';
 
 const OBJECT_META_REF = '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
@@ -131,6 +132,7 @@ export function printerColumnsFor(columns: CrdColumn[] | undefined): PrinterColu
 
 /** The resource a served CRD version becomes. `terminating` is asked on every create (405 while deleting). */
 export function customResourceDefinitionFor(spec: CrdSpec, accepted: CrdNames, version: CrdVersion, terminating: () => boolean): ResourceDefinition {
+  const rules = celRulesFor(version);
   return defineResource({
     group: spec.group,
     version: version.name,
@@ -151,6 +153,8 @@ export function customResourceDefinitionFor(spec: CrdSpec, accepted: CrdNames, v
       prepareForCreate: () => {
         if (terminating()) throw new StatusError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
       },
+      validate: (object, context) => rules(object, undefined, context.warnings),
+      validateUpdate: (object, old, context) => rules(object, old, context.warnings),
     },
   });
 }

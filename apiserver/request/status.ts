@@ -111,8 +111,14 @@ export function fieldErrorMessage(error: FieldError): string {
   }
 }
 
+/** A value already rendered as upstream prints it (e.g. Go's %#v of a struct), shown verbatim. */
+export class RenderedValue {
+  constructor(readonly text: string) {}
+}
+
 /** Renders a value the way field.Error does: strings quoted, scalars bare, objects abbreviated. */
 function renderValue(value: unknown): string {
+  if (value instanceof RenderedValue) return value.text;
   if (value === undefined || value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
