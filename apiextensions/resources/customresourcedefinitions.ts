@@ -1,7 +1,7 @@
 // apiextensions.k8s.io/v1 CustomResourceDefinition: cluster-scoped, named <plural>.<group>.
 
 import { defineResource, statusSubresource } from '../../apiserver/registry/resource.js';
-import { beforeCrdDelete, defaultCrd, initialStatus, validateCrd, validateCrdUpdate } from '../crd-validation.js';
+import { beforeCrdDelete, defaultCrd, initialStatus, recordStorageVersion, validateCrd, validateCrdUpdate } from '../crd-validation.js';
 
 export const customResourceDefinitions = defineResource({
   group: 'apiextensions.k8s.io',
@@ -19,7 +19,10 @@ export const customResourceDefinitions = defineResource({
       defaultCrd(crd);
       initialStatus(crd);
     },
-    prepareForUpdate: (crd) => defaultCrd(crd),
+    prepareForUpdate: (crd) => {
+      defaultCrd(crd);
+      recordStorageVersion(crd);
+    },
     validate: (crd) => validateCrd(crd),
     validateUpdate: (crd, old) => validateCrdUpdate(crd, old),
     beforeDelete: (crd) => beforeCrdDelete(crd),
