@@ -4,7 +4,7 @@
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { isObject } from '../apiserver/registry/object.js';
 import type { FieldError } from '../apiserver/request/status.js';
-import { validateCrdSchema } from './structural-schema.js';
+import { groupByCause, schemaViolations, type SchemaViolation } from './structural-schema.js';
 import { parseSimpleJsonPath } from './custom-resource.js';
 
 export const CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
@@ -110,6 +110,7 @@ export function validateCrd(crd: KubeObject): FieldError[] {
   const seen = new Set<string>();
   let storage = 0;
   let served = 0;
+  const violations: SchemaViolation[] = [];
   versions.forEach((version, index) => {
     const path = `spec.versions[${index}]`;
     if (!isObject(version)) return;
@@ -119,10 +120,12 @@ export function validateCrd(crd: KubeObject): FieldError[] {
     if (nameProblem) errors.push({ field: `${path}.name`, type: 'FieldValueInvalid', value: version.name, detail: nameProblem });
     if (seen.has(version.name)) errors.push({ field: 'spec.versions', type: 'FieldValueInvalid', value: version.name, detail: 'must contain unique version names' });
     seen.add(version.name);
-    errors.push(...validateVersionSchema(version, `${path}.schema.openAPIV3Schema`));
+    errors.push(...validateVersionSchema(version, `${path}.schema.openAPIV3Schema`, violations));
     (version.additionalPrinterColumns ?? []).forEach((column, columnIndex) => errors.push(...validateColumn(column, `${path}.additionalPrinterColumns[${columnIndex}]`)));
     errors.push(...validateSelectableFields(version, `${path}.selectableFields`));
   });
+  // Schema violations of every version together, grouped by cause: one missing type in three versions is one problem.
+  errors.push(...groupByCause(violations));
   if (versions.length > 0 && storage !== 1) errors.push({ field: 'spec.versions', type: 'FieldValueInvalid', value: versions.map((version) => version?.name), detail: 'must have exactly one version marked as storage version' });
   if (versions.length > 0 && served === 0) errors.push({ field: 'spec.versions', type: 'FieldValueInvalid', value: versions.map((version) => version?.name), detail: 'must have at least one served version' });
 
@@ -152,12 +155,12 @@ export function validateCrd(crd: KubeObject): FieldError[] {
 }
 
 /** Upstream's v1 rule: every version has a schema; and the schema must be structural (structural-schema.ts). */
-function validateVersionSchema(version: CrdVersion, path: string): FieldError[] {
+function validateVersionSchema(version: CrdVersion, path: string, violations: SchemaViolation[]): FieldError[] {
   const schema = version.schema?.openAPIV3Schema;
   if (!isObject(schema)) return [{ field: path, type: 'FieldValueRequired', detail: 'schemas are required' }];
-  const errors: FieldError[] = [];
-  if (schema.nullable === true) errors.push({ field: `${path}.nullable`, type: 'FieldValueForbidden', detail: 'nullable cannot be true at the root' });
-  return [...errors, ...validateCrdSchema(schema, path)];
+  violations.push(...schemaViolations(schema, path));
+  if (schema.nullable === true) return [{ field: `${path}.nullable`, type: 'FieldValueForbidden', detail: 'nullable cannot be true at the root' }];
+  return [];
 }
 
 /** Upstream's validateSimpleJSONPath: a dotted path from the object root. */

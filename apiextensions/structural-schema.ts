@@ -42,12 +42,17 @@ const CAUSES = [
  * (`spec.versions[0].schema.openAPIV3Schema`).
  */
 export function validateCrdSchema(schema: unknown, path: string): FieldError[] {
+  return groupByCause(schemaViolations(schema, path));
+}
+
+/** The violations of one schema, ungrouped (a CRD groups those of all its versions together). */
+export function schemaViolations(schema: unknown, path: string): SchemaViolation[] {
   if (!isObject(schema)) return [];
   const violations: SchemaViolation[] = [];
   const walker = new SchemaWalker(path, violations);
   walker.generic(schema, path, { isRoot: true, insideMeta: false, defaultsForbidden: undefined });
   walker.structural(schema, 'root', path, '');
-  return groupByCause(violations);
+  return violations;
 }
 
 /** Sorted by root cause, then by path; each detail ends with its fix. */
