@@ -4,7 +4,7 @@
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { isObject } from '../apiserver/registry/object.js';
 import type { FieldError } from '../apiserver/request/status.js';
-import { groupByCause, schemaViolations, type SchemaViolation } from './structural-schema.js';
+import { groupByCause, schemaViolations, schemaWarnings, type SchemaViolation } from './structural-schema.js';
 import { parseSimpleJsonPath } from './custom-resource.js';
 
 export const CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
@@ -320,6 +320,12 @@ function validateStoredVersions(crd: KubeObject): FieldError[] {
   const storage = versions.find((version) => version.storage)?.name;
   if (storage && stored.length > 0 && !stored.includes(storage)) errors.push({ field: 'status.storedVersions', type: 'FieldValueInvalid', value: stored, detail: `must have the storage version ${storage}` });
   return errors;
+}
+
+/** Warnings for schema parts that are accepted but have no effect (upstream says nothing about them). */
+export function crdWarnings(crd: KubeObject): string[] {
+  const versions = Array.isArray(crd.spec?.versions) ? (crd.spec.versions as CrdVersion[]) : [];
+  return versions.flatMap((version, index) => (isObject(version) ? schemaWarnings(version.schema?.openAPIV3Schema, `spec.versions[${index}].schema.openAPIV3Schema`) : []));
 }
 
 /** Upstream's strategy: a new storage version joins status.storedVersions when the spec changes it. */

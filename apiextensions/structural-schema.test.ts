@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { fieldErrorMessage } from '../apiserver/request/status.js';
 import { defaultCrd, recordStorageVersion, validateCrd } from './crd-validation.js';
-import { validateCrdSchema } from './structural-schema.js';
+import { schemaWarnings, validateCrdSchema } from './structural-schema.js';
 
 const ROOT = 'spec.versions[0].schema.openAPIV3Schema';
 
@@ -113,6 +113,20 @@ describe('structural schema violations (upstream wording, grouped by cause, with
       }),
       [],
     );
+  });
+
+  it('warns about properties on a non-object and items on a non-array (accepted, but ignored)', () => {
+    assert.deepEqual(schemaWarnings({ type: 'object', properties: { name: { type: 'string', properties: { a: { type: 'string' } } }, list: { type: 'object', items: { type: 'string' } } } }, ROOT), [
+      `${ROOT}.properties[name].properties: ignored because the type is string, not object; add "type: object" or remove the properties`,
+      `${ROOT}.properties[list].items: ignored because the type is object, not array; add "type: array" or remove the items`,
+    ]);
+  });
+
+  it('checks x-kubernetes-map-type', () => {
+    assert.deepEqual(schemaMessages({ type: 'object', properties: { m: { type: 'string', 'x-kubernetes-map-type': 'weird' } } }), [
+      `${ROOT}.properties[m].type: Invalid value: "string": must be object if x-kubernetes-map-type is specified — fix: add "type: object" at properties.m, or remove x-kubernetes-map-type`,
+      `${ROOT}.properties[m].x-kubernetes-map-type: Unsupported value: "weird": supported values: "atomic", "granular": fix: use granular or atomic as x-kubernetes-map-type at properties.m`,
+    ]);
   });
 
   it('groups violations by cause: every missing type first, then the rest', () => {

@@ -178,6 +178,18 @@ class SchemaWalker {
       this.add('preserve-unknown-fields', { field: `${path}.x-kubernetes-preserve-unknown-fields`, type: 'FieldValueInvalid', value: false, detail: 'must be true or undefined' }, `remove "x-kubernetes-preserve-unknown-fields: false" at ${where} (pruning is the default)`);
     }
     this.listType(schema, path, where);
+    this.mapType(schema, path, where);
+  }
+
+  private mapType(schema: Schema, path: string, where: string): void {
+    const mapType = schema['x-kubernetes-map-type'];
+    if (mapType === undefined) return;
+    if (mapType !== 'granular' && mapType !== 'atomic') {
+      this.add('list-type', { field: `${path}.x-kubernetes-map-type`, type: 'FieldValueNotSupported', value: mapType, supported: ['atomic', 'granular'] }, `use granular or atomic as x-kubernetes-map-type at ${where}`);
+    }
+    if (schema.type !== 'object') {
+      this.add('list-type', { field: `${path}.type`, type: 'FieldValueInvalid', value: schema.type ?? '', detail: 'must be object if x-kubernetes-map-type is specified' }, `add "type: object" at ${where}, or remove x-kubernetes-map-type`);
+    }
   }
 
   private listType(schema: Schema, path: string, where: string): void {
@@ -361,6 +373,25 @@ class SchemaWalker {
     }
     if (isObject(value.not)) this.nested(value.not, level, `${path}.not`, structural, structuralPath, relative, false);
   }
+}
+
+/**
+ * What upstream accepts but ignores: `properties` on a non-object and `items` on a non-array are never
+ * used for validation or pruning, which is nearly always a mistake in the schema. Returned as warnings.
+ */
+export function schemaWarnings(schema: unknown, path: string): string[] {
+  const warnings: string[] = [];
+  const visit = (node: unknown, at: string) => {
+    if (!isObject(node)) return;
+    const type = typeof node.type === 'string' ? node.type : '';
+    if (type && type !== 'object' && isObject(node.properties)) warnings.push(`${at}.properties: ignored because the type is ${type}, not object; add "type: object" or remove the properties`);
+    if (type && type !== 'array' && node.items !== undefined) warnings.push(`${at}.items: ignored because the type is ${type}, not array; add "type: array" or remove the items`);
+    if (isObject(node.properties)) for (const [name, property] of Object.entries(node.properties)) visit(property, `${at}.properties[${name}]`);
+    if (isObject(node.items)) visit(node.items, `${at}.items`);
+    if (isObject(node.additionalProperties)) visit(node.additionalProperties, `${at}.additionalProperties`);
+  };
+  visit(schema, path);
+  return warnings;
 }
 
 function isIntOrStringAnyOf(list: unknown): boolean {

@@ -36,10 +36,16 @@ function gvkString(object: KubeObject): string {
 }
 
 export class WebhookConverter {
+  /** Keep-alive connections to the webhook (a TLS handshake costs far more than a conversion); one per CRD generation. */
+  private readonly agent: https.Agent;
+
   constructor(
     private readonly config: WebhookConversion,
     private readonly resolver: ServiceResolver | undefined,
-  ) {}
+  ) {
+    const caBundle = config.clientConfig?.caBundle;
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 16, ca: caBundle ? Buffer.from(caBundle, 'base64').toString('utf8') : undefined });
+  }
 
   async convert(objects: KubeObject[], toVersion: string, group: string): Promise<KubeObject[]> {
     if (objects.length === 0) return objects;
@@ -93,14 +99,12 @@ export class WebhookConverter {
 
   private async post(body: string): Promise<unknown> {
     const { url, servername } = await this.target();
-    const caBundle = this.config.clientConfig?.caBundle;
-    const ca = caBundle ? Buffer.from(caBundle, 'base64').toString('utf8') : undefined;
     url.searchParams.set('timeout', `${WEBHOOK_TIMEOUT_MS / 1000}s`);
     const described = `Post "${url.href}"`;
     return new Promise((resolve, reject) => {
       const request = https.request(
         url,
-        { method: 'POST', ca, servername, timeout: WEBHOOK_TIMEOUT_MS, headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) } },
+        { method: 'POST', agent: this.agent, servername, timeout: WEBHOOK_TIMEOUT_MS, headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'Content-Length': Buffer.byteLength(body) } },
         (response) => {
           const chunks: Buffer[] = [];
           let size = 0;
