@@ -90,6 +90,8 @@ for (const component of BACKENDS) {
           '--requestheader-allowed-names=front-proxy-client',
           // The aggregator finalizes namespaces across every API; core's own controller would finalize early.
           ...(component === 'core-apiserver' ? [`--advertise-port=${securePort}`, '--namespace-controller=false'] : []),
+          // Conversion webhooks given as a service reference are resolved through the core API, as upstream's --kubeconfig.
+          ...(component === 'apiextensions' ? [`--kubeconfig=${kubeconfig}`] : []),
         ],
       },
       log,

@@ -98,7 +98,8 @@ export function fieldErrorMessage(error: FieldError): string {
       const supported = error.supported?.length
         ? `: supported values: ${error.supported.map((v) => JSON.stringify(v)).join(', ')}`
         : '';
-      return `Unsupported value: ${renderValue(error.value)}${supported}`;
+      // Upstream's NotSupported has no detail; ours may carry one (a CRD schema violation's fix).
+      return `Unsupported value: ${renderValue(error.value)}${supported}${detail}`;
     }
     case 'FieldValueForbidden':
       return `Forbidden${detail}`;
