@@ -18,6 +18,8 @@ import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
 import { CLEANUP_FINALIZER, type CrdNames, type CrdSpec } from './crd-validation.js';
 import { desiredStatus, isConditionTrue, requestedNames, setCondition, type CrdStatus } from './crd-status.js';
 import { applyDefaults, customResourceDefinitionFor } from './custom-resource.js';
+import { crdConverter } from './conversion/converter.js';
+import type { ServiceResolver } from './conversion/service-resolver.js';
 
 const SYSTEM: WriteContext = {
   user: { username: 'system:apiserver', groups: ['system:masters'] },
@@ -50,6 +52,8 @@ export class CrdController {
     private readonly server: ApiServer,
     private readonly storage: Storage,
     private readonly crds: GenericStore,
+    /** For conversion webhooks given as a service reference. */
+    private readonly serviceResolver?: ServiceResolver,
   ) {}
 
   async start(): Promise<void> {
@@ -160,6 +164,8 @@ export class CrdController {
     this.unserve(name);
     const definitions = builtinSchemas();
     const versions: Served['versions'] = [];
+    // One converter for every version: objects are stored in the storage version and converted on the way out.
+    const converter = crdConverter(spec, this.serviceResolver);
     for (const version of spec.versions) {
       if (!version.served) continue;
       const definition = customResourceDefinitionFor(spec, accepted, version, () => this.terminating.has(name));
@@ -169,7 +175,7 @@ export class CrdController {
         applyDefaults(object, definition.schema);
         return check(object);
       };
-      this.server.addResource({ definition, storage: this.storage, hooks: { structuralCheck } });
+      this.server.addResource({ definition, storage: this.storage, hooks: { structuralCheck, converter } });
       versions.push({ group: definition.group, version: definition.version, plural: definition.plural });
     }
     this.served.set(name, { fingerprint, versions });

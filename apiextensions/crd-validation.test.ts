@@ -70,9 +70,9 @@ describe('CRD validation', () => {
   it('requires a root schema of type object', () => {
     const crd = crontab();
     crd.spec.versions[0].schema.openAPIV3Schema = { properties: {} };
-    assert.deepEqual(messages(crd), ['spec.versions[0].schema.openAPIV3Schema.type: Required value: must not be empty at the root']);
+    assert.deepEqual(messages(crd), ['spec.versions[0].schema.openAPIV3Schema.type: Required value: must not be empty at the root — fix: add "type: object" at the root of openAPIV3Schema']);
     crd.spec.versions[0].schema.openAPIV3Schema = { type: 'string' };
-    assert.deepEqual(messages(crd), ['spec.versions[0].schema.openAPIV3Schema.type: Invalid value: "string": must be object at the root']);
+    assert.deepEqual(messages(crd), ['spec.versions[0].schema.openAPIV3Schema.type: Invalid value: "string": must be object at the root — fix: make the root of openAPIV3Schema "type: object"']);
     delete crd.spec.versions[0].schema;
     assert.deepEqual(messages(crd), ['spec.versions[0].schema.openAPIV3Schema: Required value: schemas are required']);
   });

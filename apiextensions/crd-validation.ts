@@ -4,6 +4,9 @@
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { isObject } from '../apiserver/registry/object.js';
 import type { FieldError } from '../apiserver/request/status.js';
+import { compileSchemaRules } from './cel/compile.js';
+import { groupByCause, schemaViolations, schemaWarnings, type SchemaViolation } from './structural-schema.js';
+import { parseSimpleJsonPath } from './custom-resource.js';
 
 export const CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 
@@ -34,6 +37,7 @@ export interface CrdVersion {
   schema?: { openAPIV3Schema?: Record<string, unknown> };
   subresources?: { status?: Record<string, unknown>; scale?: Record<string, unknown> };
   additionalPrinterColumns?: CrdColumn[];
+  selectableFields?: { jsonPath: string }[];
 }
 
 export interface CrdSpec {
@@ -41,7 +45,8 @@ export interface CrdSpec {
   scope: string;
   names: CrdNames;
   versions: CrdVersion[];
-  conversion?: { strategy?: string };
+  conversion?: { strategy?: string; webhook?: { clientConfig?: Record<string, unknown>; conversionReviewVersions?: unknown } };
+  preserveUnknownFields?: boolean;
 }
 
 export function crdSpec(crd: KubeObject): CrdSpec {
@@ -106,6 +111,7 @@ export function validateCrd(crd: KubeObject): FieldError[] {
   const seen = new Set<string>();
   let storage = 0;
   let served = 0;
+  const violations: SchemaViolation[] = [];
   versions.forEach((version, index) => {
     const path = `spec.versions[${index}]`;
     if (!isObject(version)) return;
@@ -115,9 +121,12 @@ export function validateCrd(crd: KubeObject): FieldError[] {
     if (nameProblem) errors.push({ field: `${path}.name`, type: 'FieldValueInvalid', value: version.name, detail: nameProblem });
     if (seen.has(version.name)) errors.push({ field: 'spec.versions', type: 'FieldValueInvalid', value: version.name, detail: 'must contain unique version names' });
     seen.add(version.name);
-    errors.push(...validateVersionSchema(version, `${path}.schema.openAPIV3Schema`));
+    errors.push(...validateVersionSchema(version, `${path}.schema.openAPIV3Schema`, violations));
     (version.additionalPrinterColumns ?? []).forEach((column, columnIndex) => errors.push(...validateColumn(column, `${path}.additionalPrinterColumns[${columnIndex}]`)));
+    errors.push(...validateSelectableFields(version, `${path}.selectableFields`));
   });
+  // Schema violations of every version together, grouped by cause: one missing type in three versions is one problem.
+  errors.push(...groupByCause(violations));
   if (versions.length > 0 && storage !== 1) errors.push({ field: 'spec.versions', type: 'FieldValueInvalid', value: versions.map((version) => version?.name), detail: 'must have exactly one version marked as storage version' });
   if (versions.length > 0 && served === 0) errors.push({ field: 'spec.versions', type: 'FieldValueInvalid', value: versions.map((version) => version?.name), detail: 'must have at least one served version' });
 
@@ -138,18 +147,196 @@ export function validateCrd(crd: KubeObject): FieldError[] {
     const problem = dns1035(String(shortName));
     if (problem) errors.push({ field: `spec.names.shortNames[${index}]`, type: 'FieldValueInvalid', value: shortName, detail: problem });
   });
-  const strategy = spec.conversion?.strategy;
-  if (strategy !== undefined && strategy !== 'None' && strategy !== 'Webhook') errors.push({ field: 'spec.conversion.strategy', type: 'FieldValueNotSupported', value: strategy, supported: ['None', 'Webhook'] });
+  errors.push(...validateConversion(spec));
+  if (spec.preserveUnknownFields === true) {
+    errors.push({ field: 'spec.preserveUnknownFields', type: 'FieldValueInvalid', value: true, detail: 'cannot set to true, set x-kubernetes-preserve-unknown-fields to true in spec.versions[*].schema instead' });
+  }
+  errors.push(...validateStoredVersions(crd));
   return errors;
 }
 
-/** Upstream's v1 rule: every version has a schema, whose root is `type: object`. */
-function validateVersionSchema(version: CrdVersion, path: string): FieldError[] {
+/** Upstream's v1 rule: every version has a schema; and the schema must be structural (structural-schema.ts). */
+function validateVersionSchema(version: CrdVersion, path: string, violations: SchemaViolation[]): FieldError[] {
   const schema = version.schema?.openAPIV3Schema;
   if (!isObject(schema)) return [{ field: path, type: 'FieldValueRequired', detail: 'schemas are required' }];
-  if (schema.type === undefined || schema.type === '') return [{ field: `${path}.type`, type: 'FieldValueRequired', detail: 'must not be empty at the root' }];
-  if (schema.type !== 'object') return [{ field: `${path}.type`, type: 'FieldValueInvalid', value: schema.type, detail: 'must be object at the root' }];
+  const structural = schemaViolations(schema, path);
+  violations.push(...structural);
+  if (schema.nullable === true) return [{ field: `${path}.nullable`, type: 'FieldValueForbidden', detail: 'nullable cannot be true at the root' }];
+  // CEL rules are typed by the schema: only a structural schema can be compiled against.
+  return structural.length > 0 ? [] : compileSchemaRules(schema, path).errors;
+}
+
+/** Upstream's validateSimpleJSONPath: a dotted path from the object root. */
+function validateSimpleJsonPath(path: string, field: string): FieldError[] {
+  if (path.length === 0) return [{ field, type: 'FieldValueInvalid', value: path, detail: 'must not be empty' }];
+  if (!path.startsWith('.')) return [{ field, type: 'FieldValueInvalid', value: path, detail: 'must be a simple json path starting with .' }];
   return [];
+}
+
+const MAX_SELECTABLE_FIELDS = 8;
+const SELECTABLE_TYPES = ['string', 'integer', 'boolean'];
+
+/** The schema a simple JSONPath points to, or a reason why there is none. */
+function schemaAt(schema: unknown, jsonPath: string): { schema?: Record<string, unknown>; problem?: string } {
+  const segments = parseSimpleJsonPath(jsonPath);
+  if (!segments || segments.length === 0) return { problem: 'is an invalid path' };
+  let current: unknown = schema;
+  for (const segment of segments) {
+    if (typeof segment === 'number') return { problem: 'must not point into an array' };
+    const properties = isObject(current) && isObject(current.properties) ? current.properties : undefined;
+    const next = properties?.[segment];
+    if (!isObject(next)) return { problem: `is an invalid path: does not refer to a valid field: ${segment} not found` };
+    current = next;
+  }
+  return { schema: current as Record<string, unknown> };
+}
+
+/** Upstream's ValidateCustomResourceDefinitionVersion selectableFields rules. */
+function validateSelectableFields(version: CrdVersion, path: string): FieldError[] {
+  const fields = version.selectableFields;
+  if (fields === undefined) return [];
+  if (!Array.isArray(fields)) return [{ field: path, type: 'FieldValueInvalid', value: fields, detail: 'must be a list' }];
+  const errors: FieldError[] = [];
+  if (fields.length > MAX_SELECTABLE_FIELDS) errors.push({ field: path, type: 'FieldValueTooMany', detail: `${fields.length}: must have at most ${MAX_SELECTABLE_FIELDS} items` });
+  const seen = new Set<string>();
+  fields.forEach((selectable, index) => {
+    const field = `${path}[${index}].jsonPath`;
+    const jsonPath = isObject(selectable) && typeof selectable.jsonPath === 'string' ? selectable.jsonPath : '';
+    if (!jsonPath) {
+      errors.push({ field, type: 'FieldValueRequired' });
+      return;
+    }
+    const pathErrors = validateSimpleJsonPath(jsonPath, field);
+    if (pathErrors.length > 0) {
+      errors.push(...pathErrors);
+      return;
+    }
+    if (seen.has(jsonPath)) errors.push({ field, type: 'FieldValueDuplicate', value: jsonPath });
+    seen.add(jsonPath);
+    if (jsonPath === '.metadata' || jsonPath.startsWith('.metadata.')) {
+      errors.push({ field, type: 'FieldValueInvalid', value: jsonPath, detail: 'must not point to fields in metadata' });
+      return;
+    }
+    const found = schemaAt(version.schema?.openAPIV3Schema, jsonPath);
+    if (found.problem) {
+      errors.push({ field, type: 'FieldValueInvalid', value: jsonPath, detail: found.problem });
+      return;
+    }
+    if (!SELECTABLE_TYPES.includes(found.schema?.type as string)) {
+      errors.push({ field, type: 'FieldValueInvalid', value: jsonPath, detail: 'must point to a field of type string, boolean or integer. Enum string fields and strings with formats are allowed.' });
+    }
+  });
+  return errors;
+}
+
+const CONVERSION_REVIEW_VERSIONS = ['v1', 'v1beta1'];
+
+/** Upstream's ValidateCustomResourceConversion (reported at upstream's internal field paths). */
+function validateConversion(spec: Partial<CrdSpec>): FieldError[] {
+  const conversion = spec.conversion;
+  if (!isObject(conversion)) return [];
+  const errors: FieldError[] = [];
+  const strategy = conversion.strategy;
+  if (strategy !== undefined && strategy !== 'None' && strategy !== 'Webhook') {
+    errors.push({ field: 'spec.conversion.strategy', type: 'FieldValueNotSupported', value: strategy, supported: ['None', 'Webhook'] });
+    return errors;
+  }
+  const webhook = isObject(conversion.webhook) ? conversion.webhook : undefined;
+  const clientConfig = webhook && isObject(webhook.clientConfig) ? webhook.clientConfig : undefined;
+  if (strategy !== 'Webhook') {
+    if (clientConfig) errors.push({ field: 'spec.conversion.webhookClientConfig', type: 'FieldValueForbidden', detail: 'should not be set when strategy is not set to Webhook' });
+    return errors;
+  }
+  if (!clientConfig) {
+    errors.push({ field: 'spec.conversion.webhookClientConfig', type: 'FieldValueRequired', detail: 'required when strategy is set to Webhook' });
+  } else {
+    errors.push(...validateWebhookClientConfig(clientConfig, 'spec.conversion.webhookClientConfig'));
+  }
+  const reviewVersions = webhook?.conversionReviewVersions;
+  const field = 'spec.conversion.conversionReviewVersions';
+  if (!Array.isArray(reviewVersions) || reviewVersions.length === 0) {
+    errors.push({ field, type: 'FieldValueRequired' });
+  } else {
+    const seen = new Set<unknown>();
+    reviewVersions.forEach((version, index) => {
+      const problem = typeof version === 'string' ? dns1035(version) : 'must be a string';
+      if (problem) errors.push({ field: `${field}[${index}]`, type: 'FieldValueInvalid', value: version, detail: problem });
+      if (seen.has(version)) errors.push({ field: `${field}[${index}]`, type: 'FieldValueInvalid', value: version, detail: 'duplicate version' });
+      seen.add(version);
+    });
+    if (!reviewVersions.some((version) => CONVERSION_REVIEW_VERSIONS.includes(version as string))) {
+      errors.push({ field, type: 'FieldValueInvalid', value: reviewVersions, detail: `must include at least one of ${CONVERSION_REVIEW_VERSIONS.join(', ')}` });
+    }
+  }
+  return errors;
+}
+
+/** Upstream's webhook.ValidateWebhookClientConfig. */
+function validateWebhookClientConfig(config: Record<string, unknown>, path: string): FieldError[] {
+  const errors: FieldError[] = [];
+  const hasUrl = typeof config.url === 'string' && config.url !== '';
+  const service = isObject(config.service) ? config.service : undefined;
+  if (hasUrl === Boolean(service)) {
+    errors.push({ field: path, type: 'FieldValueRequired', detail: 'exactly one of url or service is required' });
+    return errors;
+  }
+  if (hasUrl) {
+    let url: URL | undefined;
+    try {
+      url = new URL(config.url as string);
+    } catch {
+      errors.push({ field: `${path}.url`, type: 'FieldValueInvalid', value: config.url, detail: 'must be a valid URL' });
+    }
+    if (url) {
+      if (url.protocol !== 'https:') errors.push({ field: `${path}.url`, type: 'FieldValueInvalid', value: config.url, detail: "'https' is the only allowed URL scheme" });
+      if (!url.hostname) errors.push({ field: `${path}.url`, type: 'FieldValueInvalid', value: config.url, detail: 'host must be specified' });
+      if (url.username || url.password) errors.push({ field: `${path}.url`, type: 'FieldValueInvalid', value: config.url, detail: 'user information is not permitted in the URL' });
+      if (url.hash) errors.push({ field: `${path}.url`, type: 'FieldValueInvalid', value: config.url, detail: 'fragments are not permitted in the URL' });
+      if (url.search) errors.push({ field: `${path}.url`, type: 'FieldValueInvalid', value: config.url, detail: 'query parameters are not permitted in the URL' });
+    }
+  }
+  if (service) {
+    if (!service.name) errors.push({ field: `${path}.service.name`, type: 'FieldValueRequired', detail: 'service name is required' });
+    if (!service.namespace) errors.push({ field: `${path}.service.namespace`, type: 'FieldValueRequired', detail: 'service namespace is required' });
+    const port = service.port ?? 443;
+    if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
+      errors.push({ field: `${path}.service.port`, type: 'FieldValueInvalid', value: port, detail: 'port is not valid: must be between 1 and 65535, inclusive' });
+    }
+    if (service.path !== undefined && (typeof service.path !== 'string' || !service.path.startsWith('/'))) {
+      errors.push({ field: `${path}.service.path`, type: 'FieldValueInvalid', value: service.path, detail: "must start with a '/'" });
+    }
+  }
+  return errors;
+}
+
+/** Upstream's ValidateCustomResourceDefinitionStoredVersions. */
+function validateStoredVersions(crd: KubeObject): FieldError[] {
+  const stored = crd.status?.storedVersions;
+  if (!Array.isArray(stored) || !Array.isArray(crd.spec?.versions)) return [];
+  const versions = (crd.spec.versions as CrdVersion[]).filter(isObject);
+  const names = new Set(versions.map((version) => version.name));
+  const errors: FieldError[] = [];
+  if (stored.length === 0) errors.push({ field: 'status.storedVersions', type: 'FieldValueInvalid', value: stored, detail: 'must have at least one stored version' });
+  stored.forEach((version: unknown, index: number) => {
+    if (!names.has(version as string)) errors.push({ field: `status.storedVersions[${index}]`, type: 'FieldValueInvalid', value: version, detail: 'must appear in spec.versions' });
+  });
+  const storage = versions.find((version) => version.storage)?.name;
+  if (storage && stored.length > 0 && !stored.includes(storage)) errors.push({ field: 'status.storedVersions', type: 'FieldValueInvalid', value: stored, detail: `must have the storage version ${storage}` });
+  return errors;
+}
+
+/** Warnings for schema parts that are accepted but have no effect (upstream says nothing about them). */
+export function crdWarnings(crd: KubeObject): string[] {
+  const versions = Array.isArray(crd.spec?.versions) ? (crd.spec.versions as CrdVersion[]) : [];
+  return versions.flatMap((version, index) => (isObject(version) ? schemaWarnings(version.schema?.openAPIV3Schema, `spec.versions[${index}].schema.openAPIV3Schema`) : []));
+}
+
+/** Upstream's strategy: a new storage version joins status.storedVersions when the spec changes it. */
+export function recordStorageVersion(crd: KubeObject): void {
+  const storage = Array.isArray(crd.spec?.versions) ? (crd.spec.versions as CrdVersion[]).find((version) => isObject(version) && version.storage) : undefined;
+  if (!storage || !isObject(crd.status)) return;
+  const stored = Array.isArray(crd.status.storedVersions) ? (crd.status.storedVersions as string[]) : [];
+  if (!stored.includes(storage.name)) crd.status.storedVersions = [...stored, storage.name];
 }
 
 function validateColumn(column: CrdColumn, path: string): FieldError[] {
@@ -158,6 +345,7 @@ function validateColumn(column: CrdColumn, path: string): FieldError[] {
   if (!column?.type) errors.push({ field: `${path}.type`, type: 'FieldValueRequired', detail: `must be one of ${COLUMN_TYPES.join(',')}` });
   else if (!COLUMN_TYPES.includes(column.type)) errors.push({ field: `${path}.type`, type: 'FieldValueInvalid', value: column.type, detail: `must be one of ${COLUMN_TYPES.join(',')}` });
   if (!column?.jsonPath) errors.push({ field: `${path}.jsonPath`, type: 'FieldValueRequired' });
+  else errors.push(...validateSimpleJsonPath(column.jsonPath, `${path}.jsonPath`));
   return errors;
 }
 

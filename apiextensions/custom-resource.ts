@@ -9,7 +9,9 @@ import { StatusError } from '../apiserver/request/status.js';
 import type { JSONSchema } from '../apiserver/schema/types.js';
 import type { CrdColumn, CrdNames, CrdSpec, CrdVersion } from './crd-validation.js';
 import { scaleSubresource } from '../apiserver/registry/scale.js';
+import { celRulesFor } from './cel/custom-resource-rules.js';
 import type { SubresourceDefinition } from '../apiserver/registry/resource.js';
+import { compareKubeVersions } from '../apiserver/discovery/documents.js';
 
 const OBJECT_META_REF = '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
@@ -129,8 +131,38 @@ export function printerColumnsFor(columns: CrdColumn[] | undefined): PrinterColu
   ];
 }
 
+/**
+ * spec.versions[*].selectableFields as field selectors, named by their path without the leading dot; a
+ * missing field selects as "" (upstream formats strings, integers and booleans as they print).
+ */
+export function selectableFieldsFor(declared: { jsonPath: string }[] | undefined): Record<string, (object: KubeObject) => string | undefined> {
+  const fields: Record<string, (object: KubeObject) => string | undefined> = {};
+  for (const { jsonPath } of declared ?? []) {
+    const segments = parseSimpleJsonPath(jsonPath);
+    if (!segments) continue;
+    fields[jsonPath.replace(/^\./, '')] = (object) => {
+      const value = lookup(object, segments);
+      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
+    };
+  }
+  return fields;
+}
+
+/** Upstream's warning for a deprecated version: its own text, or "<gv> <Kind> is deprecated; use <newest served GA-most version>". */
+export function deprecationWarningFor(spec: CrdSpec, version: CrdVersion, kind: string): string | undefined {
+  if (!version.deprecated) return undefined;
+  if (version.deprecationWarning) return version.deprecationWarning;
+  const message = `${spec.group}/${version.name} ${kind} is deprecated`;
+  const newer = spec.versions
+    .filter((candidate) => candidate.served && !candidate.deprecated && compareKubeVersions(candidate.name, version.name) < 0)
+    .map((candidate) => candidate.name)
+    .sort(compareKubeVersions);
+  return newer.length === 0 ? message : `${message}; use ${spec.group}/${newer[0]} ${kind}`;
+}
+
 /** The resource a served CRD version becomes. `terminating` is asked on every create (405 while deleting). */
 export function customResourceDefinitionFor(spec: CrdSpec, accepted: CrdNames, version: CrdVersion, terminating: () => boolean): ResourceDefinition {
+  const rules = celRulesFor(version);
   return defineResource({
     group: spec.group,
     version: version.name,
@@ -147,10 +179,14 @@ export function customResourceDefinitionFor(spec: CrdSpec, accepted: CrdNames, v
     generation: true,
     nameValidation: 'dns1123-subdomain',
     printerColumns: printerColumnsFor(version.additionalPrinterColumns),
+    selectableFields: selectableFieldsFor(version.selectableFields),
+    deprecationWarning: deprecationWarningFor(spec, version, accepted.kind),
     strategy: {
       prepareForCreate: () => {
         if (terminating()) throw new StatusError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
       },
+      validate: (object, context) => rules(object, undefined, context.warnings),
+      validateUpdate: (object, old, context) => rules(object, old, context.warnings),
     },
   });
 }

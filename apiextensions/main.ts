@@ -1,10 +1,17 @@
 // apiextensions process: flags → the server → listen.
 
 import { GENERIC_FLAGS, createGenericServer, readFlags, runGenericServer } from '../apiserver/server/options.js';
+import { stringFlag } from '../apiserver/server/flags.js';
 import { createApiextensionsServer } from './server.js';
+import { kubeconfigServiceLookups, lookupServiceResolver } from './conversion/service-resolver.js';
 
-const values = readFlags(process.argv.slice(2), 'apiextensions', 'apiextensions serves apiextensions.k8s.io (CustomResourceDefinitions) and the custom resources they define.', GENERIC_FLAGS);
+const FLAGS = [
+  ...GENERIC_FLAGS,
+  { name: 'kubeconfig', type: 'string' as const, description: "kubeconfig file pointing at the 'core' kubernetes server, where the Services and Endpoints of conversion webhooks are looked up." },
+];
+const values = readFlags(process.argv.slice(2), 'apiextensions', 'apiextensions serves apiextensions.k8s.io (CustomResourceDefinitions) and the custom resources they define.', FLAGS);
 const generic = createGenericServer('apiextensions', values);
-const apiextensions = createApiextensionsServer(generic);
+const kubeconfig = stringFlag(values, 'kubeconfig');
+const apiextensions = createApiextensionsServer(generic, { serviceResolver: kubeconfig ? lookupServiceResolver(() => kubeconfigServiceLookups(kubeconfig)) : undefined });
 await apiextensions.start();
 await runGenericServer(generic, () => apiextensions.stop());

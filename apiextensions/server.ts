@@ -6,14 +6,15 @@ import { builtinSchemas } from '../apiserver/schema/builtin.js';
 import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
 import { customResourceDefinitions } from './resources/customresourcedefinitions.js';
 import { CrdController } from './controller.js';
+import type { ServiceResolver } from './conversion/service-resolver.js';
 
-export function createApiextensionsServer(generic: GenericServer): { start(): Promise<void>; stop(): void; controller: CrdController } {
+export function createApiextensionsServer(generic: GenericServer, options: { serviceResolver?: ServiceResolver } = {}): { start(): Promise<void>; stop(): void; controller: CrdController } {
   const { server, storage } = generic;
   const definitions = builtinSchemas();
   server.openapi.definitions = definitions;
   const schema = definitions[customResourceDefinitions.schemaName!];
   const crds = server.addResource({ definition: customResourceDefinitions, storage, hooks: { structuralCheck: structuralCheckFor(schema, definitions) } })!;
-  const controller = new CrdController(server, storage, crds);
+  const controller = new CrdController(server, storage, crds, options.serviceResolver);
   return {
     controller,
     start: async () => {

@@ -11,6 +11,7 @@ import { startCompactor } from '../apiserver/storage/compactor.js';
 import { createAggregator } from '../aggregator/aggregator.js';
 import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
 import { createApiextensionsServer } from '../apiextensions/server.js';
+import { lookupServiceResolver } from '../apiextensions/conversion/service-resolver.js';
 import { createSampleExtension } from '../sample-extension/server.js';
 import { createCoreApiServer } from '../core-apiserver/server.js';
 import { ensurePki, type PkiPaths } from './pki.js';
@@ -61,7 +62,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
   const aggregatorGeneric = createGenericServer('aggregator', valuesFor('aggregator', options.securePort ?? 0), { requestHeader: undefined, untrustedIdentityHeaders: 'strip' });
 
   const core = createCoreApiServer(coreGeneric, coreValues);
-  const apiextensions = createApiextensionsServer(apiextensionsGeneric);
+  const apiextensions = createApiextensionsServer(apiextensionsGeneric, { serviceResolver: lookupServiceResolver(() => inProcessServiceLookups(core.store('services'), core.store('endpoints'))) });
   const sample = createSampleExtension(sampleGeneric);
   await core.start();
   await apiextensions.start();

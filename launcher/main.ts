@@ -111,6 +111,8 @@ for (const component of BACKENDS) {
                 `--metric-resolution=${numberFlag(values, 'metric-resolution') ?? 15}`,
               ]
             : []),
+          // Conversion webhooks given as a service reference are resolved through the core API, as upstream's --kubeconfig.
+          ...(component === 'apiextensions' ? [`--kubeconfig=${kubeconfig}`] : []),
         ],
       },
       log,

@@ -1,7 +1,7 @@
 // apiextensions.k8s.io/v1 CustomResourceDefinition: cluster-scoped, named <plural>.<group>.
 
 import { defineResource, statusSubresource } from '../../apiserver/registry/resource.js';
-import { beforeCrdDelete, defaultCrd, initialStatus, validateCrd, validateCrdUpdate } from '../crd-validation.js';
+import { beforeCrdDelete, crdWarnings, defaultCrd, initialStatus, recordStorageVersion, validateCrd, validateCrdUpdate } from '../crd-validation.js';
 
 export const customResourceDefinitions = defineResource({
   group: 'apiextensions.k8s.io',
@@ -19,9 +19,18 @@ export const customResourceDefinitions = defineResource({
       defaultCrd(crd);
       initialStatus(crd);
     },
-    prepareForUpdate: (crd) => defaultCrd(crd),
-    validate: (crd) => validateCrd(crd),
-    validateUpdate: (crd, old) => validateCrdUpdate(crd, old),
+    prepareForUpdate: (crd) => {
+      defaultCrd(crd);
+      recordStorageVersion(crd);
+    },
+    validate: (crd, context) => {
+      context.warnings.push(...crdWarnings(crd));
+      return validateCrd(crd);
+    },
+    validateUpdate: (crd, old, context) => {
+      context.warnings.push(...crdWarnings(crd));
+      return validateCrdUpdate(crd, old);
+    },
     beforeDelete: (crd) => beforeCrdDelete(crd),
   },
 });

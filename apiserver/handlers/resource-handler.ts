@@ -55,6 +55,7 @@ export async function handleResourceRequest(request: ResourceRequest): Promise<v
   const verb = info.verb as Verb;
   const allowed = subresource ? resource.subresources[subresource].verbs : resource.verbs;
   if (!allowed.includes(verb)) throw methodNotSupported({ group: resource.group, resource: resource.plural }, verb);
+  if (resource.deprecationWarning) request.warnings.push(resource.deprecationWarning);
   // The all-namespaces path of a namespaced kind only lists and watches (upstream registers nothing else there).
   if (resource.namespaced && !info.namespace && verb !== 'list' && verb !== 'watch') throw methodNotSupported({ group: resource.group, resource: resource.plural }, verb);
   if (subresource && resource.subresources[subresource].view) {
@@ -150,6 +151,7 @@ async function list(request: ResourceRequest): Promise<void> {
   const options = parseListOptions(request.query, allowedFields(store), false);
   if (negotiated.partialKind === 'PartialObjectMetadata') throw notAcceptablePartial('you requested PartialObjectMetadata, but the requested object is a list');
   const result = await listObjects(store, request.info.namespace, options);
+  result.items = await store.toServed(result.items);
   if (negotiated.table || negotiated.partialMetadata) {
     const metadata: Record<string, unknown> = { resourceVersion: String(result.revision) };
     if (result.continueToken) metadata.continue = result.continueToken;
@@ -188,6 +190,7 @@ async function watch(request: ResourceRequest): Promise<void> {
   } else if (negotiated.partialMetadata) {
     transform = (object) => partialObjectMetadata(object, metaApiVersion(negotiated));
   }
+  setWarnings(request.res, request.warnings);
   await serveWatch(request.req, request.res, store, request.info.namespace, options, { transform }, request.watches);
 }
 
@@ -319,6 +322,7 @@ async function removeCollection(request: ResourceRequest): Promise<void> {
   const { options, context } = await deleteOptions(request);
   const listOptions = parseListOptions(request.query, allowedFields(store), false);
   const result = await listObjects(store, request.info.namespace, listOptions.limit > 0 ? listOptions : { ...listOptions, continueToken: undefined });
+  result.items = await store.toServed(result.items);
   for (const item of result.items) {
     try {
       await store.delete(item.name, options, { ...context, namespace: item.namespace });

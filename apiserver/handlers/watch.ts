@@ -90,6 +90,13 @@ export async function serveWatch(
     if (res.writableLength > MAX_BUFFERED_BYTES) end(); // a reader this slow would hold memory forever
   };
   const bookmark = (extraAnnotations?: Record<string, string>) => {
+    if (converting) {
+      queue = queue.then(() => writeBookmark(extraAnnotations));
+      return;
+    }
+    writeBookmark(extraAnnotations);
+  };
+  const writeBookmark = (extraAnnotations?: Record<string, string>) => {
     const metadata: Record<string, unknown> = { resourceVersion: String(cache.revision) };
     if (extraAnnotations) metadata.annotations = extraAnnotations;
     write(`{"type":"BOOKMARK","object":${JSON.stringify({ kind, apiVersion, metadata })}}\n`);
@@ -110,7 +117,7 @@ export async function serveWatch(
   res.on('error', end);
 
   const matches = (object: CachedObject) => options.labelSelector.matches(object.labels) && options.fieldSelector.matches(object.fields);
-  const onEvent = (type: CacheEventType, object: CachedObject) => {
+  const emit = (type: CacheEventType, object: CachedObject) => {
     if (output.transform) {
       const transformed = output.transform(JSON.parse(object.bytes) as KubeObject, firstEvent);
       firstEvent = false;
@@ -118,6 +125,23 @@ export async function serveWatch(
       return;
     }
     write(eventLine(type, object));
+  };
+  // Objects stored in another version are converted on the way out, which may take a webhook call: events
+  // (and bookmarks, which must not overtake them) then leave through one queue, in order.
+  const converting = store.converts;
+  let queue = Promise.resolve();
+  const onEvent = (type: CacheEventType, object: CachedObject) => {
+    if (!converting) return emit(type, object);
+    queue = queue.then(async () => {
+      if (closed) return;
+      try {
+        const [served] = await store.toServed([object]);
+        emit(type, served);
+      } catch (error) {
+        write(`${JSON.stringify({ type: 'ERROR', object: toStatusError(error).toStatus() })}\n`);
+        end();
+      }
+    });
   };
 
   try {

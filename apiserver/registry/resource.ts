@@ -95,6 +95,8 @@ export interface ResourceDefinition {
   selectableFields: Record<string, (object: KubeObject) => string | undefined>;
   /** Storage key prefix: /registry/<group>/<plural> by default (core group: /registry/<plural>). */
   storagePrefix: string;
+  /** A deprecated version: every request to it gets this Warning (upstream's deprecation filter). */
+  deprecationWarning?: string;
   /** Hash shown in discovery (stable per storage GVK). */
   storageVersionHash?: string;
   /**

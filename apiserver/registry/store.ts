@@ -16,6 +16,8 @@ import { apiVersionOf, groupResource, storageKey } from './resource.js';
 import { encodeForStorage, stampResourceVersion } from './encode.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validate-meta.js';
 import { deepEqual, recordUpdate } from './managed-fields.js';
+import type { VersionConverter } from './conversion.js';
+import { convertCached, convertObjects, storedApiVersion, versionOf } from './conversion.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -38,6 +40,8 @@ export interface StoreHooks {
   /** Namespace lifecycle for writes into namespaces (upstream's NamespaceLifecycle admission). */
   namespaceState?: (namespace: string) => Promise<NamespaceState>;
   structuralCheck?: StructuralCheck;
+  /** Objects are stored in another version of this resource (see conversion.ts). */
+  converter?: VersionConverter;
 }
 
 export interface WriteResult {
@@ -107,7 +111,39 @@ export class GenericStore {
 
   async getBytes(namespace: string, name: string): Promise<string> {
     const current = await this.get(namespace, name);
-    return stampResourceVersion(current.value, current.modRevision);
+    return this.servedBytes(stampResourceVersion(current.value, current.modRevision));
+  }
+
+  // ---- conversion (a no-op unless objects are stored in another version) -------------------------
+
+  /** True when objects may be stored in another version (outputs go through toServed). */
+  get converts(): boolean {
+    return this.hooks.converter !== undefined;
+  }
+
+  /** Cached objects in this resource's version (list and watch output). */
+  async toServed(items: CachedObject[]): Promise<CachedObject[]> {
+    return this.hooks.converter ? convertCached(this.hooks.converter, items, this.resource.version) : items;
+  }
+
+  private async servedBytes(bytes: string): Promise<string> {
+    const converter = this.hooks.converter;
+    if (!converter || versionOf(storedApiVersion(bytes)) === this.resource.version) return bytes;
+    const [converted] = await convertObjects(converter, [JSON.parse(bytes) as KubeObject], this.resource.version);
+    return JSON.stringify(converted);
+  }
+
+  private async toStorageVersion(object: KubeObject): Promise<KubeObject> {
+    const converter = this.hooks.converter;
+    if (!converter) return object;
+    const [converted] = await convertObjects(converter, [object], converter.storageVersion);
+    return converted;
+  }
+
+  private async servedResult<T extends WriteResult>(result: T): Promise<T> {
+    if (!this.hooks.converter) return result;
+    const bytes = await this.servedBytes(result.bytes);
+    return bytes === result.bytes ? result : { ...result, bytes, object: JSON.parse(bytes) as KubeObject };
   }
 
   async getObject(namespace: string, name: string): Promise<KubeObject> {
@@ -217,7 +253,7 @@ export class GenericStore {
     if (resource.generation) metadata.generation = 1;
     else delete metadata.generation;
     recordUpdate(object, undefined, context.fieldManager, apiVersionOf(resource));
-    const bytes = encodeForStorage(object);
+    const bytes = encodeForStorage(await this.toStorageVersion(object));
     const key = this.key(metadata.namespace ?? '', metadata.name!);
     if (context.dryRun) {
       if (await this.storage.get(key)) throw alreadyExists(this.qualified, metadata.name!);
@@ -229,7 +265,7 @@ export class GenericStore {
     if (fromPost && resourceVersionSet) throw new StatusError(400, 'BadRequest', 'resourceVersion should not be set on objects to be created');
     try {
       const stored = await this.storage.create(key, bytes);
-      return this.result(stored);
+      return await this.servedResult(this.result(stored));
     } catch (error) {
       if (error instanceof KeyExistsError) throw alreadyExists(this.qualified, metadata.name!);
       throw error;
@@ -294,7 +330,7 @@ export class GenericStore {
         const created = await this.createNormalized(desired, context);
         return { ...created, created: true };
       }
-      const currentBytes = stampResourceVersion(currentKv.value, currentKv.modRevision);
+      const currentBytes = await this.servedBytes(stampResourceVersion(currentKv.value, currentKv.modRevision));
       const current = JSON.parse(currentBytes) as KubeObject;
       const desiredRaw = await mutate(JSON.parse(currentBytes) as KubeObject);
       const desired = options.forPatch ? this.normalizePatched(desiredRaw, context, name) : desiredRaw;
@@ -303,11 +339,12 @@ export class GenericStore {
         throw conflict(this.qualified, name, OBJECT_MODIFIED);
       }
       const next = this.prepareUpdate(desired, current, context, subresource);
-      const bytes = encodeForStorage(next);
-      if (bytes === encodeForStorage({ ...current, metadata: { ...current.metadata } })) {
+      const servedBytes = encodeForStorage(next);
+      if (servedBytes === encodeForStorage({ ...current, metadata: { ...current.metadata } })) {
         return { bytes: currentBytes, object: current, created: false }; // no-op: nothing to write
       }
-      if (context.dryRun) return { bytes: stampResourceVersion(bytes, currentKv.modRevision), object: next, created: false };
+      if (context.dryRun) return { bytes: stampResourceVersion(servedBytes, currentKv.modRevision), object: next, created: false };
+      const bytes = this.hooks.converter ? encodeForStorage(await this.toStorageVersion(next)) : servedBytes;
       try {
         if (
           next.metadata.deletionTimestamp &&
@@ -316,10 +353,10 @@ export class GenericStore {
         ) {
           // The last finalizer is gone from an object being deleted: the update completes the deletion.
           const deleted = await this.storage.delete(key, currentKv.modRevision);
-          return { ...this.result({ ...deleted, value: bytes }), created: false };
+          return { ...this.result({ ...deleted, value: servedBytes }), created: false };
         }
         const stored = await this.storage.update(key, bytes, currentKv.modRevision);
-        return { ...this.result(stored), created: false };
+        return await this.servedResult({ ...this.result(stored), created: false });
       } catch (error) {
         if (error instanceof ConflictError && !wanted && attempt < MAX_CONFLICT_RETRIES) continue;
         if (error instanceof ConflictError) throw conflict(this.qualified, name, OBJECT_MODIFIED);
@@ -402,6 +439,11 @@ export class GenericStore {
   // ---- delete ----------------------------------------------------------------------------------
 
   async delete(name: string, options: DeleteOptions, context: WriteContext): Promise<DeleteResult> {
+    return this.servedResult(await this.deleteStored(name, options, context));
+  }
+
+  /** Deletion works on the stored object as it is; only the answer is converted. */
+  private async deleteStored(name: string, options: DeleteOptions, context: WriteContext): Promise<DeleteResult> {
     const key = this.key(context.namespace, name);
     for (let attempt = 0; ; attempt++) {
       const currentKv = await this.storage.get(key);

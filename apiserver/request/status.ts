@@ -98,7 +98,8 @@ export function fieldErrorMessage(error: FieldError): string {
       const supported = error.supported?.length
         ? `: supported values: ${error.supported.map((v) => JSON.stringify(v)).join(', ')}`
         : '';
-      return `Unsupported value: ${renderValue(error.value)}${supported}`;
+      // Upstream's NotSupported has no detail; ours may carry one (a CRD schema violation's fix).
+      return `Unsupported value: ${renderValue(error.value)}${supported}${detail}`;
     }
     case 'FieldValueForbidden':
       return `Forbidden${detail}`;
@@ -111,8 +112,14 @@ export function fieldErrorMessage(error: FieldError): string {
   }
 }
 
+/** A value already rendered as upstream prints it (e.g. Go's %#v of a struct), shown verbatim. */
+export class RenderedValue {
+  constructor(readonly text: string) {}
+}
+
 /** Renders a value the way field.Error does: strings quoted, scalars bare, objects abbreviated. */
 function renderValue(value: unknown): string {
+  if (value instanceof RenderedValue) return value.text;
   if (value === undefined || value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);

@@ -1,0 +1,317 @@
+// Compiling a CRD version's x-kubernetes-validations (upstream's apiextensions validation of rules plus
+// schema/cel Compile): the checks on each rule's fields, type-checked compilation against the CEL type
+// of its schema node, the static cost limits, and a validator tree for custom resources.
+
+import type { Environment } from '@marcbachmann/cel-js';
+import type { FieldError } from '../../apiserver/request/status.js';
+import { RenderedValue } from '../../apiserver/request/status.js';
+import type { JSONSchema, ValidationRule } from '../../apiserver/schema/types.js';
+import { COST_LIMIT_EXCEEDED, costErrorMessage, estimateCost, instrument, maxCardinality, STATIC_ESTIMATED_COST_LIMIT, STATIC_ESTIMATED_CRD_COST_LIMIT } from './cost.js';
+import { validFieldPath } from './field-path.js';
+import { celEqual, kubernetesEnvironment } from './library.js';
+import type { CelDecl } from './types.js';
+import { celTypeName, DeclBuilder, objectFields } from './types.js';
+
+const SUPPORTED_REASONS = ['FieldValueDuplicate', 'FieldValueForbidden', 'FieldValueInvalid', 'FieldValueRequired'];
+const NEWLINES = /[\n\r]+/;
+
+export interface Program {
+  (context: Record<string, unknown>): unknown;
+}
+
+export interface CompiledRule {
+  rule: ValidationRule;
+  program: Program;
+  messageExpression?: Program;
+  usesOldSelf: boolean;
+  /** Normalized `fieldPath`, appended to the node's path in errors. */
+  fieldPath?: string;
+}
+
+/** Mirrors the schema where rules are: the node's own compiled rules and the validators below it. */
+export interface NodeValidator {
+  schema: JSONSchema;
+  decl: CelDecl | undefined;
+  rules: CompiledRule[];
+  properties: Map<string, NodeValidator>;
+  items?: NodeValidator;
+  additionalProperties?: NodeValidator;
+}
+
+interface WalkContext {
+  builder: DeclBuilder;
+  errors: FieldError[];
+  environment?: Environment;
+  totalCost: number;
+}
+
+interface PlannedNode {
+  schema: JSONSchema;
+  decl: CelDecl | undefined;
+  path: string;
+  /** maxItems/maxProperties of the lists and maps above (undefined: unbounded). */
+  bounds: (number | undefined)[];
+  /** Where oldSelf stops being correlatable (inside a list that is not list-type=map). */
+  uncorrelatable?: string;
+  properties: Map<string, PlannedNode>;
+  items?: PlannedNode;
+  additionalProperties?: PlannedNode;
+}
+
+/** The CEL types for every node, first (all object types must be registered before compiling). */
+function plan(schema: JSONSchema, decl: CelDecl | undefined, path: string, bounds: (number | undefined)[], uncorrelatable: string | undefined, builder: DeclBuilder): PlannedNode {
+  const node: PlannedNode = { schema, decl, path, bounds, uncorrelatable, properties: new Map() };
+  for (const [property, propertySchema] of Object.entries(isRecord(schema.properties) ? schema.properties : {})) {
+    if (!isRecord(propertySchema)) continue;
+    let propertyDecl: CelDecl | undefined;
+    if (decl?.kind === 'object') propertyDecl = [...decl.fields.values()].find((field) => field.property === property)?.decl;
+    // Unescapable names are invisible from the parent, but their own rules still run.
+    propertyDecl ??= builder.declFor(propertySchema, Boolean(propertySchema['x-kubernetes-embedded-resource']));
+    node.properties.set(property, plan(propertySchema, propertyDecl, `${path}.properties[${property}]`, bounds, uncorrelatable, builder));
+  }
+  if (isRecord(schema.items)) {
+    const itemDecl = decl?.kind === 'list' ? decl.item : builder.declFor(schema.items, Boolean(schema.items['x-kubernetes-embedded-resource']));
+    const correlatable = schema['x-kubernetes-list-type'] === 'map';
+    node.items = plan(schema.items, itemDecl, `${path}.items`, [...bounds, schema.maxItems], uncorrelatable ?? (correlatable ? undefined : path), builder);
+  }
+  const additional = schema.additionalProperties;
+  if (isRecord(additional)) {
+    const valueDecl = decl?.kind === 'map' ? decl.value : builder.declFor(additional, Boolean(additional['x-kubernetes-embedded-resource']));
+    node.additionalProperties = plan(additional, valueDecl, `${path}.additionalProperties`, [...bounds, schema.maxProperties], uncorrelatable, builder);
+  }
+  return node;
+}
+
+function isRecord(value: unknown): value is Record<string, any> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function rulesOf(schema: JSONSchema): ValidationRule[] {
+  const rules = schema['x-kubernetes-validations'];
+  return Array.isArray(rules) ? rules.map((rule) => (isRecord(rule) ? (rule as ValidationRule) : ({} as ValidationRule))) : [];
+}
+
+function hasRules(node: PlannedNode): boolean {
+  return rulesOf(node.schema).length > 0 || [...node.properties.values()].some(hasRules) || (node.items ? hasRules(node.items) : false) || (node.additionalProperties ? hasRules(node.additionalProperties) : false);
+}
+
+export interface CompiledSchemaRules {
+  errors: FieldError[];
+  /** Present when the schema has rules and all of them compiled. */
+  validator?: NodeValidator;
+}
+
+let evaluatorCapture: unknown;
+
+/** Shared by every environment: the step counter needs each environment's evaluator (see instrument). */
+function baseEnvironment(objects: Extract<CelDecl, { kind: 'object' }>[]): Environment {
+  const environment = kubernetesEnvironment();
+  environment.registerFunction('__k8sEvaluatorProbe(): bool', function (this: unknown) {
+    evaluatorCapture = this;
+    return true;
+  });
+  for (const object of objects) {
+    environment.registerType(object.typeName, { ctor: object.ctor, fields: objectFields(object) });
+    environment.registerOperator(`${object.typeName} == ${object.typeName}`, celEqual);
+  }
+  return environment;
+}
+
+function nodeEnvironment(base: Environment, decl: CelDecl, optionalOldSelf: boolean): Environment {
+  const environment = base.clone();
+  const type = celTypeName(decl);
+  environment.registerVariable('self', type);
+  environment.registerVariable('oldSelf', optionalOldSelf ? `optional<${type}>` : type);
+  evaluatorCapture = undefined;
+  environment.evaluate('__k8sEvaluatorProbe()');
+  instrument(evaluatorCapture as Parameters<typeof instrument>[0]);
+  return environment;
+}
+
+/**
+ * Compiles every rule of a CRD version's schema. `path` is where the schema sits in the CRD
+ * (`spec.versions[0].schema.openAPIV3Schema`); errors use upstream's paths below it.
+ */
+export function compileSchemaRules(schema: JSONSchema, path: string): CompiledSchemaRules {
+  try {
+    return compileAll(schema, path);
+  } catch (error) {
+    // A schema malformed in ways the structural checks report elsewhere; never a 500 from here.
+    return { errors: [{ field: `${path}.x-kubernetes-validations`, type: 'InternalError', detail: `failed to compile x-kubernetes-validations: ${(error as Error).message}` }] };
+  }
+}
+
+function compileAll(schema: JSONSchema, path: string): CompiledSchemaRules {
+  const builder = new DeclBuilder(`selfType${process.hrtime()[1]}_`);
+  const root = plan(schema, builder.declFor(schema, true), path, [], undefined, builder);
+  if (!hasRules(root)) return { errors: [] };
+  const context: WalkContext = { builder, errors: [], totalCost: 0 };
+  let base: Environment | undefined;
+  const environmentFor = () => (base ??= baseEnvironment(builder.objects));
+  const validator = compileNode(root, environmentFor, context);
+  if (context.totalCost > STATIC_ESTIMATED_CRD_COST_LIMIT) {
+    context.errors.push({ field: path, type: 'FieldValueForbidden', detail: costErrorMessage('x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema', context.totalCost, STATIC_ESTIMATED_CRD_COST_LIMIT) });
+  }
+  return context.errors.length > 0 ? { errors: context.errors } : { errors: [], validator };
+}
+
+function compileNode(node: PlannedNode, environmentFor: () => Environment, context: WalkContext): NodeValidator | undefined {
+  const validator: NodeValidator = { schema: node.schema, decl: node.decl, rules: [], properties: new Map() };
+  for (const [property, child] of node.properties) {
+    const compiled = compileNode(child, environmentFor, context);
+    if (compiled) validator.properties.set(property, compiled);
+  }
+  if (node.items) validator.items = compileNode(node.items, environmentFor, context);
+  if (node.additionalProperties) validator.additionalProperties = compileNode(node.additionalProperties, environmentFor, context);
+  const rules = rulesOf(node.schema);
+  if (rules.length > 0) validator.rules = compileRules(node, rules, environmentFor, context);
+  const empty = validator.rules.length === 0 && validator.properties.size === 0 && !validator.items && !validator.additionalProperties;
+  return empty ? undefined : validator;
+}
+
+/** Upstream's checks on a rule's own fields; CEL compilation only happens when they pass. */
+function ruleFieldErrors(rules: ValidationRule[], schema: JSONSchema, path: string): FieldError[] {
+  const errors: FieldError[] = [];
+  rules.forEach((rule, index) => {
+    const at = `${path}.x-kubernetes-validations[${index}]`;
+    const text = typeof rule?.rule === 'string' ? rule.rule.trim() : '';
+    const message = typeof rule?.message === 'string' ? rule.message : '';
+    if (!text) errors.push({ field: `${at}.rule`, type: 'FieldValueRequired', detail: 'rule is not specified' });
+    else if (message.length > 0 && message.trim().length === 0) errors.push({ field: `${at}.message`, type: 'FieldValueInvalid', value: message, detail: 'must be non-empty if specified' });
+    else if (NEWLINES.test(message.trim())) errors.push({ field: `${at}.message`, type: 'FieldValueInvalid', value: message, detail: 'must not contain line breaks' });
+    else if (NEWLINES.test(text) && message.trim().length === 0) errors.push({ field: `${at}.message`, type: 'FieldValueRequired', detail: 'message must be specified if rule contains line breaks' });
+    if (typeof rule?.messageExpression === 'string' && rule.messageExpression.length > 0 && rule.messageExpression.trim().length === 0) {
+      errors.push({ field: `${at}.messageExpression`, type: 'FieldValueRequired', detail: 'messageExpression must be non-empty if specified' });
+    }
+    if (rule?.reason !== undefined && !SUPPORTED_REASONS.includes(rule.reason)) errors.push({ field: `${at}.reason`, type: 'FieldValueNotSupported', value: rule.reason, supported: SUPPORTED_REASONS });
+    const fieldPath = typeof rule?.fieldPath === 'string' ? rule.fieldPath : '';
+    if (fieldPath.length > 0 && fieldPath.trim().length === 0) errors.push({ field: `${at}.fieldPath`, type: 'FieldValueInvalid', value: fieldPath, detail: 'must be non-empty if specified' });
+    if (NEWLINES.test(fieldPath)) errors.push({ field: `${at}.fieldPath`, type: 'FieldValueInvalid', value: fieldPath, detail: 'must not contain line breaks' });
+    if (fieldPath.length > 0) {
+      try {
+        validFieldPath(fieldPath, schema);
+      } catch {
+        errors.push({ field: `${at}.fieldPath`, type: 'FieldValueInvalid', value: fieldPath, detail: 'must be a valid path' });
+      }
+    }
+  });
+  return errors;
+}
+
+function compileRules(node: PlannedNode, rules: ValidationRule[], environmentFor: () => Environment, context: WalkContext): CompiledRule[] {
+  const fieldErrors = ruleFieldErrors(rules, node.schema, node.path);
+  if (fieldErrors.length > 0) {
+    context.errors.push(...fieldErrors);
+    return [];
+  }
+  if (!node.decl) {
+    context.errors.push({ field: `${node.path}.x-kubernetes-validations`, type: 'InternalError', detail: 'failed to convert to declType for CEL validation rules' });
+    return [];
+  }
+  const decl = node.decl;
+  const environments = new Map<boolean, Environment>();
+  const environment = (optional: boolean) => environments.get(optional) ?? environments.set(optional, nodeEnvironment(environmentFor(), decl, optional)).get(optional)!;
+  const cardinality = maxCardinality(node.bounds, decl.minSize);
+  const compiled: CompiledRule[] = [];
+  rules.forEach((rule, index) => {
+    const at = `${node.path}.x-kubernetes-validations[${index}]`;
+    const result = compileExpression(environment(rule.optionalOldSelf === true), rule.rule, 'bool');
+    if ('error' in result) {
+      context.errors.push({ field: `${at}.rule`, type: 'FieldValueInvalid', value: ruleLiteral(rule), detail: result.error === 'type' ? 'cel expression must evaluate to a bool' : `compilation failed: ${result.error}` });
+      return;
+    }
+    const cost = saturatingProduct(estimateCost(result.program.ast, decl), cardinality);
+    if (cost > STATIC_ESTIMATED_COST_LIMIT) context.errors.push({ field: `${at}.rule`, type: 'FieldValueForbidden', detail: costErrorMessage('estimated rule cost', cost, STATIC_ESTIMATED_COST_LIMIT) });
+    context.totalCost += cost;
+    const usesOldSelf = referencesOldSelf(result.program.ast);
+    let messageExpression: Program | undefined;
+    if (typeof rule.messageExpression === 'string' && rule.messageExpression.trim()) {
+      const message = compileExpression(environment(rule.optionalOldSelf === true), rule.messageExpression, 'string');
+      if ('error' in message) {
+        context.errors.push({ field: `${at}.messageExpression`, type: 'FieldValueInvalid', value: ruleLiteral(rule), detail: message.error === 'type' ? 'messageExpression must evaluate to a string' : `messageExpression compilation failed: ${message.error}` });
+        return;
+      }
+      const messageCost = saturatingProduct(estimateCost(message.program.ast, decl), cardinality);
+      if (messageCost > STATIC_ESTIMATED_COST_LIMIT) context.errors.push({ field: `${at}.messageExpression`, type: 'FieldValueForbidden', detail: costErrorMessage('estimated messageExpression cost', messageCost, STATIC_ESTIMATED_COST_LIMIT) });
+      context.totalCost += messageCost;
+      messageExpression = message.program;
+    }
+    if (usesOldSelf && node.uncorrelatable !== undefined) {
+      context.errors.push({ field: `${at}.rule`, type: 'FieldValueInvalid', value: rule.rule, detail: `oldSelf cannot be used on the uncorrelatable portion of the schema within ${node.uncorrelatable}` });
+    } else if (!usesOldSelf && rule.optionalOldSelf !== undefined) {
+      context.errors.push({ field: `${at}.optionalOldSelf`, type: 'FieldValueInvalid', value: rule.optionalOldSelf, detail: 'may not be set if oldSelf is not used in rule' });
+    }
+    compiled.push({
+      rule,
+      program: result.program as unknown as Program,
+      messageExpression,
+      usesOldSelf,
+      fieldPath: rule.fieldPath ? validFieldPath(rule.fieldPath, node.schema) : undefined,
+    });
+  });
+  return compiled;
+}
+
+/**
+ * Upstream quotes the whole rule in compile errors, as Go's %#v of apiextensions.ValidationRule. Set
+ * pointer fields show their value rather than an address.
+ */
+function ruleLiteral(rule: ValidationRule): RenderedValue {
+  const quote = (text: unknown) => JSON.stringify(typeof text === 'string' ? text : '');
+  const reason = rule.reason === undefined ? '(*apiextensions.FieldValueErrorReason)(nil)' : `(*apiextensions.FieldValueErrorReason)(${quote(rule.reason)})`;
+  const optional = rule.optionalOldSelf === undefined ? '(*bool)(nil)' : `(*bool)(${String(rule.optionalOldSelf)})`;
+  return new RenderedValue(
+    `apiextensions.ValidationRule{Rule:${quote(rule.rule)}, Message:${quote(rule.message)}, MessageExpression:${quote(rule.messageExpression)}, Reason:${reason}, FieldPath:${quote(rule.fieldPath)}, OptionalOldSelf:${optional}}`,
+  );
+}
+
+function saturatingProduct(cost: number, cardinality: number): number {
+  return Math.min(cost * cardinality, Number.MAX_SAFE_INTEGER);
+}
+
+interface Parsed extends Program {
+  ast: { op: string; args: any };
+  check(): { valid: boolean; type?: string; error?: { summary?: string; message: string; range?: { start: number }; node?: { op?: string } } };
+}
+
+/** Parses and type-checks; an error is cel-go's "ERROR: <input>:line:col: …" text, or 'type' for a wrong result type. */
+function compileExpression(environment: Environment, expression: string, resultType: 'bool' | 'string'): { program: Parsed } | { error: string } {
+  let program: Parsed;
+  try {
+    program = environment.parse(expression) as unknown as Parsed;
+  } catch (error) {
+    return { error: celIssue(expression, error as Parameters<typeof celIssue>[1]) };
+  }
+  const checked = program.check();
+  if (!checked.valid) return { error: celIssue(expression, checked.error!) };
+  if (checked.type !== resultType) return { error: 'type' };
+  return { program };
+}
+
+/** cel-js error → cel-go's issue format, with cel-go's wording for the common cases. */
+function celIssue(expression: string, error: { summary?: string; message: string; range?: { start: number }; node?: { op?: string; pos?: number } }): string {
+  let summary = error.summary ?? error.message.split('\n')[0];
+  summary = summary
+    .replace(/^Unknown variable: (.*)$/, "undeclared reference to '$1' (in container '')")
+    .replace(/^No such key: (.*)$/, "undefined field '$1'");
+  let position = error.range?.start ?? 0;
+  // cel-go places a field selection at its dot; cel-js at the field name.
+  if ((error.node?.op === '.' || error.node?.op === '.?') && expression.lastIndexOf('.', position) >= 0) position = expression.lastIndexOf('.', position);
+  const before = expression.slice(0, position);
+  const line = before.split('\n').length;
+  const lineStart = before.lastIndexOf('\n') + 1;
+  const column = position - lineStart;
+  const lineText = expression.split('\n')[line - 1] ?? '';
+  return `ERROR: <input>:${line}:${column + 1}: ${summary}\n | ${lineText}\n | ${'.'.repeat(column)}^`;
+}
+
+function referencesOldSelf(node: unknown): boolean {
+  if (node === null || typeof node !== 'object') return false;
+  if (Array.isArray(node)) return node.some(referencesOldSelf);
+  const ast = node as { op?: string; args?: unknown };
+  if (ast.op === 'id') return ast.args === 'oldSelf';
+  if (ast.op !== undefined) return referencesOldSelf(ast.args);
+  return Object.values(ast).some(referencesOldSelf);
+}
+
+export { COST_LIMIT_EXCEEDED };
