@@ -6,7 +6,7 @@ import https from 'node:https';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { parseRequestInfo } from '../apiserver/request/request-info.js';
 import { collectionPrefix } from '../apiserver/registry/resource.js';
-import type { GenericStore, WriteContext } from '../apiserver/registry/store.js';
+import type { DeleteOptions, GenericStore, WriteContext } from '../apiserver/registry/store.js';
 import { StatusError } from '../apiserver/request/status.js';
 import type { ProxyTarget } from './remote-discovery.js';
 
@@ -73,8 +73,10 @@ async function local(server: StoreAccess, method: string, path: string, body?: u
       }
       case 'get':
         return { status: 200, body: await store.getObject(info.namespace, info.name) };
-      case 'delete':
-        return { status: 200, body: (await store.delete(info.name, { propagationPolicy: 'Background' }, context)).object };
+      case 'delete': {
+        const options = (body ?? { propagationPolicy: 'Background' }) as DeleteOptions;
+        return { status: 200, body: (await store.delete(info.name, options, context)).object };
+      }
       case 'update':
         return { status: 200, body: (await store.update(info.name, structuredClone(body) as KubeObject, context, info.subresource)).object };
       default:

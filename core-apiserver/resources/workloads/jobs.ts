@@ -219,6 +219,7 @@ export const jobs = defineResource({
   generation: true,
   selectableFields: { 'status.successful': (job) => String(count(statusOf(job).succeeded)) },
   strategy: {
+    defaultGarbageCollectionPolicy: 'Orphan', // batch/v1 keeps its pods by default, for backward compatibility
     prepareForCreate(job) {
       // Upstream assigns the uid before validation, which generates the selector from it.
       job.metadata.uid ||= randomUUID();
