@@ -23,6 +23,7 @@ import { AutoRegistration } from './registration.js';
 import type { InProcessServer } from './remote-discovery.js';
 import type { ObjectLookup } from './remote-endpoint.js';
 import { NamespaceFinalizer } from './namespace-finalizer.js';
+import { GarbageCollector } from './garbage-collector/collector.js';
 import { forwardUpgrade } from './upgrade.js';
 
 export interface DelegateSpec {
@@ -49,6 +50,8 @@ export interface AggregatorOptions {
   lookups: (backends: Backend[]) => ServiceLookups;
   /** Run namespace finalization across every API here (the backends' own controllers are then off). */
   namespaceController?: boolean;
+  /** Run the garbage collector across every API here. */
+  garbageCollector?: boolean;
 }
 
 export interface Aggregator {
@@ -182,6 +185,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
   };
 
   const namespaces = options.namespaceController === false ? undefined : new NamespaceFinalizer(router);
+  const garbageCollector = options.garbageCollector ? new GarbageCollector(router, self) : undefined;
   let periodic: NodeJS.Timeout | undefined;
   return {
     backends,
@@ -203,6 +207,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       lookups.start();
       availability.start();
       namespaces?.start();
+      garbageCollector?.start();
       periodic = setInterval(() => void router.refreshRemoteDiscovery().then((changed) => changed && scheduleRefresh()), 5000);
       periodic.unref();
     },
@@ -210,6 +215,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       if (periodic) clearInterval(periodic);
       availability.stop();
       namespaces?.stop();
+      garbageCollector?.stop();
       lookups.stop();
       for (const backend of backends) backend.stop();
     },

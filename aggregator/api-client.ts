@@ -36,7 +36,8 @@ function remote(target: ProxyTarget, method: string, path: string, body?: unknow
     const request = https.request(new URL(path, target.url), {
       method,
       agent: target.agent,
-      headers: { ...SYSTEM_HEADERS, Accept: 'application/json', ...(payload ? { 'Content-Type': 'application/json' } : {}) },
+      // Node frames no body of a DELETE by default, so its length is always given.
+      headers: { ...SYSTEM_HEADERS, Accept: 'application/json', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}) },
       timeout: 10_000,
     });
     request.on('response', (response) => {

@@ -22,6 +22,8 @@ export interface AllInOneOptions {
   securePort?: number;
   storageBackend?: 'sqlite' | 'memory';
   emulatedVersion?: string;
+  /** Run the garbage collector in the aggregator (default true). */
+  garbageCollector?: boolean;
 }
 
 export interface RunningChain {
@@ -75,6 +77,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
     ],
     tls: { proxyClientCert: readFileSync(pki.frontProxyClientCert, 'utf8'), proxyClientKey: readFileSync(pki.frontProxyClientKey, 'utf8'), backendCa: readFileSync(pki.caCert, 'utf8') },
     crdBackend: 'apiextensions',
+    garbageCollector: options.garbageCollector !== false,
     lookups: () => inProcessServiceLookups(core.store('services'), core.store('endpoints')),
   });
   const generics: GenericServer[] = [aggregatorGeneric, coreGeneric, apiextensionsGeneric, sampleGeneric];

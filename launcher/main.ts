@@ -21,6 +21,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage for every server: "sqlite" (embedded default) or "memory".' },
   { name: 'emulated-version', type: 'string', default: '1.32', description: 'Kubernetes version reported by /version.' },
   { name: 'shutdown-grace-seconds', type: 'number', default: 60, description: 'How long servers may take to finish in-flight requests on shutdown.' },
+  { name: 'garbage-collector', type: 'boolean', default: true, description: 'Run the garbage collector (ownerReferences, foreground and orphan deletion) in the aggregator.' },
   { name: 'all-in-one', type: 'boolean', default: false, description: 'Run the whole chain in this one process: the aggregator calls its delegates in-process instead of over HTTPS.' },
 ];
 
@@ -36,7 +37,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 if (values['all-in-one'] === true) {
   const { startAllInOne } = await import('./all-in-one.js');
-  const chain = await startAllInOne({ dataDir, securePort, storageBackend: (stringFlag(values, 'storage-backend') ?? 'sqlite') as 'sqlite' | 'memory', emulatedVersion: stringFlag(values, 'emulated-version') });
+  const chain = await startAllInOne({ dataDir, securePort, storageBackend: (stringFlag(values, 'storage-backend') ?? 'sqlite') as 'sqlite' | 'memory', emulatedVersion: stringFlag(values, 'emulated-version'), garbageCollector: values['garbage-collector'] !== false });
   log(`[launcher] admin kubeconfig: ${chain.kubeconfig}`);
   log(`[launcher] ready: ${chain.url} (all in one process)`);
   let stopping = false;
@@ -107,6 +108,7 @@ const aggregator = new SupervisedChild(
       `--proxy-client-key-file=${pki.frontProxyClientKey}`,
       `--backend-ca-file=${pki.caCert}`,
       `--backends=${backendUrls.join(',')}`,
+      `--garbage-collector=${values['garbage-collector'] !== false}`,
     ],
   },
   log,
