@@ -1,6 +1,5 @@
 // The aggregator's own API calls (the namespace finalizer's and the garbage collector's reads, updates and
-// deletes), made as
-// system:kube-aggregator to whichever server a route points at: over mTLS with the front-proxy identity
+// deletes), made as system:kube-aggregator to whichever server a route points at: over mTLS with the front-proxy identity
 // for a process, or straight into the generic store for a server in this process.
 
 import https from 'node:https';
