@@ -3,6 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { deletionFinalizers } from './delete-propagation.js';
 import type { TestServer } from '../server/test-server.js';
 import { request, startTestServer, widget, WIDGETS } from '../server/test-server.js';
+import { MemoryStorage } from '../storage/memory.js';
+import { defineResource } from './resource.js';
+import { GenericStore, type WriteContext } from './store.js';
 
 describe('deletion finalizers for the garbage collector', () => {
   it('Foreground adds foregroundDeletion, Orphan adds orphan, Background adds nothing', () => {
@@ -66,5 +69,25 @@ describe('DELETE with propagation options', () => {
     assert.equal(unknown.status, 422);
     assert.match(unknown.json.message, /propagationPolicy: Unsupported value: "Sideways": supported values: "Foreground", "Background", "Orphan", "nil"/);
     assert.equal((await call('GET', `${WIDGETS}/both`)).status, 200);
+  });
+});
+
+describe("a kind that orphans by default", () => {
+  it('keeps the object for the garbage collector with the orphan finalizer, and warns when no policy was named', async () => {
+    const storage = new MemoryStorage();
+    const legacy = defineResource({ group: 'example.com', version: 'v1', kind: 'Legacy', plural: 'legacies', namespaced: false, strategy: { defaultGarbageCollectionPolicy: 'Orphan', defaultPropagationWarning: 'dependents are kept' } });
+    const store = new GenericStore(legacy, storage);
+    const context = (): WriteContext => ({ user: { username: 'test', groups: [] }, namespace: '', warnings: [], dryRun: false, fieldManager: 'test', fieldValidation: 'Strict' });
+    await store.create({ metadata: { name: 'a' } }, context());
+    const implicit = context();
+    const kept = await store.delete('a', {}, implicit);
+    assert.equal(kept.deleted, false);
+    assert.deepEqual(kept.object.metadata.finalizers, ['orphan']);
+    assert.deepEqual(implicit.warnings, ['dependents are kept']);
+    await store.create({ metadata: { name: 'b' } }, context());
+    const explicit = context();
+    assert.equal((await store.delete('b', { propagationPolicy: 'Background' }, explicit)).deleted, true);
+    assert.deepEqual(explicit.warnings, []);
+    await storage.close();
   });
 });

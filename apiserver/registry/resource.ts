@@ -36,6 +36,8 @@ export interface Strategy {
   beforeDelete?(object: KubeObject, context: StrategyContext): 'delete' | 'keep';
   /** What a delete without propagation options does to dependents (upstream's DefaultGarbageCollectionPolicy; Background when absent). */
   defaultGarbageCollectionPolicy?: GarbageCollectionPolicy;
+  /** Warning for a delete that names no propagation policy and so gets the kind's default (upstream's Jobs). */
+  defaultPropagationWarning?: string;
 }
 
 export interface PrinterColumn {

@@ -406,6 +406,8 @@ export class GenericStore {
 
   async delete(name: string, options: DeleteOptions, context: WriteContext): Promise<DeleteResult> {
     const key = this.key(context.namespace, name);
+    const warning = this.resource.strategy.defaultPropagationWarning;
+    if (warning && !options.propagationPolicy && options.orphanDependents === undefined) context.warnings.push(warning);
     for (let attempt = 0; ; attempt++) {
       const currentKv = await this.storage.get(key);
       if (!currentKv) throw notFound(this.qualified, name);
