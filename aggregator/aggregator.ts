@@ -23,6 +23,7 @@ import { AutoRegistration } from './registration.js';
 import type { InProcessServer } from './remote-discovery.js';
 import type { ObjectLookup } from './remote-endpoint.js';
 import { NamespaceFinalizer } from './namespace-finalizer.js';
+import { GarbageCollector } from './garbage-collector/collector.js';
 import { forwardUpgrade } from './upgrade.js';
 import { Informer } from '../apiserver/client/informer.js';
 
@@ -50,6 +51,8 @@ export interface AggregatorOptions {
   lookups: (backends: Backend[]) => ServiceLookups;
   /** Run namespace finalization across every API here (the backends' own controllers are then off). */
   namespaceController?: boolean;
+  /** Run the garbage collector across every API here. */
+  garbageCollector?: boolean;
 }
 
 export interface Aggregator {
@@ -188,6 +191,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
   const crdWatch = crdBackend ? new Informer(() => crdBackend, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', () => void crdBackend.poll()) : undefined;
 
   const namespaces = options.namespaceController === false ? undefined : new NamespaceFinalizer(router);
+  const garbageCollector = options.garbageCollector ? new GarbageCollector(router, self) : undefined;
   let periodic: NodeJS.Timeout | undefined;
   return {
     backends,
@@ -210,6 +214,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       crdWatch?.start();
       availability.start();
       namespaces?.start();
+      garbageCollector?.start();
       periodic = setInterval(() => void router.refreshRemoteDiscovery().then((changed) => changed && scheduleRefresh()), 5000);
       periodic.unref();
     },
@@ -217,6 +222,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       if (periodic) clearInterval(periodic);
       availability.stop();
       namespaces?.stop();
+      garbageCollector?.stop();
       lookups.stop();
       crdWatch?.stop();
       for (const backend of backends) backend.stop();

@@ -1,12 +1,12 @@
-// The aggregator's own API calls (the namespace finalizer's lists, deletes and finalize), made as
-// system:kube-aggregator to whichever server a route points at: over mTLS with the front-proxy identity
+// The aggregator's own API calls (the namespace finalizer's and the garbage collector's reads, updates and
+// deletes), made as system:kube-aggregator to whichever server a route points at: over mTLS with the front-proxy identity
 // for a process, or straight into the generic store for a server in this process.
 
 import https from 'node:https';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { parseRequestInfo } from '../apiserver/request/request-info.js';
 import { collectionPrefix } from '../apiserver/registry/resource.js';
-import type { GenericStore, WriteContext } from '../apiserver/registry/store.js';
+import type { DeleteOptions, GenericStore, WriteContext } from '../apiserver/registry/store.js';
 import { StatusError } from '../apiserver/request/status.js';
 import type { ProxyTarget } from './remote-discovery.js';
 
@@ -36,7 +36,8 @@ function remote(target: ProxyTarget, method: string, path: string, body?: unknow
     const request = https.request(new URL(path, target.url), {
       method,
       agent: target.agent,
-      headers: { ...SYSTEM_HEADERS, Accept: 'application/json', ...(payload ? { 'Content-Type': 'application/json' } : {}) },
+      // Node frames no body of a DELETE by default, so its length is always given.
+      headers: { ...SYSTEM_HEADERS, Accept: 'application/json', ...(payload ? { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(payload)) } : {}) },
       timeout: 10_000,
     });
     request.on('response', (response) => {
@@ -73,8 +74,10 @@ async function local(server: StoreAccess, method: string, path: string, body?: u
       }
       case 'get':
         return { status: 200, body: await store.getObject(info.namespace, info.name) };
-      case 'delete':
-        return { status: 200, body: (await store.delete(info.name, { propagationPolicy: 'Background' }, context)).object };
+      case 'delete': {
+        const options = (body ?? { propagationPolicy: 'Background' }) as DeleteOptions;
+        return { status: 200, body: (await store.delete(info.name, options, context)).object };
+      }
       case 'update':
         return { status: 200, body: (await store.update(info.name, structuredClone(body) as KubeObject, context, info.subresource)).object };
       default:

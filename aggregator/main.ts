@@ -15,6 +15,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'backends', type: 'list', default: [], description: 'Backend processes as name=https://host:port, in delegation order (a group-version served by several goes to the first); their group-versions become local APIServices.' },
   { name: 'crd-backend', type: 'string', default: 'apiextensions', description: 'The backend serving CustomResourceDefinitions: its other group-versions are registered as CRD APIServices (automanaged "true").' },
   { name: 'services-backend', type: 'string', default: 'core-apiserver', description: 'The backend serving Services and Endpoints, used to resolve remote APIServices.' },
+  { name: 'garbage-collector', type: 'boolean', default: true, description: 'Collect objects whose owners are gone and carry out foreground and orphan deletion across every API (as kube-controller-manager\'s garbage collector).' },
   { name: 'namespace-controller', type: 'boolean', default: true, description: 'Finalize terminating namespaces across every API (run core-apiserver with --namespace-controller=false then).' },
 ];
 
@@ -35,6 +36,7 @@ const aggregator = createAggregator(generic, {
   tls: { proxyClientCert: readFileSync(proxyCert, 'utf8'), proxyClientKey: readFileSync(proxyKey, 'utf8'), backendCa: readFileSync(backendCa, 'utf8') },
   crdBackend: stringFlag(values, 'crd-backend'),
   namespaceController: values['namespace-controller'] !== false,
+  garbageCollector: values['garbage-collector'] !== false,
   lookups: (backends) => remoteServiceLookups(() => backends.find((backend) => backend.name === stringFlag(values, 'services-backend'))),
 });
 await aggregator.start();

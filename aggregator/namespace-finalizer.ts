@@ -113,7 +113,8 @@ export class NamespaceFinalizer {
         if (items.length === 0) continue;
         remaining.set(qualified, items.length);
         for (const object of items) {
-          const deleted = await apiCall(route.target, 'DELETE', `${collection}/${encodeURIComponent(object.metadata.name!)}`);
+          // Background, as upstream's namespace deleter: a kind that orphans by default must not wait for that here.
+          const deleted = await apiCall(route.target, 'DELETE', `${collection}/${encodeURIComponent(object.metadata.name!)}`, { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' });
           if (deleted.status >= 300 && deleted.status !== 404) failures.push(`${qualified} "${object.metadata.name}": ${deleted.body.message ?? deleted.status}`);
         }
       } catch (error) {

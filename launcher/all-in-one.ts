@@ -14,8 +14,12 @@ import { createApiextensionsServer } from '../apiextensions/server.js';
 import { lookupServiceResolver } from '../apiextensions/conversion/service-resolver.js';
 import { createSampleExtension } from '../sample-extension/server.js';
 import { createCoreApiServer } from '../core-apiserver/server.js';
-import { ensurePki, type PkiPaths } from './pki.js';
-import { writeAdminKubeconfig } from './kubeconfig.js';
+import { ensureClientCertificate, ensurePki, type PkiPaths } from './pki.js';
+import { writeAdminKubeconfig, writeComponentKubeconfig } from './kubeconfig.js';
+import { grantMetricsServerAccess, registerNodeAgentAccess } from './register-extension.js';
+import { KubeClient } from '../apiserver/client/kube-client.js';
+import { startNodeAgent, type RunningNodeAgent } from '../node-agent/agent.js';
+import { defaultNodeName } from '../node-agent/host.js';
 
 export interface AllInOneOptions {
   dataDir: string;
@@ -23,6 +27,13 @@ export interface AllInOneOptions {
   securePort?: number;
   storageBackend?: 'sqlite' | 'memory';
   emulatedVersion?: string;
+  /** Run the garbage collector in the aggregator (default true). */
+  garbageCollector?: boolean;
+  /** Run a node agent (this host's Node, simulated runtime, kubelet metrics) and the scheduler in process too. */
+  nodeAgent?: boolean;
+  nodeName?: string;
+  simulatedNodes?: number;
+  metricResolutionSeconds?: number;
 }
 
 export interface RunningChain {
@@ -33,7 +44,7 @@ export interface RunningChain {
   stop(): Promise<void>;
 }
 
-const COMPONENTS = ['aggregator', 'core-apiserver', 'apiextensions', 'sample-extension'];
+const COMPONENTS = ['aggregator', 'core-apiserver', 'apiextensions', 'sample-extension', 'node-agent'];
 
 function defaults(): FlagValues {
   const values: FlagValues = {};
@@ -63,10 +74,8 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
 
   const core = createCoreApiServer(coreGeneric, coreValues);
   const apiextensions = createApiextensionsServer(apiextensionsGeneric, { serviceResolver: lookupServiceResolver(() => inProcessServiceLookups(core.store('services'), core.store('endpoints'))) });
-  const sample = createSampleExtension(sampleGeneric);
   await core.start();
   await apiextensions.start();
-  await sample.start();
 
   const aggregator = createAggregator(aggregatorGeneric, {
     delegates: [
@@ -76,6 +85,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
     ],
     tls: { proxyClientCert: readFileSync(pki.frontProxyClientCert, 'utf8'), proxyClientKey: readFileSync(pki.frontProxyClientKey, 'utf8'), backendCa: readFileSync(pki.caCert, 'utf8') },
     crdBackend: 'apiextensions',
+    garbageCollector: options.garbageCollector !== false,
     lookups: () => inProcessServiceLookups(core.store('services'), core.store('endpoints')),
   });
   const generics: GenericServer[] = [aggregatorGeneric, coreGeneric, apiextensionsGeneric, sampleGeneric];
@@ -86,12 +96,44 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
   const port = aggregatorGeneric.server.port;
   const url = `https://127.0.0.1:${port}`;
   const kubeconfig = await writeAdminKubeconfig(options.dataDir, url, pki);
+
+  // The metrics extension reads Nodes and Pods through the front door as itself, like in separate processes.
+  await grantMetricsServerAccess(url, pki);
+  const metricsClient = await ensureClientCertificate(options.dataDir, 'metrics-server-client', 'system:metrics-server');
+  const sample = createSampleExtension({
+    ...sampleGeneric,
+    values: {
+      ...sampleGeneric.values,
+      kubeconfig: await writeComponentKubeconfig(options.dataDir, 'metrics-server', url, pki.caCert, metricsClient),
+      'kubelet-certificate-authority': pki.caCert,
+      'kubelet-client-certificate': metricsClient.cert,
+      'kubelet-client-key': metricsClient.key,
+      'metric-resolution': options.metricResolutionSeconds ?? 15,
+      'kubelet-preferred-address-types': ['InternalIP', 'ExternalIP', 'Hostname'],
+    },
+  });
+  await sample.start();
+  let nodeAgent: RunningNodeAgent | undefined;
+  if (options.nodeAgent) {
+    await registerNodeAgentAccess(url, pki);
+    const nodeName = options.nodeName ?? defaultNodeName();
+    const nodeClient = await ensureClientCertificate(options.dataDir, 'node-agent-client', `system:node:${nodeName}`, ['system:nodes']);
+    nodeAgent = await startNodeAgent({
+      client: KubeClient.fromKubeconfig(await writeComponentKubeconfig(options.dataDir, 'node-agent', url, pki.caCert, nodeClient)),
+      nodeName,
+      port: 0,
+      tls: { cert: readFileSync(pki.serving['node-agent'].cert, 'utf8'), key: readFileSync(pki.serving['node-agent'].key, 'utf8'), clientCa: readFileSync(pki.caCert, 'utf8') },
+      simulatedNodes: options.simulatedNodes ?? 0,
+      scheduler: true,
+    });
+  }
   return {
     url,
     port,
     kubeconfig,
     pki,
     async stop() {
+      nodeAgent?.stop();
       aggregator.stop();
       await aggregatorGeneric.server.shutdown(10_000);
       core.stop();

@@ -27,6 +27,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'simulated-nodes', type: 'number', default: 0, description: 'Simulated nodes the node agent runs beside this host (for scale tests).' },
   { name: 'node-monitor-grace-period', type: 'number', default: 40, description: 'Seconds without a node heartbeat before core marks the node NotReady (Unknown).' },
   { name: 'metric-resolution', type: 'number', default: 15, description: 'Seconds between metric scrapes of the kubelets by the metrics extension.' },
+  { name: 'garbage-collector', type: 'boolean', default: true, description: 'Run the garbage collector (ownerReferences, foreground and orphan deletion) in the aggregator.' },
   { name: 'all-in-one', type: 'boolean', default: false, description: 'Run the whole chain in this one process: the aggregator calls its delegates in-process instead of over HTTPS.' },
 ];
 
@@ -42,7 +43,12 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 if (values['all-in-one'] === true) {
   const { startAllInOne } = await import('./all-in-one.js');
-  const chain = await startAllInOne({ dataDir, securePort, storageBackend: (stringFlag(values, 'storage-backend') ?? 'sqlite') as 'sqlite' | 'memory', emulatedVersion: stringFlag(values, 'emulated-version') });
+  const chain = await startAllInOne({ dataDir, securePort, storageBackend: (stringFlag(values, 'storage-backend') ?? 'sqlite') as 'sqlite' | 'memory', emulatedVersion: stringFlag(values, 'emulated-version'), garbageCollector: values['garbage-collector'] !== false,
+    nodeAgent: values['node-agent'] !== false,
+    nodeName: stringFlag(values, 'node-name'),
+    simulatedNodes: numberFlag(values, 'simulated-nodes') ?? 0,
+    metricResolutionSeconds: numberFlag(values, 'metric-resolution') ?? 15,
+  });
   log(`[launcher] admin kubeconfig: ${chain.kubeconfig}`);
   log(`[launcher] ready: ${chain.url} (all in one process)`);
   let stopping = false;
@@ -130,6 +136,7 @@ const aggregator = new SupervisedChild(
       `--proxy-client-key-file=${pki.frontProxyClientKey}`,
       `--backend-ca-file=${pki.caCert}`,
       `--backends=${backendUrls.join(',')}`,
+      `--garbage-collector=${values['garbage-collector'] !== false}`,
     ],
   },
   log,

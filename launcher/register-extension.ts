@@ -75,8 +75,8 @@ export async function registerNodeAgentAccess(url: string, pki: PkiPaths): Promi
   );
 }
 
-export async function registerMetricsExtension(url: string, pki: PkiPaths, port: number): Promise<void> {
-  // metrics-server's own RBAC: read Nodes and Pods, scrape kubelets.
+/** metrics-server's own RBAC: read Nodes and Pods, scrape kubelets. */
+export async function grantMetricsServerAccess(url: string, pki: PkiPaths): Promise<void> {
   await grant(
     url,
     pki,
@@ -87,6 +87,10 @@ export async function registerMetricsExtension(url: string, pki: PkiPaths, port:
     ],
     { kind: 'User', name: 'system:metrics-server' },
   );
+}
+
+export async function registerMetricsExtension(url: string, pki: PkiPaths, port: number): Promise<void> {
+  await grantMetricsServerAccess(url, pki);
   await apply(url, pki, '/api/v1/namespaces/kube-system/services/metrics-server', {
     apiVersion: 'v1',
     kind: 'Service',

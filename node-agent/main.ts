@@ -8,10 +8,8 @@ import { readFlags } from '../apiserver/server/options.js';
 import type { FlagSpec } from '../apiserver/server/flags.js';
 import { numberFlag, stringFlag } from '../apiserver/server/flags.js';
 import { KubeClient } from '../apiserver/client/kube-client.js';
-import { defaultNodeName, hostCpuCount, hostCpuSeconds, hostMemory } from './host.js';
-import { NodeAgent } from './node.js';
-import { serveResourceMetrics, type NodeUsageSource } from './metrics-endpoint.js';
-import { Scheduler } from './scheduler.js';
+import { defaultNodeName } from './host.js';
+import { startNodeAgent } from './agent.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'kubeconfig', type: 'string', description: 'Kubeconfig with the credentials the agent uses against the API (required).' },
@@ -38,57 +36,20 @@ const required = (name: string) => {
 };
 const client = KubeClient.fromKubeconfig(required('kubeconfig'));
 const tls = { cert: readFileSync(required('tls-cert-file'), 'utf8'), key: readFileSync(required('tls-private-key-file'), 'utf8'), clientCa: readFileSync(required('client-ca-file'), 'utf8') };
-const heartbeatMs = (numberFlag(values, 'heartbeat-seconds') ?? 10) * 1000;
-const started = Date.now();
-
-const agents: NodeAgent[] = [];
-const closers: (() => void)[] = [];
-
-async function runNode(name: string, cpuCores: number, memoryBytes: number, port: number, podSubnet: number, usage: (agent: () => NodeAgent) => NodeUsageSource['node']): Promise<void> {
-  let agent: NodeAgent | undefined;
-  const endpoint = await serveResourceMetrics({ port, ...tls }, { pods: () => agent?.runningPods() ?? [], node: usage(() => agent!) });
-  closers.push(endpoint.close);
-  agent = new NodeAgent(client, { name, cpuCores, memoryBytes, maxPods: 110, kubeletPort: endpoint.port, podSubnet }, heartbeatMs);
-  agents.push(agent);
-  await agent.start();
-  console.log(JSON.stringify({ component: 'node-agent', node: name, kubeletEndpoint: `https://127.0.0.1:${endpoint.port}` }));
-}
-
-// This host: real CPU time and memory from /proc.
-await runNode(stringFlag(values, 'node-name') ?? defaultNodeName(), hostCpuCount(), hostMemory().totalBytes, numberFlag(values, 'port') ?? 10250, 0, () => () => ({ cpuSeconds: hostCpuSeconds(), memoryBytes: hostMemory().workingSetBytes }));
-
-// Simulated nodes: their usage is their pods' plus a small system overhead.
-const simulated = numberFlag(values, 'simulated-nodes') ?? 0;
-const simulatedCores = numberFlag(values, 'simulated-node-cpu') ?? 4;
-const simulatedMemory = (numberFlag(values, 'simulated-node-memory-gib') ?? 16) * 2 ** 30;
-for (let index = 1; index <= simulated; index++) {
-  // The node's counter must only grow, also when pods go away: it accumulates what its containers used.
-  const lastSeen = new Map<string, number>();
-  let containersTotal = 0;
-  await runNode(`sim-node-${index}`, simulatedCores, simulatedMemory, 0, index % 250, () => (now, containers) => {
-    const current = new Map<string, number>();
-    for (const usage of containers) {
-      const key = `${usage.namespace}/${usage.pod}/${usage.container}/${usage.startSeconds}`;
-      containersTotal += Math.max(0, usage.cpuSeconds - (lastSeen.get(key) ?? 0));
-      current.set(key, usage.cpuSeconds);
-    }
-    lastSeen.clear();
-    for (const [key, value] of current) lastSeen.set(key, value);
-    return {
-      cpuSeconds: 0.05 * ((now - started) / 1000) + containersTotal,
-      memoryBytes: 512 * 2 ** 20 + containers.reduce((sum, usage) => sum + usage.memoryBytes, 0),
-    };
-  });
-}
-
-const scheduler = values.scheduler === true ? new Scheduler(client) : undefined;
-scheduler?.start();
-console.log(JSON.stringify({ component: 'node-agent', nodes: agents.length, scheduler: Boolean(scheduler) }));
+const running = await startNodeAgent({
+  client,
+  tls,
+  nodeName: stringFlag(values, 'node-name') ?? defaultNodeName(),
+  port: numberFlag(values, 'port') ?? 10250,
+  simulatedNodes: numberFlag(values, 'simulated-nodes') ?? 0,
+  simulatedNodeCores: numberFlag(values, 'simulated-node-cpu') ?? 4,
+  simulatedNodeMemoryBytes: (numberFlag(values, 'simulated-node-memory-gib') ?? 16) * 2 ** 30,
+  heartbeatMs: (numberFlag(values, 'heartbeat-seconds') ?? 10) * 1000,
+  scheduler: values.scheduler === true,
+});
 
 const stop = () => {
-  scheduler?.stop();
-  for (const agent of agents) agent.stop();
-  for (const close of closers) close();
+  running.stop();
   process.exit(0);
 };
 process.on('SIGTERM', stop);

@@ -11,7 +11,7 @@ import { badRequest, invalidRequest, methodNotSupported, pathNotFound, StatusErr
 import type { KubeObject, UserInfo } from '../registry/object.js';
 import { isObject } from '../registry/object.js';
 import type { DeleteOptions, FieldValidation, GenericStore, WriteContext } from '../registry/store.js';
-import type { Verb } from '../registry/resource.js';
+import type { SubresourceDefinition, Verb } from '../registry/resource.js';
 import { apiVersionOf } from '../registry/resource.js';
 import type { IncludeObject } from '../registry/table.js';
 import { columnDefinitions, columnsOf, partialObjectMetadata, tableRow } from '../registry/table.js';
@@ -33,6 +33,9 @@ export interface ResourceEntry {
   patchMeta?: PatchMeta;
 }
 
+/** The resources of the server a request is served by, for subresources that touch other kinds. */
+export type ResourceLookup = (group: string, version: string, plural: string) => ResourceEntry | undefined;
+
 export interface ResourceRequest {
   req: IncomingMessage;
   res: ServerResponse;
@@ -43,6 +46,7 @@ export interface ResourceRequest {
   entry: ResourceEntry;
   watches: WatchRegistry;
   maxBodyBytes: number;
+  lookup?: ResourceLookup;
 }
 
 export async function handleResourceRequest(request: ResourceRequest): Promise<void> {
@@ -58,6 +62,9 @@ export async function handleResourceRequest(request: ResourceRequest): Promise<v
   if (resource.deprecationWarning) request.warnings.push(resource.deprecationWarning);
   // The all-namespaces path of a namespaced kind only lists and watches (upstream registers nothing else there).
   if (resource.namespaced && !info.namespace && verb !== 'list' && verb !== 'watch') throw methodNotSupported({ group: resource.group, resource: resource.plural }, verb);
+  if (subresource && resource.subresources[subresource].create && verb === 'create') {
+    return createThroughSubresource(request, resource.subresources[subresource]);
+  }
   if (subresource && resource.subresources[subresource].view) {
     return handleViewSubresource(request, resource.subresources[subresource], () => writeContext(request));
   }
@@ -235,6 +242,22 @@ async function create(request: ResourceRequest): Promise<void> {
   respond(request, 201, result.bytes, negotiated);
 }
 
+/** POST to an action subresource (pods/binding, pods/eviction): the declaration decides what happens. */
+async function createThroughSubresource(request: ResourceRequest, subresource: SubresourceDefinition): Promise<void> {
+  const negotiated = negotiation(request, false);
+  const context = writeContext(request);
+  const body = await readObject(request);
+  const result = await subresource.create!({
+    store: request.entry.store,
+    namespace: request.info.namespace,
+    name: request.info.name,
+    body,
+    context,
+    resource: (group, version, plural) => request.lookup?.(group, version, plural)?.store,
+  });
+  respond(request, result.code, JSON.stringify(result.body), negotiated);
+}
+
 async function update(request: ResourceRequest): Promise<void> {
   const negotiated = negotiation(request, false);
   const context = writeContext(request);
@@ -290,13 +313,23 @@ async function deleteOptions(request: ResourceRequest): Promise<{ options: Delet
     if (grace !== null && grace !== '') options.gracePeriodSeconds = Number(grace);
     const propagation = query.get('propagationPolicy');
     if (propagation) options.propagationPolicy = propagation;
+    const orphan = query.get('orphanDependents');
+    if (orphan === 'true' || orphan === 'false') options.orphanDependents = orphan === 'true';
+    else if (orphan) throw badRequest(`orphanDependents: invalid value "${orphan}"`);
     const dryRun = query.getAll('dryRun');
     if (dryRun.length > 0) options.dryRun = dryRun;
   }
   if (options.gracePeriodSeconds !== undefined && (typeof options.gracePeriodSeconds !== 'number' || Number.isNaN(options.gracePeriodSeconds))) {
     throw badRequest('gracePeriodSeconds must be an integer');
   }
+  if (options.orphanDependents !== undefined && options.orphanDependents !== null && typeof options.orphanDependents !== 'boolean') throw badRequest('orphanDependents must be a boolean');
+  if (options.orphanDependents === null) delete options.orphanDependents;
+  if (options.propagationPolicy === null) delete options.propagationPolicy;
   const errors: FieldError[] = [];
+  // Upstream's ValidateDeleteOptions.
+  if (options.orphanDependents !== undefined && options.propagationPolicy !== undefined) {
+    errors.push({ field: 'propagationPolicy', type: 'FieldValueInvalid', value: options.propagationPolicy, detail: 'orphanDependents and deletionPropagation cannot be both set' });
+  }
   if (options.propagationPolicy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(String(options.propagationPolicy))) {
     errors.push({ field: 'propagationPolicy', type: 'FieldValueNotSupported', value: options.propagationPolicy, supported: ['Foreground', 'Background', 'Orphan', 'nil'] });
   }
@@ -309,7 +342,8 @@ async function remove(request: ResourceRequest): Promise<void> {
   const negotiated = negotiation(request, false);
   const { options, context } = await deleteOptions(request);
   const result = await request.entry.store.delete(request.info.name, options, context);
-  respond(request, 200, result.bytes, negotiated);
+  // Upstream answers 202 only when the object remains and the client asked for cascading by orphanDependents=false.
+  respond(request, !result.deleted && !context.dryRun && options.orphanDependents === false ? 202 : 200, result.bytes, negotiated);
 }
 
 /**

@@ -4,6 +4,8 @@
 import type { FieldError } from '../request/status.js';
 import type { JSONSchema } from '../schema/types.js';
 import type { KubeObject, UserInfo } from './object.js';
+import type { GarbageCollectionPolicy } from './delete-propagation.js';
+import type { GenericStore, WriteContext } from './store.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
@@ -32,6 +34,10 @@ export interface Strategy {
   allowCreateOnUpdate?: boolean;
   /** Called when an object is about to be deleted with no finalizers left; may add finalizers (e.g. namespaces). */
   beforeDelete?(object: KubeObject, context: StrategyContext): 'delete' | 'keep';
+  /** What a delete without propagation options does to dependents (upstream's DefaultGarbageCollectionPolicy; Background when absent). */
+  defaultGarbageCollectionPolicy?: GarbageCollectionPolicy;
+  /** Warning for a delete that names no propagation policy and so gets the kind's default (upstream's Jobs). */
+  defaultPropagationWarning?: string;
 }
 
 export interface PrinterColumn {
@@ -65,6 +71,23 @@ export interface SubresourceDefinition {
     toView(object: KubeObject): KubeObject;
     applyView(object: KubeObject, view: KubeObject): KubeObject;
   };
+  /**
+   * A subresource that acts when an object is POSTed to it (upstream's named creaters: pods/binding,
+   * pods/eviction). Answers the response's status code and body.
+   */
+  create?(action: SubresourceAction): Promise<{ code: number; body: unknown }>;
+}
+
+/** What a POST to an action subresource gets to work with. */
+export interface SubresourceAction {
+  /** The parent resource's store. */
+  store: GenericStore;
+  namespace: string;
+  name: string;
+  body: KubeObject;
+  context: WriteContext;
+  /** Another resource served by the same server (e.g. PodDisruptionBudgets for an eviction). */
+  resource(group: string, version: string, plural: string): GenericStore | undefined;
 }
 
 export interface ResourceDefinition {

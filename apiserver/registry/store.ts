@@ -18,6 +18,8 @@ import { validateObjectMeta, validateObjectMetaUpdate } from './validate-meta.js
 import { deepEqual, recordUpdate } from './managed-fields.js';
 import type { VersionConverter } from './conversion.js';
 import { convertCached, convertObjects, storedApiVersion, versionOf } from './conversion.js';
+import type { PropagationPolicy } from './delete-propagation.js';
+import { deletionFinalizers } from './delete-propagation.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -52,7 +54,8 @@ export interface WriteResult {
 
 export interface DeleteOptions {
   gracePeriodSeconds?: number;
-  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  propagationPolicy?: PropagationPolicy;
+  orphanDependents?: boolean;
   preconditions?: { uid?: string; resourceVersion?: string };
   dryRun?: string[];
 }
@@ -445,6 +448,8 @@ export class GenericStore {
   /** Deletion works on the stored object as it is; only the answer is converted. */
   private async deleteStored(name: string, options: DeleteOptions, context: WriteContext): Promise<DeleteResult> {
     const key = this.key(context.namespace, name);
+    const warning = this.resource.strategy.defaultPropagationWarning;
+    if (warning && !options.propagationPolicy && options.orphanDependents === undefined) context.warnings.push(warning);
     for (let attempt = 0; ; attempt++) {
       const currentKv = await this.storage.get(key);
       if (!currentKv) throw notFound(this.qualified, name);
@@ -461,12 +466,19 @@ export class GenericStore {
           `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`,
         );
       }
+      // The garbage collector's finalizers follow the delete's propagation options (even on a repeated
+      // delete: deletions here have no grace period, so upstream lets the options change them).
+      const propagation = deletionFinalizers(current.metadata.finalizers, options, this.resource.strategy.defaultGarbageCollectionPolicy);
+      if (propagation) {
+        if (propagation.length > 0) current.metadata.finalizers = propagation;
+        else delete current.metadata.finalizers;
+      }
       const keep =
         (current.metadata.finalizers ?? []).length > 0 ||
         this.resource.strategy.beforeDelete?.(current, this.strategyContext(context)) === 'keep';
       try {
         if (keep) {
-          if (current.metadata.deletionTimestamp && !this.resource.strategy.beforeDelete) {
+          if (current.metadata.deletionTimestamp && !this.resource.strategy.beforeDelete && !propagation) {
             return { bytes: currentBytes, object: current, deleted: false };
           }
           // Graceful deletion: mark it and let whoever owns the finalizers finish the job. Controllers must

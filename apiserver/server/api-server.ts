@@ -301,7 +301,7 @@ export class ApiServer {
     if (info.isResourceRequest) {
       const entry = this.entries.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
       if (entry) {
-        await handleResourceRequest({ req, res, info, query, user: state.user, warnings: state.warnings, entry, watches: this.watchRegistry, maxBodyBytes: this.options.maxBodyBytes ?? 3 * 1024 * 1024 });
+        await handleResourceRequest({ req, res, info, query, user: state.user, warnings: state.warnings, entry, watches: this.watchRegistry, maxBodyBytes: this.options.maxBodyBytes ?? 3 * 1024 * 1024, lookup: (group, version, plural) => this.resourceEntry(group, version, plural) });
         return;
       }
     } else if (req.method === 'GET' || req.method === 'HEAD') {

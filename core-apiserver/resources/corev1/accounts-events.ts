@@ -121,7 +121,7 @@ export const events = defineResource({
     source: (event) => text(record(event.source).component),
     type: (event) => text(event.type),
   },
-  strategy: { validate: validateEvent, validateUpdate: validateEvent },
+  strategy: { validate: validateEvent, validateUpdate: validateEvent, defaultGarbageCollectionPolicy: 'Unsupported' },
   printerColumns: [
     { name: 'Last Seen', type: 'string', get description() { return fieldDoc(EVENT, 'lastTimestamp'); }, value: lastSeen },
     { name: 'Type', type: 'string', get description() { return fieldDoc(EVENT, 'type'); }, value: (event) => text(event.type) },

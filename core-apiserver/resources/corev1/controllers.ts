@@ -116,6 +116,7 @@ export const replicationControllers = defineResource({
   subresources: { status: statusSubresource, scale: scaleSubresource() },
   selectableFields: { 'status.replicas': (controller) => String(integer(record(controller.status).replicas)) },
   strategy: {
+    defaultGarbageCollectionPolicy: 'Orphan', // v1 orphans its pods by default, for backward compatibility
     prepareForCreate(controller) {
       applyControllerDefaults(controller);
       // `replicas` is not omitempty in v1: a new controller shows `status: {replicas: 0}`.

@@ -9,6 +9,8 @@ import { fieldDoc } from '../field-docs.js';
 import { applyPodAdmissionDefaults, applyPodDefaults, podQOSClass, podSpecOf, schedulingGatedConditions } from './pod-defaults.js';
 import { podCells, podIP, readinessGates } from './pod-printer.js';
 import { validatePodSpec, validatePodSpecUpdate } from './pod-validation.js';
+import { bindingSubresource } from './pod-binding.js';
+import { evictionSubresource } from './pod-eviction.js';
 
 const POD_SPEC = 'io.k8s.api.core.v1.PodSpec';
 const POD_STATUS = 'io.k8s.api.core.v1.PodStatus';
@@ -32,7 +34,7 @@ export const pods = defineResource({
   shortNames: ['po'],
   categories: ['all'],
   schemaName: 'io.k8s.api.core.v1.Pod',
-  subresources: { status: statusSubresource },
+  subresources: { status: statusSubresource, binding: bindingSubresource, eviction: evictionSubresource },
   selectableFields: {
     'spec.nodeName': (pod) => specField(pod, 'nodeName'),
     'spec.restartPolicy': (pod) => specField(pod, 'restartPolicy'),

@@ -123,7 +123,7 @@ export const events = defineResource({
   shortNames: ['ev'],
   schemaName: 'io.k8s.api.events.v1.Event',
   storagePrefix: '/registry/events/',
-  strategy: { validate: validateEventCreate },
+  strategy: { validate: validateEventCreate, defaultGarbageCollectionPolicy: 'Unsupported' },
   printerColumns: [
     { name: 'Last Seen', type: 'string', get description() { return eventDoc('lastTimestamp'); }, value: (event) => eventTimes(event).last },
     { name: 'Type', type: 'string', get description() { return eventDoc('type'); }, value: (event) => event.type ?? '' },

@@ -226,6 +226,8 @@ export const jobs = defineResource({
   generation: true,
   selectableFields: { 'status.successful': (job) => String(count(statusOf(job).succeeded)) },
   strategy: {
+    defaultGarbageCollectionPolicy: 'Orphan', // batch/v1 keeps its pods by default, for backward compatibility
+    defaultPropagationWarning: 'child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning',
     prepareForCreate(job) {
       // Upstream assigns the uid before validation, which generates the selector from it.
       job.metadata.uid ||= randomUUID();
