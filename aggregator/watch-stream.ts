@@ -12,7 +12,7 @@ export interface WatchStreamHandlers {
 }
 
 /** Opens the watch; returns a function that closes it. */
-export function openWatchStream(baseUrl: string, agent: https.Agent, path: string, handlers: WatchStreamHandlers): () => void {
+export function openWatchStream(baseUrl: string, agent: https.Agent, path: string, handlers: WatchStreamHandlers, accept = 'application/json'): () => void {
   let ended = false;
   const end = (error?: Error) => {
     if (ended) return;
@@ -21,7 +21,7 @@ export function openWatchStream(baseUrl: string, agent: https.Agent, path: strin
   };
   const request = https.request(new URL(path, baseUrl), {
     agent,
-    headers: { Accept: 'application/json', 'X-Remote-User': 'system:kube-aggregator', 'X-Remote-Group': 'system:masters' },
+    headers: { Accept: accept, 'X-Remote-User': 'system:kube-aggregator', 'X-Remote-Group': 'system:masters' },
   });
   request.on('response', (response) => {
     if (response.statusCode !== 200) {

@@ -15,6 +15,9 @@ import { createSampleExtension } from '../sample-extension/server.js';
 import { createCoreApiServer } from '../core-apiserver/server.js';
 import { ensurePki, type PkiPaths } from './pki.js';
 import { writeAdminKubeconfig } from './kubeconfig.js';
+import { authenticationValues } from './authentication-args.js';
+import { configureBuiltInAuthentication } from '../apiserver/authentication/options.js';
+import { storeObjects } from '../apiserver/authentication/store-objects.js';
 
 export interface AllInOneOptions {
   dataDir: string;
@@ -22,6 +25,8 @@ export interface AllInOneOptions {
   securePort?: number;
   storageBackend?: 'sqlite' | 'memory';
   emulatedVersion?: string;
+  /** Authentication flags (token file, OIDC, anonymous …); ServiceAccount keys default to the PKI's. */
+  authentication?: FlagValues;
 }
 
 export interface RunningChain {
@@ -54,7 +59,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
     'emulated-version': options.emulatedVersion ?? '1.32',
   });
 
-  const coreValues: FlagValues = { ...valuesFor('core-apiserver', 0), 'namespace-controller': false, 'advertise-port': options.securePort || 6443 };
+  const coreValues: FlagValues = { ...valuesFor('core-apiserver', 0), 'namespace-controller': false, 'advertise-port': options.securePort || 6443, ...authenticationValues(options.authentication ?? {}, pki, 'core-apiserver') };
   const coreGeneric = createGenericServer('core-apiserver', coreValues);
   const apiextensionsGeneric = createGenericServer('apiextensions', valuesFor('apiextensions', 0));
   const sampleGeneric = createGenericServer('sample-extension', { ...valuesFor('sample-extension', 0), 'storage-backend': 'memory' });
@@ -77,6 +82,8 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
     crdBackend: 'apiextensions',
     lookups: () => inProcessServiceLookups(core.store('services'), core.store('endpoints')),
   });
+  // The aggregator checks ServiceAccount tokens against core's watch caches, in this same process.
+  configureBuiltInAuthentication(aggregatorGeneric.server.options.authentication, { ...defaults(), ...authenticationValues(options.authentication ?? {}, pki, 'aggregator') }, storeObjects((plural) => core.store(plural)));
   const generics: GenericServer[] = [aggregatorGeneric, coreGeneric, apiextensionsGeneric, sampleGeneric];
   await aggregatorGeneric.server.startCaches();
   await aggregator.start();

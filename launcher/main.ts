@@ -14,6 +14,9 @@ import { writeAdminKubeconfig } from './kubeconfig.js';
 import { SupervisedChild } from './supervisor.js';
 import { freePort, waitForReady } from './ports.js';
 import { registerMetricsExtension, waitForApiService } from './register-extension.js';
+import { AUTHENTICATION_FLAGS } from '../apiserver/authentication/options.js';
+import { asArgs, authenticationValues } from './authentication-args.js';
+import { writeClientKubeconfig } from './kubeconfig.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'data-dir', type: 'string', default: './data', description: 'Directory for the PKI, the admin kubeconfig and every server\'s SQLite file.' },
@@ -22,6 +25,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'emulated-version', type: 'string', default: '1.32', description: 'Kubernetes version reported by /version.' },
   { name: 'shutdown-grace-seconds', type: 'number', default: 60, description: 'How long servers may take to finish in-flight requests on shutdown.' },
   { name: 'all-in-one', type: 'boolean', default: false, description: 'Run the whole chain in this one process: the aggregator calls its delegates in-process instead of over HTTPS.' },
+  // Passed on to the aggregator and core-apiserver (ServiceAccount keys default to the launcher's PKI).
+  ...AUTHENTICATION_FLAGS.map((spec) => ({ ...spec, default: undefined })),
 ];
 
 const BACKENDS = ['core-apiserver', 'apiextensions', 'sample-extension'] as const;
@@ -36,7 +41,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 if (values['all-in-one'] === true) {
   const { startAllInOne } = await import('./all-in-one.js');
-  const chain = await startAllInOne({ dataDir, securePort, storageBackend: (stringFlag(values, 'storage-backend') ?? 'sqlite') as 'sqlite' | 'memory', emulatedVersion: stringFlag(values, 'emulated-version') });
+  const chain = await startAllInOne({ dataDir, securePort, storageBackend: (stringFlag(values, 'storage-backend') ?? 'sqlite') as 'sqlite' | 'memory', emulatedVersion: stringFlag(values, 'emulated-version'), authentication: values });
   log(`[launcher] admin kubeconfig: ${chain.kubeconfig}`);
   log(`[launcher] ready: ${chain.url} (all in one process)`);
   let stopping = false;
@@ -73,8 +78,12 @@ const common = (component: string) => [
 const backendUrls: string[] = [];
 const children: SupervisedChild[] = [];
 let metricsPort = 0;
+let coreUrl = '';
 for (const component of BACKENDS) {
   const port = await freePort();
+  if (component === 'core-apiserver') coreUrl = `https://127.0.0.1:${port}`;
+  // Extension servers authenticate bearer tokens with TokenReviews to core (core is started first).
+  const delegation = component === 'core-apiserver' ? [] : [`--authentication-kubeconfig=${await writeClientKubeconfig(join(dataDir, 'pki', 'delegator.kubeconfig'), coreUrl, pki.caCert, pki.delegatorCert, pki.delegatorKey, 'system:extension-apiserver')}`];
   // The metrics extension is not a delegate: it is registered as a remote APIService, like any user's.
   if (component === 'sample-extension') metricsPort = port;
   else backendUrls.push(`${component}=https://127.0.0.1:${port}`);
@@ -89,7 +98,7 @@ for (const component of BACKENDS) {
           `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
           '--requestheader-allowed-names=front-proxy-client',
           // The aggregator finalizes namespaces across every API; core's own controller would finalize early.
-          ...(component === 'core-apiserver' ? [`--advertise-port=${securePort}`, '--namespace-controller=false'] : []),
+          ...(component === 'core-apiserver' ? [`--advertise-port=${securePort}`, '--namespace-controller=false', ...asArgs(authenticationValues(values, pki, 'core-apiserver'))] : delegation),
         ],
       },
       log,
@@ -107,6 +116,7 @@ const aggregator = new SupervisedChild(
       `--proxy-client-key-file=${pki.frontProxyClientKey}`,
       `--backend-ca-file=${pki.caCert}`,
       `--backends=${backendUrls.join(',')}`,
+      ...asArgs(authenticationValues(values, pki, 'aggregator')),
     ],
   },
   log,

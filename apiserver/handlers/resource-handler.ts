@@ -59,6 +59,13 @@ export async function handleResourceRequest(request: ResourceRequest): Promise<v
   if (subresource && resource.subresources[subresource].view) {
     return handleViewSubresource(request, resource.subresources[subresource], () => writeContext(request));
   }
+  const action = subresource ? resource.subresources[subresource].create : undefined;
+  if (action && verb === 'create') {
+    const negotiated = negotiation(request, false);
+    const context = writeContext(request);
+    const answer = await action(info.namespace, info.name, await readObject(request), context);
+    return respond(request, 201, JSON.stringify(answer), negotiated);
+  }
   switch (verb) {
     case 'get':
       return get(request);

@@ -65,6 +65,11 @@ export interface SubresourceDefinition {
     toView(object: KubeObject): KubeObject;
     applyView(object: KubeObject, view: KubeObject): KubeObject;
   };
+  /**
+   * A subresource whose create computes an answer about the named object instead of storing one
+   * (serviceaccounts/token: upstream's NamedCreater). Returns the object to answer with (201).
+   */
+  create?(namespace: string, name: string, body: KubeObject, context: StrategyContext): Promise<KubeObject>;
 }
 
 export interface ResourceDefinition {
