@@ -91,7 +91,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       data['requestheader-client-ca-file'] = readFileSync(requestHeaderCa, 'utf8');
       data['requestheader-allowed-names'] = JSON.stringify(listFlag(values, 'requestheader-allowed-names'));
       data['requestheader-username-headers'] = JSON.stringify(listFlag(values, 'requestheader-username-headers'));
-      data['requestheader-uid-headers'] = JSON.stringify([]);
+      data['requestheader-uid-headers'] = JSON.stringify(listFlag(values, 'requestheader-uid-headers'));
       data['requestheader-group-headers'] = JSON.stringify(listFlag(values, 'requestheader-group-headers'));
       data['requestheader-extra-headers-prefix'] = JSON.stringify(listFlag(values, 'requestheader-extra-headers-prefix'));
     }

@@ -97,6 +97,7 @@ for (const component of BACKENDS) {
           `--secure-port=${port}`,
           `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
           '--requestheader-allowed-names=front-proxy-client',
+          '--requestheader-uid-headers=X-Remote-Uid',
           // The aggregator finalizes namespaces across every API; core's own controller would finalize early.
           ...(component === 'core-apiserver' ? [`--advertise-port=${securePort}`, '--namespace-controller=false', ...asArgs(authenticationValues(values, pki, 'core-apiserver'))] : delegation),
         ],

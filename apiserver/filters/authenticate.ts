@@ -17,6 +17,8 @@ export interface RequestHeaderConfig {
   clientCa: X509Certificate[];
   allowedNames: string[];
   usernameHeaders: string[];
+  /** --requestheader-uid-headers (upstream 1.32 alpha): the user's uid, e.g. a ServiceAccount's. */
+  uidHeaders?: string[];
   groupHeaders: string[];
   extraHeadersPrefixes: string[];
 }
@@ -91,7 +93,7 @@ function headerValues(req: IncomingMessage, name: string): string[] {
 
 function hasIdentityHeaders(req: IncomingMessage, config: AuthenticationConfig): string | undefined {
   const header = config.requestHeader;
-  const names = header ? [...header.usernameHeaders, ...header.groupHeaders] : ['x-remote-user', 'x-remote-group'];
+  const names = header ? [...header.usernameHeaders, ...(header.uidHeaders ?? []), ...header.groupHeaders] : ['x-remote-user', 'x-remote-uid', 'x-remote-group'];
   const prefixes = (header?.extraHeadersPrefixes ?? ['x-remote-extra-']).map((p) => p.toLowerCase());
   for (const name of Object.keys(req.headers)) {
     if (names.some((candidate) => candidate.toLowerCase() === name) || prefixes.some((prefix) => name.startsWith(prefix))) return name;
@@ -101,7 +103,7 @@ function hasIdentityHeaders(req: IncomingMessage, config: AuthenticationConfig):
 
 function stripIdentityHeaders(req: IncomingMessage, config: AuthenticationConfig): void {
   const header = config.requestHeader;
-  const names = new Set((header ? [...header.usernameHeaders, ...header.groupHeaders] : ['x-remote-user', 'x-remote-group']).map((n) => n.toLowerCase()));
+  const names = new Set((header ? [...header.usernameHeaders, ...(header.uidHeaders ?? []), ...header.groupHeaders] : ['x-remote-user', 'x-remote-uid', 'x-remote-group']).map((n) => n.toLowerCase()));
   const prefixes = (header?.extraHeadersPrefixes ?? ['x-remote-extra-']).map((p) => p.toLowerCase());
   for (const name of Object.keys(req.headers)) {
     if (names.has(name) || prefixes.some((prefix) => name.startsWith(prefix))) delete req.headers[name];
@@ -124,6 +126,8 @@ export async function authenticate(req: IncomingMessage, config: AuthenticationC
       extra[key] = [...(extra[key] ?? []), ...values];
     }
     const user: UserInfo = { username, groups };
+    const uid = (header.uidHeaders ?? []).map((name) => headerValues(req, name)[0]).find((value) => value);
+    if (uid) user.uid = uid;
     if (Object.keys(extra).length) user.extra = extra;
     return user;
   }

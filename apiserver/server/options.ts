@@ -24,6 +24,7 @@ export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'requestheader-client-ca-file', type: 'string', description: 'Root certificate bundle used to verify client certificates on incoming requests before trusting usernames in headers specified by --requestheader-username-headers.' },
   { name: 'requestheader-allowed-names', type: 'list', default: [], description: 'List of client certificate common names allowed to provide usernames in headers. If empty, any client certificate validated by the authorities in --requestheader-client-ca-file is allowed.' },
   { name: 'requestheader-username-headers', type: 'list', default: ['X-Remote-User'], description: 'List of request headers to inspect for usernames. The first header with a value wins.' },
+  { name: 'requestheader-uid-headers', type: 'list', default: [], description: 'List of request headers to inspect for UIDs. X-Remote-Uid is suggested.' },
   { name: 'requestheader-group-headers', type: 'list', default: ['X-Remote-Group'], description: 'List of request headers to inspect for groups.' },
   { name: 'requestheader-extra-headers-prefix', type: 'list', default: ['X-Remote-Extra-'], description: 'List of request header prefixes to inspect for extra user information.' },
   { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage backend: "sqlite" (embedded, the default) or "memory" (nothing persists; for tests).' },
@@ -94,6 +95,7 @@ export function createGenericServer(component: string, values: FlagValues, authe
           clientCa: requestHeaderCa.certificates,
           allowedNames: listFlag(values, 'requestheader-allowed-names'),
           usernameHeaders: listFlag(values, 'requestheader-username-headers'),
+          uidHeaders: listFlag(values, 'requestheader-uid-headers'),
           groupHeaders: listFlag(values, 'requestheader-group-headers'),
           extraHeadersPrefixes: listFlag(values, 'requestheader-extra-headers-prefix'),
         }
