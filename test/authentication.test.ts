@@ -10,6 +10,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import { spawn } from 'node:child_process';
+import https from 'node:https';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../launcher/ports.js';
 import { Cluster } from './harness.js';
 import { startTestIssuer, type TestIssuer } from '../apiserver/authentication/test-oidc-issuer.js';
 
@@ -244,6 +248,48 @@ describe('TokenReview and extension servers', () => {
     assert.match(JSON.parse(accepted.body).message, /User "system:serviceaccount:default:default" cannot list/);
     const rejected = await cluster.request('GET', '/apis', { port, asAdmin: false, headers: { Authorization: 'Bearer forged' } });
     assert.equal(rejected.status, 401);
+  });
+
+  it('a framework extension server given only --authentication-kubeconfig trusts the front proxy and client CA named in that ConfigMap', async () => {
+    const port = await freePort();
+    const distRoot = fileURLToPath(new URL('..', import.meta.url));
+    const child = spawn(process.execPath, [
+      join(distRoot, 'sample-extension', 'main.js'),
+      `--secure-port=${port}`,
+      `--tls-cert-file=${cluster.pki.serving['sample-extension'].cert}`,
+      `--tls-private-key-file=${cluster.pki.serving['sample-extension'].key}`,
+      `--authentication-kubeconfig=${join(cluster.dataDir, 'pki', 'delegator.kubeconfig')}`,
+    ]);
+    try {
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const deadline = Date.now() + 30_000;
+      while (!output.includes('listening') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+      assert.match(output, /listening/, output);
+      const get = (path: string, options: { cert?: string; key?: string; headers?: Record<string, string> }) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+          const request = https.request(`https://127.0.0.1:${port}${path}`, { ca: readFileSync(cluster.pki.caCert), cert: options.cert && readFileSync(options.cert), key: options.key && readFileSync(options.key), headers: options.headers }, (response) => {
+            let body = '';
+            response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+            response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+          });
+          request.on('error', reject);
+          request.end();
+        });
+      const proxied = await get('/apis/metrics.k8s.io/v1beta1/nodes', { cert: cluster.pki.frontProxyClientCert, key: cluster.pki.frontProxyClientKey, headers: { 'X-Remote-User': 'admin', 'X-Remote-Group': 'system:masters' } });
+      assert.equal(proxied.status, 200, proxied.body);
+      const direct = await get('/apis/metrics.k8s.io/v1beta1/nodes', { cert: cluster.pki.adminCert, key: cluster.pki.adminKey });
+      assert.equal(direct.status, 200, direct.body);
+      const spoofed = await get('/apis/metrics.k8s.io/v1beta1/nodes', { headers: { 'X-Remote-User': 'admin', 'X-Remote-Group': 'system:masters' } });
+      assert.equal(spoofed.status, 401);
+      assert.match(JSON.parse(spoofed.body).message, /did not come from a trusted aggregator/);
+      const token = (await ok(['create', 'token', 'default'])).trim();
+      const withBearer = await get('/apis/metrics.k8s.io/v1beta1/nodes', { headers: { Authorization: `Bearer ${token}` } });
+      assert.equal(withBearer.status, 403, withBearer.body);
+    } finally {
+      child.kill('SIGTERM');
+    }
   });
 
   it('core publishes kube-system/extension-apiserver-authentication with upstream keys', async () => {

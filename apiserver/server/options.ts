@@ -14,6 +14,7 @@ import type { FlagSpec, FlagValues } from './flags.js';
 import { FlagError, helpText, listFlag, numberFlag, parseFlags, stringFlag } from './flags.js';
 import { ApiServer } from './api-server.js';
 import { delegatingTokenAuthenticator, remoteTokenReviewer } from '../authentication/delegating.js';
+import { trustFromConfigMap } from '../authentication/authentication-configmap.js';
 
 export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'secure-port', type: 'number', default: 6443, description: 'The port on which to serve HTTPS with authentication and authorization (0 picks a free port).' },
@@ -129,10 +130,32 @@ export function createGenericServer(component: string, values: FlagValues, authe
   return { server, storage, values };
 }
 
+/**
+ * An extension server given --authentication-kubeconfig but not the CA flags takes its trust from core's
+ * extension-apiserver-authentication ConfigMap (core may still be starting: retried until it answers).
+ */
+async function trustDelegatedAuthentication(generic: GenericServer): Promise<void> {
+  const { server, values } = generic;
+  const kubeconfig = stringFlag(values, 'authentication-kubeconfig');
+  const need = { clientCa: !stringFlag(values, 'client-ca-file'), requestHeader: !stringFlag(values, 'requestheader-client-ca-file') };
+  if (!kubeconfig || (!need.clientCa && !need.requestHeader)) return;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const trust = await trustFromConfigMap(kubeconfig, server.options.authentication, need);
+      for (const pem of [trust.clientCaPem, trust.requestHeaderCaPem]) if (pem) server.options.serving?.clientCaPems.push(pem);
+      return;
+    } catch (error) {
+      if (attempt % 10 === 1) process.stderr.write(`[${server.options.name}] waiting for kube-system/extension-apiserver-authentication: ${(error as Error).message}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
 /** Listens, reports the port on stdout (the launcher reads it), and shuts down gracefully on signals. */
 export async function runGenericServer(generic: GenericServer, onStop?: () => Promise<void> | void): Promise<void> {
   const { server, storage, values } = generic;
   await server.startCaches();
+  await trustDelegatedAuthentication(generic);
   const interval = numberFlag(values, 'compaction-interval') ?? 300;
   const compactor = interval > 0 ? startCompactor(storage, { intervalMs: interval * 1000, keepRevisions: numberFlag(values, 'compaction-keep-revisions') ?? 10000 }) : undefined;
   await server.listen();
