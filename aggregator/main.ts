@@ -43,7 +43,13 @@ const aggregator = createAggregator(generic, {
 // ServiceAccount tokens are checked against core's objects through informers on the services backend.
 const serviceAccountObjects = informerServiceAccountObjects(() => aggregator.backends.find((backend) => backend.name === stringFlag(values, 'services-backend')));
 configureBuiltInAuthentication(generic.server.options.authentication, values, serviceAccountObjects);
-if (listFlag(values, 'service-account-key-file').length) serviceAccountObjects.start();
+if (listFlag(values, 'service-account-key-file').length) {
+  serviceAccountObjects.start();
+  // Not ready until ServiceAccount tokens can be checked (before that they would be refused).
+  generic.server.health.add('service-account-objects', () => {
+    if (!serviceAccountObjects.synced) throw new Error('ServiceAccount, Pod, Secret and Node informers have not synced');
+  }, ['readyz']);
+}
 await aggregator.start();
 await runGenericServer(generic, () => {
   serviceAccountObjects.stop();
