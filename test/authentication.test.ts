@@ -237,6 +237,7 @@ describe('TokenReview and extension servers', () => {
     const unknown = JSON.parse(await ok(['create', '-o', 'json', '-f', '-'], JSON.stringify({ apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'nobody-knows-this' } })));
     assert.equal(unknown.status.authenticated, undefined);
     assert.deepEqual(unknown.status.user, {});
+    assert.equal(unknown.status.error, 'invalid bearer token');
   });
 
   it('an extension server authenticates bearer tokens by TokenReview to core', async () => {

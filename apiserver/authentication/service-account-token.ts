@@ -120,7 +120,7 @@ export class ServiceAccountTokenIssuer {
   async issue(spec: TokenSpec, now = new Date()): Promise<{ token: string; claims: ServiceAccountClaims }> {
     const issuedAt = Math.floor(now.getTime() / 1000);
     const kubernetes: ServiceAccountClaims['kubernetes.io'] = { namespace: spec.namespace, serviceaccount: spec.serviceAccount };
-    if (spec.node) kubernetes.node = spec.node;
+    if (spec.node) kubernetes.node = spec.node.uid ? spec.node : { name: spec.node.name } as Reference;
     if (spec.pod) kubernetes.pod = spec.pod;
     if (spec.secret) kubernetes.secret = spec.secret;
     const claims: ServiceAccountClaims = {
@@ -238,10 +238,8 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
     }
     const extra: Record<string, string[]> = {};
     if (claims.jti) extra['authentication.kubernetes.io/credential-id'] = [`JTI=${claims.jti}`];
-    if (kubernetes.node) {
-      extra['authentication.kubernetes.io/node-name'] = [kubernetes.node.name];
-      extra['authentication.kubernetes.io/node-uid'] = [kubernetes.node.uid];
-    }
+    if (kubernetes.node?.name) extra['authentication.kubernetes.io/node-name'] = [kubernetes.node.name];
+    if (kubernetes.node?.uid) extra['authentication.kubernetes.io/node-uid'] = [kubernetes.node.uid];
     if (kubernetes.pod) {
       extra['authentication.kubernetes.io/pod-name'] = [kubernetes.pod.name];
       extra['authentication.kubernetes.io/pod-uid'] = [kubernetes.pod.uid];

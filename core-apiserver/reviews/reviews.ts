@@ -76,12 +76,13 @@ export type TokenReviewer = (token: string, audiences: string[]) => Promise<Toke
 /** authentication.k8s.io TokenReview: authenticated, user, audiences, and the rejection as error. */
 async function reviewToken(reviewer: TokenReviewer | undefined, spec: Record<string, unknown>): Promise<Record<string, unknown>> {
   const token = typeof spec.token === 'string' ? spec.token : '';
-  if (!token) throw badRequest('token is required for TokenReview in authentication.k8s.io/v1');
+  if (!token) throw badRequest('token is required for TokenReview in authentication');
   const audiences = Array.isArray(spec.audiences) ? spec.audiences.map(String) : [];
   if (!reviewer) return { user: {} };
   try {
     const result = await reviewer(token, audiences);
-    if (!result) return { user: {} };
+    // Upstream reviews through its bearer-token request authenticator, which names an unknown token so.
+    if (!result) return { user: {}, error: 'invalid bearer token' };
     if (audiences.length && !result.audiences.some((audience) => audiences.includes(audience))) throw internalError('error validating audiences');
     return { authenticated: true, user: userInfoJson(result.user), audiences: result.audiences };
   } catch (error) {

@@ -61,11 +61,12 @@ export function tokenSubresource(options: ServiceAccountTokenOptions, store: (pl
           const podAccount = bound.spec?.serviceAccountName ?? '';
           if (podAccount !== name) throw badRequest(`cannot bind token for serviceaccount "${name}" to pod running with serviceaccount "${podAccount}"`);
           spec.pod = reference(bound);
-          // The node the pod runs on is named in the token too (informational, as upstream's pod-node info).
+          // The node the pod runs on is named in the token too (informational, as upstream's pod-node info;
+          // by name alone when the Node object does not exist).
           const nodeName = typeof bound.spec?.nodeName === 'string' ? bound.spec.nodeName : '';
           if (nodeName) {
             const node = await store('nodes').getObject('', nodeName).catch(() => undefined);
-            if (node) spec.node = reference(node);
+            spec.node = { name: nodeName, uid: node?.metadata.uid ?? '' };
           }
         } else if (group === '' && ref.kind === 'Secret') {
           bound = await store('secrets').getObject(namespace, ref.name ?? '');
