@@ -218,6 +218,18 @@ describe('anonymous requests and rejected tokens', () => {
     assert.match(JSON.parse(namespaces.body).message, /User "system:anonymous" cannot list resource "namespaces"/);
   });
 
+  it('a client certificate from an untrusted CA is 401, not anonymous', async () => {
+    const status = await new Promise<number>((resolve, reject) => {
+      const request = https.request(`${cluster.url}/version`, { ca: readFileSync(cluster.pki.caCert), cert: readFileSync(cluster.pki.frontProxyClientCert), key: readFileSync(cluster.pki.frontProxyClientKey) }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      });
+      request.on('error', reject);
+      request.end();
+    });
+    assert.equal(status, 401);
+  });
+
   it('an invalid token is 401 with the Unauthorized Status, never anonymous', async () => {
     const response = await cluster.request('GET', '/version', { asAdmin: false, headers: { Authorization: 'Bearer not-a-token' } });
     assert.equal(response.status, 401);

@@ -154,6 +154,8 @@ export async function authenticate(req: IncomingMessage, config: AuthenticationC
     delete req.headers.authorization;
     return withAuthenticatedGroup(result.user);
   }
+  // A client certificate nobody trusts is a failed credential (upstream's x509 error), not anonymity.
+  if (identity.kind === 'untrusted-proxy') throw unauthorized();
   if (config.anonymous === false) throw unauthorized();
   return ANONYMOUS;
 }
