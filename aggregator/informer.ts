@@ -93,7 +93,7 @@ export class Informer {
 
   private watch(source: InformerSource): void {
     if (this.stopped) return;
-    const path = `${this.path}?watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(this.resourceVersion)}&timeoutSeconds=300`;
+    const path = `${this.path}${this.path.includes('?') ? '&' : '?'}watch=true&allowWatchBookmarks=true&resourceVersion=${encodeURIComponent(this.resourceVersion)}&timeoutSeconds=300`;
     this.closeStream = openWatchStream(source.url, source.agent, path, {
       onEvent: (type, object) => {
         if (type === 'ERROR') {

@@ -16,9 +16,17 @@ const RESOURCES: BoundResource[] = ['serviceaccounts', 'pods', 'secrets', 'nodes
 
 export function informerServiceAccountObjects(core: () => Backend | undefined): InformerObjects {
   const informers = new Map(RESOURCES.map((resource) => [resource, new Informer(core, `/api/v1/${resource}`, undefined, true)]));
+  // Legacy tokens are compared with the copy in their Secret: those Secrets (only) are mirrored whole.
+  const tokenSecrets = new Informer(core, '/api/v1/secrets?fieldSelector=type%3Dkubernetes.io%2Fservice-account-token');
   return {
     get synced() {
-      return [...informers.values()].every((informer) => informer.synced);
+      return tokenSecrets.synced && [...informers.values()].every((informer) => informer.synced);
+    },
+    legacyToken(namespace, secretName) {
+      const secret = tokenSecrets.get(namespace, secretName);
+      if (!secret) return undefined;
+      const token = (secret.data as Record<string, string> | undefined)?.token;
+      return token ? Buffer.from(token, 'base64').toString('utf8') : '';
     },
     get(resource, namespace, name) {
       const object = informers.get(resource)?.get(namespace, name);
@@ -27,10 +35,10 @@ export function informerServiceAccountObjects(core: () => Backend | undefined): 
       return { uid: object.metadata.uid ?? '', ...(deletionTimestamp ? { deletionTimestamp } : {}) };
     },
     start() {
-      for (const informer of informers.values()) informer.start();
+      for (const informer of [...informers.values(), tokenSecrets]) informer.start();
     },
     stop() {
-      for (const informer of informers.values()) informer.stop();
+      for (const informer of [...informers.values(), tokenSecrets]) informer.stop();
     },
   };
 }

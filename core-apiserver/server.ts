@@ -26,6 +26,7 @@ import { reviewToken } from '../apiserver/filters/authenticate.js';
 import type { ResourceDefinition } from '../apiserver/registry/resource.js';
 import { tokenSubresource } from './serviceaccount-tokens/token-request.js';
 import { openIdDiscoveryRoute } from './serviceaccount-tokens/openid-discovery.js';
+import { LegacyTokenController } from './serviceaccount-tokens/legacy-token-controller.js';
 
 export const CORE_FLAGS: FlagSpec[] = [
   ...SERVICE_FLAGS,
@@ -76,6 +77,8 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
   }
   const serviceAccounts = new DefaultServiceAccountController(namespaceStore!, stores.get('serviceaccounts')!);
+  const clientCaFile = stringFlag(values, 'client-ca-file');
+  const legacyTokens = tokens && new LegacyTokenController(stores.get('secrets')!, stores.get('serviceaccounts')!, tokens.issuer, clientCaFile ? readFileSync(clientCaFile, 'utf8') : '');
   const controller = values['namespace-controller'] === false ? undefined : new NamespaceController(namespaceStore!, () => [...stores.values()]);
 
   /**
@@ -122,10 +125,12 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       if (discoveryRoute) server.addRoute(discoveryRoute);
       await controller?.start();
       await serviceAccounts.start();
+      await legacyTokens?.start();
     },
     stop: () => {
       controller?.stop();
       serviceAccounts.stop();
+      legacyTokens?.stop();
     },
   };
 }

@@ -165,6 +165,25 @@ describe('ServiceAccount tokens', () => {
     assert.match(result.stderr, /cannot bind token for serviceaccount "runner" to pod running with serviceaccount "default"/);
   });
 
+  it('a legacy token Secret is filled in by the tokens controller, and its token dies with the Secret', async () => {
+    await ok(['create', 'serviceaccount', 'legacy']);
+    await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name: 'legacy-token', namespace: 'default', annotations: { 'kubernetes.io/service-account.name': 'legacy' } } }));
+    let encoded = '';
+    for (let attempt = 0; attempt < 100 && !encoded; attempt++) {
+      encoded = await ok(['get', 'secret', 'legacy-token', '-o', 'jsonpath={.data.token}']);
+      if (!encoded) await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    const token = Buffer.from(encoded, 'base64').toString();
+    assert.equal(claimsOf(token).iss, 'kubernetes/serviceaccount');
+    const account = JSON.parse(await ok(['get', 'serviceaccount', 'legacy', '-o', 'json']));
+    const user = await whoami(token);
+    assert.deepEqual({ username: user.username, uid: user.uid }, { username: 'system:serviceaccount:default:legacy', uid: account.metadata.uid });
+    const described = await ok(['describe', 'secret', 'legacy-token']);
+    assert.match(described, /ca\.crt:\s+\d+ bytes/);
+    await ok(['delete', 'secret', 'legacy-token']);
+    assert.equal(await eventuallyUnauthorized(token), UNAUTHORIZED);
+  });
+
   it('discovery lists serviceaccounts/token with verb create (TokenRequest)', async () => {
     const list = JSON.parse(await ok(['get', '--raw', '/api/v1']));
     const token = list.resources.find((resource: { name: string }) => resource.name === 'serviceaccounts/token');

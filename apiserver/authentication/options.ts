@@ -8,7 +8,7 @@ import type { AuthenticationConfig } from '../filters/authenticate.js';
 import type { TokenAuthenticator } from './token-authenticator.js';
 import { tokenFileAuthenticator } from './token-file.js';
 import type { ServiceAccountObjects } from './service-account-token.js';
-import { ServiceAccountTokenAuthenticator, ServiceAccountTokenIssuer, loadSigningKey, loadVerificationKeys } from './service-account-token.js';
+import { LEGACY_ISSUER, ServiceAccountTokenAuthenticator, ServiceAccountTokenIssuer, loadSigningKey, loadVerificationKeys } from './service-account-token.js';
 import { oidcTokenAuthenticator } from './oidc.js';
 
 export const AUTHENTICATION_FLAGS: FlagSpec[] = [
@@ -96,7 +96,8 @@ export function configureBuiltInAuthentication(authentication: AuthenticationCon
   const keys = verificationKeys(values);
   if (keys.length) {
     if (issuers(values).length === 0) throw new FlagError('--service-account-issuer is required with --service-account-key-file');
-    authenticators.push(new ServiceAccountTokenAuthenticator({ issuers: issuers(values), keys, apiAudiences, objects }));
+    // Legacy Secret-based tokens (issuer kubernetes/serviceaccount) are accepted too, as upstream still does.
+    authenticators.push(new ServiceAccountTokenAuthenticator({ issuers: [...issuers(values), LEGACY_ISSUER], keys, apiAudiences, objects }));
   }
   const issuerUrl = stringFlag(values, 'oidc-issuer-url');
   if (issuerUrl) {

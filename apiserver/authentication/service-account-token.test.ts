@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { BoundObject, BoundResource, ServiceAccountObjects } from './service-account-token.js';
-import { ServiceAccountTokenAuthenticator, ServiceAccountTokenIssuer, keyId, loadSigningKey, loadVerificationKeys } from './service-account-token.js';
+import { LEGACY_ISSUER, ServiceAccountTokenAuthenticator, ServiceAccountTokenIssuer, keyId, loadSigningKey, loadVerificationKeys } from './service-account-token.js';
 import { AuthenticationError } from './token-authenticator.js';
 
 const ISSUER = 'https://kubernetes.default.svc.cluster.local';
@@ -15,6 +15,10 @@ const issuer = new ServiceAccountTokenIssuer(ISSUER, signing);
 class Objects implements ServiceAccountObjects {
   synced = true;
   readonly items = new Map<string, BoundObject>();
+  readonly tokens = new Map<string, string>();
+  legacyToken(namespace: string, secretName: string): string | undefined {
+    return this.tokens.get(`${namespace}/${secretName}`);
+  }
   get(resource: BoundResource, namespace: string, name: string): BoundObject | undefined {
     return this.items.get(`${resource}/${namespace}/${name}`);
   }
@@ -27,7 +31,7 @@ class Objects implements ServiceAccountObjects {
 function setup(now?: () => number) {
   const objects = new Objects();
   objects.set('serviceaccounts', 'ns', 'robot', { uid: 'sa-uid' });
-  const authenticator = new ServiceAccountTokenAuthenticator({ issuers: [ISSUER], keys: loadVerificationKeys(privatePem), apiAudiences: [ISSUER], objects, now });
+  const authenticator = new ServiceAccountTokenAuthenticator({ issuers: [ISSUER, LEGACY_ISSUER], keys: loadVerificationKeys(privatePem), apiAudiences: [ISSUER], objects, now });
   return { objects, authenticator };
 }
 
@@ -143,5 +147,18 @@ describe('ServiceAccount tokens', () => {
     const { authenticator } = setup();
     const { token } = await issuer.issue(base, new Date(Date.now() + 3600_000));
     assert.equal(await rejection(authenticator.authenticate(token, [])), 'service account token is not valid yet');
+  });
+
+  it('a legacy Secret token is valid only while its Secret holds that very token', async () => {
+    const { authenticator, objects } = setup();
+    const token = await issuer.issueLegacy('ns', { name: 'robot', uid: 'sa-uid' }, 'robot-token');
+    objects.set('secrets', 'ns', 'robot-token', { uid: 'secret-uid' });
+    objects.tokens.set('ns/robot-token', token);
+    const result = await authenticator.authenticate(token, []);
+    assert.deepEqual(result, { audiences: [ISSUER], user: { username: 'system:serviceaccount:ns:robot', uid: 'sa-uid', groups: ['system:serviceaccounts', 'system:serviceaccounts:ns', 'system:authenticated'] } });
+    objects.tokens.set('ns/robot-token', 'another-token');
+    assert.equal(await rejection(authenticator.authenticate(token, [])), "Token does not match server's copy");
+    objects.set('secrets', 'ns', 'robot-token', undefined);
+    assert.equal(await rejection(authenticator.authenticate(token, [])), 'Token has been invalidated');
   });
 });

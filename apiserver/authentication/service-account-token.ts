@@ -5,7 +5,7 @@
 // recreated: that check reads a watched cache of the objects on every request, while the signature check —
 // the expensive part — is remembered per token for a few seconds.
 
-import { createHash, createPrivateKey, createPublicKey, randomUUID, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, randomUUID, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { SignJWT, compactVerify, decodeJwt, decodeProtectedHeader } from 'jose';
 import type { UserInfo } from '../registry/object.js';
 import type { TokenAuthenticator, TokenResult } from './token-authenticator.js';
@@ -22,7 +22,18 @@ export interface BoundObject {
 export interface ServiceAccountObjects {
   readonly synced: boolean;
   get(resource: BoundResource, namespace: string, name: string): BoundObject | undefined;
+  /** data.token of a kubernetes.io/service-account-token Secret (legacy tokens are checked against it). */
+  legacyToken?(namespace: string, secretName: string): string | undefined;
 }
+
+/** The issuer of legacy (Secret-based) ServiceAccount tokens, and their claim names. */
+export const LEGACY_ISSUER = 'kubernetes/serviceaccount';
+export const LEGACY_CLAIMS = {
+  namespace: 'kubernetes.io/serviceaccount/namespace',
+  secretName: 'kubernetes.io/serviceaccount/secret.name',
+  serviceAccountName: 'kubernetes.io/serviceaccount/service-account.name',
+  serviceAccountUid: 'kubernetes.io/serviceaccount/service-account.uid',
+} as const;
 
 export interface Reference {
   name: string;
@@ -117,6 +128,19 @@ export class ServiceAccountTokenIssuer {
     private readonly signingKey: SigningKey,
   ) {}
 
+  /** A legacy token for a kubernetes.io/service-account-token Secret: no audience, no expiry (upstream's LegacyClaims). */
+  issueLegacy(namespace: string, serviceAccount: Reference, secretName: string): Promise<string> {
+    const claims = {
+      iss: LEGACY_ISSUER,
+      [LEGACY_CLAIMS.namespace]: namespace,
+      [LEGACY_CLAIMS.secretName]: secretName,
+      [LEGACY_CLAIMS.serviceAccountName]: serviceAccount.name,
+      [LEGACY_CLAIMS.serviceAccountUid]: serviceAccount.uid,
+      sub: serviceAccountUsername(namespace, serviceAccount.name),
+    };
+    return new SignJWT(claims).setProtectedHeader({ alg: this.signingKey.alg, kid: this.signingKey.kid }).sign(this.signingKey.key);
+  }
+
   async issue(spec: TokenSpec, now = new Date()): Promise<{ token: string; claims: ServiceAccountClaims }> {
     const issuedAt = Math.floor(now.getTime() / 1000);
     const kubernetes: ServiceAccountClaims['kubernetes.io'] = { namespace: spec.namespace, serviceaccount: spec.serviceAccount };
@@ -146,6 +170,12 @@ export interface ServiceAccountAuthenticatorOptions {
   now?: () => number;
 }
 
+function equalSecrets(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
 function quoteList(values: string[]): string {
   return `[${values.map((value) => JSON.stringify(value)).join(' ')}]`;
 }
@@ -165,10 +195,13 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
     const claims = await this.verifiedClaims(token);
     if (!claims) return undefined;
     const wanted = audiences.length ? audiences : this.options.apiAudiences;
-    const tokenAudiences = Array.isArray(claims.aud) ? claims.aud : typeof claims.aud === 'string' ? [claims.aud] : [];
+    let tokenAudiences = Array.isArray(claims.aud) ? claims.aud : typeof claims.aud === 'string' ? [claims.aud] : [];
+    // Legacy tokens carry no audience: they are good for the API audiences only.
+    if (tokenAudiences.length === 0) tokenAudiences = this.options.apiAudiences;
     const granted = intersect(wanted, tokenAudiences);
     if (granted.length === 0) throw new AuthenticationError(`token audiences ${quoteList(tokenAudiences)} is invalid for the target audiences ${quoteList(wanted)}`);
-    return { user: this.validate(claims), audiences: granted };
+    const user = claims.iss === LEGACY_ISSUER ? this.validateLegacy(token, claims as unknown as Record<string, unknown>) : this.validate(claims);
+    return { user, audiences: granted };
   }
 
   /** Undefined when the token is not a JWT from one of our issuers (another authenticator may know it). */
@@ -203,6 +236,32 @@ export class ServiceAccountTokenAuthenticator implements TokenAuthenticator {
       }
     }
     throw new AuthenticationError('go-jose/go-jose: error in cryptographic primitive');
+  }
+
+  /** Upstream's legacy validator: the Secret must still hold this very token, and the ServiceAccount be the same. */
+  private validateLegacy(token: string, claims: Record<string, unknown>): UserInfo {
+    const claim = (name: string) => (typeof claims[name] === 'string' ? (claims[name] as string) : '');
+    if (!claim('sub')) throw new AuthenticationError('sub claim is missing');
+    const namespace = claim(LEGACY_CLAIMS.namespace);
+    if (!namespace) throw new AuthenticationError('namespace claim is missing');
+    const secretName = claim(LEGACY_CLAIMS.secretName);
+    if (!secretName) throw new AuthenticationError('secretName claim is missing');
+    const name = claim(LEGACY_CLAIMS.serviceAccountName);
+    if (!name) throw new AuthenticationError('serviceAccountName claim is missing');
+    const uid = claim(LEGACY_CLAIMS.serviceAccountUid);
+    if (!uid) throw new AuthenticationError('serviceAccountUID claim is missing');
+    if (claim('sub') !== serviceAccountUsername(namespace, name)) throw new AuthenticationError('sub claim is invalid');
+    const objects = this.options.objects;
+    if (!objects.synced) throw new AuthenticationError('service account token could not be validated: the service account cache has not synced yet');
+    const secret = objects.get('secrets', namespace, secretName);
+    if (!secret || secret.deletionTimestamp) throw new AuthenticationError('Token has been invalidated');
+    const stored = objects.legacyToken?.(namespace, secretName);
+    if (stored === undefined || !equalSecrets(stored, token)) throw new AuthenticationError("Token does not match server's copy");
+    const account = objects.get('serviceaccounts', namespace, name);
+    if (!account) throw new AuthenticationError(`serviceaccounts "${name}" not found`);
+    if (account.deletionTimestamp) throw new AuthenticationError(`ServiceAccount ${namespace}/${name} has been deleted`);
+    if (account.uid !== uid) throw new AuthenticationError(`ServiceAccount UID (${account.uid}) does not match claim (${uid})`);
+    return { username: serviceAccountUsername(namespace, name), uid, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'] };
   }
 
   /** Upstream's validator: time window, then every bound object must still exist with the same uid. */

@@ -7,6 +7,7 @@ import type { CachedObject } from '../storage/watch-cache.js';
 import type { BoundObject, BoundResource, ServiceAccountObjects } from './service-account-token.js';
 
 const parsed = new WeakMap<CachedObject, BoundObject>();
+const tokens = new WeakMap<CachedObject, string>();
 
 function boundObject(cached: CachedObject): BoundObject {
   let object = parsed.get(cached);
@@ -26,6 +27,18 @@ export function storeObjects(store: (plural: BoundResource) => GenericStore | un
       if (!found) return undefined;
       const cached = found.cache.get(found.key(namespace, name));
       return cached ? boundObject(cached) : undefined;
+    },
+    legacyToken(namespace, secretName) {
+      const secrets = store('secrets');
+      const cached = secrets?.cache.get(secrets.key(namespace, secretName));
+      if (!cached) return undefined;
+      let token = tokens.get(cached);
+      if (token === undefined) {
+        const data = (JSON.parse(cached.bytes) as { data?: Record<string, string> }).data ?? {};
+        token = data.token ? Buffer.from(data.token, 'base64').toString('utf8') : '';
+        tokens.set(cached, token);
+      }
+      return token;
     },
   };
 }
