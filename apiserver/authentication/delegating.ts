@@ -46,7 +46,8 @@ export function delegatingTokenAuthenticator(reviewer: TokenReviewer, ttlSeconds
         } else {
           cached = status.error ? { error: status.error } : {};
         }
-        cache.set(key, cached);
+        // A TTL of 0 means no caching (node-cache would read 0 as "forever").
+        if (ttlSeconds > 0) cache.set(key, cached);
       }
       if (cached.error) throw new AuthenticationError(cached.error);
       return cached.result && structuredClone(cached.result);

@@ -15,6 +15,7 @@ import { FlagError, helpText, listFlag, numberFlag, parseFlags, stringFlag } fro
 import { ApiServer } from './api-server.js';
 import { delegatingTokenAuthenticator, remoteTokenReviewer } from '../authentication/delegating.js';
 import { trustFromConfigMap } from '../authentication/authentication-configmap.js';
+import { parseDurationSeconds } from '../authentication/options.js';
 
 export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'secure-port', type: 'number', default: 6443, description: 'The port on which to serve HTTPS with authentication and authorization (0 picks a free port).' },
@@ -37,7 +38,7 @@ export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'compaction-interval', type: 'number', default: 300, description: 'Seconds between compactions of old revisions (0 disables).' },
   { name: 'compaction-keep-revisions', type: 'number', default: 10000, description: 'Number of most recent revisions kept by compaction.' },
   { name: 'authentication-kubeconfig', type: 'string', description: 'kubeconfig file pointing at the core kubernetes server with enough rights to create tokenreviews.authentication.k8s.io: bearer tokens are authenticated by TokenReview there.' },
-  { name: 'authentication-token-webhook-cache-ttl', type: 'number', default: 10, description: 'Seconds to cache responses from the TokenReview of --authentication-kubeconfig.' },
+  { name: 'authentication-token-webhook-cache-ttl', type: 'string', default: '10s', description: 'The duration to cache responses from the webhook token authenticator (the TokenReview of --authentication-kubeconfig).' },
   { name: 'emulated-version', type: 'string', default: '1.32', description: 'Kubernetes version reported by /version (the installed kubectl dispatcher picks its binary by the minor number).' },
 ];
 
@@ -106,7 +107,7 @@ export function createGenericServer(component: string, values: FlagValues, authe
   };
   // Extension servers: bearer tokens are whatever core's TokenReview says they are.
   const authenticationKubeconfig = stringFlag(values, 'authentication-kubeconfig');
-  if (authenticationKubeconfig) authentication.tokenAuthenticators = [delegatingTokenAuthenticator(remoteTokenReviewer(authenticationKubeconfig), numberFlag(values, 'authentication-token-webhook-cache-ttl') ?? 10)];
+  if (authenticationKubeconfig) authentication.tokenAuthenticators = [delegatingTokenAuthenticator(remoteTokenReviewer(authenticationKubeconfig), parseDurationSeconds(stringFlag(values, 'authentication-token-webhook-cache-ttl') ?? '10s'))];
   const storage = openStorage(component, values);
   const emulated = stringFlag(values, 'emulated-version') ?? '1.32';
   const server = new ApiServer({
