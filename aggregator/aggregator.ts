@@ -158,6 +158,13 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       await proxy.forward(req, res, route.target, state.user);
       return true;
     }
+    // ServiceAccount issuer discovery is core-apiserver's (upstream: kube-apiserver behind the aggregator).
+    if (path === '/.well-known/openid-configuration' || path === '/openid/v1/jwks') {
+      const route = router.route('', 'v1');
+      if (!route || route.kind !== 'proxy') return false;
+      await proxy.forward(req, res, route.target, state.user);
+      return true;
+    }
     if (path === '/openapi/v2') {
       await openapiV2.serve(req, res);
       return true;

@@ -6,9 +6,12 @@ import type { FlagSpec } from '../apiserver/server/flags.js';
 import { FlagError, listFlag, stringFlag } from '../apiserver/server/flags.js';
 import { createAggregator } from './aggregator.js';
 import { remoteServiceLookups } from './service-lookups.js';
+import { AUTHENTICATION_FLAGS, configureBuiltInAuthentication } from '../apiserver/authentication/options.js';
+import { informerServiceAccountObjects } from './service-account-objects.js';
 
 const FLAGS: FlagSpec[] = [
   ...GENERIC_FLAGS,
+  ...AUTHENTICATION_FLAGS,
   { name: 'proxy-client-cert-file', type: 'string', description: 'Client certificate (signed by the requestheader CA) the aggregator presents to backends and extension servers.' },
   { name: 'proxy-client-key-file', type: 'string', description: 'Private key for --proxy-client-cert-file.' },
   { name: 'backend-ca-file', type: 'string', description: "CA bundle that signed the backend processes' serving certificates." },
@@ -39,5 +42,18 @@ const aggregator = createAggregator(generic, {
   garbageCollector: values['garbage-collector'] !== false,
   lookups: (backends) => remoteServiceLookups(() => backends.find((backend) => backend.name === stringFlag(values, 'services-backend'))),
 });
+// ServiceAccount tokens are checked against core's objects through informers on the services backend.
+const serviceAccountObjects = informerServiceAccountObjects(() => aggregator.backends.find((backend) => backend.name === stringFlag(values, 'services-backend')));
+configureBuiltInAuthentication(generic.server.options.authentication, values, serviceAccountObjects);
+if (listFlag(values, 'service-account-key-file').length) {
+  serviceAccountObjects.start();
+  // Not ready until ServiceAccount tokens can be checked (before that they would be refused).
+  generic.server.health.add('service-account-objects', () => {
+    if (!serviceAccountObjects.synced) throw new Error('ServiceAccount, Pod, Secret and Node informers have not synced');
+  }, ['readyz']);
+}
 await aggregator.start();
-await runGenericServer(generic, () => aggregator.stop());
+await runGenericServer(generic, () => {
+  serviceAccountObjects.stop();
+  aggregator.stop();
+});

@@ -31,6 +31,7 @@ export class BackendProxy {
       }
       if (!user) return;
       proxyReq.setHeader('X-Remote-User', user.username);
+      if (user.uid) proxyReq.setHeader('X-Remote-Uid', user.uid);
       if (user.groups.length) proxyReq.setHeader('X-Remote-Group', user.groups);
       for (const [key, values] of Object.entries(user.extra ?? {})) {
         proxyReq.setHeader(`X-Remote-Extra-${encodeURIComponent(key)}`, values);

@@ -18,6 +18,7 @@ export function forwardUpgrade(req: IncomingMessage, socket: Duplex, head: Buffe
     headers[name] = value;
   }
   headers['x-remote-user'] = user.username;
+  if (user.uid) headers['x-remote-uid'] = user.uid;
   if (user.groups.length) headers['x-remote-group'] = user.groups;
   for (const [key, values] of Object.entries(user.extra ?? {})) headers[`x-remote-extra-${encodeURIComponent(key)}`] = values;
   const upstream = https.request({ host: target.target.host, port: target.target.port, method: req.method, path: req.url, headers, agent: target.agent });

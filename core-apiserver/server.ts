@@ -21,9 +21,17 @@ import { SERVICE_FLAGS, kubernetesEndpointFromFlags, serviceAllocatorsFromFlags 
 import { ServiceStore } from './allocation/service-store.js';
 import { repairAllocations } from './allocation/repair.js';
 import { ensureKubernetesService } from './allocation/kubernetes-service.js';
+import { AUTHENTICATION_FLAGS, configureBuiltInAuthentication, serviceAccountTokenOptions } from '../apiserver/authentication/options.js';
+import { storeObjects } from '../apiserver/authentication/store-objects.js';
+import { reviewToken } from '../apiserver/filters/authenticate.js';
+import type { ResourceDefinition } from '../apiserver/registry/resource.js';
+import { tokenSubresource } from './serviceaccount-tokens/token-request.js';
+import { openIdDiscoveryRoute } from './serviceaccount-tokens/openid-discovery.js';
+import { LegacyTokenController } from './serviceaccount-tokens/legacy-token-controller.js';
 
 export const CORE_FLAGS: FlagSpec[] = [
   ...SERVICE_FLAGS,
+  ...AUTHENTICATION_FLAGS,
   {
     name: 'namespace-controller',
     type: 'boolean',
@@ -50,7 +58,13 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   const stores = new Map<string, GenericStore>();
   let namespaceStore: GenericStore | undefined;
   const namespaceState = (namespace: string) => namespaceStateFrom(namespaceStore!)(namespace);
-  for (const definition of coreResources) {
+  // ServiceAccount tokens: issued by serviceaccounts/token, verified against this server's own caches.
+  const tokens = serviceAccountTokenOptions(values);
+  const withTokens = (declared: ResourceDefinition): ResourceDefinition =>
+    declared.plural === 'serviceaccounts' && tokens ? { ...declared, subresources: { ...declared.subresources, token: tokenSubresource(tokens, (plural) => stores.get(plural)!) } } : declared;
+  configureBuiltInAuthentication(server.options.authentication, values, storeObjects((plural) => stores.get(plural)));
+  for (const declared of coreResources) {
+    const definition = withTokens(declared);
     const schema = definition.schemaName ? definitions[definition.schemaName] : definition.schema;
     const hooks = { structuralCheck: structuralCheckFor(schema, definitions), namespaceState: definition.namespaced ? namespaceState : undefined };
     const patchMeta = schemaPatchMeta(schema, definitions);
@@ -61,11 +75,13 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     if (definition.plural === 'namespaces') namespaceStore = store;
   }
   // Reviews answer with this server's own authorizer (kubectl auth can-i / can-i --list / whoami).
-  for (const { definition, review } of reviewsFor(bootstrapAuthorizer)) {
+  for (const { definition, review } of reviewsFor(bootstrapAuthorizer, (token, audiences) => reviewToken(server.options.authentication, token, audiences))) {
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
   }
   const serviceAccounts = new DefaultServiceAccountController(namespaceStore!, stores.get('serviceaccounts')!);
   const nodeLifecycle = new NodeLifecycleController(stores.get('nodes')!, stores.get('leases')!, (numberFlag(values, 'node-monitor-grace-period') ?? 40) * 1000);
+  const clientCaFile = stringFlag(values, 'client-ca-file');
+  const legacyTokens = tokens && new LegacyTokenController(stores.get('secrets')!, stores.get('serviceaccounts')!, tokens.issuer, clientCaFile ? readFileSync(clientCaFile, 'utf8') : '');
   const controller = values['namespace-controller'] === false ? undefined : new NamespaceController(namespaceStore!, () => [...stores.values()]);
 
   /**
@@ -81,7 +97,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       data['requestheader-client-ca-file'] = readFileSync(requestHeaderCa, 'utf8');
       data['requestheader-allowed-names'] = JSON.stringify(listFlag(values, 'requestheader-allowed-names'));
       data['requestheader-username-headers'] = JSON.stringify(listFlag(values, 'requestheader-username-headers'));
-      data['requestheader-uid-headers'] = JSON.stringify([]);
+      data['requestheader-uid-headers'] = JSON.stringify(listFlag(values, 'requestheader-uid-headers'));
       data['requestheader-group-headers'] = JSON.stringify(listFlag(values, 'requestheader-group-headers'));
       data['requestheader-extra-headers-prefix'] = JSON.stringify(listFlag(values, 'requestheader-extra-headers-prefix'));
     }
@@ -107,14 +123,19 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       await repairAllocations(stores.get('services')!, allocators);
       await ensureKubernetesService((plural) => stores.get(plural), allocators.clusterIps.firstAddress(), kubernetesEndpointFromFlags(values));
       await publishAuthenticationConfig(stores.get('configmaps')!);
+      const endpoint = kubernetesEndpointFromFlags(values);
+      const discoveryRoute = tokens && (await openIdDiscoveryRoute(tokens, `${endpoint.address}:${endpoint.port}`));
+      if (discoveryRoute) server.addRoute(discoveryRoute);
       await controller?.start();
       await serviceAccounts.start();
       await nodeLifecycle.start();
+      await legacyTokens?.start();
     },
     stop: () => {
       controller?.stop();
       serviceAccounts.stop();
       nodeLifecycle.stop();
+      legacyTokens?.stop();
     },
   };
 }

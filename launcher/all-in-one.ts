@@ -20,6 +20,9 @@ import { grantMetricsServerAccess, registerNodeAgentAccess } from './register-ex
 import { KubeClient } from '../apiserver/client/kube-client.js';
 import { startNodeAgent, type RunningNodeAgent } from '../node-agent/agent.js';
 import { defaultNodeName } from '../node-agent/host.js';
+import { authenticationValues } from './authentication-args.js';
+import { configureBuiltInAuthentication } from '../apiserver/authentication/options.js';
+import { storeObjects } from '../apiserver/authentication/store-objects.js';
 
 export interface AllInOneOptions {
   dataDir: string;
@@ -34,6 +37,8 @@ export interface AllInOneOptions {
   nodeName?: string;
   simulatedNodes?: number;
   metricResolutionSeconds?: number;
+  /** Authentication flags (token file, OIDC, anonymous …); ServiceAccount keys default to the PKI's. */
+  authentication?: FlagValues;
 }
 
 export interface RunningChain {
@@ -66,7 +71,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
     'emulated-version': options.emulatedVersion ?? '1.32',
   });
 
-  const coreValues: FlagValues = { ...valuesFor('core-apiserver', 0), 'namespace-controller': false, 'advertise-port': options.securePort || 6443 };
+  const coreValues: FlagValues = { ...valuesFor('core-apiserver', 0), 'namespace-controller': false, 'advertise-port': options.securePort || 6443, ...authenticationValues(options.authentication ?? {}, pki, 'core-apiserver') };
   const coreGeneric = createGenericServer('core-apiserver', coreValues);
   const apiextensionsGeneric = createGenericServer('apiextensions', valuesFor('apiextensions', 0));
   const sampleGeneric = createGenericServer('sample-extension', { ...valuesFor('sample-extension', 0), 'storage-backend': 'memory' });
@@ -88,6 +93,8 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
     garbageCollector: options.garbageCollector !== false,
     lookups: () => inProcessServiceLookups(core.store('services'), core.store('endpoints')),
   });
+  // The aggregator checks ServiceAccount tokens against core's watch caches, in this same process.
+  configureBuiltInAuthentication(aggregatorGeneric.server.options.authentication, { ...defaults(), ...authenticationValues(options.authentication ?? {}, pki, 'aggregator') }, storeObjects((plural) => core.store(plural)));
   const generics: GenericServer[] = [aggregatorGeneric, coreGeneric, apiextensionsGeneric, sampleGeneric];
   await aggregatorGeneric.server.startCaches();
   await aggregator.start();

@@ -61,3 +61,10 @@ export async function writeAdminKubeconfig(dataDir: string, server: string, pki:
   await writeFileAtomically(file, renderKubeconfig({ server, caPem, clientCertPem, clientKeyPem }), 0o600);
   return file;
 }
+
+/** A kubeconfig for a server process to reach another (e.g. extension servers → core for TokenReviews). */
+export async function writeClientKubeconfig(file: string, server: string, caFile: string, certFile: string, keyFile: string, userName: string): Promise<string> {
+  const [caPem, clientCertPem, clientKeyPem] = await Promise.all([readFile(caFile, 'utf8'), readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
+  await writeFileAtomically(file, renderKubeconfig({ server, caPem, clientCertPem, clientKeyPem, userName }), 0o600);
+  return file;
+}

@@ -15,6 +15,9 @@ import { defaultNodeName } from '../node-agent/host.js';
 import { SupervisedChild } from './supervisor.js';
 import { freePort, waitForReady } from './ports.js';
 import { registerMetricsExtension, registerNodeAgentAccess, waitForApiService } from './register-extension.js';
+import { AUTHENTICATION_FLAGS } from '../apiserver/authentication/options.js';
+import { asArgs, authenticationValues } from './authentication-args.js';
+import { writeClientKubeconfig } from './kubeconfig.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'data-dir', type: 'string', default: './data', description: 'Directory for the PKI, the admin kubeconfig and every server\'s SQLite file.' },
@@ -29,6 +32,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'metric-resolution', type: 'number', default: 15, description: 'Seconds between metric scrapes of the kubelets by the metrics extension.' },
   { name: 'garbage-collector', type: 'boolean', default: true, description: 'Run the garbage collector (ownerReferences, foreground and orphan deletion) in the aggregator.' },
   { name: 'all-in-one', type: 'boolean', default: false, description: 'Run the whole chain in this one process: the aggregator calls its delegates in-process instead of over HTTPS.' },
+  // Passed on to the aggregator and core-apiserver (ServiceAccount keys default to the launcher's PKI).
+  ...AUTHENTICATION_FLAGS.map((spec) => ({ ...spec, default: undefined })),
 ];
 
 const BACKENDS = ['core-apiserver', 'apiextensions', 'sample-extension'] as const;
@@ -48,6 +53,7 @@ if (values['all-in-one'] === true) {
     nodeName: stringFlag(values, 'node-name'),
     simulatedNodes: numberFlag(values, 'simulated-nodes') ?? 0,
     metricResolutionSeconds: numberFlag(values, 'metric-resolution') ?? 15,
+    authentication: values,
   });
   log(`[launcher] admin kubeconfig: ${chain.kubeconfig}`);
   log(`[launcher] ready: ${chain.url} (all in one process)`);
@@ -91,8 +97,12 @@ const common = (component: string) => [
 const backendUrls: string[] = [];
 const children: SupervisedChild[] = [];
 let metricsPort = 0;
+let coreUrl = '';
 for (const component of BACKENDS) {
   const port = await freePort();
+  if (component === 'core-apiserver') coreUrl = `https://127.0.0.1:${port}`;
+  // Extension servers authenticate bearer tokens with TokenReviews to core (core is started first).
+  const delegation = component === 'core-apiserver' ? [] : [`--authentication-kubeconfig=${await writeClientKubeconfig(join(dataDir, 'pki', 'delegator.kubeconfig'), coreUrl, pki.caCert, pki.delegatorCert, pki.delegatorKey, 'system:extension-apiserver')}`];
   // The metrics extension is not a delegate: it is registered as a remote APIService, like any user's.
   if (component === 'sample-extension') metricsPort = port;
   else backendUrls.push(`${component}=https://127.0.0.1:${port}`);
@@ -106,8 +116,9 @@ for (const component of BACKENDS) {
           `--secure-port=${port}`,
           `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
           '--requestheader-allowed-names=front-proxy-client',
+          '--requestheader-uid-headers=X-Remote-Uid',
           // The aggregator finalizes namespaces across every API; core's own controller would finalize early.
-          ...(component === 'core-apiserver' ? [`--advertise-port=${securePort}`, '--namespace-controller=false', `--node-monitor-grace-period=${numberFlag(values, 'node-monitor-grace-period') ?? 40}`] : []),
+          ...(component === 'core-apiserver' ? [`--advertise-port=${securePort}`, '--namespace-controller=false', `--node-monitor-grace-period=${numberFlag(values, 'node-monitor-grace-period') ?? 40}`, ...asArgs(authenticationValues(values, pki, 'core-apiserver'))] : delegation),
           ...(component === 'sample-extension'
             ? [
                 `--kubeconfig=${metricsKubeconfig}`,
@@ -137,6 +148,7 @@ const aggregator = new SupervisedChild(
       `--backend-ca-file=${pki.caCert}`,
       `--backends=${backendUrls.join(',')}`,
       `--garbage-collector=${values['garbage-collector'] !== false}`,
+      ...asArgs(authenticationValues(values, pki, 'aggregator')),
     ],
   },
   log,

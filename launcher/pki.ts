@@ -21,6 +21,9 @@ export interface PkiPaths {
   frontProxyClientKey: string;
   adminCert: string;
   adminKey: string;
+  /** Client certificate extension servers use to ask core for TokenReviews (--authentication-kubeconfig). */
+  delegatorCert: string;
+  delegatorKey: string;
   serviceAccountKey: string;
   serviceAccountPub: string;
   serving: Record<string, { cert: string; key: string }>;
@@ -58,7 +61,7 @@ const clockSkewMilliseconds = 5 * 60 * 1000;
 const renewBeforeMilliseconds = 30 * 24 * 60 * 60 * 1000;
 const dayMilliseconds = 24 * 60 * 60 * 1000;
 
-const reservedFileNames = new Set(['ca', 'front-proxy-ca', 'front-proxy-client', 'admin', 'sa']);
+const reservedFileNames = new Set(['ca', 'front-proxy-ca', 'front-proxy-client', 'admin', 'sa', 'delegator']);
 const componentNamePattern = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export async function createCertificateAuthority(commonName: string): Promise<CertificateAndKey> {
@@ -137,6 +140,7 @@ export async function ensurePki(dataDir: string, components: string[]): Promise<
   const frontProxyCa = files('front-proxy-ca');
   const frontProxyClient = files('front-proxy-client');
   const admin = files('admin');
+  const delegator = files('delegator');
   const serving = Object.fromEntries(components.map((component) => [component, files(component)]));
 
   const clusterAuthority = await ensureAuthority(clusterCa, 'kubernetes-ca');
@@ -144,6 +148,9 @@ export async function ensurePki(dataDir: string, components: string[]): Promise<
 
   await ensureLeaf(frontProxyClient, frontProxyAuthority, { commonName: 'front-proxy-client', usage: 'client' });
   await ensureLeaf(admin, clusterAuthority, { commonName: 'admin', organizations: ['system:masters'], usage: 'client' });
+  // Extension servers are part of the control plane (upstream's apiextensions uses the loopback
+  // system:masters identity); they use this identity only for TokenReviews to core.
+  await ensureLeaf(delegator, clusterAuthority, { commonName: 'system:extension-apiserver', organizations: ['system:masters'], usage: 'client' });
   for (const component of components) {
     await ensureLeaf(serving[component], clusterAuthority, {
       commonName: component,
@@ -166,6 +173,8 @@ export async function ensurePki(dataDir: string, components: string[]): Promise<
     frontProxyClientKey: frontProxyClient.key,
     adminCert: admin.cert,
     adminKey: admin.key,
+    delegatorCert: delegator.cert,
+    delegatorKey: delegator.key,
     serviceAccountKey,
     serviceAccountPub,
     serving,

@@ -14,7 +14,7 @@ import { nodeMetricsObject, podMetricsObject, StoredSet } from './metrics-object
 import { addSelfChecks } from './self-check.js';
 
 export const METRICS_FLAGS: FlagSpec[] = [
-  { name: 'kubeconfig', type: 'string', description: 'Kubeconfig for reading Nodes and Pods from the API (required).' },
+  { name: 'kubeconfig', type: 'string', description: 'Kubeconfig for reading Nodes and Pods from the API (default: --authentication-kubeconfig).' },
   { name: 'metric-resolution', type: 'number', default: 15, description: 'Seconds between scrapes of the kubelets.' },
   { name: 'kubelet-preferred-address-types', type: 'list', default: ['InternalIP', 'ExternalIP', 'Hostname'], description: 'Node address types to reach kubelets by, in order.' },
   { name: 'kubelet-certificate-authority', type: 'string', description: 'CA that signed the kubelet serving certificates.' },
@@ -26,7 +26,10 @@ export const METRICS_FLAGS: FlagSpec[] = [
 export function createSampleExtension(generic: GenericServer): { start(): Promise<void>; stop(): void } {
   const { server, values } = generic;
   const file = (name: string) => (stringFlag(values, name) ? readFileSync(stringFlag(values, name)!, 'utf8') : undefined);
-  const client = KubeClient.fromKubeconfig(stringFlag(values, 'kubeconfig') ?? '');
+  // Nodes and Pods are read from the API named by --kubeconfig, else the one that authenticates for us.
+  const kubeconfig = stringFlag(values, 'kubeconfig') ?? stringFlag(values, 'authentication-kubeconfig');
+  if (!kubeconfig) throw new Error('--kubeconfig (or --authentication-kubeconfig) is required: the API server to read Nodes and Pods from');
+  const client = KubeClient.fromKubeconfig(kubeconfig);
   const nodes = client.informer('/api/v1/nodes');
   const pods = client.informer('/api/v1/pods');
   const storage = new MemoryStorage();

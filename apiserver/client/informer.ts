@@ -29,6 +29,8 @@ export class Informer {
     /** Collection path, e.g. /api/v1/services */
     private readonly path: string,
     private readonly onChange: (type: 'ADDED' | 'MODIFIED' | 'DELETED', object: KubeObject) => void = () => undefined,
+    /** Metadata only (PartialObjectMetadata), for mirrors that need no more than names and uids. */
+    private readonly metadataOnly = false,
   ) {}
 
   get(namespace: string, name: string): KubeObject | undefined {
@@ -64,7 +66,7 @@ export class Informer {
     const source = this.source();
     if (!source) return this.retry(() => void this.relist());
     try {
-      const result = await getText(source.url, source.agent, this.path, { ...source.headers, Accept: 'application/json' });
+      const result = await getText(source.url, source.agent, this.path, { ...source.headers, Accept: this.metadataOnly ? 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1' : 'application/json' });
       if (result.status !== 200) throw new Error(`list ${this.path}: ${result.status}`);
       const list = JSON.parse(result.body) as { metadata: { resourceVersion: string }; items: KubeObject[] };
       const seen = new Set<string>();
@@ -119,6 +121,6 @@ export class Informer {
           this.retry(() => this.watch(source), 0);
         }
       },
-    }, source.headers);
+    }, { ...source.headers, Accept: this.metadataOnly ? 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1' : 'application/json' });
   }
 }

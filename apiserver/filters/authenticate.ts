@@ -1,17 +1,24 @@
-// Authentication from the TLS connection: a client certificate from the client CA (user = CN, groups = O),
-// or — only on a connection whose certificate chains to the requestheader (front-proxy) CA with an allowed
-// name — the identity in X-Remote-User/Group/Extra-*. Certificates are verified once per connection.
+// Authentication, upstream's union in its order: the front-proxy identity (X-Remote-User/Group/Extra-*, only
+// on a connection whose certificate chains to the requestheader CA with an allowed name), a client
+// certificate from the client CA (user = CN, groups = O), then a bearer token asked of each token
+// authenticator (static tokens, ServiceAccount JWTs, OIDC, or a TokenReview to core on extension servers),
+// and finally anonymous (system:anonymous, system:unauthenticated) when nothing was presented. A token that
+// was presented and not accepted is a 401, never anonymous. Certificates are verified once per connection.
 
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import type { UserInfo } from '../registry/object.js';
 import { unauthorized } from '../request/status.js';
+import type { TokenAuthenticator, TokenResult } from '../authentication/token-authenticator.js';
+import { authenticateToken, withAuthenticatedGroup } from '../authentication/token-authenticator.js';
 
 export interface RequestHeaderConfig {
   clientCa: X509Certificate[];
   allowedNames: string[];
   usernameHeaders: string[];
+  /** --requestheader-uid-headers (upstream 1.32 alpha): the user's uid, e.g. a ServiceAccount's. */
+  uidHeaders?: string[];
   groupHeaders: string[];
   extraHeadersPrefixes: string[];
 }
@@ -25,8 +32,12 @@ export interface AuthenticationConfig {
    * instead of silently treating it as anonymous.
    */
   untrustedIdentityHeaders: 'strip' | 'reject';
-  /** Extra authenticators (bearer tokens …), tried in order after certificates. */
-  tokenAuthenticators?: ((token: string) => Promise<UserInfo | undefined>)[];
+  /** Bearer-token authenticators, tried in order after certificates. */
+  tokenAuthenticators?: TokenAuthenticator[];
+  /** What tokens must be meant for (--api-audiences); a TokenReview without audiences asks for these. */
+  apiAudiences?: string[];
+  /** Requests without credentials become system:anonymous (--anonymous-auth, default true). */
+  anonymous?: boolean;
 }
 
 export const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
@@ -82,7 +93,7 @@ function headerValues(req: IncomingMessage, name: string): string[] {
 
 function hasIdentityHeaders(req: IncomingMessage, config: AuthenticationConfig): string | undefined {
   const header = config.requestHeader;
-  const names = header ? [...header.usernameHeaders, ...header.groupHeaders] : ['x-remote-user', 'x-remote-group'];
+  const names = header ? [...header.usernameHeaders, ...(header.uidHeaders ?? []), ...header.groupHeaders] : ['x-remote-user', 'x-remote-uid', 'x-remote-group'];
   const prefixes = (header?.extraHeadersPrefixes ?? ['x-remote-extra-']).map((p) => p.toLowerCase());
   for (const name of Object.keys(req.headers)) {
     if (names.some((candidate) => candidate.toLowerCase() === name) || prefixes.some((prefix) => name.startsWith(prefix))) return name;
@@ -92,7 +103,7 @@ function hasIdentityHeaders(req: IncomingMessage, config: AuthenticationConfig):
 
 function stripIdentityHeaders(req: IncomingMessage, config: AuthenticationConfig): void {
   const header = config.requestHeader;
-  const names = new Set((header ? [...header.usernameHeaders, ...header.groupHeaders] : ['x-remote-user', 'x-remote-group']).map((n) => n.toLowerCase()));
+  const names = new Set((header ? [...header.usernameHeaders, ...(header.uidHeaders ?? []), ...header.groupHeaders] : ['x-remote-user', 'x-remote-uid', 'x-remote-group']).map((n) => n.toLowerCase()));
   const prefixes = (header?.extraHeadersPrefixes ?? ['x-remote-extra-']).map((p) => p.toLowerCase());
   for (const name of Object.keys(req.headers)) {
     if (names.has(name) || prefixes.some((prefix) => name.startsWith(prefix))) delete req.headers[name];
@@ -115,6 +126,8 @@ export async function authenticate(req: IncomingMessage, config: AuthenticationC
       extra[key] = [...(extra[key] ?? []), ...values];
     }
     const user: UserInfo = { username, groups };
+    const uid = (header.uidHeaders ?? []).map((name) => headerValues(req, name)[0]).find((value) => value);
+    if (uid) user.uid = uid;
     if (Object.keys(extra).length) user.extra = extra;
     return user;
   }
@@ -127,14 +140,36 @@ export async function authenticate(req: IncomingMessage, config: AuthenticationC
     stripIdentityHeaders(req, config);
   }
   if (identity.kind === 'user') return identity.user;
-  const authorization = req.headers.authorization;
-  if (authorization && /^bearer\s+/i.test(authorization) && config.tokenAuthenticators?.length) {
-    const token = authorization.replace(/^bearer\s+/i, '').trim();
-    for (const authenticator of config.tokenAuthenticators) {
-      const user = await authenticator(token);
-      if (user) return user;
+  const token = bearerToken(req);
+  if (token && config.tokenAuthenticators?.length) {
+    let result: TokenResult | undefined;
+    try {
+      result = await authenticateToken(config.tokenAuthenticators, token, config.apiAudiences ?? []);
+    } catch {
+      // The reason stays in the server (a TokenReview shows it); the client learns only that it failed.
+      throw unauthorized();
     }
-    throw unauthorized();
+    if (!result) throw unauthorized();
+    // The credential is spent here: it is not forwarded to whatever serves the request next.
+    delete req.headers.authorization;
+    return withAuthenticatedGroup(result.user);
   }
+  // A client certificate nobody trusts is a failed credential (upstream's x509 error), not anonymity.
+  if (identity.kind === 'untrusted-proxy') throw unauthorized();
+  if (config.anonymous === false) throw unauthorized();
   return ANONYMOUS;
+}
+
+/** The token of `Authorization: Bearer <token>`; an empty one counts as none (as upstream). */
+function bearerToken(req: IncomingMessage): string | undefined {
+  const authorization = req.headers.authorization;
+  if (!authorization) return undefined;
+  const match = /^bearer\s+(.*)$/i.exec(authorization.trim());
+  return match?.[1].trim() || undefined;
+}
+
+/** A TokenReview's answer: the same token authenticators requests go through. */
+export async function reviewToken(config: AuthenticationConfig, token: string, audiences: string[]): Promise<TokenResult | undefined> {
+  const result = await authenticateToken(config.tokenAuthenticators ?? [], token, audiences);
+  return result && { ...result, user: withAuthenticatedGroup(result.user) };
 }

@@ -12,6 +12,9 @@ export type Authorizer = (user: UserInfo, info: RequestInfo) => Promise<{ allowe
 const PUBLIC_INFO = [/^\/(healthz|livez|readyz)(\/.*)?$/, /^\/version\/?$/];
 const DISCOVERY = [/^\/api\/?$/, /^\/api\/v1\/?$/, /^\/apis(\/[^/]+){0,2}\/?$/, /^\/openapi\/.*$/, /^\/version\/?$/];
 
+// system:service-account-issuer-discovery, bound to system:serviceaccounts as upstream's bootstrap policy does.
+const ISSUER_DISCOVERY = /^\/(\.well-known\/openid-configuration|openid\/v1\/jwks)\/?$/;
+
 const SELF_REVIEWS = new Set([
   'authorization.k8s.io/selfsubjectaccessreviews',
   'authorization.k8s.io/selfsubjectrulesreviews',
@@ -27,6 +30,7 @@ export const bootstrapAuthorizer: Authorizer = async (user, info) => {
   if (!info.isResourceRequest && info.verb === 'get') {
     if (PUBLIC_INFO.some((pattern) => pattern.test(info.path))) return { allowed: true };
     if (user.groups.includes('system:authenticated') && DISCOVERY.some((pattern) => pattern.test(info.path))) return { allowed: true };
+    if (user.groups.includes('system:serviceaccounts') && ISSUER_DISCOVERY.test(info.path)) return { allowed: true };
   }
   return { allowed: false };
 };

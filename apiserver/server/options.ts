@@ -13,6 +13,9 @@ import type { AuthenticationConfig } from '../filters/authenticate.js';
 import type { FlagSpec, FlagValues } from './flags.js';
 import { FlagError, helpText, listFlag, numberFlag, parseFlags, stringFlag } from './flags.js';
 import { ApiServer } from './api-server.js';
+import { delegatingTokenAuthenticator, remoteTokenReviewer } from '../authentication/delegating.js';
+import { trustFromConfigMap } from '../authentication/authentication-configmap.js';
+import { parseDurationSeconds } from '../authentication/options.js';
 
 export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'secure-port', type: 'number', default: 6443, description: 'The port on which to serve HTTPS with authentication and authorization (0 picks a free port).' },
@@ -23,6 +26,7 @@ export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'requestheader-client-ca-file', type: 'string', description: 'Root certificate bundle used to verify client certificates on incoming requests before trusting usernames in headers specified by --requestheader-username-headers.' },
   { name: 'requestheader-allowed-names', type: 'list', default: [], description: 'List of client certificate common names allowed to provide usernames in headers. If empty, any client certificate validated by the authorities in --requestheader-client-ca-file is allowed.' },
   { name: 'requestheader-username-headers', type: 'list', default: ['X-Remote-User'], description: 'List of request headers to inspect for usernames. The first header with a value wins.' },
+  { name: 'requestheader-uid-headers', type: 'list', default: [], description: 'List of request headers to inspect for UIDs. X-Remote-Uid is suggested.' },
   { name: 'requestheader-group-headers', type: 'list', default: ['X-Remote-Group'], description: 'List of request headers to inspect for groups.' },
   { name: 'requestheader-extra-headers-prefix', type: 'list', default: ['X-Remote-Extra-'], description: 'List of request header prefixes to inspect for extra user information.' },
   { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage backend: "sqlite" (embedded, the default) or "memory" (nothing persists; for tests).' },
@@ -33,6 +37,8 @@ export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'request-timeout', type: 'number', default: 60, description: 'Seconds a non-long-running request may take before the server answers 504 Timeout.' },
   { name: 'compaction-interval', type: 'number', default: 300, description: 'Seconds between compactions of old revisions (0 disables).' },
   { name: 'compaction-keep-revisions', type: 'number', default: 10000, description: 'Number of most recent revisions kept by compaction.' },
+  { name: 'authentication-kubeconfig', type: 'string', description: 'kubeconfig file pointing at the core kubernetes server with enough rights to create tokenreviews.authentication.k8s.io: bearer tokens are authenticated by TokenReview there.' },
+  { name: 'authentication-token-webhook-cache-ttl', type: 'string', default: '10s', description: 'The duration to cache responses from the webhook token authenticator (the TokenReview of --authentication-kubeconfig).' },
   { name: 'emulated-version', type: 'string', default: '1.32', description: 'Kubernetes version reported by /version (the installed kubectl dispatcher picks its binary by the minor number).' },
 ];
 
@@ -91,6 +97,7 @@ export function createGenericServer(component: string, values: FlagValues, authe
           clientCa: requestHeaderCa.certificates,
           allowedNames: listFlag(values, 'requestheader-allowed-names'),
           usernameHeaders: listFlag(values, 'requestheader-username-headers'),
+          uidHeaders: listFlag(values, 'requestheader-uid-headers'),
           groupHeaders: listFlag(values, 'requestheader-group-headers'),
           extraHeadersPrefixes: listFlag(values, 'requestheader-extra-headers-prefix'),
         }
@@ -98,6 +105,9 @@ export function createGenericServer(component: string, values: FlagValues, authe
     untrustedIdentityHeaders: 'reject',
     ...authenticationOverrides,
   };
+  // Extension servers: bearer tokens are whatever core's TokenReview says they are.
+  const authenticationKubeconfig = stringFlag(values, 'authentication-kubeconfig');
+  if (authenticationKubeconfig) authentication.tokenAuthenticators = [delegatingTokenAuthenticator(remoteTokenReviewer(authenticationKubeconfig), parseDurationSeconds(stringFlag(values, 'authentication-token-webhook-cache-ttl') ?? '10s'))];
   const storage = openStorage(component, values);
   const emulated = stringFlag(values, 'emulated-version') ?? '1.32';
   const server = new ApiServer({
@@ -121,10 +131,32 @@ export function createGenericServer(component: string, values: FlagValues, authe
   return { server, storage, values };
 }
 
+/**
+ * An extension server given --authentication-kubeconfig but not the CA flags takes its trust from core's
+ * extension-apiserver-authentication ConfigMap (core may still be starting: retried until it answers).
+ */
+async function trustDelegatedAuthentication(generic: GenericServer): Promise<void> {
+  const { server, values } = generic;
+  const kubeconfig = stringFlag(values, 'authentication-kubeconfig');
+  const need = { clientCa: !stringFlag(values, 'client-ca-file'), requestHeader: !stringFlag(values, 'requestheader-client-ca-file') };
+  if (!kubeconfig || (!need.clientCa && !need.requestHeader)) return;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const trust = await trustFromConfigMap(kubeconfig, server.options.authentication, need);
+      for (const pem of [trust.clientCaPem, trust.requestHeaderCaPem]) if (pem) server.options.serving?.clientCaPems.push(pem);
+      return;
+    } catch (error) {
+      if (attempt % 10 === 1) process.stderr.write(`[${server.options.name}] waiting for kube-system/extension-apiserver-authentication: ${(error as Error).message}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
 /** Listens, reports the port on stdout (the launcher reads it), and shuts down gracefully on signals. */
 export async function runGenericServer(generic: GenericServer, onStop?: () => Promise<void> | void): Promise<void> {
   const { server, storage, values } = generic;
   await server.startCaches();
+  await trustDelegatedAuthentication(generic);
   const interval = numberFlag(values, 'compaction-interval') ?? 300;
   const compactor = interval > 0 ? startCompactor(storage, { intervalMs: interval * 1000, keepRevisions: numberFlag(values, 'compaction-keep-revisions') ?? 10000 }) : undefined;
   await server.listen();

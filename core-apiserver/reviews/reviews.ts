@@ -7,7 +7,9 @@ import type { KubeObject, UserInfo } from '../../apiserver/registry/object.js';
 import { isObject } from '../../apiserver/registry/object.js';
 import type { RequestInfo } from '../../apiserver/request/request-info.js';
 import type { Authorizer } from '../../apiserver/filters/authorize.js';
-import { invalid } from '../../apiserver/request/status.js';
+import { badRequest, internalError, invalid } from '../../apiserver/request/status.js';
+import type { TokenResult } from '../../apiserver/authentication/token-authenticator.js';
+import { AuthenticationError } from '../../apiserver/authentication/token-authenticator.js';
 import type { Review } from './review-store.js';
 
 const create = ['create'] as const;
@@ -68,7 +70,28 @@ function userInfoJson(user: UserInfo): Record<string, unknown> {
   return info;
 }
 
-export function reviewsFor(authorizer: Authorizer): { definition: ResourceDefinition; review: Review }[] {
+/** What a TokenReview asks: the server's own token authenticators (see filters/authenticate.ts reviewToken). */
+export type TokenReviewer = (token: string, audiences: string[]) => Promise<TokenResult | undefined>;
+
+/** authentication.k8s.io TokenReview: authenticated, user, audiences, and the rejection as error. */
+async function reviewToken(reviewer: TokenReviewer | undefined, spec: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const token = typeof spec.token === 'string' ? spec.token : '';
+  if (!token) throw badRequest('token is required for TokenReview in authentication');
+  const audiences = Array.isArray(spec.audiences) ? spec.audiences.map(String) : [];
+  if (!reviewer) return { user: {} };
+  try {
+    const result = await reviewer(token, audiences);
+    // Upstream reviews through its bearer-token request authenticator, which names an unknown token so.
+    if (!result) return { user: {}, error: 'invalid bearer token' };
+    if (audiences.length && !result.audiences.some((audience) => audiences.includes(audience))) throw internalError('error validating audiences');
+    return { authenticated: true, user: userInfoJson(result.user), audiences: result.audiences };
+  } catch (error) {
+    if (error instanceof AuthenticationError) return { user: {}, error: error.message };
+    throw error;
+  }
+}
+
+export function reviewsFor(authorizer: Authorizer, tokenReviewer?: TokenReviewer): { definition: ResourceDefinition; review: Review }[] {
   return [
     { definition: subjectAccessReviews, review: (request) => decide(authorizer, userFromSpec(request.spec), attributesInfo(request.spec, 'SubjectAccessReview')) },
     {
@@ -91,8 +114,7 @@ export function reviewsFor(authorizer: Authorizer): { definition: ResourceDefini
         return { resourceRules: [], nonResourceRules: [{ verbs: ['get'], nonResourceURLs: [...discovery, ...nonResourceURLs] }], incomplete: false };
       },
     },
-    // No token authenticators exist yet (they come with the security work): a token is not recognised.
-    { definition: tokenReviews, review: () => ({ authenticated: false, error: 'no token authenticator is configured on this server', user: {} }) },
+    { definition: tokenReviews, review: (request) => reviewToken(tokenReviewer, request.spec) },
     { definition: selfSubjectReviews, review: (_request, user) => ({ userInfo: userInfoJson(user) }) },
   ];
 }

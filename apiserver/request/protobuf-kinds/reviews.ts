@@ -95,10 +95,44 @@ const SelfSubjectReview: MessageSpec = {
   2: { name: 'status', type: 'message', message: { 1: { name: 'userInfo', type: 'message', message: UserInfo } } },
 };
 
+// `kubectl create token` (authentication.k8s.io/v1 TokenRequest to serviceaccounts/token) and TokenReview.
+const TokenRequest: MessageSpec = {
+  1: metadata,
+  2: {
+    name: 'spec',
+    type: 'message',
+    message: {
+      1: { name: 'audiences', type: 'string', repeated: true },
+      4: { name: 'expirationSeconds', type: 'int64', pointer: true },
+      3: {
+        name: 'boundObjectRef',
+        type: 'message',
+        message: { 1: { name: 'kind', type: 'string' }, 2: { name: 'apiVersion', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'uid', type: 'string' } },
+      },
+    },
+  },
+  3: { name: 'status', type: 'message', message: { 1: { name: 'token', type: 'string' }, 2: { name: 'expirationTimestamp', type: 'time' } } },
+};
+
+const TokenReview: MessageSpec = {
+  1: metadata,
+  2: { name: 'spec', type: 'message', message: { 1: { name: 'token', type: 'string' }, 2: { name: 'audiences', type: 'string', repeated: true } } },
+  3: {
+    name: 'status',
+    type: 'message',
+    message: {
+      1: { name: 'authenticated', type: 'bool' },
+      2: { name: 'user', type: 'message', message: UserInfo },
+      3: { name: 'error', type: 'string' },
+      4: { name: 'audiences', type: 'string', repeated: true },
+    },
+  },
+};
+
 export const reviewKinds = {
   'authorization.k8s.io/v1': { SelfSubjectAccessReview, SelfSubjectRulesReview },
   // kubectl auth whoami tries v1, then v1beta1, then v1alpha1: the message is the same in all three.
-  'authentication.k8s.io/v1': { SelfSubjectReview },
+  'authentication.k8s.io/v1': { SelfSubjectReview, TokenRequest, TokenReview },
   'authentication.k8s.io/v1beta1': { SelfSubjectReview },
   'authentication.k8s.io/v1alpha1': { SelfSubjectReview },
 };
