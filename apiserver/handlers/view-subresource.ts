@@ -28,7 +28,7 @@ export async function handleViewSubresource(request: ResourceRequest, subresourc
     case 'update': {
       const body = decodeObjectBody(await readBody(request.req, request.maxBodyBytes), request.req.headers['content-type']) as KubeObject;
       const precondition = typeof body.metadata?.resourceVersion === 'string' && body.metadata.resourceVersion ? body.metadata.resourceVersion : undefined;
-      const result = await store.guaranteedUpdate(name, context(), '', precondition, (current) => view.applyView(structuredClone(current!), body));
+      const result = await store.guaranteedUpdate(name, { ...context(), viaSubresource: request.info.subresource }, '', precondition, (current) => view.applyView(structuredClone(current!), body));
       respond(result.object);
       return;
     }
@@ -36,7 +36,7 @@ export async function handleViewSubresource(request: ResourceRequest, subresourc
       const type = patchTypeOf(request.req.headers['content-type'], true);
       if (type === 'apply') throw methodNotSupported({ group: store.resource.group, resource: `${store.resource.plural}/${request.info.subresource}` }, 'apply');
       const parsed = parsePatch(type, await readBody(request.req, request.maxBodyBytes));
-      const result = await store.guaranteedUpdate(name, context(), '', undefined, (current) => {
+      const result = await store.guaranteedUpdate(name, { ...context(), viaSubresource: request.info.subresource }, '', undefined, (current) => {
         const currentView = view.toView(current!);
         const patched =
           type === 'json' ? applyPatch(currentView, parsed, undefined) : ((type === 'strategic' ? strategicMerge(currentView, parsed.document, undefined) : jsonMergePatch(currentView, parsed.document)) as KubeObject);

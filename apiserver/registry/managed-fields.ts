@@ -54,7 +54,7 @@ function typeOf(resource: ResourceDefinition): TypeNode {
  * writes through a subresource own only that subresource's paths.
  */
 function fieldFilter(resource: ResourceDefinition, subresource: string): FieldFilter {
-  if (subresource) {
+  if (subresource && !resource.subresources[subresource]?.view) {
     const roots = new Set((resource.subresources[subresource]?.updates ?? []).map((path) => fieldElement(path.split('.')[0]).id));
     return (set) => {
       const kept = new FieldSet();
@@ -389,4 +389,28 @@ export function applyConfiguration(resource: ResourceDefinition, live: KubeObjec
   else delete object.metadata.managedFields;
   if (deepEqual(object, live)) return live!;
   return object;
+}
+
+/**
+ * upstream's IgnoreManagedFieldsTimestampsTransformer: a write that changes nothing but managedFields
+ * timestamps keeps the old timestamps, so it is a no-op (no new resourceVersion).
+ */
+export function keepTimestampsOfNoOp(next: KubeObject, current: KubeObject): void {
+  const before = current.metadata.managedFields ?? [];
+  const after = next.metadata.managedFields ?? [];
+  if (before.length !== after.length || after.length === 0) return;
+  if (after.every((entry, index) => entry.time === before[index].time)) return;
+  const withoutTime = (entries: ManagedFieldsEntry[]) => entries.map(({ time: _time, ...rest }) => rest);
+  if (!deepEqual(withoutTime(before), withoutTime(after))) return;
+  const rest = (object: KubeObject) => {
+    const { managedFields: _managedFields, resourceVersion: _resourceVersion, ...metadata } = object.metadata;
+    return { ...object, metadata };
+  };
+  if (!deepEqual(rest(next), rest(current))) return;
+  next.metadata.managedFields = after.map((entry, index) => {
+    const kept: ManagedFieldsEntry = { ...entry };
+    if (before[index].time === undefined) delete kept.time;
+    else kept.time = before[index].time;
+    return kept;
+  });
 }

@@ -15,7 +15,7 @@ import type { ResourceDefinition, StrategyContext } from './resource.js';
 import { apiVersionOf, groupResource, storageKey } from './resource.js';
 import { encodeForStorage, stampResourceVersion } from './encode.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validate-meta.js';
-import { deepEqual, recordUpdate } from './managed-fields.js';
+import { deepEqual, keepTimestampsOfNoOp, recordUpdate } from './managed-fields.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -27,6 +27,8 @@ export interface WriteContext {
   dryRun: boolean;
   fieldManager: string;
   fieldValidation: FieldValidation;
+  /** A view subresource (scale) whose write this is: its managedFields entry names the subresource. */
+  viaSubresource?: string;
 }
 
 /** Schema check of a decoded body: type errors, plus unknown fields (already pruned from the object). */
@@ -395,8 +397,9 @@ export class GenericStore {
       if (requestedFields) metadata.managedFields = requestedFields;
       else delete metadata.managedFields;
     } else {
-      recordUpdate(resource, next, current, subresource ? undefined : requestedFields, context.fieldManager, subresource);
+      recordUpdate(resource, next, current, subresource ? undefined : requestedFields, context.fieldManager, subresource || context.viaSubresource);
     }
+    keepTimestampsOfNoOp(next, current);
     return next;
   }
 
