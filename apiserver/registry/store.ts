@@ -199,7 +199,7 @@ export class GenericStore {
   private async createNormalized(object: KubeObject, context: WriteContext, fromPost = false, applied = false): Promise<WriteResult> {
     const resource = this.resource;
     const metadata = object.metadata;
-    const appliedFields = applied ? metadata.managedFields : undefined;
+    const requestedFields = metadata.managedFields;
     const resourceVersionSet = typeof metadata.resourceVersion === 'string' && /^\d+$/.test(metadata.resourceVersion) && Number(metadata.resourceVersion) !== 0;
     for (const field of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink', 'managedFields'] as const) {
       delete metadata[field];
@@ -219,8 +219,8 @@ export class GenericStore {
     metadata.creationTimestamp = nowTimestamp();
     if (resource.generation) metadata.generation = 1;
     else delete metadata.generation;
-    if (applied) metadata.managedFields = appliedFields;
-    else recordUpdate(resource, object, undefined, undefined, context.fieldManager);
+    if (applied) metadata.managedFields = requestedFields;
+    else recordUpdate(resource, object, undefined, requestedFields, context.fieldManager);
     const bytes = encodeForStorage(object);
     const key = this.key(metadata.namespace ?? '', metadata.name!);
     if (context.dryRun) {

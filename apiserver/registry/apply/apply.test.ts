@@ -195,6 +195,19 @@ describe('server-side apply', () => {
     assert.throws(() => applied(configMaps, undefined, { ...configMap({}), apiVersion: 'v2' }, 'a'), /invalid object type: \/v2, Kind=ConfigMap/);
   });
 
+  it('fields of an object nobody tracked belong to "before-first-apply" on the first apply', () => {
+    const untracked = configMap({ color: 'blue', size: '3' }, { uid: 'u' }) as KubeObject;
+    assert.throws(() => applied(configMaps, untracked, configMap({ color: 'red' }), 'a'), /Apply failed with 1 conflict: conflict with "before-first-apply" using v1: \.data\.color/);
+    const next = applied(configMaps, untracked, configMap({ color: 'blue' }), 'a');
+    assert.deepEqual(Object.keys(owners(next)).sort(), ['a/Apply', 'before-first-apply/Update']);
+  });
+
+  it('a Service port is keyed by port and its defaulted protocol', () => {
+    const services = defineResource({ group: '', version: 'v1', kind: 'Service', plural: 'services', namespaced: true, schemaName: 'io.k8s.api.core.v1.Service' });
+    const object = applied(services, undefined, { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { ports: [{ port: 80 }] } }, 'a');
+    assert.deepEqual((owners(object)['a/Apply'] as { 'f:spec': unknown })['f:spec'], { 'f:ports': { 'k:{"port":80,"protocol":"TCP"}': { '.': {}, 'f:port': {} } } });
+  });
+
   it('kubectl may take over fields it applied client-side (last-applied unchanged)', () => {
     const lastApplied = JSON.stringify(configMap({ color: 'blue' }));
     const live = configMap({ color: 'blue' }, { uid: 'u', annotations: { 'kubectl.kubernetes.io/last-applied-configuration': lastApplied } }) as KubeObject;
