@@ -90,6 +90,13 @@ describe('kubectl apply --server-side on a Deployment', () => {
     assert.equal(object.spec.template.spec.containers[0].image, 'nginx:1.28');
   });
 
+  it('re-applying the same manifest writes nothing (same resourceVersion)', async () => {
+    const before = await ok(['get', 'deployment', 'web', '-o', 'jsonpath={.metadata.resourceVersion}']);
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // a new managedFields timestamp alone is no change
+    await ok(['apply', '--server-side', '-f', join(cluster.dataDir, 'web.yaml')]);
+    assert.equal(await ok(['get', 'deployment', 'web', '-o', 'jsonpath={.metadata.resourceVersion}']), before);
+  });
+
   it('another manager changing an owned field gets the conflict kubectl explains', async () => {
     const stderr = await fails(['apply', '--server-side', '--field-manager=other', '-f', manifest('web5.yaml', deployment({ replicas: 5, image: 'nginx:1.28', labels: 'app: web' }))]);
     assert.match(stderr, /Apply failed with 1 conflict: conflict with "kubectl": \.spec\.replicas/);

@@ -9,9 +9,9 @@
 import type { KubeObject, ManagedFieldsEntry } from './object.js';
 import { isObject, nowTimestamp } from './object.js';
 import type { ResourceDefinition } from './resource.js';
-import { apiVersionOf } from './resource.js';
+import { apiVersionOf, groupResource } from './resource.js';
 import { builtinSchemas } from '../schema/builtin.js';
-import { badRequest, StatusError } from '../request/status.js';
+import { badRequest, conflict, StatusError } from '../request/status.js';
 import type { Path } from './apply/field-set.js';
 import { fieldElement, FieldSet, goJson, pathString } from './apply/field-set.js';
 import type { TypeNode } from './apply/schema-types.js';
@@ -333,6 +333,10 @@ export function applyConfiguration(resource: ResourceDefinition, live: KubeObjec
   if (config.apiVersion !== apiVersion || config.kind !== resource.kind) throw badRequest(`invalid object type: ${gvkString(config.apiVersion, config.kind)}`);
   const configMeta = isObject(config.metadata) ? config.metadata : {};
   if (configMeta.managedFields !== undefined && configMeta.managedFields !== null) throw badRequest('metadata.managedFields must be nil');
+  if (!live && typeof configMeta.uid === 'string' && configMeta.uid) {
+    const why = `uid mismatch: the provided object specified uid ${configMeta.uid}, and no existing object was found`;
+    throw conflict(groupResource(resource), typeof configMeta.name === 'string' ? configMeta.name : '', why);
+  }
   const type = typeOf(resource);
   const errors = validateApplied(config, type);
   if (errors.length > 0) {

@@ -309,7 +309,8 @@ export class GenericStore {
       }
       const next = this.prepareUpdate(desired, current, context, subresource, options.applied);
       const bytes = encodeForStorage(next);
-      if (bytes === encodeForStorage({ ...current, metadata: { ...current.metadata } })) {
+      // Key order is not content (upstream encodes in a fixed order): an equal object is a no-op too.
+      if (bytes === encodeForStorage({ ...current, metadata: { ...current.metadata } }) || sameObject(next, current)) {
         return { bytes: currentBytes, object: current, created: false }; // no-op: nothing to write
       }
       if (context.dryRun) return { bytes: stampResourceVersion(bytes, currentKv.modRevision), object: next, created: false };
@@ -485,6 +486,12 @@ function generateName(prefix: string): string {
   }
   // Upstream truncates the prefix so the result stays within 63 characters.
   return prefix.slice(0, 58) + suffix;
+}
+
+function sameObject(next: KubeObject, current: KubeObject): boolean {
+  const { resourceVersion: _next, ...nextMeta } = next.metadata;
+  const { resourceVersion: _current, ...currentMeta } = current.metadata;
+  return deepEqual({ ...next, metadata: nextMeta }, { ...current, metadata: currentMeta });
 }
 
 function specChanged(next: KubeObject, current: KubeObject): boolean {

@@ -190,6 +190,10 @@ describe('server-side apply', () => {
     assert.deepEqual(owners(status)['ctrl/Apply/status'], { 'f:status': { 'f:replicas': {} } });
   });
 
+  it('an apply that would create an object with a uid is a conflict', () => {
+    assert.throws(() => applied(configMaps, undefined, configMap({}, { uid: 'abc' }), 'a'), /Operation cannot be fulfilled on configmaps "settings": uid mismatch: the provided object specified uid abc, and no existing object was found/);
+  });
+
   it('rejects managedFields and foreign kinds in the configuration', () => {
     assert.throws(() => applied(configMaps, undefined, configMap({ a: '1' }, { managedFields: [] }), 'a'), /metadata.managedFields must be nil/);
     assert.throws(() => applied(configMaps, undefined, { ...configMap({}), apiVersion: 'v2' }, 'a'), /invalid object type: \/v2, Kind=ConfigMap/);
