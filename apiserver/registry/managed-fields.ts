@@ -20,6 +20,7 @@ import type { Conflict, FieldFilter, Managers } from './apply/updater.js';
 import { apply, ConflictsError, update } from './apply/updater.js';
 import { compare, toFieldSet, validateApplied } from './apply/typed.js';
 import { deepEqual } from './apply/json-equal.js';
+import { withZeroFields } from './apply/zero-values.js';
 
 export { deepEqual } from './apply/json-equal.js';
 
@@ -181,6 +182,11 @@ function fieldsOf(object: KubeObject | undefined): Record<string, unknown> {
   return { ...object, metadata };
 }
 
+/** The object as upstream's typed conversion of a Go object has it (undefined: the kind's empty object). */
+function asGoObject(resource: ResourceDefinition, object: KubeObject | undefined): Record<string, unknown> {
+  return withZeroFields(resource.schema ? undefined : resource.schemaName, fieldsOf(object));
+}
+
 // ---- updates ---------------------------------------------------------------------------------
 
 /**
@@ -212,7 +218,7 @@ export function recordUpdate(resource: ResourceDefinition, next: KubeObject, liv
     delete next.metadata.managedFields;
     return;
   }
-  trackUpdate(resource, managed, fieldsOf(live), fieldsOf(next), manager, subresource);
+  trackUpdate(resource, managed, asGoObject(resource, live), asGoObject(resource, next), manager, subresource);
   const entries = encode(managed);
   if (entries) next.metadata.managedFields = entries;
   else delete next.metadata.managedFields;
@@ -353,7 +359,7 @@ export function applyConfiguration(resource: ResourceDefinition, live: KubeObjec
   let liveFields = fieldsOf(live);
   if (managed.managers.size === 0 && live) {
     // Fields set before anyone applied belong to "before-first-apply", so applies can conflict with them.
-    trackUpdate(resource, managed, {}, liveFields, 'before-first-apply', request.subresource);
+    trackUpdate(resource, managed, asGoObject(resource, undefined), asGoObject(resource, live), 'before-first-apply', request.subresource);
   }
   const id = identifier(request.manager || 'unknown', 'Apply', apiVersion, request.subresource);
   const run = (force: boolean) => {

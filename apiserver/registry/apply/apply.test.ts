@@ -241,6 +241,27 @@ describe('updates', () => {
     assert.deepEqual(owners(object)['kubectl-create/Update'], { 'f:data': { '.': {}, 'f:a': {} }, 'f:metadata': { 'f:labels': { '.': {}, 'f:x': {} } } });
   });
 
+  it('a created Deployment is compared with the Go zero object: no "." for spec or template, "." for new maps', () => {
+    const object = deployment({
+      replicas: 1,
+      selector: { matchLabels: { app: 'nginx' } },
+      strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%', maxUnavailable: '25%' } },
+      template: { metadata: { creationTimestamp: null, labels: { app: 'nginx' } }, spec: { containers: [{ name: 'nginx', image: 'nginx', resources: {} }], restartPolicy: 'Always' } },
+    }) as KubeObject;
+    recordUpdate(deployments, object, undefined, undefined, 'kubectl-create');
+    assert.deepEqual(owners(object)['kubectl-create/Update'], {
+      'f:spec': {
+        'f:replicas': {},
+        'f:selector': {},
+        'f:strategy': { 'f:rollingUpdate': { '.': {}, 'f:maxSurge': {}, 'f:maxUnavailable': {} }, 'f:type': {} },
+        'f:template': {
+          'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+          'f:spec': { 'f:containers': { 'k:{"name":"nginx"}': { '.': {}, 'f:image': {}, 'f:name': {}, 'f:resources': {} } }, 'f:restartPolicy': {} },
+        },
+      },
+    });
+  });
+
   it('the default manager is the user agent before its first "/"', () => {
     assert.equal(managerFromUserAgent('kubectl/v1.32.4 (linux/amd64) kubernetes/abc'), 'kubectl');
     assert.equal(managerFromUserAgent(undefined), '');
