@@ -1,21 +1,21 @@
 // Structured-merge-diff's operations on JSON values with a schema: the field set a value sets, the
-// comparison of two values, the merge of an applied configuration into a live object, removal of owned
-// fields, and validation of an applied configuration. `undefined` means absent; `null` is a value.
+// comparison of two values and the removal of fields (merge.ts merges, validate.ts checks an applied
+// configuration). `undefined` means absent; `null` is a value.
 
 import { isObject } from '../object.js';
 import { deepEqual } from './json-equal.js';
 import type { Atom, ListAtom, MapAtom, TypeNode } from './schema-types.js';
 import type { Path, PathElement } from './field-set.js';
-import { elementString, fieldElement, FieldSet, keyElement, valueElement } from './field-set.js';
+import { fieldElement, FieldSet, keyElement, valueElement } from './field-set.js';
 
 type Kind = 'map' | 'list' | 'scalar';
 
-function isScalar(value: unknown): boolean {
+export function isScalar(value: unknown): boolean {
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';
 }
 
 /** upstream's deduceAtom + handleAtom: which facet of the type handles this value. */
-function kindOf(atom: Atom, value: unknown): Kind {
+export function kindOf(atom: Atom, value: unknown): Kind {
   if (value !== undefined && value !== null) {
     if (isScalar(value) && atom.scalar) return 'scalar';
     if (Array.isArray(value) && atom.list) return 'list';
@@ -24,7 +24,7 @@ function kindOf(atom: Atom, value: unknown): Kind {
   return atom.map ? 'map' : atom.scalar ? 'scalar' : 'list';
 }
 
-function fieldType(map: MapAtom, name: string): TypeNode | undefined {
+export function fieldType(map: MapAtom, name: string): TypeNode | undefined {
   return map.field(name) ?? map.element;
 }
 
@@ -58,7 +58,7 @@ function goQuotedList(values: string[]): string {
 }
 
 /** Path elements of a list's items; items that cannot be keyed are skipped (they were validated earlier). */
-function indexItems(list: ListAtom, items: unknown[]): { element: PathElement; item: unknown }[] {
+export function indexItems(list: ListAtom, items: unknown[]): { element: PathElement; item: unknown }[] {
   const result: { element: PathElement; item: unknown }[] = [];
   for (const item of items) {
     try {
@@ -210,91 +210,6 @@ function compareAt(lhs: unknown, rhs: unknown, type: TypeNode, path: Path, resul
   else if (rhs === undefined) result.removed.insert(path);
 }
 
-// ---- merge -----------------------------------------------------------------------------------
-
-/** Merges `rhs` (an applied configuration) into `lhs` (the live object), as upstream's merge with keep-rhs. */
-export function merge(lhs: unknown, rhs: unknown, type: TypeNode): unknown {
-  if (rhs === undefined) return lhs;
-  if (lhs === undefined) return rhs;
-  const atom = type.atom();
-  const kind = kindOf(atom, rhs);
-  if (kindOf(atom, lhs) !== kind) return rhs;
-  if (kind === 'scalar') return rhs;
-  if (kind === 'list') {
-    const list = atom.list!;
-    const left = Array.isArray(lhs) ? lhs : [];
-    const right = Array.isArray(rhs) ? rhs : [];
-    if (list.atomic || (left.length === 0 && right.length === 0)) return rhs;
-    return mergeLists(left, right, list);
-  }
-  const map = atom.map!;
-  const left = isObject(lhs) ? lhs : {};
-  const right = isObject(rhs) ? rhs : {};
-  if (map.atomic || (Object.keys(left).length === 0 && Object.keys(right).length === 0)) return rhs;
-  const out: Record<string, unknown> = {};
-  for (const key of new Set([...Object.keys(left), ...Object.keys(right)])) {
-    const childType = fieldType(map, key);
-    const value = childType ? merge(left[key], right[key], childType) : right[key] !== undefined ? right[key] : left[key];
-    if (value !== undefined) out[key] = value;
-  }
-  return out;
-}
-
-/** upstream's list merge: the live order, with applied items placed where the applied order puts them. */
-function mergeLists(left: unknown[], right: unknown[], list: ListAtom): unknown[] {
-  const lhs = indexItems(list, left);
-  const rhs = indexItems(list, right);
-  const observedLeft = new Map<string, unknown>();
-  for (const { element, item } of lhs) if (!observedLeft.has(element.id)) observedLeft.set(element.id, item);
-  const observedRight = new Map<string, unknown>();
-  for (const { element, item } of rhs) if (!observedRight.has(element.id)) observedRight.set(element.id, item);
-  const shared = rhs.filter(({ element }) => observedLeft.has(element.id)).map(({ element }) => element.id);
-  let nextShared = shared.shift();
-  const merged = new Set<string>();
-  const out: unknown[] = [];
-  const mergeItem = (id: string, lChild: unknown, rChild: unknown) => {
-    const value = merge(lChild, rChild, list.element);
-    if (value !== undefined) out.push(value);
-    merged.add(id);
-  };
-  let l = 0;
-  let r = 0;
-  while (l < lhs.length || r < rhs.length) {
-    if (l < lhs.length && r < rhs.length) {
-      const id = lhs[l].element.id;
-      if (id === rhs[r].element.id) {
-        mergeItem(id, observedLeft.get(id), observedRight.get(id));
-        l++;
-        r++;
-        nextShared = shared.shift();
-        continue;
-      }
-      if (observedRight.has(id) && nextShared !== undefined && nextShared !== id) {
-        l++;
-        continue;
-      }
-    }
-    if (l < lhs.length) {
-      const id = lhs[l].element.id;
-      if (!observedRight.has(id)) {
-        const value = merge(lhs[l].item, undefined, list.element);
-        if (value !== undefined) out.push(value);
-        l++;
-        continue;
-      } else if (merged.has(id)) {
-        l++;
-      }
-    }
-    if (r < rhs.length) {
-      const id = rhs[r].element.id;
-      mergeItem(id, observedLeft.get(id), observedRight.get(id));
-      r++;
-      if (nextShared === id) nextShared = shared.shift();
-    }
-  }
-  return out;
-}
-
 // ---- removal ---------------------------------------------------------------------------------
 
 /** Removes the paths of `toRemove` from `value`; maps and lists emptied by it disappear (upstream nulls them). */
@@ -353,77 +268,3 @@ export function ensureNamedFieldsAreMembers(set: FieldSet, type: TypeNode | unde
   return result;
 }
 
-// ---- validation of an applied configuration --------------------------------------------------
-
-/** The problems upstream's typed conversion reports, as `<path>: <message>`. */
-export function validateApplied(value: unknown, type: TypeNode): string[] {
-  const errors: string[] = [];
-  validateAt(value, type, '', errors);
-  return errors;
-}
-
-function goValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (isObject(value)) return `map[${Object.entries(value).map(([key, item]) => `${key}:${goValue(item)}`).join(' ')}]`;
-  if (Array.isArray(value)) return `[${value.map(goValue).join(' ')}]`;
-  return String(value);
-}
-
-function goTypeName(value: unknown): string {
-  if (typeof value === 'string') return 'string';
-  if (typeof value === 'boolean') return 'bool';
-  if (typeof value === 'number') return Number.isInteger(value) ? 'int64' : 'float64';
-  if (Array.isArray(value)) return '[]interface {}';
-  if (isObject(value)) return 'map[string]interface {}';
-  return '<nil>';
-}
-
-function validateAt(value: unknown, type: TypeNode, path: string, errors: string[]): void {
-  const atom = type.atom();
-  const at = (message: string): void => {
-    errors.push(path ? `${path}: ${message}` : message);
-  };
-  if (value === null) return;
-  switch (kindOf(atom, value)) {
-    case 'scalar': {
-      const scalar = atom.scalar!;
-      if (scalar === 'numeric' && typeof value !== 'number') at(`expected numeric (int or float), got ${goTypeName(value)}`);
-      else if (scalar === 'string' && typeof value !== 'string') at(`expected string, got &value.valueUnstructured{Value:${goValue(value)}}`);
-      else if (scalar === 'boolean' && typeof value !== 'boolean') at(`expected boolean, got ${goValue(value)}`);
-      else if (scalar === 'untyped' && !isScalar(value)) at(`expected any scalar, got ${goValue(value)}`);
-      return;
-    }
-    case 'list': {
-      if (!Array.isArray(value)) return at(`expected list, got ${goValue(value)}`);
-      const list = atom.list!;
-      if (list.atomic) return;
-      const seen = new Set<string>();
-      value.forEach((item, index) => {
-        let element: PathElement;
-        try {
-          element = listItemElement(list, item);
-        } catch (error) {
-          at(`element ${index}: ${(error as Error).message}`);
-          return;
-        }
-        if (seen.has(element.id)) {
-          at(`duplicate entries for key ${elementString(element)}`);
-          return;
-        }
-        seen.add(element.id);
-        validateAt(item, list.element, `${path}${elementString(element)}`, errors);
-      });
-      return;
-    }
-    case 'map': {
-      if (!isObject(value)) return at(`expected map, got ${goValue(value)}`);
-      const map = atom.map!;
-      for (const [key, child] of Object.entries(value)) {
-        const childType = fieldType(map, key);
-        const childPath = `${path}.${key}`;
-        if (!childType) errors.push(`${childPath}: field not declared in schema`);
-        else validateAt(child, childType, childPath, errors);
-      }
-    }
-  }
-}

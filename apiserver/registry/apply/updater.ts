@@ -6,7 +6,8 @@
 import type { Path } from './field-set.js';
 import { FieldSet } from './field-set.js';
 import type { TypeNode } from './schema-types.js';
-import { compare, ensureNamedFieldsAreMembers, merge, removeItems, toFieldSet } from './typed.js';
+import { compare, ensureNamedFieldsAreMembers, removeItems, toFieldSet } from './typed.js';
+import { merge } from './merge.js';
 import { deepEqual } from './json-equal.js';
 
 export interface ManagerSet {
