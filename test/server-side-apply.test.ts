@@ -19,14 +19,14 @@ after(async () => {
   cluster.cleanup();
 });
 
-async function ok(args: string[]): Promise<string> {
-  const result = await cluster.kubectl(args);
+async function ok(args: string[], version = ''): Promise<string> {
+  const result = await cluster.kubectl(args, { version });
   assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed:\n${result.stderr}\n${result.stdout}`);
   return result.stdout;
 }
 
-async function fails(args: string[]): Promise<string> {
-  const result = await cluster.kubectl(args);
+async function fails(args: string[], version = ''): Promise<string> {
+  const result = await cluster.kubectl(args, { version });
   assert.notEqual(result.code, 0, `kubectl ${args.join(' ')} should fail:\n${result.stdout}`);
   return result.stderr;
 }
@@ -239,4 +239,18 @@ describe('server-side apply of a custom resource', () => {
     const stderr = await fails(['apply', '--server-side', '--field-manager=b', '-f', manifest('w1-size.yaml', 'apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 4}\n')]);
     assert.match(stderr, /Apply failed with 1 conflict: conflict with "kubectl": \.spec\.size/);
   });
+});
+
+describe('server-side apply with the other kubectl versions', () => {
+  for (const version of ['1.27', '1.33']) {
+    it(`kubectl ${version}: apply, conflict with another manager, force`, async () => {
+      const name = `cm-${version.replace('.', '')}`;
+      const manifestFor = (value: string) => manifest(`${name}-${value}.yaml`, `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ${name}}\ndata: {key: ${value}}\n`);
+      assert.match(await ok(['apply', '--server-side', '-f', manifestFor('one')], version), new RegExp(`configmap/${name} serverside-applied`));
+      const stderr = await fails(['apply', '--server-side', '--field-manager=other', '-f', manifestFor('two')], version);
+      assert.match(stderr, /Apply failed with 1 conflict: conflict with "kubectl": \.data\.key/);
+      await ok(['apply', '--server-side', '--field-manager=other', '--force-conflicts', '-f', manifestFor('two')], version);
+      assert.equal(await ok(['get', 'configmap', name, '-o', 'jsonpath={.data.key}'], version), 'two');
+    });
+  }
 });
