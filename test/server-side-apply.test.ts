@@ -145,6 +145,17 @@ describe('kubectl apply --server-side on a Deployment', () => {
     assert.deepEqual(status?.fieldsV1, { 'f:status': { 'f:conditions': { 'k:{"type":"Available"}': { '.': {}, 'f:reason': {}, 'f:status': {}, 'f:type': {} } }, 'f:observedGeneration': {} } });
   });
 
+  it('repeated keys in an apply body fail with fieldValidation=Strict and warn with Warn', async () => {
+    const body = '{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"dup"},"data":{"a":"1","a":"2"}}';
+    const headers = { 'Content-Type': 'application/apply-patch+yaml' };
+    const strict = await cluster.request('PATCH', '/api/v1/namespaces/default/configmaps/dup?fieldManager=x&fieldValidation=Strict', { body, headers });
+    assert.equal(strict.status, 400);
+    assert.match(JSON.parse(strict.body).message, /^error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n  line 1: key "a" already set in map$/);
+    const warn = await cluster.request('PATCH', '/api/v1/namespaces/default/configmaps/dup?fieldManager=x&fieldValidation=Warn', { body, headers });
+    assert.equal(warn.status, 201);
+    assert.match(String(warn.headers.warning), /key \\"a\\" already set in map/);
+  });
+
   it('rejects fields the schema does not declare with upstream\'s message', async () => {
     const stderr = await fails(['apply', '--server-side', '--validate=false', '-f', manifest('bad.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: bad}\ndata: {a: "1"}\nbogus: 1\n')]);
     assert.match(stderr, /failed to create typed patch object \(default\/bad; \/v1, Kind=ConfigMap\): \.bogus: field not declared in schema/);
