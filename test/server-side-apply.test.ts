@@ -265,3 +265,32 @@ describe('server-side apply with the other kubectl versions', () => {
     });
   }
 });
+
+describe('server-side apply through the scale subresource', () => {
+  const path = '/apis/apps/v1/namespaces/default/deployments/scaled';
+  const applyHeaders = { 'Content-Type': 'application/apply-patch+yaml' };
+  const scale = (replicas: number) => JSON.stringify({ kind: 'Scale', apiVersion: 'autoscaling/v1', metadata: { name: 'scaled', namespace: 'default' }, spec: { replicas } });
+  const replicaOwners = async () => {
+    const object = JSON.parse((await cluster.request('GET', path)).body) as { spec: { replicas: number }; metadata: { managedFields: Entry[] } };
+    const owners = object.metadata.managedFields.filter((item) => isOwningReplicas(item)).map((item) => `${item.manager}/${item.operation}${item.subresource ? `/${item.subresource}` : ''}`);
+    return { replicas: object.spec.replicas, owners: owners.sort() };
+  };
+  const isOwningReplicas = (item: Entry) => Object.hasOwn((item.fieldsV1['f:spec'] ?? {}) as object, 'f:replicas');
+
+  it('conflicts with the applier of the object, takes replicas with force, shares them when equal', async () => {
+    await ok(['apply', '--server-side', '--field-manager=apply_test', '-f', manifest('scaled.yaml', deployment({ replicas: 1 }).replace('name: web', 'name: scaled'))]);
+    const conflicted = await cluster.request('PATCH', `${path}/scale?fieldManager=apply_scale`, { body: scale(17), headers: applyHeaders });
+    assert.equal(conflicted.status, 409);
+    assert.match(JSON.parse(conflicted.body).message, /conflict with "apply_test": \.spec\.replicas/);
+    const forced = await cluster.request('PATCH', `${path}/scale?fieldManager=apply_scale&force=true`, { body: scale(17), headers: applyHeaders });
+    assert.equal(forced.status, 200, forced.body);
+    assert.equal(JSON.parse(forced.body).kind, 'Scale');
+    assert.deepEqual(await replicaOwners(), { replicas: 17, owners: ['apply_scale/Apply/scale'] });
+    const replaced = await cluster.request('PUT', `${path}/scale?fieldManager=replace_test`, { body: scale(7), headers: { 'Content-Type': 'application/json' } });
+    assert.equal(replaced.status, 200, replaced.body);
+    assert.deepEqual(await replicaOwners(), { replicas: 7, owners: ['replace_test/Update/scale'] });
+    const shared = await cluster.request('PATCH', `${path}/scale?fieldManager=co_owning_test`, { body: scale(7), headers: applyHeaders });
+    assert.equal(shared.status, 200, shared.body);
+    assert.deepEqual(await replicaOwners(), { replicas: 7, owners: ['co_owning_test/Apply/scale', 'replace_test/Update/scale'] });
+  });
+});
