@@ -245,6 +245,12 @@ async function patch(request: ResourceRequest): Promise<void> {
   const context = writeContext(request, { errors: patchErrors });
   const body = await readBody(request.req, request.maxBodyBytes);
   const parsed = parsePatch(type, body);
+  if (type === 'apply') {
+    // upstream's checkName: an applied configuration names the object it is sent to.
+    const metadata = (parsed.document as { metadata?: unknown }).metadata;
+    const name = isObject(metadata) && typeof metadata.name === 'string' ? metadata.name : '';
+    if (name !== request.info.name) throw badRequest(`the name of the object (${name}) does not match the name on the URL (${request.info.name})`);
+  }
   const result = await store.guaranteedUpdate(
     request.info.name,
     context,
