@@ -4,7 +4,9 @@
 
 import fastJsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
-import { parseJson, parseYamlBody } from '../request/body.js';
+import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
+import type { Node } from 'yaml';
+import { parseJson } from '../request/body.js';
 import { badRequest, unsupportedMediaType, StatusError } from '../request/status.js';
 import type { KubeObject } from '../registry/object.js';
 import { isObject } from '../registry/object.js';
@@ -34,14 +36,55 @@ export interface ParsedPatch {
   type: PatchType;
   /** Decoded patch document. */
   document: unknown;
+  /** Apply bodies: the keys repeated within one map, as the strict YAML decoder reports them. */
+  duplicateKeys?: string[];
 }
 
 export function parsePatch(type: PatchType, body: Buffer): ParsedPatch {
   if (body.length === 0) throw badRequest('the request body is empty: a patch was expected');
-  const document = type === 'apply' ? parseYamlBody(body) : parseJson(body);
+  if (type === 'apply') {
+    const { document, duplicateKeys } = parseApplyBody(body.toString('utf8'));
+    if (!isObject(document)) throw badRequest(`${type} patch: the patch must be a JSON object`);
+    return { type, document, duplicateKeys };
+  }
+  const document = parseJson(body);
   if (type === 'json' && !Array.isArray(document)) throw badRequest('json patch: the patch must be a JSON array of operations');
   if (type !== 'json' && !isObject(document)) throw badRequest(`${type} patch: the patch must be a JSON object`);
   return { type, document };
+}
+
+/**
+ * An apply body (YAML or JSON). Repeated keys are allowed (the last wins) and reported separately, since
+ * upstream decodes leniently and only fieldValidation Strict/Warn turn them into an error or warnings.
+ */
+function parseApplyBody(text: string): { document: unknown; duplicateKeys: string[] } {
+  const lines = new LineCounter();
+  const parsed = parseDocument(text, { uniqueKeys: false, lineCounter: lines, maxAliasCount: 100 } as Parameters<typeof parseDocument>[1]);
+  if (parsed.errors.length > 0) throw badRequest(`error decoding YAML: ${parsed.errors[0].message}`);
+  const duplicateKeys: string[] = [];
+  const visit = (node: unknown) => {
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+        if (seen.has(key)) {
+          const offset = (pair.key as Node | null)?.range?.[0] ?? 0;
+          duplicateKeys.push(`line ${lines.linePos(offset).line}: key ${JSON.stringify(key)} already set in map`);
+        }
+        seen.add(key);
+        visit(pair.value);
+      }
+    } else if (node && typeof node === 'object' && 'items' in node && Array.isArray((node as { items: unknown[] }).items)) {
+      for (const item of (node as { items: unknown[] }).items) visit(item);
+    }
+  };
+  visit(parsed.contents);
+  return { document: parsed.toJS({ maxAliasCount: 100 }), duplicateKeys };
+}
+
+/** The strict-decoding message upstream gives for repeated keys in an apply body. */
+export function duplicateKeysMessage(duplicateKeys: string[]): string {
+  return `error converting YAML to JSON: yaml: unmarshal errors:\n${duplicateKeys.map((line) => `  ${line}`).join('\n')}`;
 }
 
 /** Applies a json/merge/strategic patch to the current object, returning the desired object. */

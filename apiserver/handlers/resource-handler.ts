@@ -16,15 +16,14 @@ import { apiVersionOf } from '../registry/resource.js';
 import type { IncludeObject } from '../registry/table.js';
 import { columnDefinitions, columnsOf, partialObjectMetadata, tableRow } from '../registry/table.js';
 import { tableRowsJson } from '../registry/table-rows.js';
-import { managerFromUserAgent } from '../registry/managed-fields.js';
+import { applyConfiguration, managerFromUserAgent } from '../registry/managed-fields.js';
 import type { PatchMeta } from '../registry/strategic-merge.js';
-import { strategicMerge, jsonMergePatch } from '../registry/strategic-merge.js';
 import { parseListOptions } from './list-options.js';
 import { escapeFieldValue, exactMatchValue, parseFieldSelector } from '../registry/fields.js';
 import { listBytes, listObjects } from './list.js';
 import type { WatchOutput, WatchRegistry } from './watch.js';
 import { serveWatch } from './watch.js';
-import { applyPatch, parsePatch, patchTypeOf } from './patch.js';
+import { applyPatch, duplicateKeysMessage, parsePatch, patchTypeOf } from './patch.js';
 import { handleViewSubresource } from './view-subresource.js';
 
 export interface ResourceEntry {
@@ -281,6 +280,12 @@ async function patch(request: ResourceRequest): Promise<void> {
   const context = writeContext(request, { errors: patchErrors });
   const body = await readBody(request.req, request.maxBodyBytes);
   const parsed = parsePatch(type, body);
+  if (type === 'apply') {
+    // upstream's checkName: an applied configuration names the object it is sent to.
+    const metadata = (parsed.document as { metadata?: unknown }).metadata;
+    const name = isObject(metadata) && typeof metadata.name === 'string' ? metadata.name : '';
+    if (name !== request.info.name) throw badRequest(`the name of the object (${name}) does not match the name on the URL (${request.info.name})`);
+  }
   const result = await store.guaranteedUpdate(
     request.info.name,
     context,
@@ -288,15 +293,24 @@ async function patch(request: ResourceRequest): Promise<void> {
     undefined,
     (current) => {
       if (type === 'apply') {
-        const applied = structuredClone(parsed.document) as KubeObject;
-        if (!current) return applied;
-        return (patchMeta ? strategicMerge(current, applied, patchMeta) : jsonMergePatch(current, applied)) as KubeObject;
+        const config = structuredClone(parsed.document) as Record<string, unknown>;
+        const object = applyConfiguration(store.resource, current, config, { manager: context.fieldManager, force: force === 'true', subresource: request.info.subresource });
+        checkDuplicateKeys(parsed.duplicateKeys ?? [], context);
+        return object;
       }
       return applyPatch(current!, parsed, patchMeta);
     },
-    { createIfMissing: type === 'apply', forPatch: true },
+    { createIfMissing: type === 'apply', forPatch: true, applied: type === 'apply' },
   );
   respond(request, result.created ? 201 : 200, result.bytes, negotiated);
+}
+
+/** Upstream's strict re-decode of an apply body, after a successful apply: repeated keys fail (Strict) or warn (Warn). */
+function checkDuplicateKeys(duplicateKeys: string[], context: WriteContext): void {
+  if (duplicateKeys.length === 0 || context.fieldValidation === 'Ignore') return;
+  const message = duplicateKeysMessage(duplicateKeys);
+  if (context.fieldValidation === 'Strict') throw badRequest(`error strict decoding YAML: ${message}`);
+  context.warnings.push(message);
 }
 
 /** DeleteOptions from the body or, when there is none, from the query (upstream reads one or the other), validated. */

@@ -15,7 +15,7 @@ import type { ResourceDefinition, StrategyContext } from './resource.js';
 import { apiVersionOf, groupResource, storageKey } from './resource.js';
 import { encodeForStorage, stampResourceVersion } from './encode.js';
 import { validateObjectMeta, validateObjectMetaUpdate } from './validate-meta.js';
-import { deepEqual, recordUpdate } from './managed-fields.js';
+import { deepEqual, keepTimestampsOfNoOp, recordUpdate } from './managed-fields.js';
 import type { VersionConverter } from './conversion.js';
 import { convertCached, convertObjects, storedApiVersion, versionOf } from './conversion.js';
 import type { PropagationPolicy } from './delete-propagation.js';
@@ -31,6 +31,8 @@ export interface WriteContext {
   dryRun: boolean;
   fieldManager: string;
   fieldValidation: FieldValidation;
+  /** A view subresource (scale) whose write this is: its managedFields entry names the subresource. */
+  viaSubresource?: string;
 }
 
 /** Schema check of a decoded body: type errors, plus unknown fields (already pruned from the object). */
@@ -233,9 +235,10 @@ export class GenericStore {
   }
 
   /** `fromPost`: a POST, where a set resourceVersion fails as etcd3's store fails it (kubectl create -f of an exported object). */
-  private async createNormalized(object: KubeObject, context: WriteContext, fromPost = false): Promise<WriteResult> {
+  private async createNormalized(object: KubeObject, context: WriteContext, fromPost = false, applied = false): Promise<WriteResult> {
     const resource = this.resource;
     const metadata = object.metadata;
+    const requestedFields = metadata.managedFields;
     const resourceVersionSet = typeof metadata.resourceVersion === 'string' && /^\d+$/.test(metadata.resourceVersion) && Number(metadata.resourceVersion) !== 0;
     for (const field of ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink', 'managedFields'] as const) {
       delete metadata[field];
@@ -255,7 +258,8 @@ export class GenericStore {
     metadata.creationTimestamp = nowTimestamp();
     if (resource.generation) metadata.generation = 1;
     else delete metadata.generation;
-    recordUpdate(object, undefined, context.fieldManager, apiVersionOf(resource));
+    if (applied) metadata.managedFields = requestedFields;
+    else recordUpdate(resource, object, undefined, requestedFields, context.fieldManager);
     const bytes = encodeForStorage(await this.toStorageVersion(object));
     const key = this.key(metadata.namespace ?? '', metadata.name!);
     if (context.dryRun) {
@@ -320,7 +324,8 @@ export class GenericStore {
     subresource: string,
     precondition: string | undefined,
     mutate: (current: KubeObject | undefined) => KubeObject | Promise<KubeObject>,
-    options: { createIfMissing?: boolean; forPatch?: boolean } = {},
+    /** `applied`: `mutate` is a server-side apply that computed the managedFields itself. */
+    options: { createIfMissing?: boolean; forPatch?: boolean; applied?: boolean } = {},
   ): Promise<WriteResult & { created: boolean }> {
     const resource = this.resource;
     const key = this.key(context.namespace, name);
@@ -330,7 +335,7 @@ export class GenericStore {
         if (!(resource.strategy.allowCreateOnUpdate || options.createIfMissing) || subresource) throw notFound(this.qualified, name);
         const desired = await mutate(undefined);
         if (options.forPatch) this.normalizeIncoming(desired, context, name);
-        const created = await this.createNormalized(desired, context);
+        const created = await this.createNormalized(desired, context, false, options.applied);
         return { ...created, created: true };
       }
       const currentBytes = await this.servedBytes(stampResourceVersion(currentKv.value, currentKv.modRevision));
@@ -341,9 +346,10 @@ export class GenericStore {
       if (wanted && wanted !== current.metadata.resourceVersion) {
         throw conflict(this.qualified, name, OBJECT_MODIFIED);
       }
-      const next = this.prepareUpdate(desired, current, context, subresource);
+      const next = this.prepareUpdate(desired, current, context, subresource, options.applied);
       const servedBytes = encodeForStorage(next);
-      if (servedBytes === encodeForStorage({ ...current, metadata: { ...current.metadata } })) {
+      // Key order is not content (upstream encodes in a fixed order): an equal object is a no-op too.
+      if (servedBytes === encodeForStorage({ ...current, metadata: { ...current.metadata } }) || sameObject(next, current)) {
         return { bytes: currentBytes, object: current, created: false }; // no-op: nothing to write
       }
       if (context.dryRun) return { bytes: stampResourceVersion(servedBytes, currentKv.modRevision), object: next, created: false };
@@ -383,8 +389,9 @@ export class GenericStore {
   }
 
   /** The generic part of an update: system fields, the status split, generation, validation. */
-  private prepareUpdate(desired: KubeObject, current: KubeObject, context: WriteContext, subresource: string): KubeObject {
+  private prepareUpdate(desired: KubeObject, current: KubeObject, context: WriteContext, subresource: string, applied = false): KubeObject {
     const resource = this.resource;
+    const requestedFields = desired.metadata.managedFields;
     let next: KubeObject;
     if (subresource) {
       // A subresource write changes only its own paths (upstream resets metadata and spec for status).
@@ -426,16 +433,14 @@ export class GenericStore {
     ];
     if (errors.length > 0) throw invalid(resource.kind, resource.group, metadata.name ?? '', errors);
     resource.strategy.canonicalize?.(next);
-    // Non-empty managedFields sent to the main resource replace the stored ones (upstream's field manager
-    // decodes them from the new object; kubectl's CSA→SSA migration relies on it); empty or absent ones
-    // keep the live entries so clients unaware of managedFields cannot wipe them.
-    const provided = subresource === '' && Array.isArray(desired.metadata.managedFields) && desired.metadata.managedFields.length > 0 ? desired.metadata.managedFields : undefined;
-    const base = provided ? { ...current, metadata: { ...old, managedFields: provided } } : current;
-    if (!deepEqual(stripVolatile(next), stripVolatile(current))) {
-      recordUpdate(next, base, context.fieldManager, apiVersionOf(resource), subresource || undefined);
+    // Apply computed ownership while merging; every other write records an Update (upstream's field manager).
+    if (applied) {
+      if (requestedFields) metadata.managedFields = requestedFields;
+      else delete metadata.managedFields;
     } else {
-      metadata.managedFields = base.metadata.managedFields;
+      recordUpdate(resource, next, current, subresource ? undefined : requestedFields, context.fieldManager, subresource || context.viaSubresource);
     }
+    keepTimestampsOfNoOp(next, current);
     return next;
   }
 
@@ -537,17 +542,18 @@ function generateName(prefix: string): string {
   return prefix.slice(0, 58) + suffix;
 }
 
+function sameObject(next: KubeObject, current: KubeObject): boolean {
+  const { resourceVersion: _next, ...nextMeta } = next.metadata;
+  const { resourceVersion: _current, ...currentMeta } = current.metadata;
+  return deepEqual({ ...next, metadata: nextMeta }, { ...current, metadata: currentMeta });
+}
+
 function specChanged(next: KubeObject, current: KubeObject): boolean {
   const strip = (object: KubeObject) => {
     const { metadata: _metadata, status: _status, ...rest } = object;
     return rest;
   };
   return !deepEqual(strip(next), strip(current));
-}
-
-function stripVolatile(object: KubeObject): KubeObject {
-  const { resourceVersion: _rv, managedFields: _mf, ...metadata } = object.metadata;
-  return { ...object, metadata };
 }
 
 export function isStatusError(error: unknown): error is StatusError {
