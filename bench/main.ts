@@ -15,6 +15,7 @@ import { runLoad, type LoadResult, type Target } from './load.js';
 import { freePort } from '../launcher/ports.js';
 import { ensurePki } from '../launcher/pki.js';
 import { benchCrds } from './crds.js';
+import { benchMetrics } from './metrics.js';
 import type { ListCacheResult } from './list-cache.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -252,3 +253,10 @@ try {
   await cluster.stop();
   cluster.cleanup();
 }
+
+// kubectl top at scale, on a cluster of its own.
+const metrics = await benchMetrics(SECONDS);
+console.log('');
+console.log(`kubectl top: ${metrics.nodes} simulated nodes × ${metrics.pods / metrics.nodes} pods: one scrape round of every kubelet ${metrics.scrapeRoundMs} ms (resolution ${metrics.resolutionSeconds} s)`);
+console.log(`${'scrape round / resolution period'.padEnd(52)} ${(metrics.scrapeRoundMs / (metrics.resolutionSeconds * 1000)).toFixed(2).padStart(6)}×   goal ≤ 1×  ${metrics.scrapeRoundMs <= metrics.resolutionSeconds * 1000 ? 'met' : 'NOT met'}`);
+console.log(`${'top pods -A (list of all pod metrics) latency'.padEnd(52)} ${metrics.listAllMs.toFixed(1).padStart(6)} ms  vs direct GET floor ${metrics.getFloorMs.toFixed(1)} ms (${(metrics.listAllMs / metrics.getFloorMs).toFixed(1)}×)`);

@@ -53,6 +53,8 @@ export class Scraper {
   readonly lastScrapes = new Map<string, NodeScrape>();
   /** Completed scrapes of all nodes (rates need two). */
   rounds = 0;
+  /** How long the last round took, from the first request to the last answer. */
+  lastRoundMs = 0;
   private readonly nodeCounters = new Map<string, Counter>();
   private readonly containerCounters = new Map<string, Counter>();
   private readonly agent: https.Agent;
@@ -100,6 +102,7 @@ export class Scraper {
   }
 
   async scrapeAll(): Promise<void> {
+    const roundStarted = Date.now();
     const nodes = this.nodes().filter((node) => isReady(node));
     const seenNodes = new Set<string>();
     const seenPods = new Set<string>();
@@ -131,6 +134,7 @@ export class Scraper {
     for (const key of [...this.podPoints.keys()]) if (!seenPods.has(key)) this.podPoints.delete(key);
     for (const key of [...this.containerCounters.keys()]) if (!seenPods.has(key.slice(0, key.lastIndexOf('/')))) this.containerCounters.delete(key);
     this.rounds++;
+    this.lastRoundMs = Date.now() - roundStarted;
     this.onRound();
   }
 

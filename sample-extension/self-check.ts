@@ -39,6 +39,6 @@ export function addSelfChecks(health: HealthChecks, scraper: Scraper, informers:
     if (scraper.rounds < 2 || (scraper.nodePoints.size === 0 && scrapes.length > 0)) {
       throw new Error(scraper.rounds < 2 ? `waiting for the first two scrapes (${scraper.rounds} done)${detail ? `; ${detail}` : ''}` : `no node could be scraped: ${detail || 'no Ready nodes'}`);
     }
-    return `${scrapes.length - failed.length}/${scrapes.length} nodes scraped${detail ? `; ${detail}` : ''}`;
+    return `${scrapes.length - failed.length}/${scrapes.length} nodes scraped in ${scraper.lastRoundMs} ms, ${scraper.podPoints.size} pods${detail ? `; ${detail}` : ''}`;
   }, ['readyz'], options);
 }

@@ -118,6 +118,20 @@ spec:
     assert.match(none.stdout + none.stderr, /No resources found in shop namespace/);
   });
 
+  it('schedules a `kubectl run` pod onto a node and shows it in top within a resolution period', async () => {
+    await ok(['run', 'probe', '--image=busybox:1.36', '--requests=cpu=100m,memory=32Mi', '-n', 'shop', '--', 'sleep', '3600']);
+    const node = await eventually('pod bound', async () => {
+      const pod = JSON.parse(await ok(['get', 'pod', 'probe', '-n', 'shop', '-o', 'json'])) as { spec: { nodeName?: string }; status: { phase?: string } };
+      return pod.spec.nodeName && pod.status.phase === 'Running' ? pod.spec.nodeName : undefined;
+    });
+    // The least-loaded node: the simulated node without the shop pods.
+    assert.ok(['host-1', 'sim-node-2'].includes(node), `bound to ${node}`);
+    const started = Date.now();
+    await eventually('probe in top pods', async () => ((await cluster.kubectl(['top', 'pod', 'probe', '-n', 'shop'])).code === 0 ? true : undefined));
+    // Two scrapes give the first rate: within two resolution periods (2 s) plus the time to see the pod.
+    assert.ok(Date.now() - started < 15_000);
+  });
+
   it('serves metrics.k8s.io objects as metrics-server does', async () => {
     const nodes = JSON.parse(await ok(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes'])) as { kind: string; items: { metadata: { name: string; labels?: Record<string, string> }; window: string; timestamp: string; usage: { cpu: string; memory: string } }[] };
     assert.equal(nodes.kind, 'NodeMetricsList');
@@ -142,7 +156,7 @@ spec:
     const port = Number(/\[sample-extension\] \{"component":"sample-extension","listening":"https:\/\/127\.0\.0\.1:(\d+)"\}/.exec(cluster.output)?.[1]);
     const response = await cluster.request('GET', '/readyz?verbose', { port });
     assert.equal(response.status, 200);
-    assert.match(response.body, /\[\+\]metric-storage-ready ok: 3\/3 nodes scraped/);
+    assert.match(response.body, /\[\+\]metric-storage-ready ok: 3\/3 nodes scraped in \d+ ms, \d+ pods/);
     assert.match(response.body, /\[\+\]api-access ok/);
   });
 
