@@ -24,6 +24,9 @@ import type { InProcessServer } from './remote-discovery.js';
 import type { ObjectLookup } from './remote-endpoint.js';
 import { NamespaceFinalizer } from './namespace-finalizer.js';
 import { forwardUpgrade } from './upgrade.js';
+import { RbacIndex } from '../apiserver/authorization/rbac-index.js';
+import { authorizationFromFlags } from '../apiserver/authorization/modes.js';
+import { informerRbacCache, sharedRbacCache } from './rbac-cache.js';
 
 export interface DelegateSpec {
   name: string;
@@ -49,6 +52,9 @@ export interface AggregatorOptions {
   lookups: (backends: Backend[]) => ServiceLookups;
   /** Run namespace finalization across every API here (the backends' own controllers are then off). */
   namespaceController?: boolean;
+  /** Core's RBAC index when core runs in this process; otherwise the RBAC objects are List-Watched from rbacBackend. */
+  rbacIndex?: RbacIndex;
+  rbacBackend?: string;
 }
 
 export interface Aggregator {
@@ -91,6 +97,18 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       ),
   );
   const lookups = options.lookups(backends);
+  // Every request is authorized here before it is routed, from an in-memory copy of core's RBAC objects.
+  const rbacIndex = options.rbacIndex ?? new RbacIndex();
+  server.options.authorizer = authorizationFromFlags(generic.values, rbacIndex).authorizer;
+  const rbacBackend = options.rbacBackend ?? 'core-apiserver';
+  const rbac = options.rbacIndex ? sharedRbacCache() : informerRbacCache(rbacIndex, () => backends.find((backend) => backend.name === rbacBackend));
+  server.health.add(
+    'rbac-cache',
+    () => {
+      if (!rbac.synced) throw new Error('the RBAC objects have not been listed from core yet');
+    },
+    ['readyz'],
+  );
   lookups.onChange(() => scheduleRefresh());
   const self = { name: 'aggregator', url: 'in-process://aggregator', agent: backendAgent(options.tls), target: { protocol: 'https:', host: '127.0.0.1', port: 0 }, inProcess: server };
   const router: ApiServiceRouter = new ApiServiceRouter(apiServiceStore, backends, lookups.services, lookups.endpoints, credentials, () => availability, own, self);
@@ -201,6 +219,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       });
       for (const backend of backends) backend.start();
       lookups.start();
+      rbac.start();
       availability.start();
       namespaces?.start();
       periodic = setInterval(() => void router.refreshRemoteDiscovery().then((changed) => changed && scheduleRefresh()), 5000);
@@ -211,6 +230,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       availability.stop();
       namespaces?.stop();
       lookups.stop();
+      rbac.stop();
       for (const backend of backends) backend.stop();
     },
   };

@@ -13,7 +13,13 @@ import { StatusError } from '../apiserver/request/status.js';
 import { corePriorities, coreResources } from './resources/index.js';
 import { NamespaceController, ensureBootstrapNamespaces, namespaceStateFrom } from './controllers/namespace-lifecycle.js';
 import { DefaultServiceAccountController } from './controllers/default-service-account.js';
-import { bootstrapAuthorizer } from '../apiserver/filters/authorize.js';
+import { RbacIndex } from '../apiserver/authorization/rbac-index.js';
+import { AUTHORIZATION_MODE_FLAG, authorizationFromFlags } from '../apiserver/authorization/modes.js';
+import { EscalationCheck } from './rbac/escalation.js';
+import { PolicyBasedStore } from './rbac/policy-based-store.js';
+import { feedIndexFromStores } from './rbac/local-index.js';
+import { reconcileBootstrapPolicy, type RbacStores } from './rbac/reconcile.js';
+import { ClusterRoleAggregationController } from './rbac/aggregation-controller.js';
 import { ReviewStore } from './reviews/review-store.js';
 import { reviewsFor } from './reviews/reviews.js';
 import { SERVICE_FLAGS, kubernetesEndpointFromFlags, serviceAllocatorsFromFlags } from './allocation/service-support.js';
@@ -23,6 +29,7 @@ import { ensureKubernetesService } from './allocation/kubernetes-service.js';
 
 export const CORE_FLAGS: FlagSpec[] = [
   ...SERVICE_FLAGS,
+  AUTHORIZATION_MODE_FLAG,
   {
     name: 'namespace-controller',
     type: 'boolean',
@@ -35,6 +42,8 @@ export interface CoreApiServer {
   start(): Promise<void>;
   stop(): void;
   store(plural: string): GenericStore;
+  /** The RBAC objects as the authorizer sees them (shared with an aggregator in the same process). */
+  rbacIndex: RbacIndex;
 }
 
 export function createCoreApiServer(generic: GenericServer, values: FlagValues): CoreApiServer {
@@ -44,6 +53,12 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   server.openapi.strategicMerge = () => true;
   for (const [groupVersion, priority] of Object.entries(corePriorities)) server.discovery.priorities.set(groupVersion, priority);
   const allocators = serviceAllocatorsFromFlags(values, storage);
+  // Authorization from this server's own RBAC objects, evaluated in memory (index fed by the watch caches).
+  const rbacIndex = new RbacIndex();
+  const authorization = authorizationFromFlags(values, rbacIndex);
+  server.options.authorizer = authorization.authorizer;
+  const escalation = new EscalationCheck({ index: rbacIndex, authorizer: authorization.authorizer });
+  const rbacPlurals = new Set(['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings']);
 
   const stores = new Map<string, GenericStore>();
   let namespaceStore: GenericStore | undefined;
@@ -53,16 +68,25 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     const hooks = { structuralCheck: structuralCheckFor(schema, definitions), namespaceState: definition.namespaced ? namespaceState : undefined };
     const patchMeta = schemaPatchMeta(schema, definitions);
     // Services allocate cluster IPs and node ports around the generic store.
-    const custom = definition.plural === 'services' ? new ServiceStore(definition, storage, allocators, hooks, (plural) => stores.get(plural)) : undefined;
+    // RBAC kinds check privilege escalation around the generic store.
+    const custom =
+      definition.plural === 'services'
+        ? new ServiceStore(definition, storage, allocators, hooks, (plural) => stores.get(plural))
+        : rbacPlurals.has(definition.plural)
+          ? new PolicyBasedStore(definition, storage, hooks, escalation)
+          : undefined;
     const store = server.addResource({ definition, storage, hooks, patchMeta, entry: custom && { store: custom, patchMeta } }) ?? custom!;
     stores.set(definition.plural, store);
     if (definition.plural === 'namespaces') namespaceStore = store;
   }
   // Reviews answer with this server's own authorizer (kubectl auth can-i / can-i --list / whoami).
-  for (const { definition, review } of reviewsFor(bootstrapAuthorizer)) {
+  for (const { definition, review } of reviewsFor(authorization.authorizer, authorization.rules)) {
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
   }
   const serviceAccounts = new DefaultServiceAccountController(namespaceStore!, stores.get('serviceaccounts')!);
+  const rbacStores = Object.fromEntries([...rbacPlurals].map((plural) => [plural, stores.get(plural)!])) as RbacStores;
+  const aggregation = new ClusterRoleAggregationController(rbacStores.clusterroles);
+  let rbacFeed: { stop(): void } | undefined;
   const controller = values['namespace-controller'] === false ? undefined : new NamespaceController(namespaceStore!, () => [...stores.values()]);
 
   /**
@@ -93,6 +117,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   }
 
   return {
+    rbacIndex,
     store(plural) {
       const store = stores.get(plural);
       if (!store) throw new Error(`core-apiserver serves no ${plural}`);
@@ -101,6 +126,9 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     async start() {
       await server.startCaches();
       await ensureBootstrapNamespaces(namespaceStore!);
+      rbacFeed = feedIndexFromStores(rbacIndex, rbacStores);
+      await reconcileBootstrapPolicy(rbacStores);
+      await aggregation.start();
       await repairAllocations(stores.get('services')!, allocators);
       await ensureKubernetesService((plural) => stores.get(plural), allocators.clusterIps.firstAddress(), kubernetesEndpointFromFlags(values));
       await publishAuthenticationConfig(stores.get('configmaps')!);
@@ -108,6 +136,8 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       await serviceAccounts.start();
     },
     stop: () => {
+      rbacFeed?.stop();
+      aggregation.stop();
       controller?.stop();
       serviceAccounts.stop();
     },

@@ -75,6 +75,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
     ],
     tls: { proxyClientCert: readFileSync(pki.frontProxyClientCert, 'utf8'), proxyClientKey: readFileSync(pki.frontProxyClientKey, 'utf8'), backendCa: readFileSync(pki.caCert, 'utf8') },
     crdBackend: 'apiextensions',
+    rbacIndex: core.rbacIndex,
     lookups: () => inProcessServiceLookups(core.store('services'), core.store('endpoints')),
   });
   const generics: GenericServer[] = [aggregatorGeneric, coreGeneric, apiextensionsGeneric, sampleGeneric];

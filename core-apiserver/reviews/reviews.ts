@@ -1,12 +1,12 @@
-// authorization.k8s.io and authentication.k8s.io reviews, evaluated with the server's own authorizer (the
-// bootstrap policy until RBAC lands), so `kubectl auth can-i`, `can-i --list` and `auth whoami` tell the
-// truth about what this server allows.
+// authorization.k8s.io and authentication.k8s.io reviews, evaluated with the server's own authorizer
+// (system:masters, then RBAC) and its RBAC rule resolver, so `kubectl auth can-i`, `can-i --list` and
+// `auth whoami` tell the truth about what this server allows.
 
 import { defineResource, type ResourceDefinition } from '../../apiserver/registry/resource.js';
 import type { KubeObject, UserInfo } from '../../apiserver/registry/object.js';
 import { isObject } from '../../apiserver/registry/object.js';
 import type { RequestInfo } from '../../apiserver/request/request-info.js';
-import type { Authorizer } from '../../apiserver/filters/authorize.js';
+import type { Authorizer, RuleResolver } from '../../apiserver/filters/authorize.js';
 import { invalid } from '../../apiserver/request/status.js';
 import type { Review } from './review-store.js';
 
@@ -49,10 +49,10 @@ function attributesInfo(spec: Record<string, unknown>, kind: string): RequestInf
 
 async function decide(authorizer: Authorizer, user: UserInfo, info: RequestInfo): Promise<Record<string, unknown>> {
   const decision = await authorizer(user, info);
-  if (decision.allowed) {
-    return { allowed: true, reason: user.groups.includes('system:masters') ? 'allowed: the user is in group "system:masters"' : 'allowed by the bootstrap policy' };
-  }
-  return { allowed: false, ...(decision.reason ? { reason: decision.reason } : {}) };
+  const status: Record<string, unknown> = { allowed: decision.allowed };
+  if (decision.reason) status.reason = decision.reason;
+  if (decision.error) status.evaluationError = decision.error;
+  return status;
 }
 
 function userFromSpec(spec: Record<string, unknown>): UserInfo {
@@ -68,7 +68,7 @@ function userInfoJson(user: UserInfo): Record<string, unknown> {
   return info;
 }
 
-export function reviewsFor(authorizer: Authorizer): { definition: ResourceDefinition; review: Review }[] {
+export function reviewsFor(authorizer: Authorizer, rulesFor: RuleResolver): { definition: ResourceDefinition; review: Review }[] {
   return [
     { definition: subjectAccessReviews, review: (request) => decide(authorizer, userFromSpec(request.spec), attributesInfo(request.spec, 'SubjectAccessReview')) },
     {
@@ -81,14 +81,9 @@ export function reviewsFor(authorizer: Authorizer): { definition: ResourceDefini
     { definition: selfSubjectAccessReviews, review: (request, user) => decide(authorizer, user, attributesInfo(request.spec, 'SelfSubjectAccessReview')) },
     {
       definition: selfSubjectRulesReviews,
-      review: async (_request, user) => {
-        const everything = await authorizer(user, { isResourceRequest: true, path: '', verb: '*', apiPrefix: 'apis', apiGroup: '*', apiVersion: '*', namespace: '', resource: '*', subresource: '', name: '', parts: [] });
-        if (everything.allowed) {
-          return { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false };
-        }
-        const nonResourceURLs = ['/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*', '/version', '/version/'];
-        const discovery = user.groups.includes('system:authenticated') ? ['/api', '/api/*', '/apis', '/apis/*', '/openapi', '/openapi/*'] : [];
-        return { resourceRules: [], nonResourceRules: [{ verbs: ['get'], nonResourceURLs: [...discovery, ...nonResourceURLs] }], incomplete: false };
+      review: (request, user) => {
+        const namespace = typeof request.spec.namespace === 'string' ? request.spec.namespace : '';
+        return { ...rulesFor(user, namespace) };
       },
     },
     // No token authenticators exist yet (they come with the security work): a token is not recognised.
