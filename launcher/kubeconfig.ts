@@ -53,3 +53,12 @@ export async function writeAdminKubeconfig(dataDir: string, server: string, pki:
   await writeFileAtomically(file, renderKubeconfig({ server, caPem, clientCertPem, clientKeyPem }), 0o600);
   return file;
 }
+
+/** A component's kubeconfig toward the front door, with its own client certificate (--authorization-kubeconfig). */
+export async function writeComponentKubeconfig(dataDir: string, server: string, pki: PkiPaths, component: string): Promise<string> {
+  const client = pki.clients[component];
+  const [caPem, clientCertPem, clientKeyPem] = await Promise.all([readFile(pki.caCert, 'utf8'), readFile(client.cert, 'utf8'), readFile(client.key, 'utf8')]);
+  const file = path.resolve(dataDir, `${component}.kubeconfig`);
+  await writeFileAtomically(file, renderKubeconfig({ server, caPem, clientCertPem, clientKeyPem, userName: component }), 0o600);
+  return file;
+}

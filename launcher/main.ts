@@ -10,7 +10,7 @@ import { GENERIC_FLAGS, readFlags } from '../apiserver/server/options.js';
 import type { FlagSpec } from '../apiserver/server/flags.js';
 import { numberFlag, stringFlag } from '../apiserver/server/flags.js';
 import { ensurePki } from './pki.js';
-import { writeAdminKubeconfig } from './kubeconfig.js';
+import { writeAdminKubeconfig, writeComponentKubeconfig } from './kubeconfig.js';
 import { SupervisedChild } from './supervisor.js';
 import { freePort, waitForReady } from './ports.js';
 import { registerMetricsExtension, waitForApiService } from './register-extension.js';
@@ -90,6 +90,8 @@ for (const component of BACKENDS) {
           '--requestheader-allowed-names=front-proxy-client',
           // The aggregator finalizes namespaces across every API; core's own controller would finalize early.
           ...(component === 'core-apiserver' ? [`--advertise-port=${securePort}`, '--namespace-controller=false'] : []),
+          // Extension servers ask core (through the front door) for SubjectAccessReviews, as their own identity.
+          ...(pki.clients[component] ? [`--authorization-kubeconfig=${await writeComponentKubeconfig(dataDir, server, pki, component)}`] : []),
         ],
       },
       log,

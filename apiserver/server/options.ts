@@ -13,6 +13,7 @@ import type { AuthenticationConfig } from '../filters/authenticate.js';
 import type { FlagSpec, FlagValues } from './flags.js';
 import { FlagError, helpText, listFlag, numberFlag, parseFlags, stringFlag } from './flags.js';
 import { ApiServer } from './api-server.js';
+import { DELEGATED_AUTHORIZATION_FLAGS, delegatingAuthorizerFromFlags } from '../authorization/delegating-authorizer.js';
 
 export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'secure-port', type: 'number', default: 6443, description: 'The port on which to serve HTTPS with authentication and authorization (0 picks a free port).' },
@@ -34,6 +35,7 @@ export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'compaction-interval', type: 'number', default: 300, description: 'Seconds between compactions of old revisions (0 disables).' },
   { name: 'compaction-keep-revisions', type: 'number', default: 10000, description: 'Number of most recent revisions kept by compaction.' },
   { name: 'emulated-version', type: 'string', default: '1.32', description: 'Kubernetes version reported by /version (the installed kubectl dispatcher picks its binary by the minor number).' },
+  ...DELEGATED_AUTHORIZATION_FLAGS,
 ];
 
 export function readFlags(argv: string[], command: string, summary: string, specs: FlagSpec[]): FlagValues {
@@ -110,6 +112,8 @@ export function createGenericServer(component: string, values: FlagValues, authe
       clientCaPems: [clientCa.pem, requestHeaderCa.pem].filter(Boolean),
     },
     authentication,
+    // Extension servers delegate to core; core and the aggregator install their RBAC authorizer over this.
+    authorizer: delegatingAuthorizerFromFlags(values),
     maxRequestsInflight: numberFlag(values, 'max-requests-inflight'),
     maxMutatingRequestsInflight: numberFlag(values, 'max-mutating-requests-inflight'),
     requestTimeoutMs: (numberFlag(values, 'request-timeout') ?? 60) * 1000,
