@@ -55,7 +55,11 @@ async function decide(authorizer: Authorizer, user: UserInfo, info: RequestInfo)
   return status;
 }
 
-function userFromSpec(spec: Record<string, unknown>): UserInfo {
+/** ValidateSubjectAccessReviewSpec: a review must name someone. */
+function userFromSpec(spec: Record<string, unknown>, kind: string): UserInfo {
+  if (!spec.user && !(Array.isArray(spec.groups) && spec.groups.length)) {
+    throw invalid(kind, 'authorization.k8s.io', '', [{ field: 'spec.user', type: 'FieldValueInvalid', value: '', detail: 'at least one of user or group must be specified' }]);
+  }
   const extra = isObject(spec.extra) ? (spec.extra as Record<string, string[]>) : undefined;
   return { username: String(spec.user ?? ''), uid: spec.uid ? String(spec.uid) : undefined, groups: Array.isArray(spec.groups) ? spec.groups.map(String) : [], ...(extra ? { extra } : {}) };
 }
@@ -70,12 +74,12 @@ function userInfoJson(user: UserInfo): Record<string, unknown> {
 
 export function reviewsFor(authorizer: Authorizer, rulesFor: RuleResolver): { definition: ResourceDefinition; review: Review }[] {
   return [
-    { definition: subjectAccessReviews, review: (request) => decide(authorizer, userFromSpec(request.spec), attributesInfo(request.spec, 'SubjectAccessReview')) },
+    { definition: subjectAccessReviews, review: (request) => decide(authorizer, userFromSpec(request.spec, 'SubjectAccessReview'), attributesInfo(request.spec, 'SubjectAccessReview')) },
     {
       definition: localSubjectAccessReviews,
       review: (request: KubeObject, _user: UserInfo, namespace: string) => {
         const info = attributesInfo(request.spec, 'LocalSubjectAccessReview');
-        return decide(authorizer, userFromSpec(request.spec), { ...info, namespace });
+        return decide(authorizer, userFromSpec(request.spec, 'LocalSubjectAccessReview'), { ...info, namespace });
       },
     },
     { definition: selfSubjectAccessReviews, review: (request, user) => decide(authorizer, user, attributesInfo(request.spec, 'SelfSubjectAccessReview')) },
