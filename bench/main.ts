@@ -181,8 +181,13 @@ try {
     if (result.code !== 0) throw new Error(`setup failed: kubectl ${args.join(' ')}: ${result.stderr}`);
   }
   await new Promise((resolve) => setTimeout(resolve, 500)); // the aggregator's RBAC informers follow
-  const asServiceAccount = await runLoad({ port: cluster.port, ca, cert: Buffer.from(reader.certPem), key: Buffer.from(reader.keyPem) }, get, { ...load, pids: [aggregatorPid, corePid] });
-  const asMasters = await runLoad(target(cluster.port), get, { ...load, pids: [aggregatorPid, corePid] });
+  // Alternated twice, best of each: on a shared machine one run alone is mostly noise.
+  const serviceAccountTarget = { port: cluster.port, ca, cert: Buffer.from(reader.certPem), key: Buffer.from(reader.keyPem) };
+  const best = (a: LoadResult, b: LoadResult) => (a.perSecond >= b.perSecond ? a : b);
+  let asServiceAccount = await runLoad(serviceAccountTarget, get, { ...load, pids: [aggregatorPid, corePid] });
+  let asMasters = await runLoad(target(cluster.port), get, { ...load, pids: [aggregatorPid, corePid] });
+  asServiceAccount = best(asServiceAccount, await runLoad(serviceAccountTarget, get, { ...load, pids: [aggregatorPid, corePid] }));
+  asMasters = best(asMasters, await runLoad(target(cluster.port), get, { ...load, pids: [aggregatorPid, corePid] }));
   raw.kill('SIGTERM');
 
   const creates = await runLoad(
@@ -236,6 +241,7 @@ try {
   ratio('extra CPU per proxied GET / raw request CPU', (proxied.cpuMsPerRequest - direct.cpuMsPerRequest) / rawResult.cpuMsPerRequest, 3.5, false);
   console.log(`${'  of which in the aggregator process'.padEnd(52)} ${(proxiedAggregatorOnly.cpuMsPerRequest / rawResult.cpuMsPerRequest).toFixed(2).padStart(6)}×`);
   ratio('GET as a ServiceAccount via RBAC / system:masters', asServiceAccount.perSecond / asMasters.perSecond, 0.9);
+  console.log(`${'  CPU per GET: system:masters / ServiceAccount'.padEnd(52)} ${(asMasters.cpuMsPerRequest / asServiceAccount.cpuMsPerRequest).toFixed(2).padStart(6)}×`);
   ratio('creates through the chain / raw commits (FULL)', creates.perSecond / commitsFull, 0.6);
   ratio('remote APIService: proxied / direct GET (req/s)', remoteProxied.perSecond / remoteDirect.perSecond, 0.45);
   ratio('remote APIService: extra CPU per request / raw', (remoteProxied.cpuMsPerRequest - remoteDirect.cpuMsPerRequest) / rawResult.cpuMsPerRequest, 3.5, false);

@@ -133,6 +133,14 @@ describe('authorization matrix', () => {
     await canI(SA, ['create', 'configmaps', '-n', 'team-b'], 'no');
   });
 
+  it('impersonating a ServiceAccount needs `impersonate` on it (edit grants it in its namespace)', async () => {
+    const whoami = await allowed('carol', ['auth', 'whoami', `--as=${SA}`]);
+    assert.match(whoami, /Username\s+system:serviceaccount:team-a:ci[\s\S]*Groups\s+\[system:serviceaccounts system:serviceaccounts:team-a system:authenticated\]/);
+    assert.match(await allowed('carol', ['create', 'configmap', 'as-ci', '-n', 'team-a', `--as=${SA}`]), /created/);
+    await forbidden('carol', ['get', 'pods', '-n', 'team-b', '--as=system:serviceaccount:team-b:default'], 'Error from server (Forbidden): serviceaccounts "default" is forbidden: User "carol" cannot impersonate resource "serviceaccounts" in API group "" in the namespace "team-b"');
+    await forbidden('carol', ['get', 'pods', '-n', 'team-a', '--as=alice'], 'Error from server (Forbidden): users "alice" is forbidden: User "carol" cannot impersonate resource "users" in API group "" at the cluster scope');
+  });
+
   it('a subresource rule and a nonResourceURL rule', async () => {
     assert.match(await allowed('bob', ['get', '--raw', '/api/v1/namespaces/team-a/pods/web/status']), /"name":"web"/);
     await canI('bob', ['get', 'pods', '--subresource=status', '-n', 'team-a'], 'yes');
@@ -191,6 +199,13 @@ spec:
     await canI('alice', ['list', 'widgets.example.com', '-n', 'team-a'], 'yes');
     await forbidden('alice', ['get', 'widgets', '-n', 'team-b'], /widgets.example.com is forbidden: User "alice" cannot list resource "widgets" in API group "example.com" in the namespace "team-b"/);
     await forbidden('alice', ['delete', 'widget', 'w1', '-n', 'team-a'], /widgets.example.com "w1" is forbidden: User "alice" cannot delete resource "widgets"/);
+  });
+
+  it('view reads metrics from the remote metrics APIService, which asks core by SubjectAccessReview', async () => {
+    const top = await as('alice', ['top', 'pods', '-n', 'team-a']);
+    assert.match(top.stderr, /metrics not available yet/);
+    await forbidden('alice', ['top', 'pods', '-n', 'team-b'], /pods.metrics.k8s.io is forbidden: User "alice" cannot list resource "pods" in API group "metrics.k8s.io" in the namespace "team-b"/);
+    await forbidden('alice', ['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes'], /nodes.metrics.k8s.io is forbidden: User "alice" cannot list resource "nodes" in API group "metrics.k8s.io" at the cluster scope/);
   });
 
   it('privilege escalation is refused unless escalate or bind is granted', async () => {
