@@ -154,6 +154,19 @@ describe('authorization matrix', () => {
     assert.match(await allowed('alice', ['get', '--raw', '/version']), /"minor":"32"/);
   });
 
+  it('SubjectAccessReview and LocalSubjectAccessReview answer from RBAC, with the allowing binding as reason', async () => {
+    const review = (kind: string, spec: string, namespace = '') =>
+      `apiVersion: authorization.k8s.io/v1\nkind: ${kind}\nmetadata: {${namespace ? `namespace: ${namespace}` : ''}}\nspec:\n${spec}`;
+    const sar = JSON.parse(await admin(['create', '-f', '-', '-o', 'json'], review('SubjectAccessReview', '  user: alice\n  groups: [devs]\n  resourceAttributes: {namespace: team-a, verb: list, resource: pods}\n')));
+    assert.deepEqual(sar.status, { allowed: true, reason: 'RBAC: allowed by RoleBinding "alice-view/team-a" of ClusterRole "view" to User "alice"' });
+    const local = JSON.parse(await admin(['create', '-f', '-', '-o', 'json'], review('LocalSubjectAccessReview', '  user: alice\n  resourceAttributes: {namespace: team-b, verb: get, resource: secrets}\n', 'team-b')));
+    assert.deepEqual(local.status, { allowed: false });
+    const nobody = await cluster.kubectl(['create', '-f', '-'], { input: review('SubjectAccessReview', '  nonResourceAttributes: {path: /version, verb: get}\n') });
+    assert.match(nobody.stderr, /The SubjectAccessReview "" is invalid: spec.user: Invalid value: "": at least one of user or group must be specified/);
+    const mismatch = await cluster.kubectl(['create', '-f', '-'], { input: review('LocalSubjectAccessReview', '  user: alice\n  resourceAttributes: {namespace: team-a, verb: get, resource: pods}\n', 'team-b') });
+    assert.match(mismatch.stderr, /spec.resourceAttributes.namespace: Invalid value: "team-a": must match metadata.namespace/);
+  });
+
   it('`kubectl auth can-i --list` lists the rules that apply, from RBAC', async () => {
     const list = await allowed('alice', ['auth', 'can-i', '--list', '-n', 'team-a']);
     assert.match(list, /^Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs/);

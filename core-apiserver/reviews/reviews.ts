@@ -7,7 +7,7 @@ import type { KubeObject, UserInfo } from '../../apiserver/registry/object.js';
 import { isObject } from '../../apiserver/registry/object.js';
 import type { RequestInfo } from '../../apiserver/request/request-info.js';
 import type { Authorizer, RuleResolver } from '../../apiserver/filters/authorize.js';
-import { invalid } from '../../apiserver/request/status.js';
+import { invalid, type FieldError } from '../../apiserver/request/status.js';
 import type { Review } from './review-store.js';
 
 const create = ['create'] as const;
@@ -23,12 +23,28 @@ export const selfSubjectRulesReviews = declare('authorization.k8s.io', 'SelfSubj
 export const tokenReviews = declare('authentication.k8s.io', 'TokenReview', 'tokenreviews');
 export const selfSubjectReviews = declare('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews');
 
-function attributesInfo(spec: Record<string, unknown>, kind: string): RequestInfo {
+/** ValidateSubjectAccessReviewSpec and friends: upstream's checks, all reported at once as one 422. */
+function validateSpec(kind: string, spec: Record<string, unknown>, namespace?: string): void {
+  const errors: FieldError[] = [];
   const resource = isObject(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
   const nonResource = isObject(spec.nonResourceAttributes) ? spec.nonResourceAttributes : undefined;
-  if (!resource && !nonResource) {
-    throw invalid(kind, 'authorization.k8s.io', '', [{ field: 'spec.resourceAttributes', type: 'FieldValueRequired', detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+  if (resource && nonResource) errors.push({ field: 'spec.nonResourceAttributes', type: 'FieldValueInvalid', value: nonResource, detail: 'cannot be specified in combination with resourceAttributes' });
+  if (!resource && !nonResource) errors.push({ field: 'spec.resourceAttributes', type: 'FieldValueInvalid', value: null, detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' });
+  // Self reviews are about the caller; the others must name someone.
+  if (!kind.startsWith('Self') && !spec.user && !(Array.isArray(spec.groups) && spec.groups.length)) {
+    errors.push({ field: 'spec.user', type: 'FieldValueInvalid', value: '', detail: 'at least one of user or group must be specified' });
   }
+  if (namespace !== undefined) {
+    if (resource && String(resource.namespace ?? '') !== namespace) errors.push({ field: 'spec.resourceAttributes.namespace', type: 'FieldValueInvalid', value: String(resource.namespace ?? ''), detail: 'must match metadata.namespace' });
+    if (nonResource) errors.push({ field: 'spec.nonResourceAttributes', type: 'FieldValueInvalid', value: nonResource, detail: 'disallowed on this kind of request' });
+  }
+  if (errors.length) throw invalid(kind, 'authorization.k8s.io', '', errors);
+}
+
+function attributesInfo(spec: Record<string, unknown>, kind: string, namespace?: string): RequestInfo {
+  validateSpec(kind, spec, namespace);
+  const resource = isObject(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
+  const nonResource = isObject(spec.nonResourceAttributes) ? spec.nonResourceAttributes : undefined;
   if (resource) {
     return {
       isResourceRequest: true,
@@ -55,11 +71,7 @@ async function decide(authorizer: Authorizer, user: UserInfo, info: RequestInfo)
   return status;
 }
 
-/** ValidateSubjectAccessReviewSpec: a review must name someone. */
-function userFromSpec(spec: Record<string, unknown>, kind: string): UserInfo {
-  if (!spec.user && !(Array.isArray(spec.groups) && spec.groups.length)) {
-    throw invalid(kind, 'authorization.k8s.io', '', [{ field: 'spec.user', type: 'FieldValueInvalid', value: '', detail: 'at least one of user or group must be specified' }]);
-  }
+function userFromSpec(spec: Record<string, unknown>): UserInfo {
   const extra = isObject(spec.extra) ? (spec.extra as Record<string, string[]>) : undefined;
   return { username: String(spec.user ?? ''), uid: spec.uid ? String(spec.uid) : undefined, groups: Array.isArray(spec.groups) ? spec.groups.map(String) : [], ...(extra ? { extra } : {}) };
 }
@@ -74,12 +86,12 @@ function userInfoJson(user: UserInfo): Record<string, unknown> {
 
 export function reviewsFor(authorizer: Authorizer, rulesFor: RuleResolver): { definition: ResourceDefinition; review: Review }[] {
   return [
-    { definition: subjectAccessReviews, review: (request) => decide(authorizer, userFromSpec(request.spec, 'SubjectAccessReview'), attributesInfo(request.spec, 'SubjectAccessReview')) },
+    { definition: subjectAccessReviews, review: (request) => decide(authorizer, userFromSpec(request.spec), attributesInfo(request.spec, 'SubjectAccessReview')) },
     {
       definition: localSubjectAccessReviews,
       review: (request: KubeObject, _user: UserInfo, namespace: string) => {
-        const info = attributesInfo(request.spec, 'LocalSubjectAccessReview');
-        return decide(authorizer, userFromSpec(request.spec, 'LocalSubjectAccessReview'), { ...info, namespace });
+        const info = attributesInfo(request.spec, 'LocalSubjectAccessReview', namespace);
+        return decide(authorizer, userFromSpec(request.spec), info);
       },
     },
     { definition: selfSubjectAccessReviews, review: (request, user) => decide(authorizer, user, attributesInfo(request.spec, 'SelfSubjectAccessReview')) },
