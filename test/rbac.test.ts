@@ -250,6 +250,24 @@ spec:
     await canI('dave', ['get', 'secrets', '-n', 'team-b'], 'no');
   });
 
+  it('core authorizes on its own too: a user reaching it directly gets the same answers', async () => {
+    const corePort = /\[core-apiserver\] \{"component":"core-apiserver","listening":"https:\/\/127\.0\.0\.1:(\d+)"\}/.exec(cluster.output)?.[1];
+    assert.ok(corePort, 'core-apiserver port in the launcher output');
+    const direct = [`--server=https://127.0.0.1:${corePort}`];
+    assert.match(await allowed('alice', ['get', 'pods', '-n', 'team-a', ...direct]), /web/);
+    await forbidden('alice', ['get', 'pods', '-n', 'team-b', ...direct], 'Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace "team-b"');
+    await forbidden('alice', ['get', 'secrets', '-n', 'team-a', ...direct], /secrets is forbidden: User "alice" cannot list resource "secrets"/);
+  });
+
+  it('kubectl 1.27 and 1.33 get the same answers', async () => {
+    for (const version of ['1.27', '1.33']) {
+      const yes = await cluster.kubectl(['auth', 'can-i', 'list', 'pods', '-n', 'team-a', `--kubeconfig=${kubeconfigs.alice}`], { version });
+      assert.equal(yes.stdout.trim(), 'yes', `kubectl ${version}: ${yes.stderr}`);
+      const no = await cluster.kubectl(['get', 'secrets', '-n', 'team-a', `--kubeconfig=${kubeconfigs.alice}`], { version });
+      assert.match(no.stderr, /secrets is forbidden: User "alice" cannot list resource "secrets" in API group "" in the namespace "team-a"/, `kubectl ${version}`);
+    }
+  });
+
   it('a binding to a missing role says so in the 403', async () => {
     await admin(['create', 'rolebinding', 'dangling', '-n', 'team-b', '--clusterrole=no-such-role', '--user=erin']);
     await eventually(async () => {
