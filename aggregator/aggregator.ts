@@ -99,9 +99,10 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
   const lookups = options.lookups(backends);
   // Every request is authorized here before it is routed, from an in-memory copy of core's RBAC objects.
   const rbacIndex = options.rbacIndex ?? new RbacIndex();
-  server.options.authorizer = authorizationFromFlags(generic.values, rbacIndex).authorizer;
+  const authorization = authorizationFromFlags(generic.values, rbacIndex);
+  server.options.authorizer = authorization.authorizer;
   const rbacBackend = options.rbacBackend ?? 'core-apiserver';
-  const rbac = options.rbacIndex ? sharedRbacCache() : informerRbacCache(rbacIndex, () => backends.find((backend) => backend.name === rbacBackend));
+  const rbac = options.rbacIndex || !authorization.usesRbac ? sharedRbacCache() : informerRbacCache(rbacIndex, () => backends.find((backend) => backend.name === rbacBackend));
   server.health.add(
     'rbac-cache',
     () => {

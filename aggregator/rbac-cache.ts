@@ -26,7 +26,7 @@ export function informerRbacCache(index: RbacIndex, backend: () => Backend | und
   };
 }
 
-/** The index is kept by someone else (core in the same process). */
+/** Nothing to watch: the index is kept by core in the same process, or RBAC is not among the modes. */
 export function sharedRbacCache(): RbacCache {
   return { synced: true, start: () => undefined, stop: () => undefined };
 }

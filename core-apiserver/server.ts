@@ -13,7 +13,7 @@ import { StatusError } from '../apiserver/request/status.js';
 import { corePriorities, coreResources } from './resources/index.js';
 import { NamespaceController, ensureBootstrapNamespaces, namespaceStateFrom } from './controllers/namespace-lifecycle.js';
 import { DefaultServiceAccountController } from './controllers/default-service-account.js';
-import { RbacIndex } from '../apiserver/authorization/rbac-index.js';
+import { RBAC_RESOURCES, RbacIndex } from '../apiserver/authorization/rbac-index.js';
 import { AUTHORIZATION_MODE_FLAG, authorizationFromFlags } from '../apiserver/authorization/modes.js';
 import { EscalationCheck } from './rbac/escalation.js';
 import { PolicyBasedStore } from './rbac/policy-based-store.js';
@@ -58,7 +58,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   const authorization = authorizationFromFlags(values, rbacIndex);
   server.options.authorizer = authorization.authorizer;
   const escalation = new EscalationCheck({ index: rbacIndex, authorizer: authorization.authorizer });
-  const rbacPlurals = new Set(['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings']);
+  const rbacPlurals = new Set<string>(RBAC_RESOURCES);
 
   const stores = new Map<string, GenericStore>();
   let namespaceStore: GenericStore | undefined;
