@@ -26,6 +26,9 @@ import { NamespaceFinalizer } from './namespace-finalizer.js';
 import { GarbageCollector } from './garbage-collector/collector.js';
 import { forwardUpgrade } from './upgrade.js';
 import { Informer } from '../apiserver/client/informer.js';
+import { RbacIndex } from '../apiserver/authorization/rbac-index.js';
+import { authorizationFromFlags } from '../apiserver/authorization/modes.js';
+import { informerRbacCache, sharedRbacCache } from './rbac-cache.js';
 
 export interface DelegateSpec {
   name: string;
@@ -53,6 +56,9 @@ export interface AggregatorOptions {
   namespaceController?: boolean;
   /** Run the garbage collector across every API here. */
   garbageCollector?: boolean;
+  /** Core's RBAC index when core runs in this process; otherwise the RBAC objects are List-Watched from rbacBackend. */
+  rbacIndex?: RbacIndex;
+  rbacBackend?: string;
 }
 
 export interface Aggregator {
@@ -95,6 +101,19 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       ),
   );
   const lookups = options.lookups(backends);
+  // Every request is authorized here before it is routed, from an in-memory copy of core's RBAC objects.
+  const rbacIndex = options.rbacIndex ?? new RbacIndex();
+  const authorization = authorizationFromFlags(generic.values, rbacIndex);
+  server.options.authorizer = authorization.authorizer;
+  const rbacBackend = options.rbacBackend ?? 'core-apiserver';
+  const rbac = options.rbacIndex || !authorization.usesRbac ? sharedRbacCache() : informerRbacCache(rbacIndex, () => backends.find((backend) => backend.name === rbacBackend));
+  server.health.add(
+    'rbac-cache',
+    () => {
+      if (!rbac.synced) throw new Error('the RBAC objects have not been listed from core yet');
+    },
+    ['readyz'],
+  );
   lookups.onChange(() => scheduleRefresh());
   const self = { name: 'aggregator', url: 'in-process://aggregator', agent: backendAgent(options.tls), target: { protocol: 'https:', host: '127.0.0.1', port: 0 }, inProcess: server };
   const router: ApiServiceRouter = new ApiServiceRouter(apiServiceStore, backends, lookups.services, lookups.endpoints, credentials, () => availability, own, self);
@@ -219,6 +238,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       for (const backend of backends) backend.start();
       lookups.start();
       crdWatch?.start();
+      rbac.start();
       availability.start();
       namespaces?.start();
       garbageCollector?.start();
@@ -232,6 +252,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       garbageCollector?.stop();
       lookups.stop();
       crdWatch?.stop();
+      rbac.stop();
       for (const backend of backends) backend.stop();
     },
   };

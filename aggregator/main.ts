@@ -8,10 +8,12 @@ import { createAggregator } from './aggregator.js';
 import { remoteServiceLookups } from './service-lookups.js';
 import { AUTHENTICATION_FLAGS, configureBuiltInAuthentication } from '../apiserver/authentication/options.js';
 import { informerServiceAccountObjects } from './service-account-objects.js';
+import { AUTHORIZATION_MODE_FLAG } from '../apiserver/authorization/modes.js';
 
 const FLAGS: FlagSpec[] = [
   ...GENERIC_FLAGS,
   ...AUTHENTICATION_FLAGS,
+  AUTHORIZATION_MODE_FLAG,
   { name: 'proxy-client-cert-file', type: 'string', description: 'Client certificate (signed by the requestheader CA) the aggregator presents to backends and extension servers.' },
   { name: 'proxy-client-key-file', type: 'string', description: 'Private key for --proxy-client-cert-file.' },
   { name: 'backend-ca-file', type: 'string', description: "CA bundle that signed the backend processes' serving certificates." },

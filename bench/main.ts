@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { Cluster } from '../test/harness.js';
 import { runLoad, type LoadResult, type Target } from './load.js';
 import { freePort } from '../launcher/ports.js';
-import { ensurePki } from '../launcher/pki.js';
+import { ensurePki, issueCertificate } from '../launcher/pki.js';
 import { benchCrds } from './crds.js';
 import { benchMetrics } from './metrics.js';
 import type { ListCacheResult } from './list-cache.js';
@@ -170,6 +170,27 @@ try {
   const direct = await runLoad(target(corePort), get, { ...load, pids: [corePid] });
   const proxied = await runLoad(target(cluster.port), get, { ...load, pids: [aggregatorPid, corePid] });
   const proxiedAggregatorOnly = await runLoad(target(cluster.port), get, { ...load, pids: [aggregatorPid] });
+  // RBAC on the hot path: the same GET as a ServiceAccount allowed by a RoleBinding (evaluated in memory by
+  // the aggregator and again by core) instead of system:masters (allowed before RBAC is consulted).
+  const reader = await issueCertificate({
+    caCertPem: ca.toString(),
+    caKeyPem: readFileSync(cluster.pki.caKey, 'utf8'),
+    commonName: 'system:serviceaccount:default:bench-reader',
+    organizations: ['system:serviceaccounts', 'system:serviceaccounts:default'],
+    usage: 'client',
+  });
+  for (const args of [['create', 'serviceaccount', 'bench-reader'], ['create', 'role', 'bench-reader', '--verb=get', '--resource=configmaps'], ['create', 'rolebinding', 'bench-reader', '--role=bench-reader', '--serviceaccount=default:bench-reader']]) {
+    const result = await cluster.kubectl(args);
+    if (result.code !== 0) throw new Error(`setup failed: kubectl ${args.join(' ')}: ${result.stderr}`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500)); // the aggregator's RBAC informers follow
+  // Alternated twice, best of each: on a shared machine one run alone is mostly noise.
+  const serviceAccountTarget = { port: cluster.port, ca, cert: Buffer.from(reader.certPem), key: Buffer.from(reader.keyPem) };
+  const best = (a: LoadResult, b: LoadResult) => (a.perSecond >= b.perSecond ? a : b);
+  let asServiceAccount = await runLoad(serviceAccountTarget, get, { ...load, pids: [aggregatorPid, corePid] });
+  let asMasters = await runLoad(target(cluster.port), get, { ...load, pids: [aggregatorPid, corePid] });
+  asServiceAccount = best(asServiceAccount, await runLoad(serviceAccountTarget, get, { ...load, pids: [aggregatorPid, corePid] }));
+  asMasters = best(asMasters, await runLoad(target(cluster.port), get, { ...load, pids: [aggregatorPid, corePid] }));
   raw.kill('SIGTERM');
 
   const creates = await runLoad(
@@ -215,6 +236,8 @@ try {
   console.log(line('GET raw node https (floor)', rawResult));
   console.log(line('GET direct on core-apiserver', direct));
   console.log(line('GET through the aggregator', proxied));
+  console.log(line('GET through, ServiceAccount (RBAC)', asServiceAccount));
+  console.log(line('GET through, system:masters', asMasters));
   console.log(line('create through the chain', creates));
   console.log(line('GET remote APIService, direct', remoteDirect));
   console.log(line('GET remote APIService, through', remoteProxied));
@@ -232,6 +255,8 @@ try {
   ratio('proxied GET / direct GET (req/s)', proxied.perSecond / direct.perSecond, 0.45);
   ratio('extra CPU per proxied GET / raw request CPU', (proxied.cpuMsPerRequest - direct.cpuMsPerRequest) / rawResult.cpuMsPerRequest, 3.5, false);
   console.log(`${'  of which in the aggregator process'.padEnd(52)} ${(proxiedAggregatorOnly.cpuMsPerRequest / rawResult.cpuMsPerRequest).toFixed(2).padStart(6)}×`);
+  ratio('GET as a ServiceAccount via RBAC / system:masters', asServiceAccount.perSecond / asMasters.perSecond, 0.9);
+  console.log(`${'  CPU per GET: system:masters / ServiceAccount'.padEnd(52)} ${(asMasters.cpuMsPerRequest / asServiceAccount.cpuMsPerRequest).toFixed(2).padStart(6)}×`);
   ratio('creates through the chain / raw commits (FULL)', creates.perSecond / commitsFull, 0.6);
   ratio('remote APIService: proxied / direct GET (req/s)', remoteProxied.perSecond / remoteDirect.perSecond, 0.45);
   ratio('remote APIService: extra CPU per request / raw', (remoteProxied.cpuMsPerRequest - remoteDirect.cpuMsPerRequest) / rawResult.cpuMsPerRequest, 3.5, false);

@@ -14,7 +14,13 @@ import { corePriorities, coreResources } from './resources/index.js';
 import { NamespaceController, ensureBootstrapNamespaces, namespaceStateFrom } from './controllers/namespace-lifecycle.js';
 import { DefaultServiceAccountController } from './controllers/default-service-account.js';
 import { NodeLifecycleController } from './controllers/node-lifecycle.js';
-import { bootstrapAuthorizer } from '../apiserver/filters/authorize.js';
+import { RBAC_RESOURCES, RbacIndex } from '../apiserver/authorization/rbac-index.js';
+import { AUTHORIZATION_MODE_FLAG, authorizationFromFlags } from '../apiserver/authorization/modes.js';
+import { EscalationCheck } from './rbac/escalation.js';
+import { PolicyBasedStore } from './rbac/policy-based-store.js';
+import { feedIndexFromStores } from './rbac/local-index.js';
+import { reconcileBootstrapPolicy, type RbacStores } from './rbac/reconcile.js';
+import { ClusterRoleAggregationController } from './rbac/aggregation-controller.js';
 import { ReviewStore } from './reviews/review-store.js';
 import { reviewsFor } from './reviews/reviews.js';
 import { SERVICE_FLAGS, kubernetesEndpointFromFlags, serviceAllocatorsFromFlags } from './allocation/service-support.js';
@@ -32,6 +38,7 @@ import { LegacyTokenController } from './serviceaccount-tokens/legacy-token-cont
 export const CORE_FLAGS: FlagSpec[] = [
   ...SERVICE_FLAGS,
   ...AUTHENTICATION_FLAGS,
+  AUTHORIZATION_MODE_FLAG,
   {
     name: 'namespace-controller',
     type: 'boolean',
@@ -45,6 +52,8 @@ export interface CoreApiServer {
   start(): Promise<void>;
   stop(): void;
   store(plural: string): GenericStore;
+  /** The RBAC objects as the authorizer sees them (shared with an aggregator in the same process). */
+  rbacIndex: RbacIndex;
 }
 
 export function createCoreApiServer(generic: GenericServer, values: FlagValues): CoreApiServer {
@@ -54,6 +63,12 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   server.openapi.strategicMerge = () => true;
   for (const [groupVersion, priority] of Object.entries(corePriorities)) server.discovery.priorities.set(groupVersion, priority);
   const allocators = serviceAllocatorsFromFlags(values, storage);
+  // Authorization from this server's own RBAC objects, evaluated in memory (index fed by the watch caches).
+  const rbacIndex = new RbacIndex();
+  const authorization = authorizationFromFlags(values, rbacIndex);
+  server.options.authorizer = authorization.authorizer;
+  const escalation = new EscalationCheck({ index: rbacIndex, authorizer: authorization.authorizer });
+  const rbacPlurals = new Set<string>(RBAC_RESOURCES);
 
   const stores = new Map<string, GenericStore>();
   let namespaceStore: GenericStore | undefined;
@@ -69,19 +84,28 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     const hooks = { structuralCheck: structuralCheckFor(schema, definitions), namespaceState: definition.namespaced ? namespaceState : undefined };
     const patchMeta = schemaPatchMeta(schema, definitions);
     // Services allocate cluster IPs and node ports around the generic store.
-    const custom = definition.plural === 'services' ? new ServiceStore(definition, storage, allocators, hooks, (plural) => stores.get(plural)) : undefined;
+    // RBAC kinds check privilege escalation around the generic store.
+    const custom =
+      definition.plural === 'services'
+        ? new ServiceStore(definition, storage, allocators, hooks, (plural) => stores.get(plural))
+        : rbacPlurals.has(definition.plural)
+          ? new PolicyBasedStore(definition, storage, hooks, escalation)
+          : undefined;
     const store = server.addResource({ definition, storage, hooks, patchMeta, entry: custom && { store: custom, patchMeta } }) ?? custom!;
     stores.set(definition.plural, store);
     if (definition.plural === 'namespaces') namespaceStore = store;
   }
   // Reviews answer with this server's own authorizer (kubectl auth can-i / can-i --list / whoami).
-  for (const { definition, review } of reviewsFor(bootstrapAuthorizer, (token, audiences) => reviewToken(server.options.authentication, token, audiences))) {
+  for (const { definition, review } of reviewsFor(authorization.authorizer, authorization.rules, (token, audiences) => reviewToken(server.options.authentication, token, audiences))) {
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
   }
   const serviceAccounts = new DefaultServiceAccountController(namespaceStore!, stores.get('serviceaccounts')!);
   const nodeLifecycle = new NodeLifecycleController(stores.get('nodes')!, stores.get('leases')!, (numberFlag(values, 'node-monitor-grace-period') ?? 40) * 1000);
   const clientCaFile = stringFlag(values, 'client-ca-file');
   const legacyTokens = tokens && new LegacyTokenController(stores.get('secrets')!, stores.get('serviceaccounts')!, tokens.issuer, clientCaFile ? readFileSync(clientCaFile, 'utf8') : '');
+  const rbacStores = Object.fromEntries([...rbacPlurals].map((plural) => [plural, stores.get(plural)!])) as RbacStores;
+  const aggregation = new ClusterRoleAggregationController(rbacStores.clusterroles);
+  let rbacFeed: { stop(): void } | undefined;
   const controller = values['namespace-controller'] === false ? undefined : new NamespaceController(namespaceStore!, () => [...stores.values()]);
 
   /**
@@ -112,6 +136,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   }
 
   return {
+    rbacIndex,
     store(plural) {
       const store = stores.get(plural);
       if (!store) throw new Error(`core-apiserver serves no ${plural}`);
@@ -120,6 +145,9 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     async start() {
       await server.startCaches();
       await ensureBootstrapNamespaces(namespaceStore!);
+      rbacFeed = feedIndexFromStores(rbacIndex, rbacStores);
+      await reconcileBootstrapPolicy(rbacStores);
+      await aggregation.start();
       await repairAllocations(stores.get('services')!, allocators);
       await ensureKubernetesService((plural) => stores.get(plural), allocators.clusterIps.firstAddress(), kubernetesEndpointFromFlags(values));
       await publishAuthenticationConfig(stores.get('configmaps')!);
@@ -132,6 +160,8 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       await legacyTokens?.start();
     },
     stop: () => {
+      rbacFeed?.stop();
+      aggregation.stop();
       controller?.stop();
       serviceAccounts.stop();
       nodeLifecycle.stop();

@@ -15,7 +15,7 @@ import { lookupServiceResolver } from '../apiextensions/conversion/service-resol
 import { createSampleExtension } from '../sample-extension/server.js';
 import { createCoreApiServer } from '../core-apiserver/server.js';
 import { ensureClientCertificate, ensurePki, type PkiPaths } from './pki.js';
-import { writeAdminKubeconfig, writeComponentKubeconfig } from './kubeconfig.js';
+import { writeAdminKubeconfig, writeComponentKubeconfig, writeServerKubeconfig } from './kubeconfig.js';
 import { grantMetricsServerAccess, registerNodeAgentAccess } from './register-extension.js';
 import { KubeClient } from '../apiserver/client/kube-client.js';
 import { startNodeAgent, type RunningNodeAgent } from '../node-agent/agent.js';
@@ -91,6 +91,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
     tls: { proxyClientCert: readFileSync(pki.frontProxyClientCert, 'utf8'), proxyClientKey: readFileSync(pki.frontProxyClientKey, 'utf8'), backendCa: readFileSync(pki.caCert, 'utf8') },
     crdBackend: 'apiextensions',
     garbageCollector: options.garbageCollector !== false,
+    rbacIndex: core.rbacIndex,
     lookups: () => inProcessServiceLookups(core.store('services'), core.store('endpoints')),
   });
   // The aggregator checks ServiceAccount tokens against core's watch caches, in this same process.
@@ -106,12 +107,12 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
 
   // The metrics extension reads Nodes and Pods through the front door as itself, like in separate processes.
   await grantMetricsServerAccess(url, pki);
-  const metricsClient = await ensureClientCertificate(options.dataDir, 'metrics-server-client', 'system:metrics-server');
+  const metricsClient = pki.clients['sample-extension'];
   const sample = createSampleExtension({
     ...sampleGeneric,
     values: {
       ...sampleGeneric.values,
-      kubeconfig: await writeComponentKubeconfig(options.dataDir, 'metrics-server', url, pki.caCert, metricsClient),
+      kubeconfig: await writeServerKubeconfig(options.dataDir, url, pki, 'sample-extension'),
       'kubelet-certificate-authority': pki.caCert,
       'kubelet-client-certificate': metricsClient.cert,
       'kubelet-client-key': metricsClient.key,

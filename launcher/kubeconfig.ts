@@ -68,3 +68,8 @@ export async function writeClientKubeconfig(file: string, server: string, caFile
   await writeFileAtomically(file, renderKubeconfig({ server, caPem, clientCertPem, clientKeyPem, userName }), 0o600);
   return file;
 }
+
+/** A server's kubeconfig toward the front door as itself, with the client certificate the PKI issued it. */
+export async function writeServerKubeconfig(dataDir: string, server: string, pki: PkiPaths, component: string): Promise<string> {
+  return writeComponentKubeconfig(dataDir, component, server, pki.caCert, pki.clients[component]);
+}

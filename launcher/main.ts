@@ -10,7 +10,7 @@ import { GENERIC_FLAGS, readFlags } from '../apiserver/server/options.js';
 import type { FlagSpec } from '../apiserver/server/flags.js';
 import { numberFlag, stringFlag } from '../apiserver/server/flags.js';
 import { ensureClientCertificate, ensurePki } from './pki.js';
-import { writeAdminKubeconfig, writeComponentKubeconfig } from './kubeconfig.js';
+import { writeAdminKubeconfig, writeComponentKubeconfig, writeServerKubeconfig } from './kubeconfig.js';
 import { defaultNodeName } from '../node-agent/host.js';
 import { SupervisedChild } from './supervisor.js';
 import { freePort, waitForReady } from './ports.js';
@@ -77,8 +77,8 @@ const pki = await ensurePki(dataDir, COMPONENTS);
 const server = `https://127.0.0.1:${securePort}`;
 const kubeconfig = await writeAdminKubeconfig(dataDir, server, pki);
 // The metrics extension and the node agent call the API as themselves, like their upstream counterparts.
-const metricsClient = await ensureClientCertificate(dataDir, 'metrics-server-client', 'system:metrics-server');
-const metricsKubeconfig = await writeComponentKubeconfig(dataDir, 'metrics-server', server, pki.caCert, metricsClient);
+const metricsClient = pki.clients['sample-extension'];
+const metricsKubeconfig = await writeServerKubeconfig(dataDir, server, pki, 'sample-extension');
 const nodeName = stringFlag(values, 'node-name') ?? defaultNodeName();
 const nodeClient = await ensureClientCertificate(dataDir, 'node-agent-client', `system:node:${nodeName}`, ['system:nodes']);
 const nodeKubeconfig = await writeComponentKubeconfig(dataDir, 'node-agent', server, pki.caCert, nodeClient);
@@ -130,6 +130,8 @@ for (const component of BACKENDS) {
             : []),
           // Conversion webhooks given as a service reference are resolved through the core API, as upstream's --kubeconfig.
           ...(component === 'apiextensions' ? [`--kubeconfig=${kubeconfig}`] : []),
+          // Extension servers ask core (through the front door) for SubjectAccessReviews, as their own identity.
+          ...(pki.clients[component] ? [`--authorization-kubeconfig=${await writeServerKubeconfig(dataDir, server, pki, component)}`] : []),
         ],
       },
       log,

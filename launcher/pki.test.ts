@@ -31,8 +31,8 @@ function validForDays(certificate: X509Certificate): number {
 }
 
 function allFiles(pki: PkiPaths): string[] {
-  const { serving, ...single } = pki;
-  return [...Object.values(single), ...Object.values(serving).flatMap((pair) => [pair.cert, pair.key])];
+  const { serving, clients, ...single } = pki;
+  return [...Object.values(single), ...[...Object.values(serving), ...Object.values(clients)].flatMap((pair) => [pair.cert, pair.key])];
 }
 
 async function snapshot(pki: PkiPaths): Promise<Map<string, string>> {

@@ -9,6 +9,7 @@ import * as x509 from '@peculiar/x509';
 import { webcrypto, X509Certificate, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { EXTENSION_IDENTITIES } from '../core-apiserver/rbac/bootstrap-policy.js';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 
@@ -27,6 +28,8 @@ export interface PkiPaths {
   serviceAccountKey: string;
   serviceAccountPub: string;
   serving: Record<string, { cert: string; key: string }>;
+  /** Client certificates of the components that call core themselves (delegated authorization). */
+  clients: Record<string, { cert: string; key: string }>;
 }
 
 export interface CertificateAndKey {
@@ -160,6 +163,15 @@ export async function ensurePki(dataDir: string, components: string[]): Promise<
     });
   }
 
+  // The extension servers' own identities toward core (bound to system:auth-delegator by the bootstrap policy).
+  const clients: Record<string, PemFiles> = {};
+  for (const component of components) {
+    const identity = EXTENSION_IDENTITIES[component as keyof typeof EXTENSION_IDENTITIES];
+    if (!identity) continue;
+    clients[component] = files(`${component}-client`);
+    await ensureLeaf(clients[component], clusterAuthority, { commonName: identity, usage: 'client' });
+  }
+
   const serviceAccountKey = path.join(directory, 'sa.key');
   const serviceAccountPub = path.join(directory, 'sa.pub');
   await ensureServiceAccountKeys(serviceAccountKey, serviceAccountPub);
@@ -178,6 +190,7 @@ export async function ensurePki(dataDir: string, components: string[]): Promise<
     serviceAccountKey,
     serviceAccountPub,
     serving,
+    clients,
   };
 }
 

@@ -215,7 +215,9 @@ describe('kubectl on the wire', () => {
 
   it('answers kubectl auth can-i / whoami with the real policy, and honours --as impersonation', async () => {
     assert.equal((await ok(['auth', 'can-i', 'create', 'pods'])).trim(), 'yes');
-    const denied = await cluster.kubectl(['auth', 'can-i', 'get', 'pods', '--as=jane']);
+    // jane holds get on pods through the reader RoleBinding created above, nothing more.
+    assert.equal((await ok(['auth', 'can-i', 'get', 'pods', '--as=jane'])).trim(), 'yes');
+    const denied = await cluster.kubectl(['auth', 'can-i', 'delete', 'pods', '--as=jane']);
     assert.equal(denied.code, 1);
     assert.equal(denied.stdout.trim(), 'no');
     assert.match(await ok(['auth', 'whoami']), /Username\s+admin[\s\S]*Groups\s+\[system:masters system:authenticated\]/);

@@ -1,13 +1,33 @@
-// Authorization. Until RBAC arrives, the policy is upstream's bootstrap minimum: system:masters may do
-// everything; everyone may read health and version (system:public-info-viewer); authenticated users may
-// read discovery and OpenAPI (system:discovery) and create self-subject reviews (system:basic-user).
-// Everything else is a 403 in upstream's words.
+// Authorization: the filter that turns a decision into upstream's 403, and the decision types. Servers of
+// the chain plug in their authorizer (RBAC on core and the aggregator, apiserver/authorization/; a
+// SubjectAccessReview to core on extension servers). A server given none falls back to the bootstrap
+// minimum below: system:masters may do everything; everyone may read health and version
+// (system:public-info-viewer); authenticated users may read discovery and OpenAPI (system:discovery) and
+// create self-subject reviews (system:basic-user).
 
 import type { RequestInfo } from '../request/request-info.js';
 import type { UserInfo } from '../registry/object.js';
-import { forbidden } from '../request/status.js';
+import { forbidden, internalError } from '../request/status.js';
 
-export type Authorizer = (user: UserInfo, info: RequestInfo) => Promise<{ allowed: boolean; reason?: string }>;
+export interface Decision {
+  allowed: boolean;
+  /** Why (RBAC: which binding allowed it; on a denial, what could not be resolved), appended to the 403. */
+  reason?: string;
+  /** The authorizer could not decide (e.g. a SubjectAccessReview failed): a 500, as upstream's filter answers. */
+  error?: string;
+}
+
+export type Authorizer = (user: UserInfo, info: RequestInfo) => Promise<Decision>;
+
+/** SelfSubjectRulesReview status: the rules that apply to a user in a namespace. */
+export interface RulesReview {
+  resourceRules: Record<string, unknown>[];
+  nonResourceRules: Record<string, unknown>[];
+  incomplete: boolean;
+  evaluationError?: string;
+}
+
+export type RuleResolver = (user: UserInfo, namespace: string) => RulesReview;
 
 const PUBLIC_INFO = [/^\/(healthz|livez|readyz)(\/.*)?$/, /^\/version\/?$/];
 const DISCOVERY = [/^\/api\/?$/, /^\/api\/v1\/?$/, /^\/apis(\/[^/]+){0,2}\/?$/, /^\/openapi\/.*$/, /^\/version\/?$/];
@@ -48,7 +68,6 @@ export function forbiddenMessage(user: UserInfo, info: RequestInfo, reason?: str
 export async function authorize(authorizer: Authorizer, user: UserInfo, info: RequestInfo): Promise<void> {
   const decision = await authorizer(user, info);
   if (decision.allowed) return;
-  const qualified = info.apiGroup ? `${info.resource}.${info.apiGroup}` : info.resource;
+  if (decision.error) throw internalError(decision.error);
   throw forbidden(forbiddenMessage(user, info, decision.reason), info.isResourceRequest ? { name: info.name || undefined, group: info.apiGroup || undefined, kind: info.resource } : undefined);
-  void qualified;
 }

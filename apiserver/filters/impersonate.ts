@@ -31,7 +31,11 @@ export async function impersonate(req: IncomingMessage, caller: UserInfo, author
   for (const name of names) delete req.headers[name];
   if (!username) throw badRequest(`requested impersonation of ${groups.length ? `groups [${groups.join(', ')}]` : 'extra attributes'} without impersonating a user`);
 
-  const checks: RequestInfo[] = [target('users', username, '')];
+  // A ServiceAccount is impersonated as that object (RBAC's `impersonate` on serviceaccounts, which edit
+  // grants in a namespace) and gets its fixed groups unless groups were asked for, as upstream does.
+  const serviceAccount = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(username);
+  const checks: RequestInfo[] = [serviceAccount ? { ...target('serviceaccounts', serviceAccount[2], ''), namespace: serviceAccount[1] } : target('users', username, '')];
+  const fixedGroups = serviceAccount && groups.length === 0 ? ['system:serviceaccounts', `system:serviceaccounts:${serviceAccount[1]}`] : [];
   for (const group of groups) checks.push(target('groups', group, ''));
   if (uid) checks.push(target('uids', uid, 'authentication.k8s.io'));
   for (const [key, values] of Object.entries(extra)) for (const value of values) checks.push(target('userextras', value, 'authentication.k8s.io', key));
@@ -39,14 +43,16 @@ export async function impersonate(req: IncomingMessage, caller: UserInfo, author
     const decision = await authorizer(caller, check);
     if (!decision.allowed) {
       const qualified = check.apiGroup ? `${check.resource}.${check.apiGroup}` : check.resource;
-      throw forbidden(`${qualified} "${check.name}" is forbidden: User "${caller.username}" cannot impersonate resource "${check.subresource ? `${check.resource}/${check.subresource}` : check.resource}" in API group "${check.apiGroup}" at the cluster scope`, {
+      const scope = check.namespace ? `in the namespace "${check.namespace}"` : 'at the cluster scope';
+      const reason = decision.reason ? `: ${decision.reason}` : '';
+      throw forbidden(`${qualified} "${check.name}" is forbidden: User "${caller.username}" cannot impersonate resource "${check.subresource ? `${check.resource}/${check.subresource}` : check.resource}" in API group "${check.apiGroup}" ${scope}${reason}`, {
         name: check.name,
         group: check.apiGroup || undefined,
         kind: check.resource,
       });
     }
   }
-  const user: UserInfo = { username, groups: [...groups] };
+  const user: UserInfo = { username, groups: [...groups, ...fixedGroups] };
   if (username !== 'system:anonymous' && !user.groups.includes('system:authenticated')) user.groups.push('system:authenticated');
   if (uid) user.uid = uid;
   if (Object.keys(extra).length) user.extra = extra;

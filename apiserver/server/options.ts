@@ -16,6 +16,7 @@ import { ApiServer } from './api-server.js';
 import { delegatingTokenAuthenticator, remoteTokenReviewer } from '../authentication/delegating.js';
 import { trustFromConfigMap } from '../authentication/authentication-configmap.js';
 import { parseDurationSeconds } from '../authentication/options.js';
+import { DELEGATED_AUTHORIZATION_FLAGS, delegatingAuthorizerFromFlags } from '../authorization/delegating-authorizer.js';
 
 export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'secure-port', type: 'number', default: 6443, description: 'The port on which to serve HTTPS with authentication and authorization (0 picks a free port).' },
@@ -40,6 +41,7 @@ export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'authentication-kubeconfig', type: 'string', description: 'kubeconfig file pointing at the core kubernetes server with enough rights to create tokenreviews.authentication.k8s.io: bearer tokens are authenticated by TokenReview there.' },
   { name: 'authentication-token-webhook-cache-ttl', type: 'string', default: '10s', description: 'The duration to cache responses from the webhook token authenticator (the TokenReview of --authentication-kubeconfig).' },
   { name: 'emulated-version', type: 'string', default: '1.32', description: 'Kubernetes version reported by /version (the installed kubectl dispatcher picks its binary by the minor number).' },
+  ...DELEGATED_AUTHORIZATION_FLAGS,
 ];
 
 export function readFlags(argv: string[], command: string, summary: string, specs: FlagSpec[]): FlagValues {
@@ -120,6 +122,8 @@ export function createGenericServer(component: string, values: FlagValues, authe
       clientCaPems: [clientCa.pem, requestHeaderCa.pem].filter(Boolean),
     },
     authentication,
+    // Extension servers delegate to core; core and the aggregator install their RBAC authorizer over this.
+    authorizer: delegatingAuthorizerFromFlags(values),
     maxRequestsInflight: numberFlag(values, 'max-requests-inflight'),
     maxMutatingRequestsInflight: numberFlag(values, 'max-mutating-requests-inflight'),
     requestTimeoutMs: (numberFlag(values, 'request-timeout') ?? 60) * 1000,

@@ -1,13 +1,13 @@
-// authorization.k8s.io and authentication.k8s.io reviews, evaluated with the server's own authorizer (the
-// bootstrap policy until RBAC lands), so `kubectl auth can-i`, `can-i --list` and `auth whoami` tell the
-// truth about what this server allows.
+// authorization.k8s.io and authentication.k8s.io reviews, evaluated with the server's own authorizer
+// (system:masters, then RBAC) and its RBAC rule resolver, so `kubectl auth can-i`, `can-i --list` and
+// `auth whoami` tell the truth about what this server allows.
 
 import { defineResource, type ResourceDefinition } from '../../apiserver/registry/resource.js';
 import type { KubeObject, UserInfo } from '../../apiserver/registry/object.js';
 import { isObject } from '../../apiserver/registry/object.js';
 import type { RequestInfo } from '../../apiserver/request/request-info.js';
-import type { Authorizer } from '../../apiserver/filters/authorize.js';
-import { badRequest, internalError, invalid } from '../../apiserver/request/status.js';
+import type { Authorizer, RuleResolver } from '../../apiserver/filters/authorize.js';
+import { badRequest, internalError, invalid, type FieldError } from '../../apiserver/request/status.js';
 import type { TokenResult } from '../../apiserver/authentication/token-authenticator.js';
 import { AuthenticationError } from '../../apiserver/authentication/token-authenticator.js';
 import type { Review } from './review-store.js';
@@ -25,12 +25,28 @@ export const selfSubjectRulesReviews = declare('authorization.k8s.io', 'SelfSubj
 export const tokenReviews = declare('authentication.k8s.io', 'TokenReview', 'tokenreviews');
 export const selfSubjectReviews = declare('authentication.k8s.io', 'SelfSubjectReview', 'selfsubjectreviews');
 
-function attributesInfo(spec: Record<string, unknown>, kind: string): RequestInfo {
+/** ValidateSubjectAccessReviewSpec and friends: upstream's checks, all reported at once as one 422. */
+function validateSpec(kind: string, spec: Record<string, unknown>, namespace?: string): void {
+  const errors: FieldError[] = [];
   const resource = isObject(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
   const nonResource = isObject(spec.nonResourceAttributes) ? spec.nonResourceAttributes : undefined;
-  if (!resource && !nonResource) {
-    throw invalid(kind, 'authorization.k8s.io', '', [{ field: 'spec.resourceAttributes', type: 'FieldValueRequired', detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' }]);
+  if (resource && nonResource) errors.push({ field: 'spec.nonResourceAttributes', type: 'FieldValueInvalid', value: nonResource, detail: 'cannot be specified in combination with resourceAttributes' });
+  if (!resource && !nonResource) errors.push({ field: 'spec.resourceAttributes', type: 'FieldValueInvalid', value: null, detail: 'exactly one of nonResourceAttributes or resourceAttributes must be specified' });
+  // Self reviews are about the caller; the others must name someone.
+  if (!kind.startsWith('Self') && !spec.user && !(Array.isArray(spec.groups) && spec.groups.length)) {
+    errors.push({ field: 'spec.user', type: 'FieldValueInvalid', value: '', detail: 'at least one of user or group must be specified' });
   }
+  if (namespace !== undefined) {
+    if (resource && String(resource.namespace ?? '') !== namespace) errors.push({ field: 'spec.resourceAttributes.namespace', type: 'FieldValueInvalid', value: String(resource.namespace ?? ''), detail: 'must match metadata.namespace' });
+    if (nonResource) errors.push({ field: 'spec.nonResourceAttributes', type: 'FieldValueInvalid', value: nonResource, detail: 'disallowed on this kind of request' });
+  }
+  if (errors.length) throw invalid(kind, 'authorization.k8s.io', '', errors);
+}
+
+function attributesInfo(spec: Record<string, unknown>, kind: string, namespace?: string): RequestInfo {
+  validateSpec(kind, spec, namespace);
+  const resource = isObject(spec.resourceAttributes) ? spec.resourceAttributes : undefined;
+  const nonResource = isObject(spec.nonResourceAttributes) ? spec.nonResourceAttributes : undefined;
   if (resource) {
     return {
       isResourceRequest: true,
@@ -51,10 +67,10 @@ function attributesInfo(spec: Record<string, unknown>, kind: string): RequestInf
 
 async function decide(authorizer: Authorizer, user: UserInfo, info: RequestInfo): Promise<Record<string, unknown>> {
   const decision = await authorizer(user, info);
-  if (decision.allowed) {
-    return { allowed: true, reason: user.groups.includes('system:masters') ? 'allowed: the user is in group "system:masters"' : 'allowed by the bootstrap policy' };
-  }
-  return { allowed: false, ...(decision.reason ? { reason: decision.reason } : {}) };
+  const status: Record<string, unknown> = { allowed: decision.allowed };
+  if (decision.reason) status.reason = decision.reason;
+  if (decision.error) status.evaluationError = decision.error;
+  return status;
 }
 
 function userFromSpec(spec: Record<string, unknown>): UserInfo {
@@ -91,27 +107,22 @@ async function reviewToken(reviewer: TokenReviewer | undefined, spec: Record<str
   }
 }
 
-export function reviewsFor(authorizer: Authorizer, tokenReviewer?: TokenReviewer): { definition: ResourceDefinition; review: Review }[] {
+export function reviewsFor(authorizer: Authorizer, rulesFor: RuleResolver, tokenReviewer?: TokenReviewer): { definition: ResourceDefinition; review: Review }[] {
   return [
     { definition: subjectAccessReviews, review: (request) => decide(authorizer, userFromSpec(request.spec), attributesInfo(request.spec, 'SubjectAccessReview')) },
     {
       definition: localSubjectAccessReviews,
       review: (request: KubeObject, _user: UserInfo, namespace: string) => {
-        const info = attributesInfo(request.spec, 'LocalSubjectAccessReview');
-        return decide(authorizer, userFromSpec(request.spec), { ...info, namespace });
+        const info = attributesInfo(request.spec, 'LocalSubjectAccessReview', namespace);
+        return decide(authorizer, userFromSpec(request.spec), info);
       },
     },
     { definition: selfSubjectAccessReviews, review: (request, user) => decide(authorizer, user, attributesInfo(request.spec, 'SelfSubjectAccessReview')) },
     {
       definition: selfSubjectRulesReviews,
-      review: async (_request, user) => {
-        const everything = await authorizer(user, { isResourceRequest: true, path: '', verb: '*', apiPrefix: 'apis', apiGroup: '*', apiVersion: '*', namespace: '', resource: '*', subresource: '', name: '', parts: [] });
-        if (everything.allowed) {
-          return { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false };
-        }
-        const nonResourceURLs = ['/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*', '/version', '/version/'];
-        const discovery = user.groups.includes('system:authenticated') ? ['/api', '/api/*', '/apis', '/apis/*', '/openapi', '/openapi/*'] : [];
-        return { resourceRules: [], nonResourceRules: [{ verbs: ['get'], nonResourceURLs: [...discovery, ...nonResourceURLs] }], incomplete: false };
+      review: (request, user) => {
+        const namespace = typeof request.spec.namespace === 'string' ? request.spec.namespace : '';
+        return { ...rulesFor(user, namespace) };
       },
     },
     { definition: tokenReviews, review: (request) => reviewToken(tokenReviewer, request.spec) },
