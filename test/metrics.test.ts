@@ -119,7 +119,7 @@ spec:
   });
 
   it('schedules a `kubectl run` pod onto a node and shows it in top within a resolution period', async () => {
-    await ok(['run', 'probe', '--image=busybox:1.36', '--requests=cpu=100m,memory=32Mi', '-n', 'shop', '--', 'sleep', '3600']);
+    await ok(['run', 'probe', '--image=busybox:1.36', '-n', 'shop', '--', 'sleep', '3600']);
     const node = await eventually('pod bound', async () => {
       const pod = JSON.parse(await ok(['get', 'pod', 'probe', '-n', 'shop', '-o', 'json'])) as { spec: { nodeName?: string }; status: { phase?: string } };
       return pod.spec.nodeName && pod.status.phase === 'Running' ? pod.spec.nodeName : undefined;
