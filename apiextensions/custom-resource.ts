@@ -10,6 +10,7 @@ import type { JSONSchema } from '../apiserver/schema/types.js';
 import type { CrdColumn, CrdNames, CrdSpec, CrdVersion } from './crd-validation.js';
 import { scaleSubresource } from '../apiserver/registry/scale.js';
 import type { SubresourceDefinition } from '../apiserver/registry/resource.js';
+import type { CustomResourceValidation } from './validation/custom-resource-validation.js';
 
 const OBJECT_META_REF = '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
@@ -37,27 +38,6 @@ export function customResourceSchema(version: CrdVersion): JSONSchema {
       metadata: { description: "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata", allOf: [{ $ref: OBJECT_META_REF }] },
     },
   };
-}
-
-/**
- * Upstream's structural defaulting: a missing field (or a null one, unless nullable) takes the schema's
- * `default`, recursively, but only inside objects that exist or were themselves defaulted.
- */
-export function applyDefaults(value: unknown, schema: JSONSchema | undefined): void {
-  if (!schema || value === null || typeof value !== 'object') return;
-  if (Array.isArray(value)) {
-    for (const item of value) applyDefaults(item, schema.items);
-    return;
-  }
-  const object = value as Record<string, unknown>;
-  for (const [key, property] of Object.entries(schema.properties ?? {})) {
-    const missing = object[key] === undefined || (object[key] === null && !property.nullable);
-    if (missing && property.default !== undefined) object[key] = structuredClone(property.default);
-    applyDefaults(object[key], property);
-  }
-  if (typeof schema.additionalProperties === 'object') {
-    for (const item of Object.values(object)) applyDefaults(item, schema.additionalProperties);
-  }
 }
 
 /**
@@ -129,8 +109,17 @@ export function printerColumnsFor(columns: CrdColumn[] | undefined): PrinterColu
   ];
 }
 
-/** The resource a served CRD version becomes. `terminating` is asked on every create (405 while deleting). */
-export function customResourceDefinitionFor(spec: CrdSpec, accepted: CrdNames, version: CrdVersion, terminating: () => boolean): ResourceDefinition {
+/**
+ * The resource a served CRD version becomes. `terminating` is asked on every create (405 while deleting);
+ * `validation` is the version's compiled schema validation (absent where only storage is needed).
+ */
+export function customResourceDefinitionFor(
+  spec: CrdSpec,
+  accepted: CrdNames,
+  version: CrdVersion,
+  terminating: () => boolean,
+  validation?: CustomResourceValidation,
+): ResourceDefinition {
   return defineResource({
     group: spec.group,
     version: version.name,
@@ -151,6 +140,8 @@ export function customResourceDefinitionFor(spec: CrdSpec, accepted: CrdNames, v
       prepareForCreate: () => {
         if (terminating()) throw new StatusError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
       },
+      validate: (object) => validation?.validate(object) ?? [],
+      validateUpdate: (object, old) => validation?.validateUpdate(object, old) ?? [],
     },
   });
 }

@@ -105,14 +105,21 @@ export function fieldErrorMessage(error: FieldError): string {
     case 'FieldValueTooLong':
       return `Too long${detail}`;
     case 'FieldValueTooMany':
-      return `Too many${detail}`;
+      // field.TooMany carries the actual count as its value (`Too many: 4: must have at most 3 items`).
+      return error.value === undefined ? `Too many${detail}` : `Too many: ${renderValue(error.value)}${detail}`;
     case 'InternalError':
       return `Internal error${detail}`;
   }
 }
 
+/** A value already rendered the way Go's fmt would (e.g. `%#v` of a map); messages show it verbatim. */
+export class RenderedValue {
+  constructor(readonly text: string) {}
+}
+
 /** Renders a value the way field.Error does: strings quoted, scalars bare, objects abbreviated. */
 function renderValue(value: unknown): string {
+  if (value instanceof RenderedValue) return value.text;
   if (value === undefined || value === null) return 'null';
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);

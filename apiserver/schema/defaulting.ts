@@ -1,0 +1,99 @@
+// Structural defaulting of custom resources (apiextensions' defaulting package): nulls of non-nullable
+// fields without a default are dropped first, then every missing field with a `default` (and every
+// non-nullable null) gets a copy of it, recursively, but only inside objects that exist or were
+// themselves defaulted. Upstream applies nothing under an absent parent and says nothing; here the caller
+// may collect a note per absent parent that hides defaults, to send back as a Warning.
+
+import type { SchemaNode } from './structural.js';
+
+type JsonObject = Record<string, unknown>;
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** PruneNonNullableNullsWithoutDefaults; returns how many nulls it dropped. */
+export function dropNonNullableNulls(value: unknown, node: SchemaNode | undefined): number {
+  let dropped = 0;
+  if (Array.isArray(value)) {
+    for (const item of value) dropped += dropNonNullableNulls(item, node?.items);
+    return dropped;
+  }
+  if (!isObject(value)) return 0;
+  for (const key of Object.keys(value)) {
+    const schema = node?.properties?.get(key) ?? node?.additionalProperties;
+    if (value[key] === null && schema && !schema.nullable && !schema.hasDefault) {
+      delete value[key];
+      dropped++;
+    } else dropped += dropNonNullableNulls(value[key], schema);
+  }
+  return dropped;
+}
+
+/**
+ * Default. `absentParents` (when given) receives one note per missing object whose subtree declares
+ * defaults that therefore were not applied, e.g. `spec.template.replicas: default not applied because
+ * parent spec.template is absent`.
+ */
+export function applyStructuralDefaults(value: unknown, node: SchemaNode | undefined, absentParents?: string[], path = ''): number {
+  if (!node || !node.defaultsBelow) return 0;
+  let applied = 0;
+  if (Array.isArray(value)) {
+    const items = node.items;
+    if (!items) return 0;
+    value.forEach((item, index) => {
+      if (item === null && !items.nullable && items.hasDefault) {
+        value[index] = structuredClone(items.default);
+        applied++;
+      }
+      applied += applyStructuralDefaults(value[index], items, absentParents, `${path}[${index}]`);
+    });
+    return applied;
+  }
+  if (!isObject(value)) return 0;
+  if (node.properties) {
+    for (const [key, property] of node.properties) {
+      if (!property.hasDefault) continue;
+      if (!Object.hasOwn(value, key) || (value[key] === null && !property.nullable)) {
+        value[key] = structuredClone(property.default);
+        applied++;
+      }
+    }
+  }
+  for (const key of Object.keys(value)) {
+    const childPath = path ? `${path}.${key}` : key;
+    const property = node.properties?.get(key);
+    if (property) applied += applyStructuralDefaults(value[key], property, absentParents, childPath);
+    else if (node.additionalProperties) {
+      const additional = node.additionalProperties;
+      if (value[key] === null && !additional.nullable && additional.hasDefault) {
+        value[key] = structuredClone(additional.default);
+        applied++;
+      }
+      applied += applyStructuralDefaults(value[key], additional, absentParents, childPath);
+    }
+  }
+  if (absentParents && node.properties) {
+    for (const [key, property] of node.properties) {
+      if (Object.hasOwn(value, key) || property.hasDefault || !property.defaultsBelow) continue;
+      const parentPath = path ? `${path}.${key}` : key;
+      const hidden = propertyDefaults(property, parentPath);
+      if (hidden.length > 0) {
+        const shown = hidden.length > 3 ? `${hidden.slice(0, 3).join(', ')} and ${hidden.length - 3} more` : hidden.join(', ');
+        absentParents.push(`${shown}: default not applied because parent ${parentPath} is absent`);
+      }
+    }
+  }
+  return applied;
+}
+
+/** Paths of the defaults reachable through properties alone (list items and map values need entries first). */
+function propertyDefaults(node: SchemaNode, path: string): string[] {
+  const found: string[] = [];
+  for (const [key, property] of node.properties ?? []) {
+    const childPath = `${path}.${key}`;
+    if (property.hasDefault) found.push(childPath);
+    else if (property.defaultsBelow) found.push(...propertyDefaults(property, childPath));
+  }
+  return found;
+}
