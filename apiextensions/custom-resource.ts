@@ -142,6 +142,7 @@ export function customResourceDefinitionFor(
       },
       validate: (object) => validation?.validate(object) ?? [],
       validateUpdate: (object, old) => validation?.validateUpdate(object, old) ?? [],
+      validateStatusUpdate: (object, old) => validation?.validateStatusUpdate(object, old) ?? [],
     },
   });
 }

@@ -209,6 +209,17 @@ describe('custom resource validation (table)', () => {
   }
 });
 
+describe('custom resource status writes', () => {
+  const validation = new CustomResourceValidation({ type: 'object', properties: { spec: obj({ replicas: { type: 'integer', maximum: 1 } }), status: obj({ replicas: { type: 'integer', minimum: 0 } }) } });
+  const base = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } };
+
+  it('validate only status, with paths relative to it in the message', () => {
+    const object = { ...base, spec: { replicas: 5 }, status: { replicas: -1 } } as KubeObject;
+    const errors = validation.validateStatusUpdate(object, { ...base, spec: { replicas: 5 } } as KubeObject);
+    assert.deepEqual(errors.map((error) => `${error.field}: ${fieldErrorMessage(error)}`), ['status.replicas: Invalid value: -1: replicas in body should be greater than or equal to 0']);
+  });
+});
+
 describe('custom resource reads from storage', () => {
   const validation = new CustomResourceValidation({ type: 'object', properties: { spec: obj({ replicas: { type: 'integer', default: 1 }, image: str }) } });
 

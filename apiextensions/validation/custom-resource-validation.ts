@@ -67,6 +67,20 @@ export class CustomResourceValidation {
     return errors;
   }
 
+  /**
+   * The status strategy's ValidateUpdate: only `status` against its own schema (paths inside the messages
+   * are relative to it, as upstream's), without ratcheting (1.32 passes no ratcheting option there); list
+   * invariants as on the main resource.
+   */
+  validateStatusUpdate(object: KubeObject, old: KubeObject): FieldError[] {
+    const errors: FieldError[] = [];
+    const statusSchema = this.schema.properties?.get('status');
+    if (statusSchema && object.status !== undefined) errors.push(...validateValue(object.status, statusSchema, { prefix: 'status' }));
+    const newListErrors = validateListTypes(object, this.schema);
+    if (newListErrors.length > 0 && validateListTypes(this.fromStorageObject(structuredClone(old)).object, this.schema).length === 0) errors.push(...newListErrors);
+    return errors;
+  }
+
   /** The stored bytes as a read returns them: pruned and defaulted; the same string when nothing changed. */
   fromStorage(value: string): string {
     let parsed: unknown;

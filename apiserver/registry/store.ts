@@ -387,6 +387,7 @@ export class GenericStore {
       ...validateObjectMetaUpdate(metadata, old),
       ...validateObjectMeta(metadata, resource.namespaced, resource.nameValidation),
       ...(subresource === '' ? (resource.strategy.validateUpdate?.(next, current, strategyContext) ?? []) : []),
+      ...(subresource === 'status' ? (resource.strategy.validateStatusUpdate?.(next, current, strategyContext) ?? []) : []),
     ];
     if (errors.length > 0) throw invalid(resource.kind, resource.group, metadata.name ?? '', errors);
     resource.strategy.canonicalize?.(next);
