@@ -110,6 +110,7 @@ const cases: Case[] = [
     warnings: ['spec.template.replicas: default not applied because parent spec.template is absent'],
     errors: [],
   },
+  { name: 'no warning for the status of a new object', spec: obj({ image: str }), value: { image: 'x' }, errors: [], warnings: [] },
   { name: 'defaults in list items', spec: obj({ ports: { type: 'array', items: obj({ protocol: { type: 'string', default: 'TCP' } }) } }), value: { ports: [{}, { protocol: 'UDP' }] }, result: { ports: [{ protocol: 'TCP' }, { protocol: 'UDP' }] }, errors: [] },
   { name: 'defaults are validated', spec: obj({ n: { type: 'integer', default: 20, maximum: 10 } }), value: {}, errors: ['spec.n: Invalid value: 20: spec.n in body should be less than or equal to 10'] },
   // ---- pruning ----
@@ -177,7 +178,7 @@ const cases: Case[] = [
 ];
 
 function runCase(testCase: Case) {
-  const schema: JSONSchema = { type: 'object', properties: { spec: testCase.spec } };
+  const schema: JSONSchema = { type: 'object', properties: { spec: testCase.spec, status: obj({ phase: { type: 'string', default: 'Pending' } }) } };
   const validation = new CustomResourceValidation(schema);
   const base = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' } };
   const object = structuredClone({ ...base, ...(testCase.value === undefined ? {} : { spec: testCase.value }) }) as KubeObject;

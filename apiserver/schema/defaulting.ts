@@ -76,6 +76,8 @@ export function applyStructuralDefaults(value: unknown, node: SchemaNode | undef
   if (absentParents && node.properties) {
     for (const [key, property] of node.properties) {
       if (Object.hasOwn(value, key) || property.hasDefault || !property.defaultsBelow) continue;
+      // A missing status is the normal state of a new object (and its writer is a controller), not a mistake.
+      if (path === '' && (key === 'status' || key === 'metadata')) continue;
       const parentPath = path ? `${path}.${key}` : key;
       const hidden = propertyDefaults(property, parentPath);
       if (hidden.length > 0) {
