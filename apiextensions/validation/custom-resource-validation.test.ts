@@ -39,6 +39,16 @@ const cases: Case[] = [
   { name: 'null list item of a non-nullable type', spec: obj({ names: { type: 'array', items: str } }), value: { names: ['a', null] }, errors: ['spec.names[1]: Invalid value: "null": spec.names[1] in body must be of type string: "null"'] },
   // ---- int-or-string ----
   { name: 'int-or-string accepts both', spec: obj({ port: { 'x-kubernetes-int-or-string': true } }), value: { port: 'http' }, errors: [] },
+  {
+    name: 'int-or-string written as anyOf reports the junctor too',
+    spec: obj({ port: { 'x-kubernetes-int-or-string': true, anyOf: [{ type: 'integer' }, { type: 'string' }] } }),
+    value: { port: true },
+    errors: [
+      'spec.port: Invalid value: "boolean": spec.port in body must be of type integer,string: "boolean"',
+      ': Invalid value: "": "spec.port" must validate at least one schema (anyOf)',
+      'spec.port: Invalid value: "boolean": spec.port in body must be of type integer: "boolean"',
+    ],
+  },
   { name: 'int-or-string rejects a boolean', spec: obj({ port: { 'x-kubernetes-int-or-string': true } }), value: { port: true }, errors: ['spec.port: Invalid value: "boolean": spec.port in body must be of type integer,string: "boolean"'] },
   // ---- nullable ----
   { name: 'nullable keeps null', spec: obj({ note: { type: 'string', nullable: true } }), value: { note: null }, errors: [], result: { note: null } },
@@ -47,11 +57,12 @@ const cases: Case[] = [
   // ---- enum ----
   { name: 'enum of strings', spec: obj({ type: { type: 'string', enum: ['a', 'b'] } }), value: { type: 'c' }, errors: ['spec.type: Unsupported value: "c": supported values: "a", "b"'] },
   { name: 'enum of numbers', spec: obj({ size: { type: 'integer', enum: [1, 2] } }), value: { size: 3 }, errors: ['spec.size: Unsupported value: 3: supported values: "1", "2"'] },
+  { name: 'a nullable null never satisfies an enum (kube-openapi skips null members)', spec: obj({ mode: { type: 'string', nullable: true, enum: ['a', null] } }), value: { mode: null }, errors: ['spec.mode: Unsupported value: "null": supported values: "a", "null"'] },
   { name: 'enum match', spec: obj({ type: { type: 'string', enum: ['a', 'b'] } }), value: { type: 'b' }, errors: [] },
   // ---- pattern ----
   { name: 'pattern mismatch', spec: obj({ name: { type: 'string', pattern: '^[a-z]+$' } }), value: { name: 'X' }, errors: ['spec.name: Invalid value: "X": spec.name in body should match \'^[a-z]+$\''] },
   { name: 'pattern is unanchored like Go', spec: obj({ name: { type: 'string', pattern: '[0-9]' } }), value: { name: 'abc1' }, errors: [] },
-  { name: 'pathological pattern runs in linear time', spec: obj({ name: { type: 'string', pattern: '^(a+)+$' } }), value: { name: `${'a'.repeat(5000)}!` }, errors: [`spec.name: Invalid value: "${'a'.repeat(5000)}!": spec.name in body should match '^(a+)+$'`] },
+  { name: 'pathological pattern runs in linear time', spec: obj({ name: { type: 'string', pattern: '^(a+)+$' } }), value: { name: `${'a'.repeat(5000)}!` }, errors: [`spec.name: Invalid value: "${'a'.repeat(256)}"...(truncated): spec.name in body should match '^(a+)+$'`] },
   { name: 'Go regexp classes and flags', spec: obj({ name: { type: 'string', pattern: '(?i)^\\p{L}[[:digit:]]\\z' } }), value: { name: 'É7' }, errors: [] },
   // ---- string lengths (code points, as Go counts runes) ----
   { name: 'maxLength', spec: obj({ name: { type: 'string', maxLength: 3 } }), value: { name: 'abcd' }, errors: ['spec.name: Too long: may not be more than 3 bytes'] },
@@ -67,6 +78,7 @@ const cases: Case[] = [
   { name: 'multipleOf', spec: obj({ step: { type: 'integer', multipleOf: 5 } }), value: { step: 12 }, errors: ['spec.step: Invalid value: 12: spec.step in body should be a multiple of 5'] },
   { name: 'multipleOf for floats', spec: obj({ step: { type: 'number', multipleOf: 0.5 } }), value: { step: 1.25 }, errors: ['spec.step: Invalid value: 1.25: spec.step in body should be a multiple of 0.5'] },
   { name: 'multipleOf with float data passes', spec: obj({ step: { type: 'number', multipleOf: 0.1 } }), value: { step: 0.3 }, errors: [] },
+  { name: 'integer data truncates a fractional multipleOf, as Go converts it', spec: obj({ step: { type: 'integer', multipleOf: 0.5 } }), value: { step: 3 }, errors: ['spec.step: Invalid value: 0: factor MultipleOf declared for spec.step must be positive: 0'] },
   { name: 'several number errors in order', spec: obj({ n: { type: 'integer', multipleOf: 2, maximum: 4 } }), value: { n: 7 }, errors: ['spec.n: Invalid value: 7: spec.n in body should be a multiple of 2', 'spec.n: Invalid value: 7: spec.n in body should be less than or equal to 4'] },
   // ---- arrays ----
   { name: 'maxItems', spec: obj({ items: { type: 'array', items: str, maxItems: 3 } }), value: { items: ['a', 'b', 'c', 'd'] }, errors: ['spec.items: Too many: 4: must have at most 3 items'] },
@@ -169,6 +181,7 @@ const cases: Case[] = [
   { name: 'set items correlate by value', spec: obj({ tags: { type: 'array', 'x-kubernetes-list-type': 'set', items: { type: 'string', maxLength: 3 } } }), old: { tags: ['toolong'] }, value: { tags: ['new', 'toolong'] }, errors: [] },
   { name: 'list-type errors ratchet when the old object had them', spec: obj({ tags: { type: 'array', items: str, 'x-kubernetes-list-type': 'set' }, image: str }), old: { tags: ['a', 'a'], image: 'x' }, value: { tags: ['a', 'a'], image: 'y' }, errors: [] },
   // ---- messages never dump objects ----
+  { name: 'a long string is cut in the message', spec: obj({ day: { type: 'string', format: 'date' } }), value: { day: 'y'.repeat(1000) }, errors: [`spec.day: Invalid value: "${'y'.repeat(256)}"...(truncated): spec.day in body must be of type date: "${'y'.repeat(256)}"...(truncated)`] },
   {
     name: 'an enum failure on a huge object is truncated',
     spec: obj({ choice: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true, enum: [{ a: 1 }] } }),

@@ -32,6 +32,11 @@ export function formatGoNumber(value: number): string {
   return isGoInteger(value) ? String(value) : formatGoFloat(value);
 }
 
+/** `%q` of a string, cut after MAX_RENDERED_VALUE characters. */
+export function goQuote(value: string): string {
+  return value.length > MAX_RENDERED_VALUE ? `${JSON.stringify(value.slice(0, MAX_RENDERED_VALUE))}...(truncated)` : JSON.stringify(value);
+}
+
 /** `%#v` of unstructured content. */
 export function goSyntax(value: unknown): string {
   const text = goSyntaxOf(value, MAX_RENDERED_VALUE + 1);

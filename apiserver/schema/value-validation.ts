@@ -10,7 +10,7 @@ import type { FieldError } from '../request/status.js';
 import { RenderedValue } from '../request/status.js';
 import { deepEqual } from '../registry/managed-fields.js';
 import { matchesFormat } from './formats.js';
-import { formatGoFloat, goSyntax, isGoInteger } from './go-values.js';
+import { formatGoFloat, goQuote, goSyntax, isGoInteger, MAX_RENDERED_VALUE } from './go-values.js';
 import type { SchemaNode } from './structural.js';
 
 type ErrorCode =
@@ -318,7 +318,7 @@ function formatCheck(data: string, node: SchemaNode, path: string): Result | und
 }
 
 function invalidTypeWithData(path: string, typeName: string, data: string): OpenAPIError {
-  return { code: 'type', name: path, value: data, message: `${path} in ${IN} must be of type ${typeName}: ${JSON.stringify(data)}` };
+  return { code: 'type', name: path, value: data, message: `${path} in ${IN} must be of type ${typeName}: ${goQuote(data)}` };
 }
 
 /** `%v` of a bound: an int64 bound for integer data (Go truncates the float), a float64 one otherwise. */
@@ -460,6 +460,7 @@ function badValue(value: unknown): unknown {
   if (value === undefined || value === null) return '';
   if (typeof value === 'number' && !isGoInteger(value)) return new RenderedValue(formatGoFloat(value));
   if (typeof value === 'object') return new RenderedValue(goSyntax(value));
+  if (typeof value === 'string' && value.length > MAX_RENDERED_VALUE) return new RenderedValue(goQuote(value));
   return value;
 }
 
@@ -477,7 +478,8 @@ function toFieldErrors(errors: OpenAPIError[], prefix: string): FieldError[] {
         fieldErrors.push({
           field,
           type: 'FieldValueNotSupported',
-          value: error.value === null ? new RenderedValue('<nil>') : badValue(error.value),
+          // field.NotSupported shows a nil value as the string "null".
+          value: error.value === null || error.value === undefined ? 'null' : badValue(error.value),
           supported: (error.values ?? []).map((allowed) => (typeof allowed === 'string' ? allowed : JSON.stringify(allowed))),
         });
         break;
