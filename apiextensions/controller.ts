@@ -163,7 +163,7 @@ export class CrdController {
     for (const version of spec.versions) {
       if (!version.served) continue;
       // Compiled once per CRD generation; the new store replaces the old one in one step.
-      const validation = compileValidation(name, version);
+      const validation = compileValidation(name, spec.group, version);
       const definition = customResourceDefinitionFor(spec, accepted, version, () => this.terminating.has(name), validation);
       const storage = new ReadNormalizingStorage(this.storage, definition.storagePrefix, (value) => validation.fromStorage(value));
       this.server.addResource({ definition, storage, hooks: { structuralCheck: validation.structuralCheck } });
@@ -231,12 +231,12 @@ export class CrdController {
 }
 
 /** A schema CRD validation let through but that cannot be compiled (e.g. nested too deeply) keeps only structure. */
-function compileValidation(crdName: string, version: CrdVersion): CustomResourceValidation {
+function compileValidation(crdName: string, group: string, version: CrdVersion): CustomResourceValidation {
   try {
-    return new CustomResourceValidation(version.schema?.openAPIV3Schema as JSONSchema | undefined);
+    return new CustomResourceValidation(version.schema?.openAPIV3Schema as JSONSchema | undefined, `${group}/${version.name}`);
   } catch (error) {
     console.error(`[crd-controller] ${crdName} ${version.name}: schema not compiled, fields are kept unvalidated: ${(error as Error).message}`);
-    return new CustomResourceValidation(undefined);
+    return new CustomResourceValidation(undefined, `${group}/${version.name}`);
   }
 }
 

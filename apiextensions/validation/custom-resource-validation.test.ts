@@ -244,6 +244,12 @@ describe('custom resource reads from storage', () => {
     assert.equal(read.metadata.resourceVersion, '', 'resourceVersion stays the first metadata key, to be stamped');
   });
 
+  it('leaves objects stored in another version to the conversion', () => {
+    const versioned = new CustomResourceValidation({ type: 'object', properties: { spec: obj({ replicas: { type: 'integer', default: 1 } }) } }, 'example.com/v2');
+    const stored = JSON.stringify({ kind: 'Widget', apiVersion: 'example.com/v1', metadata: { resourceVersion: '', name: 'w' }, spec: { renamed: true } });
+    assert.equal(versioned.fromStorage(stored), stored);
+  });
+
   it('returns the very same bytes when nothing changes', () => {
     const stored = JSON.stringify({ kind: 'Widget', apiVersion: 'example.com/v1', metadata: { resourceVersion: '', name: 'w' }, spec: { image: 'x', replicas: 3 } });
     assert.equal(validation.fromStorage(stored), stored);

@@ -33,7 +33,14 @@ export interface DecodeReport {
 export class CustomResourceValidation {
   readonly schema: SchemaNode;
 
-  constructor(openAPIV3Schema: JSONSchema | undefined) {
+  /**
+   * `apiVersion`: the served group/version; reads normalize only objects stored in it (one stored in
+   * another version must be converted first, and the conversion's output is normalized by its reader).
+   */
+  constructor(
+    openAPIV3Schema: JSONSchema | undefined,
+    private readonly apiVersion?: string,
+  ) {
     // Without a schema (never in apiextensions.k8s.io/v1) every field is kept, as upstream does.
     this.schema = compileStructural(openAPIV3Schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
   }
@@ -90,6 +97,7 @@ export class CustomResourceValidation {
       return value;
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return value;
+    if (this.apiVersion && (parsed as KubeObject).apiVersion !== this.apiVersion) return value;
     const { object, changed } = this.fromStorageObject(parsed as KubeObject);
     return changed ? encodeForStorage(object) : value;
   }
