@@ -183,7 +183,8 @@ function validateNode(data: unknown, node: SchemaNode, path: string, correlation
     result.matchCount++;
   };
   if (node.types.length > 0 || node.format !== '') run(() => typeCheck(data, node, path));
-  run(() => junctorCheck(data, node, path, correlation));
+  if (node.allOf || node.anyOf || node.oneOf || node.not) run(() => junctorCheck(data, node, path, correlation));
+  else result.matchCount += 2; // what an empty junctor check counts, without building its result
   if (kind === 'string') run(() => stringCheck(data as string, node, path));
   if (kind === 'string' && node.format !== '') run(() => formatCheck(data as string, node, path));
   if (kind === 'integer' || kind === 'number') run(() => numberCheck(data as number, node, path));
