@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileGoRegexp, goRegexpError } from './pattern.js';
+import { compileGoRegexp, goRegexpError, invalidPatterns } from './pattern.js';
 
 describe('Go (RE2) patterns', () => {
   it('rejects what Go rejects, with Go\'s messages', () => {
@@ -9,6 +9,8 @@ describe('Go (RE2) patterns', () => {
     assert.equal(goRegexpError('a**'), 'error parsing regexp: invalid nested repetition operator: `**`');
     assert.equal(goRegexpError('*a'), 'error parsing regexp: missing argument to repetition operator: `*`');
     assert.equal(goRegexpError('(?=x)'), 'error parsing regexp: invalid or unsupported Perl syntax: `(?=`');
+    assert.equal(goRegexpError('(?P<>x)'), 'error parsing regexp: invalid named capture: `(?P<>`');
+    assert.equal(goRegexpError('(?P=name)'), 'error parsing regexp: invalid or unsupported Perl syntax: `(?P`');
     assert.equal(goRegexpError('(a)\\1'), 'error parsing regexp: invalid escape sequence: `\\1`');
     assert.equal(goRegexpError('a{1001}'), 'error parsing regexp: invalid repeat count: `{1001}`');
     assert.equal(goRegexpError('[z-a]'), 'error parsing regexp: invalid character class range: `z-a`');
@@ -53,6 +55,14 @@ describe('Go (RE2) patterns', () => {
     assert.equal(compileGoRegexp('^(a+)+$').test(input), false);
     assert.equal(compileGoRegexp('(a*)*b').test(input), false);
     assert.equal(compileGoRegexp('^(a|aa)+$').test('a'.repeat(20_000)), true);
+  });
+
+  it('lists the patterns of a CRD schema that Go cannot compile, at upstream\'s paths', () => {
+    const schema = { type: 'object', properties: { spec: { type: 'object', properties: { name: { type: 'string', pattern: '(a' }, ok: { type: 'string', pattern: '^a$' } }, anyOf: [{ properties: { name: { pattern: '(?<=x)' } } }] } } };
+    assert.deepEqual(invalidPatterns(schema, 'spec.versions[0].schema.openAPIV3Schema'), [
+      { field: 'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[name].pattern', type: 'FieldValueInvalid', value: '(a', detail: "must be a valid regular expression, but isn't: error parsing regexp: missing closing ): `(a`" },
+      { field: 'spec.versions[0].schema.openAPIV3Schema.properties[spec].anyOf[0].properties[name].pattern', type: 'FieldValueInvalid', value: '(?<=x)', detail: "must be a valid regular expression, but isn't: error parsing regexp: invalid named capture: `(?<=x)`" },
+    ]);
   });
 
   it('refuses programs too large to run cheaply', () => {

@@ -258,9 +258,14 @@ class Parser {
   private group(flags: Flags, start: number): Node {
     if (this.peek() === 0x3f) {
       const rest = this.rest();
-      const named = /^\?P?<([A-Za-z0-9_]+)>/.exec(rest);
-      if (named) this.position += named[0].length;
-      else if (rest.startsWith('?:')) this.position += 2;
+      if (rest.startsWith('?P<') || rest.startsWith('?<')) {
+        // A named group; Go reads `(?<=` and `(?<!` (lookbehind) as a malformed name too.
+        const close = rest.indexOf('>');
+        if (close === -1) throw parseError('invalid named capture', `(${rest}`);
+        const name = rest.slice(rest.startsWith('?P<') ? 3 : 2, close);
+        if (!/^[A-Za-z0-9_]+$/.test(name)) throw parseError('invalid named capture', `(${rest.slice(0, close + 1)}`);
+        this.position += [...rest.slice(0, close + 1)].length;
+      } else if (rest.startsWith('?:')) this.position += 2;
       else throw parseError('invalid or unsupported Perl syntax', String.fromCodePoint(...this.chars.slice(start, Math.min(this.position + 2, this.chars.length))));
     }
     this.depth++;
@@ -654,4 +659,40 @@ function assertionHolds(what: Extract<Node, { kind: 'assert' }>['what'], input: 
       return (before !== after) === (what === 'wordBoundary');
     }
   }
+}
+
+interface PatternSchema {
+  pattern?: unknown;
+  properties?: Record<string, PatternSchema>;
+  additionalProperties?: PatternSchema | boolean;
+  items?: PatternSchema | PatternSchema[];
+  allOf?: PatternSchema[];
+  anyOf?: PatternSchema[];
+  oneOf?: PatternSchema[];
+  not?: PatternSchema;
+}
+
+/**
+ * For CRD validation: every `pattern` in a schema that Go cannot compile, reported as upstream's
+ * structural-schema validation does, e.g. `spec.versions[0].schema.openAPIV3Schema.properties[spec]
+ * .properties[name].pattern: Invalid value: "(a": must be a valid regular expression, but isn't: …`.
+ */
+export function invalidPatterns(schema: unknown, path: string): { field: string; type: 'FieldValueInvalid'; value: string; detail: string }[] {
+  const errors: { field: string; type: 'FieldValueInvalid'; value: string; detail: string }[] = [];
+  const visit = (node: unknown, at: string, depth: number): void => {
+    if (typeof node !== 'object' || node === null || Array.isArray(node) || depth > MAX_NESTING) return;
+    const schemaNode = node as PatternSchema;
+    if (typeof schemaNode.pattern === 'string') {
+      const error = goRegexpError(schemaNode.pattern);
+      if (error) errors.push({ field: `${at}.pattern`, type: 'FieldValueInvalid', value: schemaNode.pattern, detail: `must be a valid regular expression, but isn't: ${error}` });
+    }
+    for (const [name, property] of Object.entries(schemaNode.properties ?? {})) visit(property, `${at}.properties[${name}]`, depth + 1);
+    if (typeof schemaNode.additionalProperties === 'object') visit(schemaNode.additionalProperties, `${at}.additionalProperties`, depth + 1);
+    if (Array.isArray(schemaNode.items)) schemaNode.items.forEach((item, index) => visit(item, `${at}.items[${index}]`, depth + 1));
+    else visit(schemaNode.items, `${at}.items`, depth + 1);
+    for (const junctor of ['allOf', 'anyOf', 'oneOf'] as const) (schemaNode[junctor] ?? []).forEach((member, index) => visit(member, `${at}.${junctor}[${index}]`, depth + 1));
+    visit(schemaNode.not, `${at}.not`, depth + 1);
+  };
+  visit(schema, path, 0);
+  return errors;
 }
