@@ -50,6 +50,20 @@ describe('Go (RE2) patterns', () => {
     });
   }
 
+  it('agrees with JavaScript on patterns both read the same way, however often a compiled pattern is reused', () => {
+    const patterns = ['^(ab|a)(b|c)*d?$', '(bc|cb)+', '^a*b{2,3}$', 'c$', '^$|^d', '(?:a|b)(?:c|d)'];
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (const pattern of patterns) {
+      const ours = compileGoRegexp(pattern);
+      const theirs = new RegExp(pattern.replace('(?:', '(?:'));
+      for (let run = 0; run < 400; run++) {
+        const text = Array.from({ length: Math.floor(random() * 9) }, () => 'abcd'[Math.floor(random() * 4)]).join('');
+        assert.equal(ours.test(text), theirs.test(text), `${pattern} on ${JSON.stringify(text)}`);
+      }
+    }
+  });
+
   it('matches in linear time where a backtracking engine would not finish', () => {
     const input = `${'a'.repeat(20_000)}!`;
     assert.equal(compileGoRegexp('^(a+)+$').test(input), false);

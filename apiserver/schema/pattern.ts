@@ -588,15 +588,99 @@ export function goRegexpError(source: string): string | undefined {
   }
 }
 
+interface DfaState {
+  pcs: number[];
+  match: boolean;
+  next: Map<number, DfaState>;
+  /** Transitions into the last position, where `$` holds. */
+  nextAtEnd: Map<number, DfaState>;
+}
+
+const MAX_DFA_STATES = 2000;
+
 class PikeVM implements GoRegexp {
+  /**
+   * Thread sets seen so far, as states of a lazily built DFA (RE2's approach): a string of n code points
+   * costs n map lookups once the states it passes through exist. Only for programs whose assertions are
+   * `^`/`$` of the whole text; line and word assertions depend on neighbours and take the VM.
+   */
+  private readonly dfa?: { states: Map<string, DfaState>; start?: DfaState };
+
   constructor(
     readonly source: string,
     private readonly program: Instruction[],
     private readonly entry: number,
-  ) {}
+  ) {
+    const contextFree = program.every((instruction) => instruction.op !== 'assert' || instruction.what === 'textStart' || instruction.what === 'textEnd');
+    if (contextFree) this.dfa = { states: new Map() };
+  }
 
   test(text: string): boolean {
-    const input = [...text].map((char) => char.codePointAt(0)!);
+    return this.dfa ? this.runDfa(text, this.dfa) : this.runVM([...text].map((char) => char.codePointAt(0)!));
+  }
+
+  private runDfa(text: string, dfa: { states: Map<string, DfaState>; start?: DfaState }): boolean {
+    if (text.length === 0) return this.closure([this.entry], true, true).match;
+    dfa.start ??= this.closure([this.entry], true, false);
+    let state = dfa.start;
+    for (let index = 0; index < text.length; ) {
+      if (state.match) return true;
+      const c = text.codePointAt(index)!;
+      index += c > 0xffff ? 2 : 1;
+      const last = index >= text.length;
+      const cached = (last ? state.nextAtEnd : state.next).get(c);
+      if (cached) {
+        state = cached;
+        continue;
+      }
+      const stepped: number[] = [];
+      for (const pc of state.pcs) {
+        const instruction = this.program[pc];
+        if (instruction.op === 'char' && instruction.test(c)) stepped.push(instruction.next);
+      }
+      // Unanchored search: a new thread starts at every position.
+      stepped.push(this.entry);
+      const next = this.closure(stepped, false, last);
+      if (dfa.states.size > MAX_DFA_STATES) {
+        // Bounded memory: start over rather than grow (RE2 resets its DFA cache the same way).
+        dfa.states.clear();
+        dfa.start = undefined;
+      } else {
+        (last ? state.nextAtEnd : state.next).set(c, next);
+      }
+      state = next;
+    }
+    return state.match;
+  }
+
+  /** The DFA state of a set of threads: what they wait on after jumps, splits and `^`/`$`. */
+  private closure(starts: number[], atStart: boolean, atEnd: boolean): DfaState {
+    const seen = new Set<number>();
+    const waiting: number[] = [];
+    const stack = [...starts].reverse();
+    while (stack.length > 0) {
+      const pc = stack.pop()!;
+      if (seen.has(pc)) continue;
+      seen.add(pc);
+      const instruction = this.program[pc];
+      if (instruction.op === 'jump') stack.push(instruction.next);
+      else if (instruction.op === 'split') stack.push(instruction.alternative, instruction.next);
+      else if (instruction.op === 'assert') {
+        if (instruction.what === 'textStart' ? atStart : atEnd) stack.push(instruction.next);
+      } else waiting.push(pc);
+    }
+    waiting.sort((a, b) => a - b);
+    const key = `${atEnd ? 'e' : ''}${waiting.join(',')}`;
+    const states = this.dfa!.states;
+    let state = states.get(key);
+    if (!state) {
+      state = { pcs: waiting, match: waiting.some((pc) => this.program[pc].op === 'match'), next: new Map(), nextAtEnd: new Map() };
+      states.set(key, state);
+    }
+    return state;
+  }
+
+  private runVM(input: number[]): boolean {
     let current: number[] = [];
     let next: number[] = [];
     const onList = new Int32Array(this.program.length).fill(-1);
