@@ -223,6 +223,18 @@ describe('custom resource validation (table)', () => {
   }
 });
 
+describe('malformed schemas', () => {
+  it('compile without crashing: keywords of the wrong JSON type are ignored', () => {
+    const validation = new CustomResourceValidation({
+      type: 'object',
+      properties: { spec: { type: 'object', required: 'name', pattern: 5, enum: 'x', maximum: '10', properties: { a: 'not a schema' }, items: [{ type: 'string' }] } },
+    } as unknown as JSONSchema);
+    const object = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: {} } as KubeObject;
+    validation.decode(object);
+    assert.deepEqual(validation.validate(object), []);
+  });
+});
+
 describe('custom resource status writes', () => {
   const validation = new CustomResourceValidation({ type: 'object', properties: { spec: obj({ replicas: { type: 'integer', maximum: 1 } }), status: obj({ replicas: { type: 'integer', minimum: 0 } }) } });
   const base = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } };

@@ -60,66 +60,76 @@ export function compileStructural(schema: JSONSchema): SchemaNode {
 
 const MAX_DEPTH = 500;
 
+const number = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const isSchema = (value: unknown): value is JSONSchema => typeof value === 'object' && value !== null && !Array.isArray(value);
+const schemas = (value: unknown): JSONSchema[] | undefined => (Array.isArray(value) && value.length > 0 ? value.filter(isSchema) : undefined);
+const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
+
+// Keywords are read defensively: CRD validation should have refused a malformed schema, but a keyword of
+// the wrong JSON type must never turn into a crash on every write.
 function compileNode(schema: JSONSchema, depth: number): SchemaNode {
   if (depth > MAX_DEPTH) throw new Error('schema nests too deeply');
   const intOrString = schema['x-kubernetes-int-or-string'] === true;
+  const listType = schema['x-kubernetes-list-type'];
+  const mapType = schema['x-kubernetes-map-type'];
   const node: SchemaNode = {
-    types: intOrString ? ['integer', 'string'] : schema.type ? [schema.type] : [],
+    types: intOrString ? ['integer', 'string'] : typeof schema.type === 'string' && schema.type ? [schema.type] : [],
     nullable: schema.nullable === true,
-    format: schema.format && isSupportedFormat(schema.format) ? schema.format : '',
+    format: typeof schema.format === 'string' && isSupportedFormat(schema.format) ? schema.format : '',
     hasDefault: schema.default !== undefined,
     default: schema.default,
     preserveUnknownFields: schema['x-kubernetes-preserve-unknown-fields'] === true,
     embeddedResource: schema['x-kubernetes-embedded-resource'] === true,
     intOrString,
-    listType: schema['x-kubernetes-list-type'],
-    listMapKeys: schema['x-kubernetes-list-map-keys'] ?? [],
-    mapType: schema['x-kubernetes-map-type'],
+    listType: listType === 'atomic' || listType === 'set' || listType === 'map' ? listType : undefined,
+    listMapKeys: strings(schema['x-kubernetes-list-map-keys']),
+    mapType: mapType === 'granular' || mapType === 'atomic' ? mapType : undefined,
     additionalPropertiesForbidden: schema.additionalProperties === false,
-    enum: schema.enum,
-    minLength: schema.minLength,
-    maxLength: schema.maxLength,
-    minimum: schema.minimum,
-    maximum: schema.maximum,
+    enum: Array.isArray(schema.enum) ? schema.enum : undefined,
+    minLength: number(schema.minLength),
+    maxLength: number(schema.maxLength),
+    minimum: number(schema.minimum),
+    maximum: number(schema.maximum),
     exclusiveMinimum: schema.exclusiveMinimum === true,
     exclusiveMaximum: schema.exclusiveMaximum === true,
-    multipleOf: schema.multipleOf,
-    minItems: schema.minItems,
-    maxItems: schema.maxItems,
+    multipleOf: number(schema.multipleOf),
+    minItems: number(schema.minItems),
+    maxItems: number(schema.maxItems),
     uniqueItems: schema.uniqueItems === true,
-    minProperties: schema.minProperties,
-    maxProperties: schema.maxProperties,
-    required: schema.required ?? [],
+    minProperties: number(schema.minProperties),
+    maxProperties: number(schema.maxProperties),
+    required: strings(schema.required),
     defaultsBelow: schema.default !== undefined,
   };
-  if (schema.pattern !== undefined) {
+  if (typeof schema.pattern === 'string') {
     try {
       node.pattern = { source: schema.pattern, regexp: compileGoRegexp(schema.pattern) };
     } catch (error) {
       if (!(error instanceof GoRegexpError)) throw error;
-      node.pattern = { source: schema.pattern, error: error.message.replace(/^error parsing regexp: /, 'error parsing regexp: ') };
+      node.pattern = { source: schema.pattern, error: error.message };
     }
   }
-  if (schema.properties) {
+  if (isSchema(schema.properties)) {
     node.properties = new Map();
     for (const [name, property] of Object.entries(schema.properties)) {
+      if (!isSchema(property)) continue;
       const child = compileNode(property, depth + 1);
       node.properties.set(name, child);
       if (child.defaultsBelow) node.defaultsBelow = true;
     }
   }
-  if (typeof schema.additionalProperties === 'object') {
+  if (isSchema(schema.additionalProperties)) {
     node.additionalProperties = compileNode(schema.additionalProperties, depth + 1);
     if (node.additionalProperties.defaultsBelow) node.defaultsBelow = true;
   }
-  if (schema.items && !Array.isArray(schema.items)) {
+  if (isSchema(schema.items)) {
     node.items = compileNode(schema.items, depth + 1);
     if (node.items.defaultsBelow) node.defaultsBelow = true;
   }
-  if (schema.allOf?.length) node.allOf = schema.allOf.map((member) => compileNode(member, depth + 1));
-  if (schema.anyOf?.length) node.anyOf = schema.anyOf.map((member) => compileNode(member, depth + 1));
-  if (schema.oneOf?.length) node.oneOf = schema.oneOf.map((member) => compileNode(member, depth + 1));
-  if (schema.not) node.not = compileNode(schema.not, depth + 1);
+  node.allOf = schemas(schema.allOf)?.map((member) => compileNode(member, depth + 1));
+  node.anyOf = schemas(schema.anyOf)?.map((member) => compileNode(member, depth + 1));
+  node.oneOf = schemas(schema.oneOf)?.map((member) => compileNode(member, depth + 1));
+  if (isSchema(schema.not)) node.not = compileNode(schema.not, depth + 1);
   return node;
 }
 
