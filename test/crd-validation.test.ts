@@ -131,9 +131,11 @@ describe('custom resource validation with kubectl', () => {
   });
 
   it('warn field validation creates the object and warns with the suggestion', async () => {
-    const { stdout, stderr } = await ok(['apply', '--validate=warn', '-f', manifest('typo-warn.yaml', widget('typo', '  name: ok\n  replica: 3\n'))]);
+    const { stdout, stderr } = await ok(['apply', '--validate=warn', '-f', manifest('typo-warn.yaml', widget('typo', '  name: ok\n  replica: 3\n  名前: x\n'))]);
     assert.match(stdout, /widget.shop.example.com\/typo created/);
     assert.ok(stderr.includes('Warning: unknown field "spec.replica", did you mean "spec.replicas"?'), stderr);
+    // A field name outside Latin-1 travels in the Warning header as UTF-8.
+    assert.ok(stderr.includes('Warning: unknown field "spec.名前"'), stderr);
   });
 
   it('a default under an absent parent produces a warning, and applies once the parent exists', async () => {
