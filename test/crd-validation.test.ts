@@ -25,7 +25,7 @@ async function fails(args: string[]): Promise<string> {
 }
 
 /** Retries while discovery and the served schema catch up. */
-async function eventually<T>(attempt: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
+async function eventually<T>(attempt: () => Promise<T | undefined>, what: string, timeoutMs = 60_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await attempt();
@@ -97,7 +97,11 @@ describe('custom resource validation with kubectl', () => {
   before(async () => {
     cluster = await Cluster.start();
     await ok(['apply', '-f', manifest('crd.yaml', crd(10))]);
-    await ok(['wait', '--for=condition=Established', 'crd/widgets.shop.example.com', '--timeout=30s']);
+    // Polled, as test/crd.test.ts does: the condition `kubectl wait --for=condition=Established` watches for.
+    await eventually(async () => {
+      const result = await cluster.kubectl(['get', 'crd', 'widgets.shop.example.com', '-o', 'jsonpath={.status.conditions[?(@.type=="Established")].status}']);
+      return result.stdout === 'True' ? true : undefined;
+    }, 'the CRD is Established');
   });
 
   after(async () => {
