@@ -18,6 +18,7 @@ import { desiredStatus, isConditionTrue, requestedNames, setCondition, type CrdS
 import { customResourceDefinitionFor } from './custom-resource.js';
 import { CustomResourceValidation } from './validation/custom-resource-validation.js';
 import { ReadNormalizingStorage } from './validation/read-normalizing-storage.js';
+import type { ScalePaths } from './validation/scale-validation.js';
 import type { JSONSchema } from '../apiserver/schema/types.js';
 
 const SYSTEM: WriteContext = {
@@ -233,7 +234,7 @@ export class CrdController {
 /** A schema CRD validation let through but that cannot be compiled (e.g. nested too deeply) keeps only structure. */
 function compileValidation(crdName: string, group: string, version: CrdVersion): CustomResourceValidation {
   try {
-    return new CustomResourceValidation(version.schema?.openAPIV3Schema as JSONSchema | undefined, `${group}/${version.name}`);
+    return new CustomResourceValidation(version.schema?.openAPIV3Schema as JSONSchema | undefined, `${group}/${version.name}`, version.subresources?.scale as ScalePaths | undefined);
   } catch (error) {
     console.error(`[crd-controller] ${crdName} ${version.name}: schema not compiled, fields are kept unvalidated: ${(error as Error).message}`);
     return new CustomResourceValidation(undefined, `${group}/${version.name}`);

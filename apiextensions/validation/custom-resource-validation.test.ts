@@ -235,6 +235,27 @@ describe('malformed schemas', () => {
   });
 });
 
+describe('custom resources with a scale subresource', () => {
+  const validation = new CustomResourceValidation({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, 'example.com/v1', {
+    specReplicasPath: '.spec.replicas',
+    statusReplicasPath: '.status.replicas',
+    labelSelectorPath: '.status.selector',
+  });
+  const check = (content: Record<string, unknown>) =>
+    validation.validate({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, ...content } as KubeObject).map((error) => `${error.field}: ${fieldErrorMessage(error)}`);
+
+  it('keep replicas within int32 and the selector a string, reported at the JSONPath', () => {
+    assert.deepEqual(check({ spec: { replicas: -1 }, status: { replicas: 3000000000, selector: 5 } }), [
+      '.spec.replicas: Invalid value: -1: should be a non-negative integer',
+      '.status.replicas: Invalid value: 3000000000: should be less than or equal to 2147483647',
+      '.status.selector: Invalid value: "": .status.selector accessor error: 5 is of the type int64, expected string',
+    ]);
+    assert.deepEqual(check({ spec: { replicas: 'two' } }), ['.spec.replicas: Invalid value: 0: .spec.replicas accessor error: two is of the type string, expected int64']);
+    assert.deepEqual(check({ spec: 'x' }), ['.spec.replicas: Invalid value: 0: .spec.replicas accessor error: x is of the type string, expected map[string]interface{}']);
+    assert.deepEqual(check({ spec: { replicas: 2 } }), []);
+  });
+});
+
 describe('custom resource status writes', () => {
   const validation = new CustomResourceValidation({ type: 'object', properties: { spec: obj({ replicas: { type: 'integer', maximum: 1 } }), status: obj({ replicas: { type: 'integer', minimum: 0 } }) } });
   const base = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' } };

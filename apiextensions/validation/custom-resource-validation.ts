@@ -3,7 +3,7 @@
 //   decode:   prune unknown fields (root and embedded apiVersion/kind/metadata kept, metadata pruned to
 //             ObjectMeta) → drop nulls of non-nullable fields → apply defaults;
 //   validate: (the store's ObjectMeta validation) → schema value validation, with ratcheting on update →
-//             embedded resources → x-kubernetes-list-type invariants.
+//             scale replicas and selector → embedded resources → x-kubernetes-list-type invariants.
 // Reads from storage are pruned and defaulted the same way, so a default added to the schema later shows
 // up on objects stored before it.
 
@@ -18,6 +18,7 @@ import { pruneCustomResource } from '../../apiserver/schema/prune.js';
 import { compileStructural, type SchemaNode } from '../../apiserver/schema/structural.js';
 import type { JSONSchema } from '../../apiserver/schema/types.js';
 import { validateValue } from '../../apiserver/schema/value-validation.js';
+import { validateScaleSpec, validateScaleStatus, type ScalePaths } from './scale-validation.js';
 
 export interface DecodeReport {
   /** Malformed metadata found while pruning (422). */
@@ -40,6 +41,7 @@ export class CustomResourceValidation {
   constructor(
     openAPIV3Schema: JSONSchema | undefined,
     private readonly apiVersion?: string,
+    private readonly scale?: ScalePaths,
   ) {
     // Without a schema (never in apiextensions.k8s.io/v1) every field is kept, as upstream does.
     this.schema = compileStructural(openAPIV3Schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
@@ -63,13 +65,24 @@ export class CustomResourceValidation {
 
   /** Strategy.Validate. */
   validate(object: KubeObject): FieldError[] {
-    return [...validateValue(object, this.schema), ...validateEmbeddedResources(object, this.schema), ...validateListTypes(object, this.schema)];
+    return [
+      ...validateValue(object, this.schema),
+      ...validateScaleSpec(object, this.scale),
+      ...validateScaleStatus(object, this.scale),
+      ...validateEmbeddedResources(object, this.schema),
+      ...validateListTypes(object, this.schema),
+    ];
   }
 
   /** Strategy.ValidateUpdate: unchanged values keep passing (ratcheting), list invariants only if the old object met them. */
   validateUpdate(object: KubeObject, old: KubeObject): FieldError[] {
     const oldContent = this.fromStorageObject(structuredClone(old)).object;
-    const errors = [...validateValue(object, this.schema, { old: oldContent, ratchet: true }), ...validateEmbeddedResources(object, this.schema)];
+    const errors = [
+      ...validateValue(object, this.schema, { old: oldContent, ratchet: true }),
+      ...validateScaleSpec(object, this.scale),
+      ...validateScaleStatus(object, this.scale),
+      ...validateEmbeddedResources(object, this.schema),
+    ];
     if (validateListTypes(oldContent, this.schema).length === 0) errors.push(...validateListTypes(object, this.schema));
     return errors;
   }
@@ -83,6 +96,7 @@ export class CustomResourceValidation {
     const errors: FieldError[] = [];
     const statusSchema = this.schema.properties?.get('status');
     if (statusSchema && object.status !== undefined) errors.push(...validateValue(object.status, statusSchema, { prefix: 'status' }));
+    errors.push(...validateScaleStatus(object, this.scale));
     const newListErrors = validateListTypes(object, this.schema);
     if (newListErrors.length > 0 && validateListTypes(this.fromStorageObject(structuredClone(old)).object, this.schema).length === 0) errors.push(...newListErrors);
     return errors;

@@ -74,3 +74,28 @@ function goSyntaxOf(value: unknown, budget: number): string {
 export function goList(values: unknown[]): string {
   return `[${values.map((value) => (typeof value === 'string' ? value : typeof value === 'number' ? formatGoNumber(value) : typeof value === 'boolean' ? String(value) : goSyntax(value))).join(' ')}]`;
 }
+
+/** `%v` of unstructured content (`map[a:1 b:x]`, `[1 2]`), cut like goSyntax. */
+export function goPlain(value: unknown): string {
+  const text = goPlainOf(value);
+  return text.length > MAX_RENDERED_VALUE ? `${text.slice(0, MAX_RENDERED_VALUE)}...(truncated)` : text;
+}
+
+function goPlainOf(value: unknown): string {
+  if (value === null || value === undefined) return '<nil>';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return formatGoNumber(value);
+  if (typeof value === 'boolean') return String(value);
+  if (Array.isArray(value)) return `[${value.map(goPlainOf).join(' ')}]`;
+  const object = value as Record<string, unknown>;
+  return `map[${Object.keys(object).sort().map((key) => `${key}:${goPlainOf(object[key])}`).join(' ')}]`;
+}
+
+/** `%T` of unstructured content. */
+export function goTypeName(value: unknown): string {
+  if (value === null || value === undefined) return '<nil>';
+  if (typeof value === 'string') return 'string';
+  if (typeof value === 'number') return isGoInteger(value) ? 'int64' : 'float64';
+  if (typeof value === 'boolean') return 'bool';
+  return Array.isArray(value) ? '[]interface {}' : 'map[string]interface {}';
+}
