@@ -11,7 +11,7 @@ import type { KubeObject } from '../../apiserver/registry/object.js';
 import type { StructuralCheck } from '../../apiserver/registry/store.js';
 import { encodeForStorage } from '../../apiserver/registry/encode.js';
 import type { FieldError } from '../../apiserver/request/status.js';
-import { applyStructuralDefaults, dropNonNullableNulls } from '../../apiserver/schema/defaulting.js';
+import { absentParentWarning, applyStructuralDefaults, dropNonNullableNulls, type AbsentParent } from '../../apiserver/schema/defaulting.js';
 import { validateEmbeddedResources } from '../../apiserver/schema/embedded-meta.js';
 import { validateListTypes } from '../../apiserver/schema/list-types.js';
 import { pruneCustomResource } from '../../apiserver/schema/prune.js';
@@ -52,9 +52,10 @@ export class CustomResourceValidation {
     const content = object as unknown as Record<string, unknown>;
     const pruned = pruneCustomResource(content, this.schema, true);
     dropNonNullableNulls(content, this.schema);
-    const warnings: string[] = [];
-    applyStructuralDefaults(content, this.schema, warnings);
-    return { errors: pruned.errors, unknownFields: [...pruned.unknownFields].sort(), suggestions: pruned.suggestions, warnings };
+    const absentParents: AbsentParent[] = [];
+    applyStructuralDefaults(content, this.schema, absentParents);
+    const warning = absentParentWarning(absentParents);
+    return { errors: pruned.errors, unknownFields: [...pruned.unknownFields].sort(), suggestions: pruned.suggestions, warnings: warning ? [warning] : [] };
   }
 
   /** The decode step as the generic store's structural-check hook. */

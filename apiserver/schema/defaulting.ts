@@ -2,11 +2,17 @@
 // fields without a default are dropped first, then every missing field with a `default` (and every
 // non-nullable null) gets a copy of it, recursively, but only inside objects that exist or were
 // themselves defaulted. Upstream applies nothing under an absent parent and says nothing; here the caller
-// may collect a note per absent parent that hides defaults, to send back as a Warning.
+// may collect the absent parents that hide defaults, and send one Warning about them.
 
 import type { SchemaNode } from './structural.js';
 
 type JsonObject = Record<string, unknown>;
+
+/** A missing object whose subtree declares defaults, which therefore were not applied. */
+export interface AbsentParent {
+  parent: string;
+  defaults: string[];
+}
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -30,12 +36,8 @@ export function dropNonNullableNulls(value: unknown, node: SchemaNode | undefine
   return dropped;
 }
 
-/**
- * Default. `absentParents` (when given) receives one note per missing object whose subtree declares
- * defaults that therefore were not applied, e.g. `spec.template.replicas: default not applied because
- * parent spec.template is absent`.
- */
-export function applyStructuralDefaults(value: unknown, node: SchemaNode | undefined, absentParents?: string[], path = ''): number {
+/** Default; returns how many defaults it applied. `absentParents`, when given, collects the missing objects that hide defaults. */
+export function applyStructuralDefaults(value: unknown, node: SchemaNode | undefined, absentParents?: AbsentParent[], path = ''): number {
   if (!node || !node.defaultsBelow) return 0;
   let applied = 0;
   if (Array.isArray(value)) {
@@ -80,10 +82,7 @@ export function applyStructuralDefaults(value: unknown, node: SchemaNode | undef
       if (path === '' && (key === 'status' || key === 'metadata')) continue;
       const parentPath = path ? `${path}.${key}` : key;
       const hidden = propertyDefaults(property, parentPath);
-      if (hidden.length > 0) {
-        const shown = hidden.length > 3 ? `${hidden.slice(0, 3).join(', ')} and ${hidden.length - 3} more` : hidden.join(', ');
-        absentParents.push(`${shown}: default not applied because parent ${parentPath} is absent`);
-      }
+      if (hidden.length > 0) absentParents.push({ parent: parentPath, defaults: hidden });
     }
   }
   return applied;
@@ -98,4 +97,17 @@ function propertyDefaults(node: SchemaNode, path: string): string[] {
     else if (property.defaultsBelow) found.push(...propertyDefaults(property, childPath));
   }
   return found;
+}
+
+/**
+ * One Warning per request, however many parents are missing: the first default that did not apply, and
+ * how many more did not, e.g. `spec.template.replicas: default not applied because parent spec.template
+ * is absent (and 2 more defaults under absent parents)`.
+ */
+export function absentParentWarning(absentParents: AbsentParent[]): string | undefined {
+  if (absentParents.length === 0) return undefined;
+  const [first] = absentParents;
+  const more = absentParents.reduce((count, absent) => count + absent.defaults.length, 0) - 1;
+  const suffix = more === 0 ? '' : ` (and ${more} more ${more === 1 ? 'default' : 'defaults'} under absent parents)`;
+  return `${first.defaults[0]}: default not applied because parent ${first.parent} is absent${suffix}`;
 }
