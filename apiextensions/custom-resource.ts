@@ -137,14 +137,20 @@ export function customResourceDefinitionFor(
     nameValidation: 'dns1123-subdomain',
     printerColumns: printerColumnsFor(version.additionalPrinterColumns),
     strategy: {
-      prepareForCreate: () => {
+      prepareForCreate: (object, context) => {
         if (terminating()) throw new StatusError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
+        warnAbout(validation?.absentDefaultsWarning(object), context.warnings);
       },
+      prepareForUpdate: (object, _old, context) => warnAbout(validation?.absentDefaultsWarning(object), context.warnings),
       validate: (object) => validation?.validate(object) ?? [],
       validateUpdate: (object, old) => validation?.validateUpdate(object, old) ?? [],
       validateStatusUpdate: (object, old) => validation?.validateStatusUpdate(object, old) ?? [],
     },
   });
+}
+
+function warnAbout(warning: string | undefined, warnings: string[]): void {
+  if (warning && !warnings.includes(warning)) warnings.push(warning);
 }
 
 /** status and scale, as the CRD version declares them (scale paths are simple JSONPaths: `.spec.replicas`). */

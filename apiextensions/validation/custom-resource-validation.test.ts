@@ -204,6 +204,7 @@ function runCase(testCase: Case) {
   const base = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'default' } };
   const object = structuredClone({ ...base, ...(testCase.value === undefined ? {} : { spec: testCase.value }) }) as KubeObject;
   const decoded = validation.decode(object);
+  const warning = validation.absentDefaultsWarning(object);
   let errors;
   if (testCase.old !== undefined) {
     const old = structuredClone({ ...base, spec: testCase.old }) as KubeObject;
@@ -215,7 +216,7 @@ function runCase(testCase: Case) {
     object,
     errors: errors.map((error) => `${error.field}: ${fieldErrorMessage(error)}`),
     unknown: decoded.unknownFields.map((field) => (decoded.suggestions.has(field) ? `${field} (did you mean ${decoded.suggestions.get(field)})` : field)),
-    warnings: decoded.warnings,
+    warnings: warning ? [warning] : [],
   };
 }
 

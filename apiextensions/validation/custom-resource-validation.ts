@@ -1,7 +1,8 @@
 // The write pipeline of one served CRD version, compiled once per CRD generation (the controller builds
 // it in serve() and every request reuses it), in apiextensions-apiserver's order:
 //   decode:   prune unknown fields (root and embedded apiVersion/kind/metadata kept, metadata pruned to
-//             ObjectMeta) → drop nulls of non-nullable fields → apply defaults;
+//             ObjectMeta) → drop nulls of non-nullable fields → apply defaults (and, on create and update,
+//             warn about defaults an absent parent kept from applying);
 //   validate: (the store's ObjectMeta validation) → schema value validation, with ratcheting on update →
 //             scale replicas and selector → embedded resources → x-kubernetes-list-type invariants.
 // Reads from storage are pruned and defaulted the same way, so a default added to the schema later shows
@@ -11,7 +12,7 @@ import type { KubeObject } from '../../apiserver/registry/object.js';
 import type { StructuralCheck } from '../../apiserver/registry/store.js';
 import { encodeForStorage } from '../../apiserver/registry/encode.js';
 import type { FieldError } from '../../apiserver/request/status.js';
-import { absentParentWarning, applyStructuralDefaults, dropNonNullableNulls, type AbsentParent } from '../../apiserver/schema/defaulting.js';
+import { absentParents, absentParentWarning, applyStructuralDefaults, dropNonNullableNulls } from '../../apiserver/schema/defaulting.js';
 import { validateEmbeddedResources } from '../../apiserver/schema/embedded-meta.js';
 import { validateListTypes } from '../../apiserver/schema/list-types.js';
 import { pruneCustomResource } from '../../apiserver/schema/prune.js';
@@ -27,8 +28,6 @@ export interface DecodeReport {
   unknownFields: string[];
   /** Pruned path → the declared field it probably meant. */
   suggestions: Map<string, string>;
-  /** Notes for Warning headers (defaults that could not apply). */
-  warnings: string[];
 }
 
 export class CustomResourceValidation {
@@ -52,17 +51,23 @@ export class CustomResourceValidation {
     const content = object as unknown as Record<string, unknown>;
     const pruned = pruneCustomResource(content, this.schema, true);
     dropNonNullableNulls(content, this.schema);
-    const absentParents: AbsentParent[] = [];
-    applyStructuralDefaults(content, this.schema, absentParents);
-    const warning = absentParentWarning(absentParents);
-    return { errors: pruned.errors, unknownFields: [...pruned.unknownFields].sort(), suggestions: pruned.suggestions, warnings: warning ? [warning] : [] };
+    applyStructuralDefaults(content, this.schema);
+    return { errors: pruned.errors, unknownFields: [...pruned.unknownFields].sort(), suggestions: pruned.suggestions };
   }
 
   /** The decode step as the generic store's structural-check hook. */
   readonly structuralCheck: StructuralCheck = (object) => {
     const report = this.decode(object);
-    return { errors: report.errors, unknownFields: report.unknownFields, suggestions: report.suggestions, warnings: report.warnings };
+    return { errors: report.errors, unknownFields: report.unknownFields, suggestions: report.suggestions };
   };
+
+  /**
+   * For creates and updates of the main resource (not status writes, which controllers make): a note on the
+   * defaults that did not apply because their parent object is absent — upstream applies them silently never.
+   */
+  absentDefaultsWarning(object: KubeObject): string | undefined {
+    return absentParentWarning(absentParents(object, this.schema));
+  }
 
   /** Strategy.Validate. */
   validate(object: KubeObject): FieldError[] {

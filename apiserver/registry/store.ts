@@ -31,9 +31,9 @@ export interface WriteContext {
 
 /**
  * Schema check of a decoded body: type errors, plus unknown fields (already pruned from the object), with
- * optional "did you mean" suggestions by unknown path and notes to return as Warning headers.
+ * optional "did you mean" suggestions by unknown path.
  */
-export type StructuralCheck = (object: KubeObject) => { errors: FieldError[]; unknownFields: string[]; suggestions?: Map<string, string>; warnings?: string[] };
+export type StructuralCheck = (object: KubeObject) => { errors: FieldError[]; unknownFields: string[]; suggestions?: Map<string, string> };
 
 export type NamespaceState = 'active' | 'terminating' | 'missing';
 
@@ -157,7 +157,7 @@ export class GenericStore {
     if (!check) return;
     // Upstream quotes the patched object, unknown fields included, in a strict patch failure; the check prunes in place.
     const patched = forPatch && context.fieldValidation === 'Strict' ? sortedJson(object) : '';
-    const { errors, unknownFields, suggestions, warnings } = check(object);
+    const { errors, unknownFields, suggestions } = check(object);
     if (unknownFields.length > 0 && context.fieldValidation !== 'Ignore') {
       // Inline schemas are CRD-style: upstream's pruning reports their unknown paths sorted, whereas the
       // strict JSON decoder of built-in kinds reports them in document order.
@@ -172,8 +172,6 @@ export class GenericStore {
       }
       for (const problem of problems) if (!context.warnings.includes(problem)) context.warnings.push(problem);
     }
-    // After a strict decoding failure these notes would only distract.
-    for (const warning of warnings ?? []) if (!context.warnings.includes(warning)) context.warnings.push(warning);
     if (errors.length === 0) return;
     // Upstream defaults while decoding, before validation, so a required field the strategy defaults (e.g.
     // a RoleBinding's roleRef.apiGroup) is not missing. Only "Required" errors wait for defaulting.

@@ -1,8 +1,8 @@
 // Structural defaulting of custom resources (apiextensions' defaulting package): nulls of non-nullable
 // fields without a default are dropped first, then every missing field with a `default` (and every
 // non-nullable null) gets a copy of it, recursively, but only inside objects that exist or were
-// themselves defaulted. Upstream applies nothing under an absent parent and says nothing; here the caller
-// may collect the absent parents that hide defaults, and send one Warning about them.
+// themselves defaulted. Upstream applies nothing under an absent parent and says nothing; `absentParents`
+// finds those parents in a defaulted object, so a write can be answered with a Warning about them.
 
 import type { SchemaNode } from './structural.js';
 
@@ -36,8 +36,8 @@ export function dropNonNullableNulls(value: unknown, node: SchemaNode | undefine
   return dropped;
 }
 
-/** Default; returns how many defaults it applied. `absentParents`, when given, collects the missing objects that hide defaults. */
-export function applyStructuralDefaults(value: unknown, node: SchemaNode | undefined, absentParents?: AbsentParent[], path = ''): number {
+/** Default; returns how many defaults it applied. */
+export function applyStructuralDefaults(value: unknown, node: SchemaNode | undefined): number {
   if (!node || !node.defaultsBelow) return 0;
   let applied = 0;
   if (Array.isArray(value)) {
@@ -48,7 +48,7 @@ export function applyStructuralDefaults(value: unknown, node: SchemaNode | undef
         value[index] = structuredClone(items.default);
         applied++;
       }
-      applied += applyStructuralDefaults(value[index], items, absentParents, `${path}[${index}]`);
+      applied += applyStructuralDefaults(value[index], items);
     });
     return applied;
   }
@@ -63,26 +63,15 @@ export function applyStructuralDefaults(value: unknown, node: SchemaNode | undef
     }
   }
   for (const key of Object.keys(value)) {
-    const childPath = path ? `${path}.${key}` : key;
     const property = node.properties?.get(key);
-    if (property) applied += applyStructuralDefaults(value[key], property, absentParents, childPath);
+    if (property) applied += applyStructuralDefaults(value[key], property);
     else if (node.additionalProperties) {
       const additional = node.additionalProperties;
       if (value[key] === null && !additional.nullable && additional.hasDefault) {
         value[key] = structuredClone(additional.default);
         applied++;
       }
-      applied += applyStructuralDefaults(value[key], additional, absentParents, childPath);
-    }
-  }
-  if (absentParents && node.properties) {
-    for (const [key, property] of node.properties) {
-      if (Object.hasOwn(value, key) || property.hasDefault || !property.defaultsBelow) continue;
-      // A missing status is the normal state of a new object (and its writer is a controller), not a mistake.
-      if (path === '' && (key === 'status' || key === 'metadata')) continue;
-      const parentPath = path ? `${path}.${key}` : key;
-      const hidden = propertyDefaults(property, parentPath);
-      if (hidden.length > 0) absentParents.push({ parent: parentPath, defaults: hidden });
+      applied += applyStructuralDefaults(value[key], additional);
     }
   }
   return applied;
@@ -95,6 +84,34 @@ function propertyDefaults(node: SchemaNode, path: string): string[] {
     const childPath = `${path}.${key}`;
     if (property.hasDefault) found.push(childPath);
     else if (property.defaultsBelow) found.push(...propertyDefaults(property, childPath));
+  }
+  return found;
+}
+
+/** The missing objects of a (defaulted) object whose subtrees declare defaults, outermost only. */
+export function absentParents(value: unknown, node: SchemaNode | undefined, path = '', found: AbsentParent[] = []): AbsentParent[] {
+  if (!node || !node.defaultsBelow) return found;
+  if (Array.isArray(value)) {
+    value.forEach((item, index) => absentParents(item, node.items, `${path}[${index}]`, found));
+    return found;
+  }
+  if (!isObject(value)) return found;
+  for (const [key, property] of node.properties ?? []) {
+    if (!property.defaultsBelow) continue;
+    const childPath = path ? `${path}.${key}` : key;
+    if (Object.hasOwn(value, key)) {
+      absentParents(value[key], property, childPath, found);
+      continue;
+    }
+    // A missing status is the normal state of a new object (and its writer is a controller), not a mistake.
+    if (property.hasDefault || (path === '' && (key === 'status' || key === 'metadata'))) continue;
+    const hidden = propertyDefaults(property, childPath);
+    if (hidden.length > 0) found.push({ parent: childPath, defaults: hidden });
+  }
+  if (node.additionalProperties) {
+    for (const key of Object.keys(value)) {
+      if (!node.properties?.has(key)) absentParents(value[key], node.additionalProperties, path ? `${path}.${key}` : key, found);
+    }
   }
   return found;
 }
