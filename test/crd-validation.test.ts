@@ -54,6 +54,7 @@ spec:
   - name: v1
     served: true
     storage: true
+    subresources: {status: {}}
     schema:
       openAPIV3Schema:
         type: object
@@ -80,7 +81,11 @@ spec:
                 type: object
                 properties:
                   replicas: {type: integer, default: 1}
-${extraSpecProperties}`;
+${extraSpecProperties}          status:
+            type: object
+            properties:
+              readyReplicas: {type: integer, minimum: 0}
+`;
 }
 
 function widget(name: string, spec: string): string {
@@ -148,6 +153,13 @@ describe('custom resource validation with kubectl', () => {
     const present = await ok(['create', '-f', manifest('withdefault.yaml', widget('withdefault', '  name: plain\n  template: {}\n'))]);
     assert.doesNotMatch(present.stderr, /default not applied/);
     assert.equal((await ok(['get', 'widget', 'withdefault', '-o', 'jsonpath={.spec.template.replicas}'])).stdout, '1');
+  });
+
+  it('a status write is validated against the status schema', async () => {
+    const stderr = await fails(['patch', 'widget', 'withdefault', '--subresource=status', '--type=merge', '-p', '{"status":{"readyReplicas":-1}}']);
+    assert.ok(stderr.includes('status.readyReplicas: Invalid value: -1: readyReplicas in body should be greater than or equal to 0'), stderr);
+    await ok(['patch', 'widget', 'withdefault', '--subresource=status', '--type=merge', '-p', '{"status":{"readyReplicas":2}}']);
+    assert.equal((await ok(['get', 'widget', 'withdefault', '-o', 'jsonpath={.status.readyReplicas}'])).stdout, '2');
   });
 
   it('after the schema tightens, an unchanged invalid value does not block updates (ratcheting)', async () => {
