@@ -8,18 +8,20 @@
 import type { ApiServer } from '../apiserver/server/api-server.js';
 import type { Storage } from '../apiserver/storage/interface.js';
 import type { KubeObject } from '../apiserver/registry/object.js';
-import type { GenericStore, StructuralCheck, WriteContext } from '../apiserver/registry/store.js';
+import type { GenericStore, WriteContext } from '../apiserver/registry/store.js';
 import { GenericStore as Store } from '../apiserver/registry/store.js';
 import type { CacheWatch } from '../apiserver/storage/watch-cache.js';
 import { deepEqual } from '../apiserver/registry/managed-fields.js';
 import { StatusError } from '../apiserver/request/status.js';
-import { builtinSchemas } from '../apiserver/schema/builtin.js';
-import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
-import { CLEANUP_FINALIZER, type CrdNames, type CrdSpec } from './crd-validation.js';
+import { CLEANUP_FINALIZER, type CrdNames, type CrdSpec, type CrdVersion } from './crd-validation.js';
 import { desiredStatus, isConditionTrue, requestedNames, setCondition, type CrdStatus } from './crd-status.js';
-import { applyDefaults, customResourceDefinitionFor } from './custom-resource.js';
+import { customResourceDefinitionFor } from './custom-resource.js';
 import { crdConverter } from './conversion/converter.js';
 import type { ServiceResolver } from './conversion/service-resolver.js';
+import { CustomResourceValidation } from './validation/custom-resource-validation.js';
+import { ReadNormalizingStorage } from './validation/read-normalizing-storage.js';
+import type { ScalePaths } from './validation/scale-validation.js';
+import type { JSONSchema } from '../apiserver/schema/types.js';
 
 const SYSTEM: WriteContext = {
   user: { username: 'system:apiserver', groups: ['system:masters'] },
@@ -162,20 +164,16 @@ export class CrdController {
     const fingerprint = JSON.stringify({ spec, accepted });
     if (this.served.get(name)?.fingerprint === fingerprint) return;
     this.unserve(name);
-    const definitions = builtinSchemas();
     const versions: Served['versions'] = [];
     // One converter for every version: objects are stored in the storage version and converted on the way out.
     const converter = crdConverter(spec, this.serviceResolver);
     for (const version of spec.versions) {
       if (!version.served) continue;
-      const definition = customResourceDefinitionFor(spec, accepted, version, () => this.terminating.has(name));
-      const check = structuralCheckFor(definition.schema, definitions)!;
-      // Defaults first, as upstream decodes (so defaulted fields are validated and pruned like sent ones).
-      const structuralCheck: StructuralCheck = (object) => {
-        applyDefaults(object, definition.schema);
-        return check(object);
-      };
-      this.server.addResource({ definition, storage: this.storage, hooks: { structuralCheck, converter } });
+      // Compiled once per CRD generation; the new store replaces the old one in one step.
+      const validation = compileValidation(name, spec.group, version);
+      const definition = customResourceDefinitionFor(spec, accepted, version, () => this.terminating.has(name), validation);
+      const storage = new ReadNormalizingStorage(this.storage, definition.storagePrefix, (value) => validation.fromStorage(value));
+      this.server.addResource({ definition, storage, hooks: { structuralCheck: validation.structuralCheck, converter } });
       versions.push({ group: definition.group, version: definition.version, plural: definition.plural });
     }
     this.served.set(name, { fingerprint, versions });
@@ -236,6 +234,16 @@ export class CrdController {
       }
     }
     return remaining;
+  }
+}
+
+/** A schema CRD validation let through but that cannot be compiled (e.g. nested too deeply) keeps only structure. */
+function compileValidation(crdName: string, group: string, version: CrdVersion): CustomResourceValidation {
+  try {
+    return new CustomResourceValidation(version.schema?.openAPIV3Schema as JSONSchema | undefined, `${group}/${version.name}`, version.subresources?.scale as ScalePaths | undefined);
+  } catch (error) {
+    console.error(`[crd-controller] ${crdName} ${version.name}: schema not compiled, fields are kept unvalidated: ${(error as Error).message}`);
+    return new CustomResourceValidation(undefined, `${group}/${version.name}`);
   }
 }
 

@@ -5,6 +5,7 @@ import type { KubeObject } from '../apiserver/registry/object.js';
 import { isObject } from '../apiserver/registry/object.js';
 import type { FieldError } from '../apiserver/request/status.js';
 import { compileSchemaRules } from './cel/compile.js';
+import { invalidPatterns } from '../apiserver/schema/pattern.js';
 import { groupByCause, schemaViolations, schemaWarnings, type SchemaViolation } from './structural-schema.js';
 import { parseSimpleJsonPath } from './custom-resource.js';
 
@@ -163,7 +164,9 @@ function validateVersionSchema(version: CrdVersion, path: string, violations: Sc
   violations.push(...structural);
   if (schema.nullable === true) return [{ field: `${path}.nullable`, type: 'FieldValueForbidden', detail: 'nullable cannot be true at the root' }];
   // CEL rules are typed by the schema: only a structural schema can be compiled against.
-  return structural.length > 0 ? [] : compileSchemaRules(schema, path).errors;
+  // Patterns are RE2 upstream: one that Go cannot compile is rejected here, not at the first write.
+  const patterns = invalidPatterns(schema, path);
+  return structural.length > 0 ? patterns : [...patterns, ...compileSchemaRules(schema, path).errors];
 }
 
 /** Upstream's validateSimpleJSONPath: a dotted path from the object root. */

@@ -2,10 +2,11 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { columnDefinitions, tableRow } from '../apiserver/registry/table.js';
-import { builtinSchemas } from '../apiserver/schema/builtin.js';
-import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
-import { applyDefaults, customResourceDefinitionFor, parseSimpleJsonPath, printerColumnsFor } from './custom-resource.js';
+import { applyStructuralDefaults } from '../apiserver/schema/defaulting.js';
+import { compileStructural } from '../apiserver/schema/structural.js';
+import { customResourceDefinitionFor, parseSimpleJsonPath, printerColumnsFor } from './custom-resource.js';
 import type { CrdSpec } from './crd-validation.js';
+import { CustomResourceValidation } from './validation/custom-resource-validation.js';
 
 const spec: CrdSpec = {
   group: 'stable.example.com',
@@ -64,7 +65,7 @@ describe('custom resource declaration', () => {
   });
 
   it('prunes unknown fields and reports them, keeping standard metadata', () => {
-    const check = structuralCheckFor(definition.schema, builtinSchemas())!;
+    const check = new CustomResourceValidation(spec.versions[0].schema!.openAPIV3Schema as never).structuralCheck;
     const body: KubeObject = { apiVersion: 'stable.example.com/v1', kind: 'CronTab', metadata: { name: 'x', labels: { a: 'b' } }, spec: { cronSpec: 'x', bogus: 1 } };
     const result = check(body);
     assert.deepEqual(result.unknownFields, ['spec.bogus']);
@@ -87,7 +88,7 @@ describe('simple JSONPath', () => {
 });
 
 describe('schema defaulting', () => {
-  const schema = {
+  const schema = compileStructural({
     type: 'object' as const,
     properties: {
       spec: {
@@ -100,17 +101,17 @@ describe('schema defaulting', () => {
       },
       status: { type: 'object' as const, properties: { phase: { type: 'string' as const, default: 'Pending' } } },
     },
-  };
+  });
 
   it('fills missing fields of present objects, defaulted parents and list items, but not absent parents', () => {
     const object: Record<string, unknown> = { spec: { ports: [{}, { protocol: 'UDP' }] } };
-    applyDefaults(object, schema);
+    applyStructuralDefaults(object, schema);
     assert.deepEqual(object, { spec: { replicas: 1, policy: { mode: 'Allow' }, ports: [{ protocol: 'TCP' }, { protocol: 'UDP' }] } });
   });
 
   it('keeps values that are set', () => {
     const object: Record<string, unknown> = { spec: { replicas: 3, policy: { mode: 'Deny' } } };
-    applyDefaults(object, schema);
+    applyStructuralDefaults(object, schema);
     assert.deepEqual(object, { spec: { replicas: 3, policy: { mode: 'Deny' } } });
   });
 });

@@ -12,6 +12,7 @@ import { scaleSubresource } from '../apiserver/registry/scale.js';
 import { celRulesFor } from './cel/custom-resource-rules.js';
 import type { SubresourceDefinition } from '../apiserver/registry/resource.js';
 import { compareKubeVersions } from '../apiserver/discovery/documents.js';
+import type { CustomResourceValidation } from './validation/custom-resource-validation.js';
 
 const OBJECT_META_REF = '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
 
@@ -39,27 +40,6 @@ export function customResourceSchema(version: CrdVersion): JSONSchema {
       metadata: { description: "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata", allOf: [{ $ref: OBJECT_META_REF }] },
     },
   };
-}
-
-/**
- * Upstream's structural defaulting: a missing field (or a null one, unless nullable) takes the schema's
- * `default`, recursively, but only inside objects that exist or were themselves defaulted.
- */
-export function applyDefaults(value: unknown, schema: JSONSchema | undefined): void {
-  if (!schema || value === null || typeof value !== 'object') return;
-  if (Array.isArray(value)) {
-    for (const item of value) applyDefaults(item, schema.items);
-    return;
-  }
-  const object = value as Record<string, unknown>;
-  for (const [key, property] of Object.entries(schema.properties ?? {})) {
-    const missing = object[key] === undefined || (object[key] === null && !property.nullable);
-    if (missing && property.default !== undefined) object[key] = structuredClone(property.default);
-    applyDefaults(object[key], property);
-  }
-  if (typeof schema.additionalProperties === 'object') {
-    for (const item of Object.values(object)) applyDefaults(item, schema.additionalProperties);
-  }
 }
 
 /**
@@ -160,8 +140,17 @@ export function deprecationWarningFor(spec: CrdSpec, version: CrdVersion, kind: 
   return newer.length === 0 ? message : `${message}; use ${spec.group}/${newer[0]} ${kind}`;
 }
 
-/** The resource a served CRD version becomes. `terminating` is asked on every create (405 while deleting). */
-export function customResourceDefinitionFor(spec: CrdSpec, accepted: CrdNames, version: CrdVersion, terminating: () => boolean): ResourceDefinition {
+/**
+ * The resource a served CRD version becomes. `terminating` is asked on every create (405 while deleting);
+ * `validation` is the version's compiled schema validation (absent where only storage is needed).
+ */
+export function customResourceDefinitionFor(
+  spec: CrdSpec,
+  accepted: CrdNames,
+  version: CrdVersion,
+  terminating: () => boolean,
+  validation?: CustomResourceValidation,
+): ResourceDefinition {
   const rules = celRulesFor(version);
   return defineResource({
     group: spec.group,
@@ -182,13 +171,27 @@ export function customResourceDefinitionFor(spec: CrdSpec, accepted: CrdNames, v
     selectableFields: selectableFieldsFor(version.selectableFields),
     deprecationWarning: deprecationWarningFor(spec, version, accepted.kind),
     strategy: {
-      prepareForCreate: () => {
+      prepareForCreate: (object, context) => {
         if (terminating()) throw new StatusError(405, 'MethodNotAllowed', 'create not allowed while custom resource definition is terminating');
+        warnAbout(validation?.absentDefaultsWarning(object), context.warnings);
       },
-      validate: (object, context) => rules(object, undefined, context.warnings),
-      validateUpdate: (object, old, context) => rules(object, old, context.warnings),
+      prepareForUpdate: (object, _old, context) => warnAbout(validation?.absentDefaultsWarning(object), context.warnings),
+      // Schema errors first; CEL rules run only on an object the schema accepts (their types rely on it).
+      validate: (object, context) => {
+        const errors = validation?.validate(object) ?? [];
+        return errors.length > 0 ? errors : rules(object, undefined, context.warnings);
+      },
+      validateUpdate: (object, old, context) => {
+        const errors = validation?.validateUpdate(object, old) ?? [];
+        return errors.length > 0 ? errors : rules(object, old, context.warnings);
+      },
+      validateStatusUpdate: (object, old) => validation?.validateStatusUpdate(object, old) ?? [],
     },
   });
+}
+
+function warnAbout(warning: string | undefined, warnings: string[]): void {
+  if (warning && !warnings.includes(warning)) warnings.push(warning);
 }
 
 /** status and scale, as the CRD version declares them (scale paths are simple JSONPaths: `.spec.replicas`). */

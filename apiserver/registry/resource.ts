@@ -28,6 +28,8 @@ export interface Strategy {
   prepareForUpdate?(object: KubeObject, old: KubeObject, context: StrategyContext): void;
   validate?(object: KubeObject, context: StrategyContext): FieldError[];
   validateUpdate?(object: KubeObject, old: KubeObject, context: StrategyContext): FieldError[];
+  /** Validation of a write through the status subresource (upstream's status strategy). */
+  validateStatusUpdate?(object: KubeObject, old: KubeObject, context: StrategyContext): FieldError[];
   /** Normalization after validation (e.g. stringData folded into data). */
   canonicalize?(object: KubeObject): void;
   /** Create-on-update (PUT of a missing object creates it). */

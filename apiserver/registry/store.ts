@@ -35,8 +35,11 @@ export interface WriteContext {
   viaSubresource?: string;
 }
 
-/** Schema check of a decoded body: type errors, plus unknown fields (already pruned from the object). */
-export type StructuralCheck = (object: KubeObject) => { errors: FieldError[]; unknownFields: string[] };
+/**
+ * Schema check of a decoded body: type errors, plus unknown fields (already pruned from the object), with
+ * optional "did you mean" suggestions by unknown path.
+ */
+export type StructuralCheck = (object: KubeObject) => { errors: FieldError[]; unknownFields: string[]; suggestions?: Map<string, string> };
 
 export type NamespaceState = 'active' | 'terminating' | 'missing';
 
@@ -195,12 +198,12 @@ export class GenericStore {
     if (!check) return;
     // Upstream quotes the patched object, unknown fields included, in a strict patch failure; the check prunes in place.
     const patched = forPatch && context.fieldValidation === 'Strict' ? sortedJson(object) : '';
-    const { errors, unknownFields } = check(object);
+    const { errors, unknownFields, suggestions } = check(object);
     if (unknownFields.length > 0 && context.fieldValidation !== 'Ignore') {
       // Inline schemas are CRD-style: upstream's pruning reports their unknown paths sorted, whereas the
       // strict JSON decoder of built-in kinds reports them in document order.
       if (this.resource.schema) unknownFields.sort();
-      const problems = unknownFields.map((field) => `unknown field "${field}"`);
+      const problems = unknownFields.map((field) => `unknown field "${field}"${suggestions?.has(field) ? `, did you mean "${suggestions.get(field)}"?` : ''}`);
       if (context.fieldValidation === 'Strict') {
         if (forPatch) {
           throw invalidRequest([{ field: 'patch', type: 'FieldValueInvalid', value: patched, detail: `strict decoding error: ${problems.join(', ')}` }]);
@@ -208,7 +211,7 @@ export class GenericStore {
         const kind = this.resource.kind;
         throw badRequest(`${kind} in version "${this.resource.version}" cannot be handled as a ${kind}: strict decoding error: ${problems.join(', ')}`);
       }
-      context.warnings.push(...problems);
+      for (const problem of problems) if (!context.warnings.includes(problem)) context.warnings.push(problem);
     }
     if (errors.length === 0) return;
     // Upstream defaults while decoding, before validation, so a required field the strategy defaults (e.g.
@@ -430,6 +433,7 @@ export class GenericStore {
       ...validateObjectMetaUpdate(metadata, old),
       ...validateObjectMeta(metadata, resource.namespaced, resource.nameValidation),
       ...(subresource === '' ? (resource.strategy.validateUpdate?.(next, current, strategyContext) ?? []) : []),
+      ...(subresource === 'status' ? (resource.strategy.validateStatusUpdate?.(next, current, strategyContext) ?? []) : []),
     ];
     if (errors.length > 0) throw invalid(resource.kind, resource.group, metadata.name ?? '', errors);
     resource.strategy.canonicalize?.(next);

@@ -11,8 +11,21 @@ export function setWarnings(res: ServerResponse, warnings: string[]): void {
   const unique = [...new Set(warnings)];
   res.setHeader(
     'Warning',
-    unique.map((warning) => `299 - ${JSON.stringify(warning.replace(/[\r\n]+/g, ' '))}`),
+    unique.map((warning) => `299 - ${quoteWarning(warning)}`),
   );
+}
+
+/**
+ * The quoted warn-text. Node writes header strings as Latin-1 (and re-encodes them when it sends them
+ * together with a string body), so text beyond ASCII goes as an RFC 2047 encoded word, which client-go
+ * decodes; control characters, which client-go rejects, become spaces.
+ */
+function quoteWarning(warning: string): string {
+  // eslint-disable-next-line no-control-regex
+  const text = warning.replace(/[\x00-\x1f\x7f-\x9f]+/g, ' ');
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x20-\x7e]*$/.test(text)) return JSON.stringify(text);
+  return `"=?UTF-8?B?${Buffer.from(text, 'utf8').toString('base64')}?="`;
 }
 
 export function writeBytes(res: ServerResponse, statusCode: number, bytes: string, format: ObjectFormat = 'json', method = 'GET'): void {

@@ -106,7 +106,8 @@ export function fieldErrorMessage(error: FieldError): string {
     case 'FieldValueTooLong':
       return `Too long${detail}`;
     case 'FieldValueTooMany':
-      return `Too many${detail}`;
+      // field.TooMany carries the actual count as its value (`Too many: 4: must have at most 3 items`).
+      return error.value === undefined ? `Too many${detail}` : `Too many: ${renderValue(error.value)}${detail}`;
     case 'InternalError':
       return `Internal error${detail}`;
   }
