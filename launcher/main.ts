@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { GENERIC_FLAGS, readFlags } from '../apiserver/server/options.js';
 import type { FlagSpec } from '../apiserver/server/flags.js';
-import { numberFlag, stringFlag } from '../apiserver/server/flags.js';
+import { listFlag, numberFlag, stringFlag } from '../apiserver/server/flags.js';
 import { ensurePki } from './pki.js';
 import { writeAdminKubeconfig } from './kubeconfig.js';
 import { SupervisedChild } from './supervisor.js';
@@ -19,6 +19,11 @@ const FLAGS: FlagSpec[] = [
   { name: 'data-dir', type: 'string', default: './data', description: 'Directory for the PKI, the admin kubeconfig and every server\'s SQLite file.' },
   { name: 'secure-port', type: 'number', default: 6443, description: 'Port of the aggregator, the only public entry point (on 127.0.0.1).' },
   { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage for every server: "sqlite" (embedded default) or "memory".' },
+  { name: 'etcd-servers', type: 'list', default: [], description: 'Run every server on this etcd (scheme://ip:port, comma separated) instead of its SQLite file, with leader election for the controllers that must run once.' },
+  { name: 'etcd-prefix', type: 'string', default: '/registry', description: 'The prefix of every key in etcd.' },
+  { name: 'etcd-cafile', type: 'string', description: 'CA file to verify etcd\'s serving certificates.' },
+  { name: 'etcd-certfile', type: 'string', description: 'Client certificate for etcd.' },
+  { name: 'etcd-keyfile', type: 'string', description: 'Client key for etcd.' },
   { name: 'emulated-version', type: 'string', default: '1.32', description: 'Kubernetes version reported by /version.' },
   { name: 'shutdown-grace-seconds', type: 'number', default: 60, description: 'How long servers may take to finish in-flight requests on shutdown.' },
   { name: 'all-in-one', type: 'boolean', default: false, description: 'Run the whole chain in this one process: the aggregator calls its delegates in-process instead of over HTTPS.' },
@@ -60,12 +65,23 @@ const server = `https://127.0.0.1:${securePort}`;
 const kubeconfig = await writeAdminKubeconfig(dataDir, server, pki);
 const distRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
+// On etcd every server shares the one keyspace (upstream's layout keeps their keys apart) and elects
+// leaders for its run-once controllers, so more replicas of any of them can join.
+const etcdServers = listFlag(values, 'etcd-servers');
+const storageArgs = etcdServers.length
+  ? [
+      '--storage-backend=etcd3',
+      `--etcd-servers=${etcdServers.join(',')}`,
+      ...['etcd-prefix', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile'].flatMap((flag) => (stringFlag(values, flag) ? [`--${flag}=${stringFlag(values, flag)}`] : [])),
+      '--leader-elect',
+    ]
+  : [`--storage-backend=${stringFlag(values, 'storage-backend') ?? 'sqlite'}`, `--storage-dir=${dataDir}`];
+
 const common = (component: string) => [
   `--tls-cert-file=${pki.serving[component].cert}`,
   `--tls-private-key-file=${pki.serving[component].key}`,
   `--client-ca-file=${pki.caCert}`,
-  `--storage-backend=${stringFlag(values, 'storage-backend') ?? 'sqlite'}`,
-  `--storage-dir=${dataDir}`,
+  ...storageArgs,
   `--emulated-version=${stringFlag(values, 'emulated-version') ?? '1.32'}`,
   '--bind-address=127.0.0.1',
 ];

@@ -9,6 +9,8 @@ import type { Storage } from '../storage/interface.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { SqliteStorage } from '../storage/sqlite.js';
 import { startCompactor } from '../storage/compactor.js';
+import { EtcdStorage } from '../storage/etcd.js';
+import { ETCD_FLAGS, isEtcdBackend, openEtcdStorage, startEtcdCompactionFromFlags } from '../storage/etcd-options.js';
 import type { AuthenticationConfig } from '../filters/authenticate.js';
 import type { FlagSpec, FlagValues } from './flags.js';
 import { FlagError, helpText, listFlag, numberFlag, parseFlags, stringFlag } from './flags.js';
@@ -25,7 +27,9 @@ export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'requestheader-username-headers', type: 'list', default: ['X-Remote-User'], description: 'List of request headers to inspect for usernames. The first header with a value wins.' },
   { name: 'requestheader-group-headers', type: 'list', default: ['X-Remote-Group'], description: 'List of request headers to inspect for groups.' },
   { name: 'requestheader-extra-headers-prefix', type: 'list', default: ['X-Remote-Extra-'], description: 'List of request header prefixes to inspect for extra user information.' },
-  { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage backend: "sqlite" (embedded, the default) or "memory" (nothing persists; for tests).' },
+  { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage backend: "sqlite" (embedded, the default), "etcd3" (with --etcd-servers; "etcd" works too) or "memory" (nothing persists; for tests).' },
+  ...ETCD_FLAGS,
+  { name: 'leader-elect', type: 'boolean', default: false, description: 'Run the controllers that must act once (namespaces, service accounts, CRD status, APIService availability and registration) only while holding a coordination.k8s.io Lease, so several replicas can share one etcd.' },
   { name: 'storage-dir', type: 'string', default: './data', description: 'Directory holding this server\'s SQLite file (<storage-dir>/<component>.db).' },
   { name: 'sqlite-synchronous', type: 'string', default: 'FULL', description: 'SQLite durability: FULL acknowledges a write only after the WAL is synced to disk (survives power loss, like etcd; one asynchronous fdatasync covers every batch committed meanwhile, so the event loop never waits for the disk); NORMAL acknowledges at commit (survives process crashes only).' },
   { name: 'max-requests-inflight', type: 'number', default: 400, description: 'The maximum number of non-mutating requests in flight at a given time. 0 means no limit.' },
@@ -69,6 +73,7 @@ export interface GenericServer {
 export function openStorage(component: string, values: FlagValues): Storage {
   const backend = stringFlag(values, 'storage-backend') ?? 'sqlite';
   if (backend === 'memory') return new MemoryStorage();
+  if (isEtcdBackend(backend)) return openEtcdStorage(values);
   if (backend !== 'sqlite') throw new FlagError(`unsupported --storage-backend "${backend}"`);
   const dir = stringFlag(values, 'storage-dir') ?? './data';
   mkdirSync(dir, { recursive: true });
@@ -126,7 +131,7 @@ export async function runGenericServer(generic: GenericServer, onStop?: () => Pr
   const { server, storage, values } = generic;
   await server.startCaches();
   const interval = numberFlag(values, 'compaction-interval') ?? 300;
-  const compactor = interval > 0 ? startCompactor(storage, { intervalMs: interval * 1000, keepRevisions: numberFlag(values, 'compaction-keep-revisions') ?? 10000 }) : undefined;
+  const compactor = storage instanceof EtcdStorage ? startEtcdCompactionFromFlags(storage, values) : interval > 0 ? startCompactor(storage, { intervalMs: interval * 1000, keepRevisions: numberFlag(values, 'compaction-keep-revisions') ?? 10000 }) : undefined;
   await server.listen();
   process.stdout.write(`${JSON.stringify({ component: server.options.name, listening: `https://127.0.0.1:${server.port}` })}\n`);
   let stopping = false;

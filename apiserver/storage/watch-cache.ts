@@ -189,6 +189,8 @@ export class WatchCache {
       // In-process stores deliver synchronously: every event up to `current` has been applied already.
       this.advance(current);
       if (revision <= this.revision) return;
+    } else {
+      this.storage.requestProgress?.();
     }
     await new Promise<void>((resolve, reject) => {
       const waiter = { revision, resolve };
