@@ -25,6 +25,7 @@ import type { ObjectLookup } from './remote-endpoint.js';
 import { NamespaceFinalizer } from './namespace-finalizer.js';
 import { forwardUpgrade } from './upgrade.js';
 import { Informer } from './informer.js';
+import { ALWAYS_LEADING, whileLeading } from '../apiserver/server/leader-election.js';
 
 export interface DelegateSpec {
   name: string;
@@ -60,6 +61,7 @@ export interface Aggregator {
 
 export function createAggregator(generic: GenericServer, options: AggregatorOptions): Aggregator {
   const { server, storage } = generic;
+  const leadership = generic.leadership ?? ALWAYS_LEADING;
   const definitions = builtinSchemas();
   server.openapi.definitions = definitions;
   const apiServiceStore = server.addResource({ definition: apiServices, storage, hooks: { structuralCheck: structuralCheckFor(definitions[apiServices.schemaName!], definitions) } })!;
@@ -112,6 +114,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       // A remote server came back or went away: its discovery is refreshed (or marked stale) at once.
       void router.refreshRemoteDiscovery(true).finally(scheduleRefresh);
     },
+    () => leadership.isLeader,
   );
   const discovery = new MergedDiscovery(() => router.versions(), () => `127.0.0.1:${server.port}`);
   const openapi = new MergedOpenApi(() => router.openapiSources());
@@ -120,7 +123,9 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
     crdBackend: options.crdBackend,
     crdOwnGroup: 'apiextensions.k8s.io',
     own: [{ group: 'apiregistration.k8s.io', version: 'v1' }],
+    isLeader: () => leadership.isLeader,
   });
+  leadership.onChange((leading) => leading && void registration.sync());
 
   server.health.add(
     'backends',
@@ -189,6 +194,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
 
   const namespaces = options.namespaceController === false ? undefined : new NamespaceFinalizer(router);
   let periodic: NodeJS.Timeout | undefined;
+  let finalizing: { stop(): void } | undefined;
   return {
     backends,
     async start() {
@@ -209,14 +215,14 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       lookups.start();
       crdWatch?.start();
       availability.start();
-      namespaces?.start();
+      finalizing = namespaces && whileLeading(leadership, () => (namespaces.start(), () => namespaces.stop()));
       periodic = setInterval(() => void router.refreshRemoteDiscovery().then((changed) => changed && scheduleRefresh()), 5000);
       periodic.unref();
     },
     stop() {
       if (periodic) clearInterval(periodic);
       availability.stop();
-      namespaces?.stop();
+      finalizing?.stop();
       lookups.stop();
       crdWatch?.stop();
       for (const backend of backends) backend.stop();

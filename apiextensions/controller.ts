@@ -18,6 +18,7 @@ import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
 import { CLEANUP_FINALIZER, type CrdNames, type CrdSpec } from './crd-validation.js';
 import { desiredStatus, isConditionTrue, requestedNames, setCondition, type CrdStatus } from './crd-status.js';
 import { applyDefaults, customResourceDefinitionFor } from './custom-resource.js';
+import { ALWAYS_LEADING, type Leadership } from '../apiserver/server/leader-election.js';
 
 const SYSTEM: WriteContext = {
   user: { username: 'system:apiserver', groups: ['system:masters'] },
@@ -50,7 +51,13 @@ export class CrdController {
     private readonly server: ApiServer,
     private readonly storage: Storage,
     private readonly crds: GenericStore,
-  ) {}
+    /** Only the leader writes status and finalizes; every replica serves what the status says. */
+    private readonly leadership: Leadership = ALWAYS_LEADING,
+  ) {
+    leadership.onChange((leading) => {
+      if (leading) for (const crd of this.allCrds()) this.enqueue(crd.metadata.name!);
+    });
+  }
 
   async start(): Promise<void> {
     await this.crds.cache.start();
@@ -133,12 +140,12 @@ export class CrdController {
       return;
     }
     if (crd.metadata.deletionTimestamp) {
-      await this.finalize(crd);
+      if (this.leadership.isLeader) await this.finalize(crd);
       return;
     }
     let current = crd;
     const wanted = desiredStatus(crd, this.allCrds());
-    if (!deepEqual(wanted, crd.status ?? {})) {
+    if (this.leadership.isLeader && !deepEqual(wanted, crd.status ?? {})) {
       const written = await this.crds.guaranteedUpdate(name, SYSTEM, 'status', undefined, (latest) => {
         if (!latest) throw new StatusError(404, 'NotFound', `customresourcedefinition ${name} is gone`);
         latest.status = desiredStatus(latest, this.allCrds());

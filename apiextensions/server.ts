@@ -13,7 +13,7 @@ export function createApiextensionsServer(generic: GenericServer): { start(): Pr
   server.openapi.definitions = definitions;
   const schema = definitions[customResourceDefinitions.schemaName!];
   const crds = server.addResource({ definition: customResourceDefinitions, storage, hooks: { structuralCheck: structuralCheckFor(schema, definitions) } })!;
-  const controller = new CrdController(server, storage, crds);
+  const controller = new CrdController(server, storage, crds, generic.leadership);
   return {
     controller,
     start: async () => {

@@ -20,6 +20,7 @@ import { SERVICE_FLAGS, kubernetesEndpointFromFlags, serviceAllocatorsFromFlags 
 import { ServiceStore } from './allocation/service-store.js';
 import { repairAllocations } from './allocation/repair.js';
 import { ensureKubernetesService } from './allocation/kubernetes-service.js';
+import { ALWAYS_LEADING, whileLeading } from '../apiserver/server/leader-election.js';
 
 export const CORE_FLAGS: FlagSpec[] = [
   ...SERVICE_FLAGS,
@@ -62,8 +63,18 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   for (const { definition, review } of reviewsFor(bootstrapAuthorizer)) {
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
   }
-  const serviceAccounts = new DefaultServiceAccountController(namespaceStore!, stores.get('serviceaccounts')!);
-  const controller = values['namespace-controller'] === false ? undefined : new NamespaceController(namespaceStore!, () => [...stores.values()]);
+  // Controllers that must act once run only on the replica holding the Lease (always, without --leader-elect).
+  let controllers: { started: Promise<void>; stop(): void } | undefined;
+  const startControllers = async () => {
+    const serviceAccounts = new DefaultServiceAccountController(namespaceStore!, stores.get('serviceaccounts')!);
+    const controller = values['namespace-controller'] === false ? undefined : new NamespaceController(namespaceStore!, () => [...stores.values()]);
+    await controller?.start();
+    await serviceAccounts.start();
+    return () => {
+      controller?.stop();
+      serviceAccounts.stop();
+    };
+  };
 
   /**
    * kube-system/extension-apiserver-authentication: how extension servers learn which client CA and which
@@ -104,12 +115,11 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       await repairAllocations(stores.get('services')!, allocators);
       await ensureKubernetesService((plural) => stores.get(plural), allocators.clusterIps.firstAddress(), kubernetesEndpointFromFlags(values));
       await publishAuthenticationConfig(stores.get('configmaps')!);
-      await controller?.start();
-      await serviceAccounts.start();
+      controllers = whileLeading(generic.leadership ?? ALWAYS_LEADING, startControllers);
+      await controllers.started;
     },
     stop: () => {
-      controller?.stop();
-      serviceAccounts.stop();
+      controllers?.stop();
     },
   };
 }

@@ -15,6 +15,7 @@ import type { AuthenticationConfig } from '../filters/authenticate.js';
 import type { FlagSpec, FlagValues } from './flags.js';
 import { FlagError, helpText, listFlag, numberFlag, parseFlags, stringFlag } from './flags.js';
 import { ApiServer } from './api-server.js';
+import { LeaderElector, type Leadership } from './leader-election.js';
 
 export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'secure-port', type: 'number', default: 6443, description: 'The port on which to serve HTTPS with authentication and authorization (0 picks a free port).' },
@@ -68,6 +69,8 @@ export interface GenericServer {
   server: ApiServer;
   storage: Storage;
   values: FlagValues;
+  /** With --leader-elect: whether this replica runs the run-once controllers (absent: it always does). */
+  leadership?: Leadership;
 }
 
 export function openStorage(component: string, values: FlagValues): Storage {
@@ -123,7 +126,12 @@ export function createGenericServer(component: string, values: FlagValues, authe
   server.health.add('storage', async () => {
     await storage.currentRevision();
   });
-  return { server, storage, values };
+  let leadership: LeaderElector | undefined;
+  if (values['leader-elect'] === true) {
+    leadership = new LeaderElector({ storage, name: component });
+    leadership.start();
+  }
+  return { server, storage, values, leadership };
 }
 
 /** Listens, reports the port on stdout (the launcher reads it), and shuts down gracefully on signals. */
@@ -143,6 +151,7 @@ export async function runGenericServer(generic: GenericServer, onStop?: () => Pr
     force.unref();
     try {
       await onStop?.();
+      if (generic.leadership instanceof LeaderElector) await generic.leadership.stop();
       await server.shutdown(60_000);
       compactor?.stop();
       await storage.close();
