@@ -17,6 +17,8 @@ import { freePort, waitForReady } from '../launcher/ports.js';
 import { ensurePki, type PkiPaths } from '../launcher/pki.js';
 import { writeAdminKubeconfig } from '../launcher/kubeconfig.js';
 import { execFile } from 'node:child_process';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
 
 const distRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -253,5 +255,89 @@ describe('two core-apiserver replicas on one etcd', { skip: etcdAvailable() ? fa
     const created = await survivor.kubectl(['create', 'namespace', 'after-failover']);
     assert.equal(created.code, 0, created.stderr);
     await eventually(async () => ((await survivor.kubectl(['get', 'serviceaccount', 'default', '-n', 'after-failover'])).code === 0 ? true : undefined), 'the new leader created the default ServiceAccount');
+  });
+});
+
+/** POSTs a ConfigMap as the admin; resolves with the HTTP status (0 when the connection failed). */
+function postConfigMap(replica: CoreReplica, pki: PkiPaths, name: string): Promise<number> {
+  return new Promise((resolvePromise) => {
+    const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { written: name } });
+    const request = https.request(`${replica.url}/api/v1/namespaces/default/configmaps`, {
+      method: 'POST',
+      ca: readFileSync(pki.caCert),
+      cert: readFileSync(pki.adminCert),
+      key: readFileSync(pki.adminKey),
+      headers: { 'Content-Type': 'application/json' },
+      timeout: 30_000,
+    }, (response) => {
+      response.resume();
+      response.on('end', () => resolvePromise(response.statusCode ?? 0));
+    });
+    request.on('timeout', () => request.destroy(new Error('timeout')));
+    request.on('error', () => resolvePromise(0));
+    request.end(body);
+  });
+}
+
+describe('a three-member etcd cluster losing its leader during a stream of writes', { skip: etcdAvailable() ? false : ETCD_MISSING }, () => {
+  let etcd: EtcdTestCluster;
+  let dataDir: string;
+  let pki: PkiPaths;
+  let replica: CoreReplica;
+
+  before(async () => {
+    etcd = await EtcdTestCluster.start({ members: 3 });
+    dataDir = mkdtempSync(join(tmpdir(), 'kdc-failover-'));
+    pki = await ensurePki(dataDir, ['core-apiserver']);
+    replica = await CoreReplica.start(dataDir, pki, etcd.endpoints, 'server');
+  });
+
+  after(async () => {
+    await replica?.stop();
+    await etcd?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('loses no acknowledged write, and the server recovers on its own', async () => {
+    const watch = spawn(kubectlBinary(), [`--kubeconfig=${replica.kubeconfig}`, 'get', 'configmaps', '-n', 'default', '-w', '-o', 'name'], { env: { ...process.env, HOME: dataDir } });
+    let watched = '';
+    watch.stdout.on('data', (chunk: Buffer) => (watched += chunk.toString()));
+    // Listed or watched, the sentinel shows kubectl has started (it watches right after its list).
+    assert.equal(await postConfigMap(replica, pki, 'sentinel'), 201);
+    await eventually(async () => (watched.includes('configmap/sentinel') ? true : undefined), 'the watch started');
+    const acknowledged: string[] = [];
+    let failed = 0;
+    let writing = true;
+    const writer = (async () => {
+      for (let index = 0; writing; index++) {
+        const name = `stream-${index}`;
+        const status = await postConfigMap(replica, pki, name);
+        if (status === 201) acknowledged.push(name);
+        else failed++;
+      }
+    })();
+    try {
+      await eventually(async () => (acknowledged.length >= 30 ? true : undefined), 'writes before the kill');
+      const leader = await eventually(() => etcd.leader(), 'an etcd leader');
+      await etcd.kill(leader);
+      const atKill = acknowledged.length;
+      // The remaining two members elect a new leader; writes go on succeeding without a restart.
+      await eventually(async () => (acknowledged.length >= atKill + 30 ? true : undefined), `writes after the kill (${failed} failed meanwhile)`, 60_000);
+    } finally {
+      writing = false;
+      await writer;
+    }
+    try {
+      const last = acknowledged.at(-1)!;
+      await eventually(async () => (watched.includes(`configmap/${last}`) ? true : undefined), 'the watch kept streaming through the failover', 30_000);
+    } finally {
+      watch.kill();
+    }
+    const listed = await replica.kubectl(['get', 'configmaps', '-n', 'default', '-o', 'name']);
+    assert.equal(listed.code, 0, listed.stderr);
+    const present = new Set(listed.stdout.trim().split('\n'));
+    const lost = acknowledged.filter((name) => !present.has(`configmap/${name}`));
+    assert.deepEqual(lost, [], 'every acknowledged write is still there');
+    for (const name of acknowledged) assert.ok(watched.includes(`configmap/${name}\n`), `the watch saw ${name}`);
   });
 });
