@@ -18,12 +18,14 @@ export function startEtcdCompactor(storage: EtcdStorage, options: EtcdCompactorO
   let seenVersion = 0;
   /** The revision observed at the previous interval: the next compaction target. */
   let pendingRevision = 0;
-  let running = false;
+  let inFlight: Promise<void> | undefined;
   let stopped = false;
 
-  const runOnce = async (): Promise<void> => {
-    if (running || stopped) return;
-    running = true;
+  // A slow round is never stacked under the next one: callers share the round in flight.
+  const runOnce = (): Promise<void> => (inFlight ??= round().finally(() => (inFlight = undefined)));
+
+  const round = async (): Promise<void> => {
+    if (stopped) return;
     try {
       const response = await storage.client.kv.txn({
         compare: [{ key, target: 'Version', result: 'Equal', version: seenVersion }],
@@ -42,8 +44,6 @@ export function startEtcdCompactor(storage: EtcdStorage, options: EtcdCompactorO
       pendingRevision = current;
     } catch (error) {
       if (!stopped) onError(error);
-    } finally {
-      running = false;
     }
   };
 

@@ -25,6 +25,8 @@ export function openEtcdStorage(values: FlagValues): EtcdStorage {
   for (const endpoint of endpoints) {
     if (!/^https?:\/\/[^/]+\/?$/.test(endpoint)) throw new FlagError(`--etcd-servers entry "${endpoint}" is not scheme://host:port`);
   }
+  const secure = endpoints.filter((endpoint) => endpoint.startsWith('https://')).length;
+  if (secure > 0 && secure < endpoints.length) throw new FlagError('--etcd-servers must be all http:// or all https://');
   const read = (flag: string) => {
     const file = stringFlag(values, flag);
     return file ? readFileSync(file) : undefined;

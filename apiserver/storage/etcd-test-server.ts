@@ -7,6 +7,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
 import { freePort } from '../../launcher/ports.js';
 
 export interface EtcdMember {
@@ -23,6 +25,15 @@ export function etcdAvailable(): boolean {
   return spawnSync('etcd', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+/** PEM files for serving etcd over TLS and requiring client certificates (clientCert/Key: for our own health checks). */
+export interface EtcdTestTls {
+  caFile: string;
+  serverCertFile: string;
+  serverKeyFile: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+}
+
 export const ETCD_MISSING = 'the etcd binary is not on PATH (Debian: apt-get install etcd-server)';
 
 export class EtcdTestCluster {
@@ -30,6 +41,7 @@ export class EtcdTestCluster {
     readonly members: EtcdMember[],
     private readonly root: string,
     private readonly initialCluster: string,
+    private readonly tls?: EtcdTestTls,
   ) {}
 
   /** Client URLs of every member, for --etcd-servers. */
@@ -37,7 +49,7 @@ export class EtcdTestCluster {
     return this.members.map((member) => member.clientUrl);
   }
 
-  static async start(options: { members?: number; progressNotifyInterval?: string } = {}): Promise<EtcdTestCluster> {
+  static async start(options: { members?: number; progressNotifyInterval?: string; tls?: EtcdTestTls } = {}): Promise<EtcdTestCluster> {
     const count = options.members ?? 1;
     const base = existsSync('/dev/shm') ? '/dev/shm' : tmpdir();
     const root = mkdtempSync(join(base, 'etcd-test-'));
@@ -45,7 +57,7 @@ export class EtcdTestCluster {
     for (let index = 0; index < count; index++) {
       members.push({
         name: `m${index}`,
-        clientUrl: `http://127.0.0.1:${await freePort()}`,
+        clientUrl: `${options.tls ? 'https' : 'http'}://127.0.0.1:${await freePort()}`,
         peerUrl: `http://127.0.0.1:${await freePort()}`,
         dataDir: join(root, `m${index}`),
         process: undefined,
@@ -53,7 +65,7 @@ export class EtcdTestCluster {
       });
     }
     const initialCluster = members.map((member) => `${member.name}=${member.peerUrl}`).join(',');
-    const cluster = new EtcdTestCluster(members, root, initialCluster);
+    const cluster = new EtcdTestCluster(members, root, initialCluster, options.tls);
     for (const member of members) cluster.launch(member, options.progressNotifyInterval);
     await Promise.all(members.map((member) => cluster.waitHealthy(member, 60_000)));
     return cluster;
@@ -72,6 +84,7 @@ export class EtcdTestCluster {
       `--initial-cluster-token=${this.root}`,
       '--log-level=warn',
       '--logger=zap',
+      ...(this.tls ? [`--cert-file=${this.tls.serverCertFile}`, `--key-file=${this.tls.serverKeyFile}`, `--trusted-ca-file=${this.tls.caFile}`, '--client-cert-auth'] : []),
       ...(progressNotifyInterval ? [`--experimental-watch-progress-notify-interval=${progressNotifyInterval}`] : []),
     ];
     const child = spawn('etcd', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -88,7 +101,7 @@ export class EtcdTestCluster {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!member.process) throw new Error(`etcd ${member.name} exited:\n${member.output}`);
-      if (await health(member.clientUrl)) return;
+      if (await health(member.clientUrl, this.tls)) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`etcd ${member.name} did not become healthy:\n${member.output}`);
@@ -126,9 +139,12 @@ export class EtcdTestCluster {
   }
 }
 
-function health(url: string): Promise<boolean> {
+function health(url: string, tls?: EtcdTestTls): Promise<boolean> {
   return new Promise((resolve) => {
-    const request = http.get(`${url}/health`, { timeout: 2000 }, (response) => {
+    const options = tls
+      ? { timeout: 2000, ca: readFileSync(tls.caFile), cert: readFileSync(tls.clientCertFile), key: readFileSync(tls.clientKeyFile) }
+      : { timeout: 2000 };
+    const request = (tls ? https : http).get(`${url}/health`, options, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));

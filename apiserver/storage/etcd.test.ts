@@ -7,6 +7,12 @@ import { EtcdStorage } from './etcd.js';
 import { startEtcdCompactor } from './etcd-compactor.js';
 import { ETCD_MISSING, EtcdTestCluster, etcdAvailable } from './etcd-test-server.js';
 import { freePort } from '../../launcher/ports.js';
+import { createCertificateAuthority, issueCertificate } from '../../launcher/pki.js';
+import { openEtcdStorage, parseDuration } from './etcd-options.js';
+import { FlagError } from '../server/flags.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 if (!etcdAvailable()) {
   describe('etcd storage', () => it.skip(ETCD_MISSING, () => undefined));
@@ -69,8 +75,8 @@ if (!etcdAvailable()) {
       }
       const one = startEtcdCompactor(first, { intervalMs: 3_600_000 });
       const two = startEtcdCompactor(second, { intervalMs: 3_600_000 });
-      await one.runOnce();
-      await two.runOnce(); // sees the round the first one started: no compaction
+      // Both start with a round (only recording where they are); one of them wins it.
+      await Promise.all([one.runOnce(), two.runOnce()]);
       const written = await first.create('/registry/compaction/a', 'v1');
       const seen = await first.currentRevision();
       await one.runOnce(); // compacts to what it saw in its previous round
@@ -113,6 +119,58 @@ if (!etcdAvailable()) {
       assert.deepEqual(recorded.errors, []);
       recorded.watcher.stop();
       await storage.close();
+    });
+  });
+
+  describe('etcd over TLS', () => {
+    it('connects with --etcd-cafile, --etcd-certfile and --etcd-keyfile to an etcd that requires client certificates', async () => {
+      const directory = mkdtempSync(join(tmpdir(), 'etcd-tls-'));
+      const ca = await createCertificateAuthority('etcd-ca');
+      const server = await issueCertificate({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, commonName: 'etcd', usage: 'server', ipAddresses: ['127.0.0.1'], dnsNames: ['localhost'] });
+      const client = await issueCertificate({ caCertPem: ca.certPem, caKeyPem: ca.keyPem, commonName: 'kube-apiserver-etcd-client', usage: 'client' });
+      const file = (name: string, text: string) => {
+        writeFileSync(join(directory, name), text);
+        return join(directory, name);
+      };
+      const tls = {
+        caFile: file('ca.crt', ca.certPem),
+        serverCertFile: file('server.crt', server.certPem),
+        serverKeyFile: file('server.key', server.keyPem),
+        clientCertFile: file('client.crt', client.certPem),
+        clientKeyFile: file('client.key', client.keyPem),
+      };
+      const secured = await EtcdTestCluster.start({ tls });
+      try {
+        assert.match(secured.endpoints[0], /^https:/);
+        const storage = openEtcdStorage({ 'etcd-servers': secured.endpoints, 'etcd-cafile': tls.caFile, 'etcd-certfile': tls.clientCertFile, 'etcd-keyfile': tls.clientKeyFile });
+        const created = await storage.create('/registry/configmaps/default/over-tls', 'v');
+        assert.deepEqual(await storage.get('/registry/configmaps/default/over-tls'), created);
+        await storage.close();
+        const anonymous = new EtcdStorage({ endpoints: secured.endpoints, tls: { ca: Buffer.from(ca.certPem) }, requestTimeoutMs: 2000 });
+        await assert.rejects(anonymous.get('/registry/configmaps/default/over-tls'), StorageError, 'no client certificate, no access');
+        await anonymous.close();
+      } finally {
+        await secured.stop();
+        rmSync(directory, { recursive: true, force: true });
+      }
+    });
+  });
+
+  describe('etcd flags', () => {
+    it('--etcd-compaction-interval takes Go durations, 0 disables', () => {
+      assert.equal(parseDuration('5m0s', 'x'), 300_000);
+      assert.equal(parseDuration('1h30m', 'x'), 5_400_000);
+      assert.equal(parseDuration('90s', 'x'), 90_000);
+      assert.equal(parseDuration('0', 'x'), 0);
+      assert.throws(() => parseDuration('5 minutes', 'etcd-compaction-interval'), /invalid argument "5 minutes" for "--etcd-compaction-interval" flag/);
+    });
+
+    it('--storage-backend=etcd3 needs --etcd-servers, as scheme://host:port', () => {
+      assert.throws(() => openEtcdStorage({ 'etcd-servers': [] }), FlagError);
+      assert.throws(() => openEtcdStorage({ 'etcd-servers': ['127.0.0.1:2379'] }), /not scheme:\/\/host:port/);
+      assert.throws(() => openEtcdStorage({ 'etcd-servers': ['http://127.0.0.1:2379', 'https://127.0.0.1:2380'] }), /all http:\/\/ or all https:\/\//);
+      const someFile = new URL(import.meta.url).pathname;
+      assert.throws(() => openEtcdStorage({ 'etcd-servers': ['https://127.0.0.1:2379'], 'etcd-certfile': someFile }), /--etcd-certfile and --etcd-keyfile must be given together/);
     });
   });
 }

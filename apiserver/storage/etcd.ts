@@ -238,7 +238,9 @@ export class EtcdStorage implements Storage {
       this.learnCompacted(requestedRevision);
       return new CompactedError(requestedRevision, Math.max(this.compacted, requestedRevision));
     }
-    if (message.includes('required revision is a future revision')) return new StorageError(`revision ${requestedRevision || ''} is in the future`.replace('  ', ' '));
+    if (message.includes('required revision is a future revision')) {
+      return new StorageError(requestedRevision ? `revision ${requestedRevision} is in the future` : 'the requested revision is in the future');
+    }
     if (this.closed) return new StorageError('storage is closed');
     return new StorageError(`etcd request failed: ${message}`);
   }
