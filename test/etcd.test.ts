@@ -132,14 +132,14 @@ describe('the chain on etcd (npm start -- --etcd-servers)', { skip: etcdAvailabl
   });
 });
 
-/** One core-apiserver process on etcd, with its own kubeconfig. */
+/** One server process (core-apiserver by default) on etcd, with its own kubeconfig. */
 class CoreReplica {
   process!: ChildProcess;
   output = '';
   kubeconfig = '';
   url = '';
 
-  static async start(dataDir: string, pki: PkiPaths, endpoints: string[], name: string): Promise<CoreReplica> {
+  static async start(dataDir: string, pki: PkiPaths, endpoints: string[], name: string, component = 'core-apiserver'): Promise<CoreReplica> {
     const replica = new CoreReplica();
     const port = await freePort();
     replica.url = `https://127.0.0.1:${port}`;
@@ -147,10 +147,10 @@ class CoreReplica {
     mkdirSync(directory, { recursive: true });
     replica.kubeconfig = await writeAdminKubeconfig(directory, replica.url, pki);
     replica.process = spawn(process.execPath, [
-      join(distRoot, 'core-apiserver', 'main.js'),
+      join(distRoot, component, 'main.js'),
       `--secure-port=${port}`,
-      `--tls-cert-file=${pki.serving['core-apiserver'].cert}`,
-      `--tls-private-key-file=${pki.serving['core-apiserver'].key}`,
+      `--tls-cert-file=${pki.serving[component].cert}`,
+      `--tls-private-key-file=${pki.serving[component].key}`,
       `--client-ca-file=${pki.caCert}`,
       '--storage-backend=etcd3',
       `--etcd-servers=${endpoints.join(',')}`,
@@ -182,20 +182,22 @@ class CoreReplica {
   }
 }
 
-describe('two core-apiserver replicas on one etcd', { skip: etcdAvailable() ? false : ETCD_MISSING }, () => {
+describe('two replicas each of core-apiserver and apiextensions on one etcd', { skip: etcdAvailable() ? false : ETCD_MISSING }, () => {
   let etcd: EtcdTestCluster;
   let dataDir: string;
+  let pki: PkiPaths;
   let replicas: CoreReplica[] = [];
+  let crdReplicas: CoreReplica[] = [];
 
   before(async () => {
     etcd = await EtcdTestCluster.start();
     dataDir = mkdtempSync(join(tmpdir(), 'kdc-replicas-'));
-    const pki = await ensurePki(dataDir, ['core-apiserver']);
+    pki = await ensurePki(dataDir, ['core-apiserver', 'apiextensions']);
     replicas = await Promise.all(['one', 'two'].map((name) => CoreReplica.start(dataDir, pki, etcd.endpoints, name)));
   });
 
   after(async () => {
-    await Promise.all(replicas.map((replica) => replica.stop()));
+    await Promise.all([...replicas, ...crdReplicas].map((replica) => replica.stop()));
     await etcd?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
@@ -234,6 +236,24 @@ describe('two core-apiserver replicas on one etcd', { skip: etcdAvailable() ? fa
     const ips = listed.stdout.trim().split('\n');
     assert.equal(ips.length, 2 * count + 1, 'every Service plus kubernetes');
     assert.equal(new Set(ips).size, ips.length, `duplicate ClusterIPs: ${ips.join(' ')}`);
+  });
+
+  it('a CRD created through one apiextensions replica is Established once and served by both', async () => {
+    crdReplicas = await Promise.all(['crd-one', 'crd-two'].map((name) => CoreReplica.start(dataDir, pki, etcd.endpoints, name, 'apiextensions')));
+    const [first, second] = crdReplicas;
+    const file = join(dataDir, 'crd.yaml');
+    writeFileSync(file, CRD);
+    const applied = await first.kubectl(['apply', '-f', file]);
+    assert.equal(applied.code, 0, applied.stderr);
+    const widget = join(dataDir, 'widget.yaml');
+    writeFileSync(widget, 'apiVersion: etcd.example.com/v1\nkind: Widget\nmetadata: {name: w2, namespace: default}\nspec: {size: 5}\n');
+    // The other replica serves the custom resources once the leader has written the CRD's status.
+    await eventually(async () => ((await second.kubectl(['create', '-f', widget])).code === 0 ? true : undefined), 'replica two serves widgets');
+    assert.equal((await first.kubectl(['get', 'widget', 'w2', '-n', 'default', '-o', 'jsonpath={.spec.size}'])).stdout, '5');
+    const leaders = crdReplicas.filter((replica) => /became the leader of kube-system\/apiextensions/.test(replica.output));
+    assert.equal(leaders.length, 1, 'one apiextensions replica leads');
+    const holder = await replicas[0].kubectl(['get', 'lease', 'apiextensions', '-n', 'kube-system', '-o', 'jsonpath={.spec.holderIdentity}']);
+    assert.ok(leaders[0].output.includes(`${holder.stdout} became the leader`), 'core serves the Lease apiextensions elects with');
   });
 
   it('exactly one replica leads; when it stops, the other takes over and keeps creating default ServiceAccounts', async () => {
