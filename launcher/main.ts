@@ -41,7 +41,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 if (values['all-in-one'] === true) {
   const { startAllInOne } = await import('./all-in-one.js');
-  const chain = await startAllInOne({ dataDir, securePort, storageBackend: (stringFlag(values, 'storage-backend') ?? 'sqlite') as 'sqlite' | 'memory', emulatedVersion: stringFlag(values, 'emulated-version') });
+  const chain = await startAllInOne({ dataDir, securePort, storageBackend: (stringFlag(values, 'storage-backend') ?? 'sqlite') as 'sqlite' | 'memory', etcdServers: listFlag(values, 'etcd-servers'), emulatedVersion: stringFlag(values, 'emulated-version') });
   log(`[launcher] admin kubeconfig: ${chain.kubeconfig}`);
   log(`[launcher] ready: ${chain.url} (all in one process)`);
   let stopping = false;

@@ -16,6 +16,7 @@ import { ETCD_MISSING, EtcdTestCluster, etcdAvailable } from '../apiserver/stora
 import { freePort, waitForReady } from '../launcher/ports.js';
 import { ensurePki, type PkiPaths } from '../launcher/pki.js';
 import { writeAdminKubeconfig } from '../launcher/kubeconfig.js';
+import { startAllInOne } from '../launcher/all-in-one.js';
 import { execFile } from 'node:child_process';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
@@ -359,5 +360,32 @@ describe('a three-member etcd cluster losing its leader during a stream of write
     const lost = acknowledged.filter((name) => !present.has(`configmap/${name}`));
     assert.deepEqual(lost, [], 'every acknowledged write is still there');
     for (const name of acknowledged) assert.ok(watched.includes(`configmap/${name}\n`), `the watch saw ${name}`);
+  });
+});
+
+describe('the all-in-one chain on etcd', { skip: etcdAvailable() ? false : ETCD_MISSING }, () => {
+  it('serves kubectl from one process on etcd', async () => {
+    const etcd = await EtcdTestCluster.start();
+    const dataDir = mkdtempSync(join(tmpdir(), 'kdc-aio-etcd-'));
+    const chain = await startAllInOne({ dataDir, etcdServers: etcd.endpoints });
+    const raw = new Etcd3({ hosts: etcd.endpoints });
+    try {
+      const kubectl = (args: string[]) =>
+        new Promise<{ code: number; stdout: string; stderr: string }>((resolvePromise) =>
+          execFile(kubectlBinary(), [`--kubeconfig=${chain.kubeconfig}`, ...args], { env: { ...process.env, HOME: dataDir } }, (error, stdout, stderr) => resolvePromise({ code: error ? 1 : 0, stdout, stderr })),
+        );
+      const created = await eventually(async () => {
+        const result = await kubectl(['create', 'configmap', 'in-one', '-n', 'default']);
+        return result.code === 0 ? result : undefined;
+      }, 'the chain accepts a ConfigMap');
+      assert.match(created.stdout, /configmap\/in-one created/);
+      assert.ok(await raw.get('/registry/configmaps/default/in-one').string());
+      assert.match((await kubectl(['get', 'namespaces'])).stdout, /kube-system/);
+    } finally {
+      raw.close();
+      await chain.stop();
+      await etcd.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

@@ -205,16 +205,19 @@ export function whileLeading(leadership: Leadership, start: () => Promise<() => 
       .then((stop) => {
         if (myTerm === term && !stopped && leadership.isLeader) stopCurrent = stop;
         else stop();
-      })
-      .catch((error: Error) => console.error(`[leader-election] starting controllers failed: ${error.message}`));
+      });
   };
   const end = () => {
     term++;
     stopCurrent?.();
     stopCurrent = undefined;
   };
-  leadership.onChange((leading) => (leading ? void begin() : end()));
-  // Already leading (always, without leader election): the caller can wait for the controllers to start.
+  leadership.onChange((leading) => {
+    if (!leading) return end();
+    begin().catch((error: Error) => console.error(`[leader-election] starting controllers failed: ${error.message}`));
+  });
+  // Already leading (always, without leader election): the caller waits for the controllers to start,
+  // and a failure to start fails the server's start as it did before leader election existed.
   const started = leadership.isLeader ? begin() : Promise.resolve();
   return {
     started,
