@@ -277,6 +277,18 @@ describe('two replicas each of core-apiserver and apiextensions on one etcd', { 
     assert.equal(created.code, 0, created.stderr);
     await eventually(async () => ((await survivor.kubectl(['get', 'serviceaccount', 'default', '-n', 'after-failover'])).code === 0 ? true : undefined), 'the new leader created the default ServiceAccount');
   });
+
+  it('while etcd is down requests fail with a Status error and the server stays up; it recovers when etcd returns', async () => {
+    const survivor = replicas.find((replica) => replica.process.exitCode === null)!;
+    await etcd.kill(etcd.members[0]);
+    const failed = await survivor.kubectl(['create', 'configmap', 'during-outage', '-n', 'default', '--request-timeout=40s']);
+    assert.notEqual(failed.code, 0);
+    assert.match(failed.stderr, /Internal error occurred: etcd request failed|Timeout|timed out/i, failed.stderr);
+    assert.equal(survivor.process.exitCode, null, 'the server is still running');
+    await etcd.restart(etcd.members[0]);
+    await eventually(async () => ((await survivor.kubectl(['create', 'configmap', 'after-outage', '-n', 'default'])).code === 0 ? true : undefined), 'writes work again', 60_000);
+    await eventually(async () => ((await survivor.kubectl(['get', 'configmap', 'after-outage', '-n', 'default'])).code === 0 ? true : undefined), 'reads work again');
+  });
 });
 
 /** POSTs a ConfigMap as the admin; resolves with the HTTP status (0 when the connection failed). */

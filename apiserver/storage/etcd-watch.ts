@@ -92,7 +92,10 @@ export class EtcdWatchStreams {
   private cancel(watch: ActiveWatch): void {
     if (!this.watches.delete(watch.id)) return;
     if (watch.created) this.write({ cancel_request: { watch_id: watch.id } });
-    if (this.watches.size === 0) clearInterval(this.progressTimer), (this.progressTimer = undefined);
+    if (this.watches.size === 0) {
+      clearInterval(this.progressTimer);
+      this.progressTimer = undefined;
+    }
   }
 
   private connect(): void {
@@ -168,7 +171,11 @@ export class EtcdWatchStreams {
       return;
     }
     const watch = this.watches.get(id);
-    if (!watch) return; // stopped meanwhile
+    if (!watch) {
+      // Stopped before etcd confirmed it: cancel it there too, or its events would keep coming.
+      if (response.created && !response.canceled) this.write({ cancel_request: { watch_id: id } });
+      return;
+    }
     if (response.created) {
       watch.created = true;
       // Starting beyond the current revision means etcd treats the watcher as synced at once.
