@@ -29,6 +29,7 @@ import { Informer } from '../apiserver/client/informer.js';
 import { RbacIndex } from '../apiserver/authorization/rbac-index.js';
 import { authorizationFromFlags } from '../apiserver/authorization/modes.js';
 import { informerRbacCache, sharedRbacCache } from './rbac-cache.js';
+import { ALWAYS_LEADING, whileLeading } from '../apiserver/server/leader-election.js';
 
 export interface DelegateSpec {
   name: string;
@@ -69,6 +70,7 @@ export interface Aggregator {
 
 export function createAggregator(generic: GenericServer, options: AggregatorOptions): Aggregator {
   const { server, storage } = generic;
+  const leadership = generic.leadership ?? ALWAYS_LEADING;
   const definitions = builtinSchemas();
   server.openapi.definitions = definitions;
   const apiServiceStore = server.addResource({ definition: apiServices, storage, hooks: { structuralCheck: structuralCheckFor(definitions[apiServices.schemaName!], definitions) } })!;
@@ -134,6 +136,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       // A remote server came back or went away: its discovery is refreshed (or marked stale) at once.
       void router.refreshRemoteDiscovery(true).finally(scheduleRefresh);
     },
+    () => leadership.isLeader,
   );
   const discovery = new MergedDiscovery(() => router.versions(), () => `127.0.0.1:${server.port}`);
   const openapi = new MergedOpenApi(() => router.openapiSources());
@@ -142,7 +145,9 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
     crdBackend: options.crdBackend,
     crdOwnGroup: 'apiextensions.k8s.io',
     own: [{ group: 'apiregistration.k8s.io', version: 'v1' }],
+    isLeader: () => leadership.isLeader,
   });
+  leadership.onChange((leading) => leading && void registration.sync());
 
   server.health.add(
     'backends',
@@ -219,6 +224,8 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
   const namespaces = options.namespaceController === false ? undefined : new NamespaceFinalizer(router);
   const garbageCollector = options.garbageCollector ? new GarbageCollector(router, self) : undefined;
   let periodic: NodeJS.Timeout | undefined;
+  let finalizing: { stop(): void } | undefined;
+  let collecting: { stop(): void } | undefined;
   return {
     backends,
     async start() {
@@ -240,16 +247,16 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
       crdWatch?.start();
       rbac.start();
       availability.start();
-      namespaces?.start();
-      garbageCollector?.start();
+      finalizing = namespaces && whileLeading(leadership, () => (namespaces.start(), () => namespaces.stop()));
+      collecting = garbageCollector && whileLeading(leadership, () => (garbageCollector.start(), () => garbageCollector.stop()));
       periodic = setInterval(() => void router.refreshRemoteDiscovery().then((changed) => changed && scheduleRefresh()), 5000);
       periodic.unref();
     },
     stop() {
       if (periodic) clearInterval(periodic);
       availability.stop();
-      namespaces?.stop();
-      garbageCollector?.stop();
+      finalizing?.stop();
+      collecting?.stop();
       lookups.stop();
       crdWatch?.stop();
       rbac.stop();

@@ -51,6 +51,8 @@ export class AvailabilityController {
     private readonly apiServices: GenericStore,
     private readonly targetFor: (apiService: KubeObject) => RemoteTarget | undefined,
     private readonly onTransition: (name: string, availability: Availability) => void = () => undefined,
+    /** Every replica probes (its proxy needs the answers); only the leader writes the condition. */
+    private readonly mayWrite: () => boolean = () => true,
   ) {}
 
   /** The latest outcome (from memory: the proxy consults it on every request). */
@@ -102,7 +104,7 @@ export class AvailabilityController {
     const due = !storedMatches || (apiService.spec?.service && now - (previous?.written ?? 0) > REFRESH_UNCHANGED_MS);
     this.current.set(name, { ...outcome, written: previous?.written ?? 0 });
     if (changed && previous) this.onTransition(name, outcome);
-    if (!due) return;
+    if (!due || !this.mayWrite()) return;
     try {
       await this.apiServices.guaranteedUpdate(name, SYSTEM, 'status', undefined, (current) => {
         const next = structuredClone(current!);

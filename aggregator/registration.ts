@@ -26,6 +26,8 @@ export interface RegistrationOptions {
   crdOwnGroup?: string;
   /** Group-versions served by the aggregator itself (registered too, as upstream does). */
   own: { group: string; version: string }[];
+  /** With several replicas only the leader registers (absent: always). */
+  isLeader?: () => boolean;
 }
 
 export class AutoRegistration {
@@ -67,6 +69,7 @@ export class AutoRegistration {
 
   /** Reconciles; safe to call often (runs are serialized and coalesced). */
   async sync(): Promise<void> {
+    if (this.options.isLeader && !this.options.isLeader()) return;
     if (this.running) {
       this.again = true;
       return;

@@ -22,6 +22,7 @@ import { CustomResourceValidation } from './validation/custom-resource-validatio
 import { ReadNormalizingStorage } from './validation/read-normalizing-storage.js';
 import type { ScalePaths } from './validation/scale-validation.js';
 import type { JSONSchema } from '../apiserver/schema/types.js';
+import { ALWAYS_LEADING, type Leadership } from '../apiserver/server/leader-election.js';
 
 const SYSTEM: WriteContext = {
   user: { username: 'system:apiserver', groups: ['system:masters'] },
@@ -56,7 +57,13 @@ export class CrdController {
     private readonly crds: GenericStore,
     /** For conversion webhooks given as a service reference. */
     private readonly serviceResolver?: ServiceResolver,
-  ) {}
+    /** Only the leader writes status and finalizes; every replica serves what the status says. */
+    private readonly leadership: Leadership = ALWAYS_LEADING,
+  ) {
+    leadership.onChange((leading) => {
+      if (leading) for (const crd of this.allCrds()) this.enqueue(crd.metadata.name!);
+    });
+  }
 
   async start(): Promise<void> {
     await this.crds.cache.start();
@@ -139,12 +146,12 @@ export class CrdController {
       return;
     }
     if (crd.metadata.deletionTimestamp) {
-      await this.finalize(crd);
+      if (this.leadership.isLeader) await this.finalize(crd);
       return;
     }
     let current = crd;
     const wanted = desiredStatus(crd, this.allCrds());
-    if (!deepEqual(wanted, crd.status ?? {})) {
+    if (this.leadership.isLeader && !deepEqual(wanted, crd.status ?? {})) {
       const written = await this.crds.guaranteedUpdate(name, SYSTEM, 'status', undefined, (latest) => {
         if (!latest) throw new StatusError(404, 'NotFound', `customresourcedefinition ${name} is gone`);
         latest.status = desiredStatus(latest, this.allCrds());

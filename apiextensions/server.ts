@@ -14,7 +14,7 @@ export function createApiextensionsServer(generic: GenericServer, options: { ser
   server.openapi.definitions = definitions;
   const schema = definitions[customResourceDefinitions.schemaName!];
   const crds = server.addResource({ definition: customResourceDefinitions, storage, hooks: { structuralCheck: structuralCheckFor(schema, definitions) } })!;
-  const controller = new CrdController(server, storage, crds, options.serviceResolver);
+  const controller = new CrdController(server, storage, crds, options.serviceResolver, generic.leadership);
   return {
     controller,
     start: async () => {

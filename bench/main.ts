@@ -17,6 +17,8 @@ import { ensurePki, issueCertificate } from '../launcher/pki.js';
 import { benchCrds } from './crds.js';
 import { benchMetrics } from './metrics.js';
 import type { ListCacheResult } from './list-cache.js';
+import { benchEtcd } from './etcd.js';
+import { ETCD_MISSING, etcdAvailable } from '../apiserver/storage/etcd-test-server.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -277,6 +279,13 @@ try {
 } finally {
   await cluster.stop();
   cluster.cleanup();
+}
+
+// The chain on etcd vs etcd itself (only where an etcd binary is installed).
+if (etcdAvailable()) {
+  for (const text of await benchEtcd({ seconds: SECONDS, concurrency: CONCURRENCY })) console.log(text);
+} else {
+  console.log(`(etcd figures skipped: ${ETCD_MISSING})`);
 }
 
 // kubectl top at scale, on a cluster of its own.

@@ -34,6 +34,7 @@ import type { ResourceDefinition } from '../apiserver/registry/resource.js';
 import { tokenSubresource } from './serviceaccount-tokens/token-request.js';
 import { openIdDiscoveryRoute } from './serviceaccount-tokens/openid-discovery.js';
 import { LegacyTokenController } from './serviceaccount-tokens/legacy-token-controller.js';
+import { ALWAYS_LEADING, whileLeading } from '../apiserver/server/leader-election.js';
 
 export const CORE_FLAGS: FlagSpec[] = [
   ...SERVICE_FLAGS,
@@ -99,14 +100,30 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   for (const { definition, review } of reviewsFor(authorization.authorizer, authorization.rules, (token, audiences) => reviewToken(server.options.authentication, token, audiences))) {
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
   }
-  const serviceAccounts = new DefaultServiceAccountController(namespaceStore!, stores.get('serviceaccounts')!);
-  const nodeLifecycle = new NodeLifecycleController(stores.get('nodes')!, stores.get('leases')!, (numberFlag(values, 'node-monitor-grace-period') ?? 40) * 1000);
   const clientCaFile = stringFlag(values, 'client-ca-file');
-  const legacyTokens = tokens && new LegacyTokenController(stores.get('secrets')!, stores.get('serviceaccounts')!, tokens.issuer, clientCaFile ? readFileSync(clientCaFile, 'utf8') : '');
   const rbacStores = Object.fromEntries([...rbacPlurals].map((plural) => [plural, stores.get(plural)!])) as RbacStores;
-  const aggregation = new ClusterRoleAggregationController(rbacStores.clusterroles);
   let rbacFeed: { stop(): void } | undefined;
-  const controller = values['namespace-controller'] === false ? undefined : new NamespaceController(namespaceStore!, () => [...stores.values()]);
+  // Controllers that must act once run only on the replica holding the Lease (always, without --leader-elect).
+  let controllers: { started: Promise<void>; stop(): void } | undefined;
+  const startControllers = async () => {
+    const serviceAccounts = new DefaultServiceAccountController(namespaceStore!, stores.get('serviceaccounts')!);
+    const controller = values['namespace-controller'] === false ? undefined : new NamespaceController(namespaceStore!, () => [...stores.values()]);
+    const nodeLifecycle = new NodeLifecycleController(stores.get('nodes')!, stores.get('leases')!, (numberFlag(values, 'node-monitor-grace-period') ?? 40) * 1000);
+    const legacyTokens = tokens && new LegacyTokenController(stores.get('secrets')!, stores.get('serviceaccounts')!, tokens.issuer, clientCaFile ? readFileSync(clientCaFile, 'utf8') : '');
+    const aggregation = new ClusterRoleAggregationController(rbacStores.clusterroles);
+    await aggregation.start();
+    await controller?.start();
+    await serviceAccounts.start();
+    await nodeLifecycle.start();
+    await legacyTokens?.start();
+    return () => {
+      aggregation.stop();
+      controller?.stop();
+      serviceAccounts.stop();
+      nodeLifecycle.stop();
+      legacyTokens?.stop();
+    };
+  };
 
   /**
    * kube-system/extension-apiserver-authentication: how extension servers learn which client CA and which
@@ -147,25 +164,18 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       await ensureBootstrapNamespaces(namespaceStore!);
       rbacFeed = feedIndexFromStores(rbacIndex, rbacStores);
       await reconcileBootstrapPolicy(rbacStores);
-      await aggregation.start();
       await repairAllocations(stores.get('services')!, allocators);
       await ensureKubernetesService((plural) => stores.get(plural), allocators.clusterIps.firstAddress(), kubernetesEndpointFromFlags(values));
       await publishAuthenticationConfig(stores.get('configmaps')!);
       const endpoint = kubernetesEndpointFromFlags(values);
       const discoveryRoute = tokens && (await openIdDiscoveryRoute(tokens, `${endpoint.address}:${endpoint.port}`));
       if (discoveryRoute) server.addRoute(discoveryRoute);
-      await controller?.start();
-      await serviceAccounts.start();
-      await nodeLifecycle.start();
-      await legacyTokens?.start();
+      controllers = whileLeading(generic.leadership ?? ALWAYS_LEADING, startControllers);
+      await controllers.started;
     },
     stop: () => {
       rbacFeed?.stop();
-      aggregation.stop();
-      controller?.stop();
-      serviceAccounts.stop();
-      nodeLifecycle.stop();
-      legacyTokens?.stop();
+      controllers?.stop();
     },
   };
 }

@@ -8,6 +8,9 @@ import type { FlagValues } from '../apiserver/server/flags.js';
 import type { GenericServer } from '../apiserver/server/options.js';
 import { GENERIC_FLAGS, createGenericServer } from '../apiserver/server/options.js';
 import { startCompactor } from '../apiserver/storage/compactor.js';
+import { EtcdStorage } from '../apiserver/storage/etcd.js';
+import { startEtcdCompactionFromFlags } from '../apiserver/storage/etcd-options.js';
+import { LeaderElector } from '../apiserver/server/leader-election.js';
 import { createAggregator } from '../aggregator/aggregator.js';
 import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
 import { createApiextensionsServer } from '../apiextensions/server.js';
@@ -29,6 +32,8 @@ export interface AllInOneOptions {
   /** 0 picks a free port. */
   securePort?: number;
   storageBackend?: 'sqlite' | 'memory';
+  /** Run on this etcd instead (every server shares it, with leader election as the launcher's processes). */
+  etcdServers?: string[];
   emulatedVersion?: string;
   /** Run the garbage collector in the aggregator (default true). */
   garbageCollector?: boolean;
@@ -69,6 +74,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
     'storage-backend': options.storageBackend ?? 'sqlite',
     'storage-dir': options.dataDir,
     'emulated-version': options.emulatedVersion ?? '1.32',
+    ...(options.etcdServers?.length ? { 'storage-backend': 'etcd3', 'etcd-servers': options.etcdServers, 'leader-elect': true } : {}),
   });
 
   const coreValues: FlagValues = { ...valuesFor('core-apiserver', 0), 'namespace-controller': false, 'advertise-port': options.securePort || 6443, ...authenticationValues(options.authentication ?? {}, pki, 'core-apiserver') };
@@ -99,7 +105,10 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
   const generics: GenericServer[] = [aggregatorGeneric, coreGeneric, apiextensionsGeneric, sampleGeneric];
   await aggregatorGeneric.server.startCaches();
   await aggregator.start();
-  const compactors = generics.map((generic) => startCompactor(generic.storage, { intervalMs: 300_000, keepRevisions: 10_000 }));
+  // On etcd the servers share one keyspace: one compactor (upstream's, coordinated through etcd) is enough.
+  const compactors = coreGeneric.storage instanceof EtcdStorage
+    ? [startEtcdCompactionFromFlags(coreGeneric.storage, coreValues)].filter((compactor) => compactor !== undefined)
+    : generics.map((generic) => startCompactor(generic.storage, { intervalMs: 300_000, keepRevisions: 10_000 }));
   await aggregatorGeneric.server.listen();
   const port = aggregatorGeneric.server.port;
   const url = `https://127.0.0.1:${port}`;
@@ -148,6 +157,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
       apiextensions.stop();
       sample.stop();
       for (const compactor of compactors) compactor.stop();
+      for (const generic of generics) if (generic.leadership instanceof LeaderElector) await generic.leadership.stop();
       for (const generic of generics.slice(1)) await generic.server.shutdown(1000);
       for (const generic of generics) await generic.storage.close();
     },

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
 import { GENERIC_FLAGS, readFlags } from '../apiserver/server/options.js';
 import type { FlagSpec } from '../apiserver/server/flags.js';
-import { numberFlag, stringFlag } from '../apiserver/server/flags.js';
+import { listFlag, numberFlag, stringFlag } from '../apiserver/server/flags.js';
 import { ensureClientCertificate, ensurePki } from './pki.js';
 import { writeAdminKubeconfig, writeComponentKubeconfig, writeServerKubeconfig } from './kubeconfig.js';
 import { defaultNodeName } from '../node-agent/host.js';
@@ -23,6 +23,11 @@ const FLAGS: FlagSpec[] = [
   { name: 'data-dir', type: 'string', default: './data', description: 'Directory for the PKI, the admin kubeconfig and every server\'s SQLite file.' },
   { name: 'secure-port', type: 'number', default: 6443, description: 'Port of the aggregator, the only public entry point (on 127.0.0.1).' },
   { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage for every server: "sqlite" (embedded default) or "memory".' },
+  { name: 'etcd-servers', type: 'list', default: [], description: 'Run every server on this etcd (scheme://ip:port, comma separated) instead of its SQLite file, with leader election for the controllers that must run once.' },
+  { name: 'etcd-prefix', type: 'string', default: '/registry', description: 'The prefix of every key in etcd.' },
+  { name: 'etcd-cafile', type: 'string', description: 'CA file to verify etcd\'s serving certificates.' },
+  { name: 'etcd-certfile', type: 'string', description: 'Client certificate for etcd.' },
+  { name: 'etcd-keyfile', type: 'string', description: 'Client key for etcd.' },
   { name: 'emulated-version', type: 'string', default: '1.32', description: 'Kubernetes version reported by /version.' },
   { name: 'shutdown-grace-seconds', type: 'number', default: 60, description: 'How long servers may take to finish in-flight requests on shutdown.' },
   { name: 'node-agent', type: 'boolean', default: true, description: 'Run a node agent for this host (a Node with a simulated runtime, kubelet-style metrics) and its scheduler.' },
@@ -48,7 +53,7 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 
 if (values['all-in-one'] === true) {
   const { startAllInOne } = await import('./all-in-one.js');
-  const chain = await startAllInOne({ dataDir, securePort, storageBackend: (stringFlag(values, 'storage-backend') ?? 'sqlite') as 'sqlite' | 'memory', emulatedVersion: stringFlag(values, 'emulated-version'), garbageCollector: values['garbage-collector'] !== false,
+  const chain = await startAllInOne({ dataDir, securePort, storageBackend: (stringFlag(values, 'storage-backend') ?? 'sqlite') as 'sqlite' | 'memory', etcdServers: listFlag(values, 'etcd-servers'), emulatedVersion: stringFlag(values, 'emulated-version'), garbageCollector: values['garbage-collector'] !== false,
     nodeAgent: values['node-agent'] !== false,
     nodeName: stringFlag(values, 'node-name'),
     simulatedNodes: numberFlag(values, 'simulated-nodes') ?? 0,
@@ -84,12 +89,23 @@ const nodeClient = await ensureClientCertificate(dataDir, 'node-agent-client', `
 const nodeKubeconfig = await writeComponentKubeconfig(dataDir, 'node-agent', server, pki.caCert, nodeClient);
 const distRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
+// On etcd every server shares the one keyspace (upstream's layout keeps their keys apart) and elects
+// leaders for its run-once controllers, so more replicas of any of them can join.
+const etcdServers = listFlag(values, 'etcd-servers');
+const storageArgs = etcdServers.length
+  ? [
+      '--storage-backend=etcd3',
+      `--etcd-servers=${etcdServers.join(',')}`,
+      ...['etcd-prefix', 'etcd-cafile', 'etcd-certfile', 'etcd-keyfile'].flatMap((flag) => (stringFlag(values, flag) ? [`--${flag}=${stringFlag(values, flag)}`] : [])),
+      '--leader-elect',
+    ]
+  : [`--storage-backend=${stringFlag(values, 'storage-backend') ?? 'sqlite'}`, `--storage-dir=${dataDir}`];
+
 const common = (component: string) => [
   `--tls-cert-file=${pki.serving[component].cert}`,
   `--tls-private-key-file=${pki.serving[component].key}`,
   `--client-ca-file=${pki.caCert}`,
-  `--storage-backend=${stringFlag(values, 'storage-backend') ?? 'sqlite'}`,
-  `--storage-dir=${dataDir}`,
+  ...storageArgs,
   `--emulated-version=${stringFlag(values, 'emulated-version') ?? '1.32'}`,
   '--bind-address=127.0.0.1',
 ];

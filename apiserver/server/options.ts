@@ -9,6 +9,8 @@ import type { Storage } from '../storage/interface.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { SqliteStorage } from '../storage/sqlite.js';
 import { startCompactor } from '../storage/compactor.js';
+import { EtcdStorage } from '../storage/etcd.js';
+import { ETCD_FLAGS, isEtcdBackend, openEtcdStorage, startEtcdCompactionFromFlags } from '../storage/etcd-options.js';
 import type { AuthenticationConfig } from '../filters/authenticate.js';
 import type { FlagSpec, FlagValues } from './flags.js';
 import { FlagError, helpText, listFlag, numberFlag, parseFlags, stringFlag } from './flags.js';
@@ -17,6 +19,7 @@ import { delegatingTokenAuthenticator, remoteTokenReviewer } from '../authentica
 import { trustFromConfigMap } from '../authentication/authentication-configmap.js';
 import { parseDurationSeconds } from '../authentication/options.js';
 import { DELEGATED_AUTHORIZATION_FLAGS, delegatingAuthorizerFromFlags } from '../authorization/delegating-authorizer.js';
+import { LeaderElector, type Leadership } from './leader-election.js';
 
 export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'secure-port', type: 'number', default: 6443, description: 'The port on which to serve HTTPS with authentication and authorization (0 picks a free port).' },
@@ -30,7 +33,9 @@ export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'requestheader-uid-headers', type: 'list', default: [], description: 'List of request headers to inspect for UIDs. X-Remote-Uid is suggested.' },
   { name: 'requestheader-group-headers', type: 'list', default: ['X-Remote-Group'], description: 'List of request headers to inspect for groups.' },
   { name: 'requestheader-extra-headers-prefix', type: 'list', default: ['X-Remote-Extra-'], description: 'List of request header prefixes to inspect for extra user information.' },
-  { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage backend: "sqlite" (embedded, the default) or "memory" (nothing persists; for tests).' },
+  { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage backend: "sqlite" (embedded, the default), "etcd3" (with --etcd-servers; "etcd" works too) or "memory" (nothing persists; for tests).' },
+  ...ETCD_FLAGS,
+  { name: 'leader-elect', type: 'boolean', default: false, description: 'Run the controllers that must act once (namespaces, service accounts, CRD status, APIService availability and registration) only while holding a coordination.k8s.io Lease, so several replicas can share one etcd.' },
   { name: 'storage-dir', type: 'string', default: './data', description: 'Directory holding this server\'s SQLite file (<storage-dir>/<component>.db).' },
   { name: 'sqlite-synchronous', type: 'string', default: 'FULL', description: 'SQLite durability: FULL acknowledges a write only after the WAL is synced to disk (survives power loss, like etcd; one asynchronous fdatasync covers every batch committed meanwhile, so the event loop never waits for the disk); NORMAL acknowledges at commit (survives process crashes only).' },
   { name: 'max-requests-inflight', type: 'number', default: 400, description: 'The maximum number of non-mutating requests in flight at a given time. 0 means no limit.' },
@@ -72,11 +77,14 @@ export interface GenericServer {
   server: ApiServer;
   storage: Storage;
   values: FlagValues;
+  /** With --leader-elect: whether this replica runs the run-once controllers (absent: it always does). */
+  leadership?: Leadership;
 }
 
 export function openStorage(component: string, values: FlagValues): Storage {
   const backend = stringFlag(values, 'storage-backend') ?? 'sqlite';
   if (backend === 'memory') return new MemoryStorage();
+  if (isEtcdBackend(backend)) return openEtcdStorage(values);
   if (backend !== 'sqlite') throw new FlagError(`unsupported --storage-backend "${backend}"`);
   const dir = stringFlag(values, 'storage-dir') ?? './data';
   mkdirSync(dir, { recursive: true });
@@ -132,7 +140,12 @@ export function createGenericServer(component: string, values: FlagValues, authe
   server.health.add('storage', async () => {
     await storage.currentRevision();
   });
-  return { server, storage, values };
+  let leadership: LeaderElector | undefined;
+  if (values['leader-elect'] === true) {
+    leadership = new LeaderElector({ storage, name: component });
+    leadership.start();
+  }
+  return { server, storage, values, leadership };
 }
 
 /**
@@ -162,7 +175,7 @@ export async function runGenericServer(generic: GenericServer, onStop?: () => Pr
   await server.startCaches();
   await trustDelegatedAuthentication(generic);
   const interval = numberFlag(values, 'compaction-interval') ?? 300;
-  const compactor = interval > 0 ? startCompactor(storage, { intervalMs: interval * 1000, keepRevisions: numberFlag(values, 'compaction-keep-revisions') ?? 10000 }) : undefined;
+  const compactor = storage instanceof EtcdStorage ? startEtcdCompactionFromFlags(storage, values) : interval > 0 ? startCompactor(storage, { intervalMs: interval * 1000, keepRevisions: numberFlag(values, 'compaction-keep-revisions') ?? 10000 }) : undefined;
   await server.listen();
   process.stdout.write(`${JSON.stringify({ component: server.options.name, listening: `https://127.0.0.1:${server.port}` })}\n`);
   let stopping = false;
@@ -174,6 +187,7 @@ export async function runGenericServer(generic: GenericServer, onStop?: () => Pr
     force.unref();
     try {
       await onStop?.();
+      if (generic.leadership instanceof LeaderElector) await generic.leadership.stop();
       await server.shutdown(60_000);
       compactor?.stop();
       await storage.close();

@@ -107,6 +107,12 @@ export interface Storage {
    */
   watch(prefix: string, fromRevision: number, handlers: WatchHandlers): Watcher;
 
+  /**
+   * Optional, for backends that do not notify synchronously: ask for onProgress to reach every watcher
+   * soon, so a cache waiting to be fresh at a revision need not wait for the next periodic notification.
+   */
+  requestProgress?(): void;
+
   /** The newest revision of the whole store. */
   currentRevision(): Promise<number>;
 

@@ -3,7 +3,7 @@
 // window of recent events so watches can start at a recent resourceVersion. Each event's bytes are shared
 // by all watchers: nothing is re-serialized per watcher.
 
-import type { Storage, StorageEvent, Watcher } from './interface.js';
+import type { KeyValue, Storage, StorageEvent, Watcher } from './interface.js';
 import { CompactedError } from './interface.js';
 import { stampResourceVersion } from '../registry/encode.js';
 import { expired, StatusError } from '../request/status.js';
@@ -75,6 +75,7 @@ export class WatchCache {
   /** Every event with revision > oldestAvailable is in the window. */
   private oldestAvailable = 0;
   private startPromise: Promise<void> | undefined;
+  private stopped = false;
 
   constructor(
     private readonly storage: Storage,
@@ -101,13 +102,61 @@ export class WatchCache {
     }
     this.revision = revision;
     this.oldestAvailable = revision;
+    this.watchFrom(revision);
+  }
+
+  private watchFrom(revision: number): void {
     this.storageWatcher = this.storage.watch(this.prefix, revision, {
       onEvent: (event) => this.apply(event),
       onProgress: (progress) => this.advance(progress),
+      onError: (error) => void this.relist(error),
     });
   }
 
+  /**
+   * The storage watch ended (history compacted while a remote store was unreachable, say): read the whole
+   * state again and turn the differences into events at the new revision, as an informer's relist does,
+   * so subscribers stay consistent; watches from before the gap get 410 Expired.
+   */
+  private async relist(error: Error): Promise<void> {
+    // A closed store ends every watch on purpose: the server is shutting down.
+    if (this.stopped || /storage is closed/.test(error.message)) return;
+    console.error(`[watch-cache ${this.prefix}] storage watch ended (${error.message}); relisting`);
+    for (;;) {
+      try {
+        const fresh = new Map<string, KeyValue>();
+        let after: string | undefined;
+        let revision = 0;
+        for (;;) {
+          const page = await this.storage.list(this.prefix, { limit: 1000, after, revision: revision || undefined });
+          revision = page.revision;
+          for (const item of page.items) fresh.set(item.key, item);
+          if (!page.more || page.items.length === 0) break;
+          after = page.items[page.items.length - 1].key;
+        }
+        if (this.stopped) return;
+        this.oldestAvailable = revision;
+        // Whatever changed in the gap has a newer modRevision than the cache had seen: in that order, then
+        // the deletions at the relist revision, keeps the events' revisions increasing.
+        const changed = [...fresh.values()].filter((item) => this.objects.get(item.key)?.revision !== item.modRevision);
+        for (const item of changed.sort((left, right) => left.modRevision - right.modRevision)) {
+          this.apply({ type: 'PUT', key: item.key, value: item.value, revision: item.modRevision, createRevision: item.createRevision });
+        }
+        for (const [key, previous] of [...this.objects]) {
+          if (!fresh.has(key)) this.apply({ type: 'DELETE', key, value: previous.bytes, revision, createRevision: 0 });
+        }
+        this.advance(revision);
+        this.watchFrom(revision);
+        return;
+      } catch (failure) {
+        if (this.stopped || /storage is closed/.test((failure as Error).message)) return;
+        await new Promise((resolve) => setTimeout(resolve, 1000).unref());
+      }
+    }
+  }
+
   stop(): void {
+    this.stopped = true;
     this.storageWatcher?.stop();
     for (const subscriber of this.subscribers) subscriber.stopped = true;
     this.subscribers.clear();
@@ -189,6 +238,8 @@ export class WatchCache {
       // In-process stores deliver synchronously: every event up to `current` has been applied already.
       this.advance(current);
       if (revision <= this.revision) return;
+    } else {
+      this.storage.requestProgress?.();
     }
     await new Promise<void>((resolve, reject) => {
       const waiter = { revision, resolve };

@@ -22,8 +22,12 @@ export function namespaceStateFrom(namespaces: GenericStore): (namespace: string
   return async (namespace) => {
     await namespaces.cache.start();
     const cached = namespaces.cache.get(namespaces.key('', namespace));
-    if (!cached) return 'missing';
-    return cached.fields['status.phase'] === 'Terminating' ? 'terminating' : 'active';
+    if (cached) return cached.fields['status.phase'] === 'Terminating' ? 'terminating' : 'active';
+    // As upstream's admission: a cache miss may be latency (a namespace just created through another
+    // replica, or a remote store's watch lagging), so storage decides.
+    const stored = await namespaces.storage.get(namespaces.key('', namespace));
+    if (!stored) return 'missing';
+    return (JSON.parse(stored.value) as { status?: { phase?: string } }).status?.phase === 'Terminating' ? 'terminating' : 'active';
   };
 }
 
