@@ -24,21 +24,23 @@ function apiAccessHint(error: string | undefined): string {
   return `${error} — is the API server reachable at the --kubeconfig address?`;
 }
 
-export function addSelfChecks(health: HealthChecks, scraper: Scraper, informers: { nodes: Informer; pods: Informer }, frontProxyTrusted: boolean): void {
+export function addSelfChecks(health: HealthChecks, scraper: Scraper, informers: { nodes: Informer; pods: Informer }, frontProxy: () => 'trusted' | 'missing' | 'in-process'): void {
   const options = { showReason: true };
   health.add('api-access', () => {
     for (const [kind, informer] of Object.entries(informers)) if (!informer.synced) throw new Error(`cannot list ${kind}: ${apiAccessHint(informer.lastError)}`);
   }, ['readyz'], options);
   health.add('front-proxy-trust', () => {
-    if (!frontProxyTrusted) throw new Error('no --requestheader-client-ca-file: requests proxied by the aggregator cannot be authenticated; pass the front-proxy CA and --requestheader-allowed-names');
+    const state = frontProxy();
+    if (state === 'in-process') return 'served in process: the aggregator calls this server directly';
+    if (state === 'missing') throw new Error('no --requestheader-client-ca-file: requests proxied by the aggregator cannot be authenticated; pass the front-proxy CA and --requestheader-allowed-names');
   }, ['readyz'], options);
   health.add('metric-storage-ready', () => {
     const scrapes = [...scraper.lastScrapes.values()];
     const failed = scrapes.filter((scrape) => !scrape.ok);
     const detail = failed.map((scrape) => `node ${scrape.node}${scrape.url ? ` (${scrape.url})` : ''}: ${scrape.error} — ${hint(scrape)}`).join('; ');
-    if (scraper.rounds < 2 || (scraper.nodePoints.size === 0 && scrapes.length > 0)) {
-      throw new Error(scraper.rounds < 2 ? `waiting for the first two scrapes (${scraper.rounds} done)${detail ? `; ${detail}` : ''}` : `no node could be scraped: ${detail || 'no Ready nodes'}`);
-    }
+    if (scraper.rounds < 2) throw new Error(`waiting for the first two scrapes (${scraper.rounds} done)${detail ? `; ${detail}` : ''}`);
+    if (scrapes.length > 0 && failed.length === scrapes.length) throw new Error(`no node could be scraped: ${detail}`);
+    // A node that just became Ready has one sample and no rate yet: that is not a failure.
     return `${scrapes.length - failed.length}/${scrapes.length} nodes scraped in ${scraper.lastRoundMs} ms, ${scraper.podPoints.size} pods${detail ? `; ${detail}` : ''}`;
   }, ['readyz'], options);
 }

@@ -49,7 +49,7 @@ export function createSampleExtension(generic: GenericServer): { start(): Promis
       stored[1].replace(running.map((point) => podMetricsObject(point, pods.get(point.namespace, point.name), 'metrics.k8s.io/v1beta1'))),
     ]).catch((error: Error) => console.error(`[sample-extension] storing metrics: ${error.message}`));
   });
-  addSelfChecks(server.health, scraper, { nodes, pods }, Boolean(stringFlag(values, 'requestheader-client-ca-file')));
+  addSelfChecks(server.health, scraper, { nodes, pods }, () => (server.options.authentication.requestHeader ? 'trusted' : server.port === 0 ? 'in-process' : 'missing'));
   return {
     start: async () => {
       nodes.start();

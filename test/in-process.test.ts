@@ -29,7 +29,7 @@ async function ok(args: string[]): Promise<string> {
 
 before(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'kdc-inprocess-'));
-  chain = await startAllInOne({ dataDir, securePort: 0 });
+  chain = await startAllInOne({ dataDir, securePort: 0, nodeAgent: true, nodeName: 'inproc-node', metricResolutionSeconds: 1 });
   // The aggregator learns its delegates' discovery on its first poll.
   const deadline = Date.now() + 10_000;
   while (Date.now() < deadline && !(await kubectl(['api-resources'])).stdout.includes('configmaps')) await new Promise((r) => setTimeout(r, 100));
@@ -48,5 +48,24 @@ describe('the all-in-one chain', () => {
     assert.match(await ok(['api-resources']), /customresourcedefinitions\s+crd,crds\s+apiextensions.k8s.io\/v1/);
     assert.match(await ok(['get', 'apiservices']), /v1\.\s+Local\s+True/);
     assert.match(await ok(['explain', 'configmap.data']), /Data contains the configuration data/);
+  });
+});
+
+describe('kubectl top in one process', () => {
+  it('schedules a kubectl run pod on the in-process node agent and shows its metrics', async () => {
+    await ok(['run', 'inproc-web', '--image=nginx:1.27']);
+    const deadline = Date.now() + 30_000;
+    let top = '';
+    while (Date.now() < deadline) {
+      const result = await kubectl(['top', 'pods']);
+      if (result.code === 0 && result.stdout.includes('inproc-web')) {
+        top = result.stdout;
+        break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    assert.match(top, /^NAME\s+CPU\(cores\)\s+MEMORY\(bytes\)\s*\ninproc-web\s+\d+m\s+\d+Mi/);
+    assert.match(await ok(['top', 'nodes']), /inproc-node\s+\d+m\s+\d+%/);
+    assert.match(await ok(['get', 'pod', 'inproc-web', '-o', 'wide']), /Running.*inproc-node/);
   });
 });
