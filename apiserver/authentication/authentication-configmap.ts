@@ -4,7 +4,7 @@
 
 import { X509Certificate } from 'node:crypto';
 import type { AuthenticationConfig } from '../filters/authenticate.js';
-import { kubeconfigClient, readKubeconfig } from './delegating.js';
+import { KubeClient } from '../client/kube-client.js';
 
 const PATH = '/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication';
 
@@ -31,7 +31,7 @@ function list(data: Record<string, string>, key: string): string[] {
  * clients for certificates of these authorities).
  */
 export async function trustFromConfigMap(kubeconfigFile: string, authentication: AuthenticationConfig, need: { clientCa: boolean; requestHeader: boolean }): Promise<ConfigMapTrust> {
-  const answer = await kubeconfigClient(readKubeconfig(kubeconfigFile))('GET', PATH);
+  const answer = await KubeClient.fromKubeconfig(kubeconfigFile).raw('GET', PATH);
   if (answer.status !== 200) throw new Error(`GET ${PATH}: ${answer.status} ${(answer.body as { message?: string }).message ?? ''}`);
   const data = ((answer.body as { data?: Record<string, string> }).data ?? {}) as Record<string, string>;
   const trust: ConfigMapTrust = {};

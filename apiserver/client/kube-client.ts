@@ -71,6 +71,18 @@ export class KubeClient {
     return this.credentials.server;
   }
 
+  /** One request; the status and the decoded JSON body (or `{ message }` when it is not JSON), never thrown for a status. */
+  async raw(method: string, path: string, body?: unknown, timeoutMs = 10_000): Promise<{ status: number; body: Record<string, unknown> }> {
+    const headers: Record<string, string> = { ...this.headers, Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const response = await request(method, this.url, this.agent, path, headers, body === undefined ? undefined : JSON.stringify(body), timeoutMs);
+    try {
+      return { status: response.status, body: JSON.parse(response.body || '{}') as Record<string, unknown> };
+    } catch {
+      return { status: response.status, body: { message: response.body } };
+    }
+  }
+
   async call<T = KubeObject>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const headers: Record<string, string> = { ...this.headers, Accept: 'application/json' };
     if (body !== undefined) headers['Content-Type'] = contentType;
