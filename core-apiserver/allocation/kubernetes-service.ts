@@ -76,11 +76,16 @@ async function createIfMissing(store: GenericStore, object: KubeObject): Promise
   try {
     await store.create(structuredClone(object), systemContext());
   } catch (error) {
-    const exists = await store.get(NAMESPACE, name).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) throw error;
+    // Another replica may hold the allocation already and be about to write the object: give it a moment.
+    for (let attempt = 0; attempt < 25; attempt++) {
+      const exists = await store.get(NAMESPACE, name).then(
+        () => true,
+        () => false,
+      );
+      if (exists) return;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw error;
   }
 }
 
