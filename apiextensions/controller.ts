@@ -125,8 +125,19 @@ export class CrdController {
     }
   }
 
+  /** Parsed once per cached revision: name-conflict checks read every CRD on every event. */
+  private readonly parsed = new WeakMap<object, KubeObject>();
+
+  /** Read-only views of every CRD (never mutate them: they are shared between calls). */
   private allCrds(): KubeObject[] {
-    return this.crds.cache.list(this.crds.resource.storagePrefix).map((cached) => JSON.parse(cached.bytes) as KubeObject);
+    return this.crds.cache.list(this.crds.resource.storagePrefix).map((cached) => {
+      let crd = this.parsed.get(cached);
+      if (!crd) {
+        crd = JSON.parse(cached.bytes) as KubeObject;
+        this.parsed.set(cached, crd);
+      }
+      return crd;
+    });
   }
 
   private async read(name: string): Promise<KubeObject | undefined> {
