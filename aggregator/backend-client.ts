@@ -27,7 +27,9 @@ export function backendAgent(tls: BackendTls): https.Agent {
   return new BackendAgent({
     keepAlive: true,
     keepAliveMsecs: 30_000,
-    maxSockets: 256,
+    // No cap: proxied watches hold connections for minutes and must never starve short requests
+    // (backends limit concurrency themselves with max-inflight and priority and fairness).
+    maxSockets: Infinity,
     maxFreeSockets: 64,
     cert: tls.proxyClientCert,
     key: tls.proxyClientKey,

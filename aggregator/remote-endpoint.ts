@@ -59,7 +59,7 @@ export function remoteAgent(apiService: KubeObject, credentials: ProxyCredential
   const caBundle = typeof spec.caBundle === 'string' && spec.caBundle ? Buffer.from(spec.caBundle, 'base64').toString('utf8') : undefined;
   return new RemoteAgent({
     keepAlive: true,
-    maxSockets: 256,
+    maxSockets: Infinity, // proxied watches must not starve short requests (see backendAgent)
     maxFreeSockets: 32,
     cert: credentials.cert,
     key: credentials.key,

@@ -19,8 +19,15 @@ export function openWatchStream(baseUrl: string, agent: https.Agent, path: strin
     ended = true;
     handlers.onEnd(error);
   };
+  // A watch holds its connection for minutes: it gets one of its own (same TLS credentials), so that many
+  // watches never use up the pool that short requests share.
   const request = https.request(new URL(path, baseUrl), {
-    agent,
+    agent: false,
+    ca: agent.options.ca,
+    cert: agent.options.cert,
+    key: agent.options.key,
+    rejectUnauthorized: agent.options.rejectUnauthorized,
+    servername: agent.options.servername,
     headers: { Accept: 'application/json', ...headers },
   });
   request.on('response', (response) => {
