@@ -29,6 +29,12 @@ export class BackendProxy {
       for (const name of proxyReq.getHeaderNames()) {
         if (name.startsWith('x-remote-')) proxyReq.removeHeader(name);
       }
+      // A client that leaves before the answer ends (a watch, usually) ends the backend request too:
+      // http-proxy listens for 'aborted', which Node no longer emits once a request's body is complete,
+      // so without this every proxied watch would stay open on the backend until its timeout.
+      res.once('close', () => {
+        if (!res.writableFinished) proxyReq.destroy();
+      });
       // One request, one audit ID in every server's log; the backend trusts it from the front proxy.
       const auditID = res.getHeader('audit-id');
       if (typeof auditID === 'string') proxyReq.setHeader('Audit-Id', auditID);

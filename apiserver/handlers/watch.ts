@@ -80,7 +80,7 @@ export async function serveWatch(
 
   const kind = store.resource.kind;
   const apiVersion = apiVersionOf(store.resource);
-  const sent = requestMetrics.watchEvents.labels({ group: store.resource.group, version: store.resource.version, kind });
+  const sent = requestMetrics.watchEvents.labels({ group: store.resource.group, kind, version: store.resource.version });
   let firstEvent = true;
   let closed = false;
   let watch: { stop(): void } | undefined;

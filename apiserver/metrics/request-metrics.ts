@@ -26,40 +26,41 @@ export function reportedScope(info: RequestInfo): string {
   return 'cluster';
 }
 
+// Label names in alphabetical order: the text format then lists them as Go's client does.
 export interface RequestLabels {
-  verb: string;
+  component: string;
   dry_run: string;
   group: string;
-  version: string;
   resource: string;
-  subresource: string;
   scope: string;
-  component: string;
+  subresource: string;
+  verb: string;
+  version: string;
 }
 
 export function requestLabels(req: IncomingMessage, info: RequestInfo, query: URLSearchParams): RequestLabels {
   const dryRun = query.getAll('dryRun').filter(Boolean).sort().join(',');
   return {
-    verb: reportedVerb(req, info),
+    component: 'apiserver',
     dry_run: dryRun,
     group: info.apiGroup,
-    version: info.apiVersion,
     resource: info.resource,
-    subresource: info.subresource,
     scope: reportedScope(info),
-    component: 'apiserver',
+    subresource: info.subresource,
+    verb: reportedVerb(req, info),
+    version: info.apiVersion,
   };
 }
 
 /** Records a finished request. */
 export function recordRequest(labels: RequestLabels, code: number, seconds: number): void {
-  requestMetrics.total.inc({ ...labels, code: String(code) });
+  requestMetrics.total.inc({ code: String(code), ...labels });
   if (labels.verb !== 'WATCH' && labels.verb !== 'CONNECT') requestMetrics.duration.observe(labels, seconds);
 }
 
 /** Counts a long-running request while it lasts; returns the call that ends it. */
 export function trackLongRunning(labels: RequestLabels): () => void {
-  const gaugeLabels = { verb: labels.verb, group: labels.group, version: labels.version, resource: labels.resource, subresource: labels.subresource, scope: labels.scope, component: labels.component };
+  const gaugeLabels = { component: labels.component, group: labels.group, resource: labels.resource, scope: labels.scope, subresource: labels.subresource, verb: labels.verb, version: labels.version };
   requestMetrics.longRunning.inc(gaugeLabels);
   return () => requestMetrics.longRunning.dec(gaugeLabels);
 }

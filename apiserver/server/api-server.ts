@@ -277,7 +277,13 @@ export class ApiServer {
     res.setHeader('Audit-Id', state.auditID);
     // An in-process delegate's request was audited and measured by the aggregator in front of it.
     const audit = this.options.audit && !delegatedUser ? new RequestAudit(this.options.audit, req, res, state.auditID, state.auditAnnotations) : undefined;
-    const started = delegatedUser ? undefined : process.hrtime.bigint();
+    if (!delegatedUser) {
+      // Counted when the response is over: a watch's handler returns once the stream is set up.
+      const started = process.hrtime.bigint();
+      res.once('close', () => {
+        if (state.info) recordRequest(requestLabels(req, state.info, state.query), res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+    }
     this.inFlight++;
     try {
       await this.pipeline(req, res, state, delegatedUser, audit);
@@ -292,7 +298,6 @@ export class ApiServer {
       writeStatusError(res, status);
     } finally {
       this.inFlight--;
-      if (started !== undefined && state.info) recordRequest(requestLabels(req, state.info, state.query), res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
     }
   }
 
@@ -336,7 +341,7 @@ export class ApiServer {
     const release = longRunning ? undefined : this.limiter.acquire(!READ_ONLY_VERBS.has(info.verb));
     const measured = !delegatedUser;
     const endInflight = measured && !longRunning ? trackInflight(!READ_ONLY_VERBS.has(info.verb)) : undefined;
-    const endLongRunning = measured && longRunning ? trackLongRunning(requestLabels(req, info, query)) : undefined;
+    if (measured && longRunning) res.once('close', trackLongRunning(requestLabels(req, info, query)));
     try {
       if (longRunning) {
         this.inFlight--;
@@ -356,7 +361,6 @@ export class ApiServer {
     } finally {
       release?.();
       endInflight?.();
-      endLongRunning?.();
     }
   }
 
