@@ -107,6 +107,7 @@ export class AvailabilityController {
     const due = !storedMatches || (apiService.spec?.service && now - (previous?.written ?? 0) > REFRESH_UNCHANGED_MS);
     this.current.set(name, { ...outcome, written: previous?.written ?? 0 });
     aggregatorMetrics.unavailableApiService.set({ name }, outcome.available ? 0 : 1);
+    if (changed && !outcome.available) aggregatorMetrics.unavailableApiServiceTotal.inc({ name, reason: outcome.reason });
     if (changed && previous) this.onTransition(name, outcome);
     if (!due) return;
     try {

@@ -73,6 +73,12 @@ export const aggregatorMetrics = {
     labelNames: ['name'] as const,
     registers: [registry],
   }),
+  unavailableApiServiceTotal: new Counter({
+    name: 'aggregator_unavailable_apiservice_total',
+    help: 'Counter of APIServices which are marked as unavailable broken down by APIService name and reason.',
+    labelNames: ['name', 'reason'] as const,
+    registers: [registry],
+  }),
 };
 
 export const auditMetrics = {
