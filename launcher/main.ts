@@ -58,6 +58,7 @@ if (values['all-in-one'] === true) {
     simulatedNodes: numberFlag(values, 'simulated-nodes') ?? 0,
     metricResolutionSeconds: numberFlag(values, 'metric-resolution') ?? 15,
     authentication: values,
+    audit: stringFlag(values, 'audit-policy-file') ? { policyFile: resolve(stringFlag(values, 'audit-policy-file')!), maxSizeMB: numberFlag(values, 'audit-log-maxsize'), maxBackups: numberFlag(values, 'audit-log-maxbackup'), maxAgeDays: numberFlag(values, 'audit-log-maxage') } : undefined,
   });
   log(`[launcher] admin kubeconfig: ${chain.kubeconfig}`);
   log(`[launcher] ready: ${chain.url} (all in one process)`);

@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Cluster } from './harness.js';
+import { execFile } from 'node:child_process';
+import { Cluster, kubectlBinary } from './harness.js';
+import { startAllInOne, type RunningChain } from '../launcher/all-in-one.js';
 
 let cluster: Cluster;
 let policyDir: string;
@@ -199,5 +201,34 @@ describe('audit logging', () => {
       });
       assert.deepEqual(names, ['big-1', 'big-2', 'big-3']);
     }
+  });
+});
+
+describe('audit logging in the all-in-one chain', () => {
+  let chain: RunningChain;
+  let dataDir: string;
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'kdc-audit-aio-'));
+    writeFileSync(join(dataDir, 'policy.yaml'), POLICY);
+    chain = await startAllInOne({ dataDir, securePort: 0, nodeAgent: false, audit: { policyFile: join(dataDir, 'policy.yaml') } });
+  });
+
+  after(async () => {
+    await chain?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('audits a request once, in the aggregator\'s log, with the Audit-Id kubectl sees', async () => {
+    const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(kubectlBinary(), [`--kubeconfig=${chain.kubeconfig}`, `--cache-dir=${join(dataDir, 'cache')}`, 'create', 'configmap', 'in-process', '-v=8'], { env: { ...process.env, HOME: dataDir }, timeout: 60_000 }, (error, _stdout, stderr) => resolve({ code: error ? 1 : 0, stderr: stderr.toString() }));
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const auditID = auditIdFromVerbose(result.stderr, 'POST', '/configmaps');
+    const read = (component: string) => readFileSync(join(dataDir, `audit-${component}.log`), 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditEvent).filter((event) => event.auditID === auditID);
+    const logged = await eventually('the create\'s events', () => (read('aggregator').length >= 2 ? read('aggregator') : undefined));
+    assert.deepEqual(logged.map((event) => event.stage), ['RequestReceived', 'ResponseComplete']);
+    assert.deepEqual(logged[1].requestObject.metadata, { name: 'in-process' });
+    assert.deepEqual(read('core-apiserver'), [], 'the in-process delegate does not audit it again');
   });
 });
