@@ -45,12 +45,18 @@ export interface AuditEvent {
   annotations?: Record<string, string>;
 }
 
+let cachedSecond = -1;
+let cachedSecondText = '';
+
 /** Now as RFC 3339 with six fractional digits, e.g. 2026-11-23T00:01:02.123456Z. */
 export function microTimestamp(epochMicros = nowMicros()): string {
-  const millis = Math.floor(epochMicros / 1000);
-  const iso = new Date(millis).toISOString(); // ...SS.mmmZ
-  const micros = String(Math.floor(epochMicros) % 1000).padStart(3, '0');
-  return `${iso.slice(0, -1)}${micros}Z`;
+  const second = Math.floor(epochMicros / 1_000_000);
+  // Formatting a date is the costly part; it changes once a second.
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedSecondText = new Date(second * 1000).toISOString().slice(0, 19);
+  }
+  return `${cachedSecondText}.${String(Math.floor(epochMicros) - second * 1_000_000).padStart(6, '0')}Z`;
 }
 
 export function nowMicros(): number {
@@ -116,26 +122,29 @@ export function auditUser(user: UserInfo | undefined): Partial<UserInfo> {
   return shown;
 }
 
-/** One JSON line (kind and apiVersion first, as the versioned encoder writes them). */
-export function serializeEvent(event: AuditEvent): string {
-  const line: Record<string, unknown> = { kind: 'Event', apiVersion: 'audit.k8s.io/v1' };
-  line.level = event.level;
-  line.auditID = event.auditID;
-  line.stage = event.stage;
-  line.requestURI = event.requestURI;
-  line.verb = event.verb;
-  line.user = event.user;
-  if (event.impersonatedUser) line.impersonatedUser = auditUser(event.impersonatedUser);
-  if (event.sourceIPs?.length) line.sourceIPs = event.sourceIPs;
-  if (event.userAgent) line.userAgent = event.userAgent;
-  if (event.objectRef) line.objectRef = event.objectRef;
-  if (event.responseStatus) line.responseStatus = event.responseStatus;
-  if (event.requestObject !== undefined) line.requestObject = event.requestObject;
-  if (event.responseObject !== undefined) line.responseObject = event.responseObject;
-  line.requestReceivedTimestamp = event.requestReceivedTimestamp;
-  line.stageTimestamp = event.stageTimestamp;
-  if (event.annotations && Object.keys(event.annotations).length) line.annotations = event.annotations;
-  return `${JSON.stringify(line)}\n`;
+/** Parts of a request's events that do not change between its stages, serialized once. */
+export interface SerializationCache {
+  identity?: string;
+  origin?: string;
+}
+
+/**
+ * One JSON line (kind and apiVersion first, as the versioned encoder writes them). Built as a string:
+ * the fields that stay the same across a request's stages come from `cache`.
+ */
+export function serializeEvent(event: AuditEvent, cache: SerializationCache = {}): string {
+  cache.identity ??= `,"requestURI":${JSON.stringify(event.requestURI)},"verb":${JSON.stringify(event.verb)},"user":${JSON.stringify(event.user)}`;
+  cache.origin ??= `${event.sourceIPs?.length ? `,"sourceIPs":${JSON.stringify(event.sourceIPs)}` : ''}${event.userAgent ? `,"userAgent":${JSON.stringify(event.userAgent)}` : ''}`;
+  let line = `{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"${event.level}","auditID":${JSON.stringify(event.auditID)},"stage":"${event.stage}"${cache.identity}`;
+  if (event.impersonatedUser) line += `,"impersonatedUser":${JSON.stringify(auditUser(event.impersonatedUser))}`;
+  line += cache.origin;
+  if (event.objectRef) line += `,"objectRef":${JSON.stringify(event.objectRef)}`;
+  if (event.responseStatus) line += `,"responseStatus":${JSON.stringify(event.responseStatus)}`;
+  if (event.requestObject !== undefined) line += `,"requestObject":${JSON.stringify(event.requestObject)}`;
+  if (event.responseObject !== undefined) line += `,"responseObject":${JSON.stringify(event.responseObject)}`;
+  line += `,"requestReceivedTimestamp":"${event.requestReceivedTimestamp}","stageTimestamp":"${event.stageTimestamp}"`;
+  if (event.annotations && Object.keys(event.annotations).length) line += `,"annotations":${JSON.stringify(event.annotations)}`;
+  return `${line}}\n`;
 }
 
 /** Drops metadata.managedFields from an object or from every item of a list (omitManagedFields). */

@@ -1,11 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AuditAttributes } from './policy.js';
-import { evaluatePolicy, parsePolicy, PolicyError } from './policy.js';
+import type { Policy } from './policy.js';
+import type { UserInfo } from '../registry/object.js';
+import { evaluatePolicy as evaluateFor, parsePolicy, PolicyError } from './policy.js';
+
+const evaluatePolicy = (policy: Policy, attributes: AuditAttributes & { user?: UserInfo }) => evaluateFor(policy, attributes, attributes.user);
 
 const admin = { username: 'admin', groups: ['system:masters', 'system:authenticated'] };
 
-function attributes(overrides: Partial<AuditAttributes>): AuditAttributes {
+function attributes(overrides: Partial<AuditAttributes & { user?: UserInfo }>): AuditAttributes & { user?: UserInfo } {
   return { user: admin, verb: 'get', isResourceRequest: true, path: '/api/v1/namespaces/default/pods/p', apiGroup: '', namespace: 'default', resource: 'pods', subresource: '', name: 'p', ...overrides };
 }
 

@@ -36,9 +36,8 @@ export interface Policy {
   omitManagedFields: boolean;
 }
 
-/** What the policy looks at: the authenticated user and the request info's authorization attributes. */
+/** What the policy looks at besides the user: the request info's authorization attributes. */
 export interface AuditAttributes {
-  user?: UserInfo;
   verb: string;
   isResourceRequest: boolean;
   path: string;
@@ -61,9 +60,10 @@ export function levelAtLeast(level: Level, minimum: Level): boolean {
   return LEVELS.indexOf(level) >= LEVELS.indexOf(minimum);
 }
 
-export function evaluatePolicy(policy: Policy, attributes: AuditAttributes): RuleDecision {
+/** The level for a request by `user` (the authenticated one, before impersonation; none when that failed). */
+export function evaluatePolicy(policy: Policy, attributes: AuditAttributes, user: UserInfo | undefined): RuleDecision {
   for (const rule of policy.rules) {
-    if (!ruleMatches(rule, attributes)) continue;
+    if (!ruleMatches(rule, attributes, user)) continue;
     return {
       level: rule.level,
       omitStages: rule.omitStages.length ? [...new Set([...policy.omitStages, ...rule.omitStages])] : policy.omitStages,
@@ -73,8 +73,7 @@ export function evaluatePolicy(policy: Policy, attributes: AuditAttributes): Rul
   return { level: 'None', omitStages: policy.omitStages, omitManagedFields: policy.omitManagedFields };
 }
 
-function ruleMatches(rule: PolicyRule, attributes: AuditAttributes): boolean {
-  const user = attributes.user;
+function ruleMatches(rule: PolicyRule, attributes: AuditAttributes, user: UserInfo | undefined): boolean {
   if (rule.users.length && (!user || !rule.users.includes(user.username))) return false;
   if (rule.userGroups.length && (!user || !user.groups.some((group) => rule.userGroups.includes(group)))) return false;
   if (rule.verbs.length && !rule.verbs.includes(attributes.verb)) return false;

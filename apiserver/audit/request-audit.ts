@@ -18,7 +18,7 @@ import { auditMetrics } from '../metrics/registry.js';
 import type { AuditBackend } from './log-backend.js';
 import type { Policy, Stage } from './policy.js';
 import { evaluatePolicy, levelAtLeast } from './policy.js';
-import type { AuditEvent } from './event.js';
+import type { AuditEvent, SerializationCache } from './event.js';
 import { auditUser, completeObjectReference, microTimestamp, nowMicros, objectReferenceFor, responseStatusFrom, serializeEvent, withoutManagedFields } from './event.js';
 
 export interface AuditConfig {
@@ -44,6 +44,7 @@ export class RequestAudit {
   private panicked = false;
   private finished = false;
   private restorePush: (() => void) | undefined;
+  private readonly serialized: SerializationCache = {};
 
   constructor(
     private readonly config: AuditConfig,
@@ -57,7 +58,7 @@ export class RequestAudit {
 
   /** Evaluates the policy for the authenticated user (before impersonation, as upstream) and starts the trail. */
   start(info: RequestInfo, user: UserInfo | undefined): void {
-    const decision = evaluatePolicy(this.config.policy, { ...info, user });
+    const decision = evaluatePolicy(this.config.policy, info, user);
     auditMetrics.levels.inc({ level: decision.level });
     if (decision.level === 'None') {
       this.stopTappingRequest();
@@ -117,7 +118,7 @@ export class RequestAudit {
     event.stage = stage;
     event.stageTimestamp = stage === 'RequestReceived' ? event.requestReceivedTimestamp : microTimestamp(nowMicros());
     event.annotations = Object.keys(this.annotations).length ? { ...this.annotations } : undefined;
-    this.config.backend.write(serializeEvent(event));
+    this.config.backend.write(serializeEvent(event, this.serialized));
   }
 
   private processCode(code: number): void {
