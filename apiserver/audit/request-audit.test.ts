@@ -156,6 +156,40 @@ describe('audit events', () => {
     assert.notEqual(response.headers['audit-id'], 'spoofed-id');
   });
 
+  it('an unexpected failure in a handler is a Panic event instead of ResponseComplete', async () => {
+    test.server.addRoute(async (req) => {
+      if (req.url !== '/explode') return false;
+      throw new TypeError('cannot read properties of undefined');
+    });
+    const originalError = console.error;
+    console.error = () => undefined; // the server logs the failure; not this test's output
+    try {
+      const response = await request(test.port, 'GET', '/explode');
+      assert.equal(response.status, 500);
+      const events = await eventsFor(String(response.headers['audit-id']), 2);
+      assert.deepEqual(events.map((event) => event.stage), ['RequestReceived', 'Panic']);
+      assert.deepEqual(events[1].responseStatus, { metadata: {}, status: 'Failure', message: "APIServer panic'd: cannot read properties of undefined", reason: 'InternalError', code: 500 });
+    } finally {
+      console.error = originalError;
+    }
+  });
+
+  it('a failed authentication is one ResponseStarted event without a user, saying what was tried', async () => {
+    const strict = await startTestServer({ audit: { policy, backend }, authentication: { clientCa: [], untrustedIdentityHeaders: 'reject' } });
+    try {
+      const response = await request(strict.port, 'GET', '/apis/example.com/v1/namespaces/default/widgets', { headers: { 'X-Remote-User': 'mallory', Authorization: 'Bearer not-a-token' } });
+      assert.equal(response.status, 401);
+      const [event] = await eventsFor(String(response.headers['audit-id']), 1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(backend.events(String(response.headers['audit-id'])).length, 1);
+      assert.equal(event.stage, 'ResponseStarted');
+      assert.deepEqual(event.user, {});
+      assert.deepEqual(event.responseStatus, { metadata: {}, message: 'Authentication failed, attempted: bearer', code: 401 });
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('microsecond timestamps are RFC 3339 with six digits', () => {
     assert.equal(microTimestamp(Date.UTC(2026, 10, 23, 0, 1, 2, 345) * 1000 + 678), '2026-11-23T00:01:02.345678Z');
   });

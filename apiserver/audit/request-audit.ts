@@ -57,7 +57,7 @@ export class RequestAudit {
   }
 
   /** Evaluates the policy for the authenticated user (before impersonation, as upstream) and starts the trail. */
-  start(info: RequestInfo, user: UserInfo | undefined): void {
+  start(info: RequestInfo, user: UserInfo | undefined, announce = true): void {
     const decision = evaluatePolicy(this.config.policy, info, user);
     auditMetrics.levels.inc({ level: decision.level });
     if (decision.level === 'None') {
@@ -89,13 +89,13 @@ export class RequestAudit {
       requestReceivedTimestamp: received,
       stageTimestamp: received,
     };
-    this.emit('RequestReceived');
+    if (announce) this.emit('RequestReceived');
     this.tapResponse();
   }
 
   /** A request whose authentication failed: one ResponseStarted event with an anonymous user, as upstream. */
   failedAuthentication(info: RequestInfo): void {
-    this.start(info, undefined);
+    this.start(info, undefined, false);
     if (!this.event) return;
     this.event.responseStatus = { metadata: {}, message: authenticationMethods(this.req) };
     this.longRunning = true; // the 401's headers produce the event
