@@ -116,6 +116,15 @@ describe('audit events', () => {
     assert.deepEqual(update.objectRef, { resource: 'widgets', namespace: 'full', name: 'both', uid: full.json.metadata.uid, apiGroup: 'example.com', apiVersion: 'v1', resourceVersion: full.json.metadata.resourceVersion });
   });
 
+  it('a YAML apply patch is logged as the object it describes', async () => {
+    const yaml = 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: applied\nspec:\n  color: green\n';
+    const response = await request(test.port, 'PATCH', '/apis/example.com/v1/namespaces/request/widgets/applied?fieldManager=audit-test', { body: yaml, headers: { 'Content-Type': 'application/apply-patch+yaml' } });
+    assert.equal(response.status, 201);
+    const event = (await eventsFor(String(response.headers['audit-id']), 2))[1];
+    assert.equal(event.verb, 'patch');
+    assert.deepEqual(event.requestObject, { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'applied' }, spec: { color: 'green' } });
+  });
+
   it('errors carry the Status fields; a denied request says forbid and why', async () => {
     const missing = await request(test.port, 'GET', '/apis/example.com/v1/namespaces/default/widgets/nope');
     assert.equal(missing.status, 404);

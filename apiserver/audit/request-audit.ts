@@ -10,6 +10,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { parse as parseYaml } from 'yaml';
 import type { UserInfo } from '../registry/object.js';
 import type { RequestInfo } from '../request/request-info.js';
 import { isLongRunning } from '../request/request-info.js';
@@ -218,8 +219,10 @@ function decodeBody(bytes: Buffer, contentType: string | undefined, encoding: st
   try {
     const plain = encoding === 'gzip' ? gunzipSync(bytes) : bytes;
     if (contentType && isProtobufContentType(contentType)) return decodeProtobufObject(plain);
-    if (contentType && /yaml/.test(contentType)) return undefined;
-    return JSON.parse(plain.toString('utf8'));
+    const text = plain.toString('utf8');
+    // Apply patches are YAML by media type, though kubectl sends JSON (which is YAML too).
+    if (contentType && /yaml/.test(contentType) && !/^\s*[{[]/.test(text)) return parseYaml(text);
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
