@@ -27,6 +27,15 @@ export interface AuditConfig {
   backend: AuditBackend;
 }
 
+const levelCounters = new Map<string, ReturnType<typeof auditMetrics.levels.labels>>();
+
+/** The counter child of a level, looked up once (label hashing costs more than the increment). */
+function levelCounter(level: string): ReturnType<typeof auditMetrics.levels.labels> {
+  let counter = levelCounters.get(level);
+  if (!counter) levelCounters.set(level, (counter = auditMetrics.levels.labels({ level })));
+  return counter;
+}
+
 /** Request bodies larger than this are not kept for the event (the request itself may still succeed). */
 const MAX_CAPTURED_BYTES = 8 * 1024 * 1024;
 
@@ -60,7 +69,7 @@ export class RequestAudit {
   /** Evaluates the policy for the authenticated user (before impersonation, as upstream) and starts the trail. */
   start(info: RequestInfo, user: UserInfo | undefined, announce = true): void {
     const decision = evaluatePolicy(this.config.policy, info, user);
-    auditMetrics.levels.inc({ level: decision.level });
+    levelCounter(decision.level).inc();
     if (decision.level === 'None') {
       this.stopTappingRequest();
       this.requestChunks = undefined;
