@@ -13,6 +13,7 @@ import { fetchFromBackend } from './backend-client.js';
 import type { ApiServiceCondition } from './apiservices.js';
 import { availableCondition } from './apiservices.js';
 import type { Resolution } from './remote-endpoint.js';
+import { aggregatorMetrics } from '../apiserver/metrics/registry.js';
 
 export interface Availability {
   available: boolean;
@@ -81,7 +82,11 @@ export class AvailabilityController {
       await this.apiServices.cache.start();
       const objects = this.apiServices.cache.list(this.apiServices.resource.storagePrefix).map((cached) => JSON.parse(cached.bytes) as KubeObject);
       const names = new Set(objects.map((object) => object.metadata.name!));
-      for (const name of [...this.current.keys()]) if (!names.has(name)) this.current.delete(name);
+      for (const name of [...this.current.keys()]) {
+        if (names.has(name)) continue;
+        this.current.delete(name);
+        aggregatorMetrics.unavailableApiService.remove({ name });
+      }
       await Promise.all(objects.map((object) => this.check(object)));
     } finally {
       this.running = false;
@@ -103,6 +108,8 @@ export class AvailabilityController {
     const now = Date.now();
     const due = !storedMatches || (apiService.spec?.service && now - (previous?.written ?? 0) > REFRESH_UNCHANGED_MS);
     this.current.set(name, { ...outcome, written: previous?.written ?? 0 });
+    aggregatorMetrics.unavailableApiService.set({ name }, outcome.available ? 0 : 1);
+    if (changed && !outcome.available) aggregatorMetrics.unavailableApiServiceTotal.inc({ name, reason: outcome.reason });
     if (changed && previous) this.onTransition(name, outcome);
     if (!due || !this.mayWrite()) return;
     try {

@@ -20,7 +20,7 @@ export class BackendProxy {
   private readonly proxy = httpProxy.createProxyServer({ xfwd: false, secure: true, proxyTimeout: 0, timeout: 0 });
 
   constructor() {
-    this.proxy.on('proxyReq', (proxyReq, req) => {
+    this.proxy.on('proxyReq', (proxyReq, req, res) => {
       // Headers and body go out as separate writes: without TCP_NODELAY, Nagle plus delayed ACKs stall
       // every request with a body by ~40 ms.
       proxyReq.setNoDelay(true);
@@ -28,6 +28,21 @@ export class BackendProxy {
       for (const header of CREDENTIAL_HEADERS) proxyReq.removeHeader(header);
       for (const name of proxyReq.getHeaderNames()) {
         if (name.startsWith('x-remote-')) proxyReq.removeHeader(name);
+      }
+      // A client that leaves before the answer ends (a watch, usually) ends the backend request too:
+      // http-proxy listens for 'aborted', which Node no longer emits once a request's body is complete,
+      // so without this every proxied watch would stay open on the backend until its timeout.
+      res.once('close', () => {
+        if (!res.writableFinished) proxyReq.destroy();
+      });
+      // One request, one audit ID in every server's log; the backend trusts it from the front proxy.
+      const auditID = res.getHeader('audit-id');
+      if (typeof auditID === 'string') proxyReq.setHeader('Audit-Id', auditID);
+      // The client's address for the backend's audit sourceIPs, as upstream's proxy appends it.
+      const client = req.socket.remoteAddress?.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/, '');
+      if (client) {
+        const forwarded = req.headers['x-forwarded-for'];
+        proxyReq.setHeader('X-Forwarded-For', typeof forwarded === 'string' && forwarded ? `${forwarded}, ${client}` : client);
       }
       if (!user) return;
       proxyReq.setHeader('X-Remote-User', user.username);

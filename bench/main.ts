@@ -16,6 +16,7 @@ import { freePort } from '../launcher/ports.js';
 import { ensurePki, issueCertificate } from '../launcher/pki.js';
 import { benchCrds } from './crds.js';
 import { benchMetrics } from './metrics.js';
+import { benchAudit } from './audit.js';
 import type { ListCacheResult } from './list-cache.js';
 import { benchEtcd } from './etcd.js';
 import { ETCD_MISSING, etcdAvailable } from '../apiserver/storage/etcd-test-server.js';
@@ -287,6 +288,15 @@ if (etcdAvailable()) {
 } else {
   console.log(`(etcd figures skipped: ${ETCD_MISSING})`);
 }
+// Audit at Metadata level into files vs no audit, on two clusters measured alternately.
+const audit = await benchAudit(SECONDS, CONCURRENCY);
+console.log('');
+console.log(line('GET through the chain, no audit', audit.plain));
+console.log(line('GET through the chain, audited', audit.audited));
+console.log(`${'audit log written per GET (aggregator + core)'.padEnd(52)} ${audit.logBytesPerRequest.toFixed(0).padStart(6)} bytes`);
+const auditCost = 1 - audit.audited.perSecond / audit.plain.perSecond;
+console.log(`${'throughput lost to Metadata-level audit'.padEnd(52)} ${(auditCost * 100).toFixed(1).padStart(6)} %   goal ≤ 10 %  ${auditCost <= 0.1 ? 'met' : 'NOT met'}`);
+console.log(`${'CPU per GET, audited / not audited'.padEnd(52)} ${(audit.audited.cpuMsPerRequest / audit.plain.cpuMsPerRequest).toFixed(2).padStart(6)}×`);
 
 // kubectl top at scale, on a cluster of its own.
 const metrics = await benchMetrics(SECONDS);

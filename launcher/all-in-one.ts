@@ -2,6 +2,7 @@
 // same servers and handler code as the separate processes, but the aggregator hands requests to its
 // delegates as function calls — no HTTP hop, no second TLS session, the identity passed as a value.
 
+import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { readFileSync } from 'node:fs';
 import type { FlagValues } from '../apiserver/server/flags.js';
@@ -44,6 +45,8 @@ export interface AllInOneOptions {
   metricResolutionSeconds?: number;
   /** Authentication flags (token file, OIDC, anonymous …); ServiceAccount keys default to the PKI's. */
   authentication?: FlagValues;
+  /** Audit policy and rotation for every server; each logs to <dataDir>/audit-<component>.log. */
+  audit?: { policyFile: string; maxSizeMB?: number; maxBackups?: number; maxAgeDays?: number };
 }
 
 export interface RunningChain {
@@ -75,6 +78,15 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
     'storage-dir': options.dataDir,
     'emulated-version': options.emulatedVersion ?? '1.32',
     ...(options.etcdServers?.length ? { 'storage-backend': 'etcd3', 'etcd-servers': options.etcdServers, 'leader-elect': true } : {}),
+    ...(options.audit
+      ? {
+          'audit-policy-file': options.audit.policyFile,
+          'audit-log-path': join(options.dataDir, `audit-${component}.log`),
+          'audit-log-maxsize': options.audit.maxSizeMB ?? 0,
+          'audit-log-maxbackup': options.audit.maxBackups ?? 0,
+          'audit-log-maxage': options.audit.maxAgeDays ?? 0,
+        }
+      : {}),
   });
 
   const coreValues: FlagValues = { ...valuesFor('core-apiserver', 0), 'namespace-controller': false, 'advertise-port': options.securePort || 6443, ...authenticationValues(options.authentication ?? {}, pki, 'core-apiserver') };

@@ -37,6 +37,10 @@ const FLAGS: FlagSpec[] = [
   { name: 'metric-resolution', type: 'number', default: 15, description: 'Seconds between metric scrapes of the kubelets by the metrics extension.' },
   { name: 'garbage-collector', type: 'boolean', default: true, description: 'Run the garbage collector (ownerReferences, foreground and orphan deletion) in the aggregator.' },
   { name: 'all-in-one', type: 'boolean', default: false, description: 'Run the whole chain in this one process: the aggregator calls its delegates in-process instead of over HTTPS.' },
+  { name: 'audit-policy-file', type: 'string', description: 'Audit policy (audit.k8s.io/v1 Policy) for every server; each writes its own log, DIR/audit-<component>.log.' },
+  { name: 'audit-log-maxsize', type: 'number', default: 0, description: 'Megabytes of each audit log before it is rotated (0: 100).' },
+  { name: 'audit-log-maxbackup', type: 'number', default: 0, description: 'Rotated audit log files kept per server (0: all).' },
+  { name: 'audit-log-maxage', type: 'number', default: 0, description: 'Days rotated audit log files are kept (0: no limit).' },
   // Passed on to the aggregator and core-apiserver (ServiceAccount keys default to the launcher's PKI).
   ...AUTHENTICATION_FLAGS.map((spec) => ({ ...spec, default: undefined })),
 ];
@@ -59,6 +63,7 @@ if (values['all-in-one'] === true) {
     simulatedNodes: numberFlag(values, 'simulated-nodes') ?? 0,
     metricResolutionSeconds: numberFlag(values, 'metric-resolution') ?? 15,
     authentication: values,
+    audit: stringFlag(values, 'audit-policy-file') ? { policyFile: resolve(stringFlag(values, 'audit-policy-file')!), maxSizeMB: numberFlag(values, 'audit-log-maxsize'), maxBackups: numberFlag(values, 'audit-log-maxbackup'), maxAgeDays: numberFlag(values, 'audit-log-maxage') } : undefined,
   });
   log(`[launcher] admin kubeconfig: ${chain.kubeconfig}`);
   log(`[launcher] ready: ${chain.url} (all in one process)`);
@@ -108,7 +113,19 @@ const common = (component: string) => [
   ...storageArgs,
   `--emulated-version=${stringFlag(values, 'emulated-version') ?? '1.32'}`,
   '--bind-address=127.0.0.1',
+  ...auditArgs(component),
 ];
+
+/** Every server audits with the same policy into its own file in the data directory. */
+function auditArgs(component: string): string[] {
+  const policy = stringFlag(values, 'audit-policy-file');
+  if (!policy) return [];
+  return [
+    `--audit-policy-file=${resolve(policy)}`,
+    `--audit-log-path=${join(dataDir, `audit-${component}.log`)}`,
+    ...['audit-log-maxsize', 'audit-log-maxbackup', 'audit-log-maxage'].map((name) => `--${name}=${numberFlag(values, name) ?? 0}`),
+  ];
+}
 
 const backendUrls: string[] = [];
 const children: SupervisedChild[] = [];

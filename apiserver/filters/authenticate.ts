@@ -160,6 +160,12 @@ export async function authenticate(req: IncomingMessage, config: AuthenticationC
   return ANONYMOUS;
 }
 
+/** True when the request came over a connection authenticated as the front proxy (whose Audit-Id is trusted). */
+export function isFrontProxy(req: IncomingMessage, config: AuthenticationConfig): boolean {
+  const socket = req.socket as TLSSocket;
+  return !!config.requestHeader && typeof socket.getPeerX509Certificate === 'function' && identify(socket, config).kind === 'proxy';
+}
+
 /** The token of `Authorization: Bearer <token>`; an empty one counts as none (as upstream). */
 function bearerToken(req: IncomingMessage): string | undefined {
   const authorization = req.headers.authorization;

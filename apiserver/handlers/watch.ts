@@ -9,6 +9,7 @@ import { collectionPrefix, apiVersionOf } from '../registry/resource.js';
 import { StatusError, toStatusError } from '../request/status.js';
 import type { ListOptions } from './list-options.js';
 import type { KubeObject } from '../registry/object.js';
+import { requestMetrics } from '../metrics/registry.js';
 
 export interface WatchRegistry {
   /** Ends every open watch (graceful shutdown). */
@@ -79,6 +80,7 @@ export async function serveWatch(
 
   const kind = store.resource.kind;
   const apiVersion = apiVersionOf(store.resource);
+  const sent = requestMetrics.watchEvents.labels({ group: store.resource.group, kind, version: store.resource.version });
   let firstEvent = true;
   let closed = false;
   let watch: { stop(): void } | undefined;
@@ -118,6 +120,7 @@ export async function serveWatch(
 
   const matches = (object: CachedObject) => options.labelSelector.matches(object.labels) && options.fieldSelector.matches(object.fields);
   const emit = (type: CacheEventType, object: CachedObject) => {
+    sent.inc();
     if (output.transform) {
       const transformed = output.transform(JSON.parse(object.bytes) as KubeObject, firstEvent);
       firstEvent = false;

@@ -4,6 +4,7 @@
 // then the Koa app for extension routes).
 
 import https from 'node:https';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -21,7 +22,7 @@ import type { ResourceEntry } from '../handlers/resource-handler.js';
 import { handleResourceRequest } from '../handlers/resource-handler.js';
 import type { WatchRegistry } from '../handlers/watch.js';
 import type { AuthenticationConfig } from '../filters/authenticate.js';
-import { authenticate } from '../filters/authenticate.js';
+import { authenticate, isFrontProxy } from '../filters/authenticate.js';
 import type { Authorizer } from '../filters/authorize.js';
 import { authorize, bootstrapAuthorizer } from '../filters/authorize.js';
 import { impersonate } from '../filters/impersonate.js';
@@ -33,6 +34,11 @@ import { DiscoveryEndpoints } from './discovery-endpoints.js';
 import { aggregatedResources } from '../discovery/documents.js';
 import { OpenApiEndpoints } from './openapi-endpoints.js';
 import type { PatchMeta } from '../registry/strategic-merge.js';
+import type { AuditConfig } from '../audit/request-audit.js';
+import { RequestAudit } from '../audit/request-audit.js';
+import { serveMetrics } from '../metrics/endpoint.js';
+import { recordRequest, requestLabels, trackInflight, trackLongRunning } from '../metrics/request-metrics.js';
+import { registerStorageType, trackStorageObjects } from '../metrics/storage-objects.js';
 
 export interface ServingOptions {
   bindAddress: string;
@@ -55,6 +61,8 @@ export interface ApiServerOptions {
   versionMinor?: string;
   /** Address advertised in /api serverAddressByClientCIDRs. */
   advertiseAddress?: string;
+  /** Audit policy and backend (--audit-policy-file, --audit-log-path); none: nothing is audited. */
+  audit?: AuditConfig;
 }
 
 export interface RequestState {
@@ -62,6 +70,10 @@ export interface RequestState {
   query: URLSearchParams;
   user: UserInfo;
   warnings: string[];
+  /** The request's audit ID (also the Audit-Id response header and the header sent to backends). */
+  auditID: string;
+  /** Annotations for this request's audit events (authorization's decision; admission may add more). */
+  auditAnnotations: Record<string, string>;
 }
 
 export interface ResourceRegistration {
@@ -138,6 +150,11 @@ export class ApiServer {
     const definition = registration.definition;
     const entry = registration.entry ?? { store: new GenericStore(definition, registration.storage, registration.hooks), patchMeta: registration.patchMeta };
     this.entries.set(`${definition.group}/${definition.version}/${definition.plural}`, entry);
+    if (!registration.entry) {
+      const groupResource = definition.group ? `${definition.plural}.${definition.group}` : definition.plural;
+      registerStorageType(definition.storagePrefix, groupResource);
+      trackStorageObjects(groupResource, () => entry.store.cache.size);
+    }
     this.discovery.add(definition);
     this.openapi.invalidate(definition.group, definition.version);
     this.notifyDiscoveryChange();
@@ -213,7 +230,10 @@ export class ApiServer {
       const queryIndex = url.indexOf('?');
       const query = new URLSearchParams(queryIndex < 0 ? '' : url.slice(queryIndex + 1));
       const info = parseRequestInfo(req.method ?? 'GET', queryIndex < 0 ? url : url.slice(0, queryIndex), query);
-      const state = { info, query, warnings: [] as string[] } as RequestState;
+      const state = { info, query, warnings: [] as string[], auditAnnotations: {} } as RequestState;
+      // Backends get the aggregator's audit ID with the rest of the request's headers.
+      state.auditID = this.auditIdOf(req);
+      req.headers['audit-id'] = state.auditID;
       state.user = await authenticate(req, this.options.authentication);
       state.user = await impersonate(req, state.user, this.options.authorizer ?? bootstrapAuthorizer);
       await authorize(this.options.authorizer ?? bootstrapAuthorizer, state.user, info);
@@ -239,14 +259,40 @@ export class ApiServer {
     return this.handle(req, res, user);
   }
 
+  /**
+   * The audit ID: the one a trusted front proxy (or the in-process aggregator) assigned, so a request has
+   * one ID in every server's log, else a new one.
+   */
+  private auditIdOf(req: IncomingMessage, res?: ServerResponse): string {
+    const assigned = res?.getHeader('audit-id');
+    if (typeof assigned === 'string') return assigned;
+    const incoming = req.headers['audit-id'];
+    if (typeof incoming === 'string' && incoming && this.options.authentication.requestHeader && isFrontProxy(req, this.options.authentication)) return incoming;
+    return randomUUID();
+  }
+
   private async handle(req: IncomingMessage, res: ServerResponse, delegatedUser?: UserInfo): Promise<void> {
-    const state = { warnings: [] as string[] } as RequestState;
+    const state = { warnings: [] as string[], auditAnnotations: {} } as RequestState;
+    state.auditID = this.auditIdOf(req, delegatedUser ? res : undefined);
+    res.setHeader('Audit-Id', state.auditID);
+    // An in-process delegate's request was audited and measured by the aggregator in front of it.
+    const audit = this.options.audit && !delegatedUser ? new RequestAudit(this.options.audit, req, res, state.auditID, state.auditAnnotations) : undefined;
+    if (!delegatedUser) {
+      // Counted when the response is over: a watch's handler returns once the stream is set up.
+      const started = process.hrtime.bigint();
+      res.once('close', () => {
+        if (state.info) recordRequest(requestLabels(req, state.info, state.query), res.statusCode, Number(process.hrtime.bigint() - started) / 1e9);
+      });
+    }
     this.inFlight++;
     try {
-      await this.pipeline(req, res, state, delegatedUser);
+      await this.pipeline(req, res, state, delegatedUser, audit);
     } catch (error) {
       const status = toStatusError(error);
-      if (status.code >= 500 && !(error instanceof StatusError)) console.error(`[${this.options.name}] ${req.method} ${req.url}:`, error);
+      if (status.code >= 500 && !(error instanceof StatusError)) {
+        console.error(`[${this.options.name}] ${req.method} ${req.url}:`, error);
+        audit?.panic((error as Error)?.message ?? String(error));
+      }
       // Upstream adds Warning headers as they arise, so a request that fails later still carries them.
       setWarnings(res, state.warnings ?? []);
       writeStatusError(res, status);
@@ -255,7 +301,18 @@ export class ApiServer {
     }
   }
 
-  private async pipeline(req: IncomingMessage, res: ServerResponse, state: RequestState, delegatedUser?: UserInfo): Promise<void> {
+  /** The authorizer, noting its decision in the request's audit annotations (as upstream's filter). */
+  private recordingAuthorizer(state: RequestState): Authorizer {
+    const authorizer = this.options.authorizer ?? bootstrapAuthorizer;
+    return async (user, info) => {
+      const decision = await authorizer(user, info);
+      state.auditAnnotations['authorization.k8s.io/decision'] = decision.allowed ? 'allow' : 'forbid';
+      state.auditAnnotations['authorization.k8s.io/reason'] = decision.reason ?? '';
+      return decision;
+    };
+  }
+
+  private async pipeline(req: IncomingMessage, res: ServerResponse, state: RequestState, delegatedUser?: UserInfo, audit?: RequestAudit): Promise<void> {
     const url = req.url ?? '/';
     const queryIndex = url.indexOf('?');
     const path = queryIndex < 0 ? url : url.slice(0, queryIndex);
@@ -267,13 +324,24 @@ export class ApiServer {
     if (delegatedUser) {
       state.user = delegatedUser;
     } else {
-      state.user = await authenticate(req, this.options.authentication);
+      try {
+        state.user = await authenticate(req, this.options.authentication);
+      } catch (error) {
+        if (toStatusError(error).code === 401) audit?.failedAuthentication(info);
+        throw error;
+      }
+      audit?.start(info, state.user);
+      const authenticated = state.user;
       state.user = await impersonate(req, state.user, this.options.authorizer ?? bootstrapAuthorizer);
-      await authorize(this.options.authorizer ?? bootstrapAuthorizer, state.user, info);
+      if (state.user !== authenticated) audit?.impersonated(state.user);
+      await authorize(this.recordingAuthorizer(state), state.user, info);
     }
 
     const longRunning = isLongRunning(info);
     const release = longRunning ? undefined : this.limiter.acquire(!READ_ONLY_VERBS.has(info.verb));
+    const measured = !delegatedUser;
+    const endInflight = measured && !longRunning ? trackInflight(!READ_ONLY_VERBS.has(info.verb)) : undefined;
+    if (measured && longRunning) res.once('close', trackLongRunning(requestLabels(req, info, query)));
     try {
       if (longRunning) {
         this.inFlight--;
@@ -292,6 +360,7 @@ export class ApiServer {
       });
     } finally {
       release?.();
+      endInflight?.();
     }
   }
 
@@ -306,6 +375,10 @@ export class ApiServer {
       }
     } else if (req.method === 'GET' || req.method === 'HEAD') {
       if (await serveHealth(res, this.health, info.path, query)) return;
+      if (info.path === '/metrics') {
+        await serveMetrics(res, req.method);
+        return;
+      }
       if (info.path === '/version' || info.path === '/version/') {
         writeJson(res, 200, versionInfo(this.options.versionMinor));
         return;
@@ -375,5 +448,6 @@ export class ApiServer {
     for (const socket of this.sockets) socket.destroy();
     await closed;
     for (const entry of this.entries.values()) entry.store.cache.stop();
+    await this.options.audit?.backend.close();
   }
 }

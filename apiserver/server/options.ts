@@ -20,6 +20,8 @@ import { trustFromConfigMap } from '../authentication/authentication-configmap.j
 import { parseDurationSeconds } from '../authentication/options.js';
 import { DELEGATED_AUTHORIZATION_FLAGS, delegatingAuthorizerFromFlags } from '../authorization/delegating-authorizer.js';
 import { LeaderElector, type Leadership } from './leader-election.js';
+import { AUDIT_FLAGS, auditFromFlags } from '../audit/options.js';
+import { instrumentStorage } from '../storage/instrumented.js';
 
 export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'secure-port', type: 'number', default: 6443, description: 'The port on which to serve HTTPS with authentication and authorization (0 picks a free port).' },
@@ -47,6 +49,7 @@ export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'authentication-token-webhook-cache-ttl', type: 'string', default: '10s', description: 'The duration to cache responses from the webhook token authenticator (the TokenReview of --authentication-kubeconfig).' },
   { name: 'emulated-version', type: 'string', default: '1.32', description: 'Kubernetes version reported by /version (the installed kubectl dispatcher picks its binary by the minor number).' },
   ...DELEGATED_AUTHORIZATION_FLAGS,
+  ...AUDIT_FLAGS,
 ];
 
 export function readFlags(argv: string[], command: string, summary: string, specs: FlagSpec[]): FlagValues {
@@ -81,7 +84,12 @@ export interface GenericServer {
   leadership?: Leadership;
 }
 
+/** The backend named by the flags, timed as etcd_request_duration_seconds whatever it is. */
 export function openStorage(component: string, values: FlagValues): Storage {
+  return instrumentStorage(openBackend(component, values));
+}
+
+function openBackend(component: string, values: FlagValues): Storage {
   const backend = stringFlag(values, 'storage-backend') ?? 'sqlite';
   if (backend === 'memory') return new MemoryStorage();
   if (isEtcdBackend(backend)) return openEtcdStorage(values);
@@ -136,6 +144,7 @@ export function createGenericServer(component: string, values: FlagValues, authe
     maxMutatingRequestsInflight: numberFlag(values, 'max-mutating-requests-inflight'),
     requestTimeoutMs: (numberFlag(values, 'request-timeout') ?? 60) * 1000,
     versionMinor: emulated.split('.')[1] ?? '32',
+    audit: auditFromFlags(values),
   });
   server.health.add('storage', async () => {
     await storage.currentRevision();

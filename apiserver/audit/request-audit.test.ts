@@ -1,0 +1,205 @@
+// Audit events through the real request pipeline (an ApiServer on memory storage, plain HTTP).
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestServer } from '../server/test-server.js';
+import { request, startTestServer, watch } from '../server/test-server.js';
+import type { AuditBackend } from './log-backend.js';
+import { parsePolicy } from './policy.js';
+import { microTimestamp } from './event.js';
+
+class MemoryBackend implements AuditBackend {
+  lines: string[] = [];
+  write(line: string): void {
+    this.lines.push(line);
+  }
+  async close(): Promise<void> {}
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  events(auditID: string): any[] {
+    return this.lines.map((line) => JSON.parse(line)).filter((event) => event.auditID === auditID);
+  }
+}
+
+const backend = new MemoryBackend();
+let test: TestServer;
+
+const policy = parsePolicy(`
+apiVersion: audit.k8s.io/v1
+kind: Policy
+rules:
+  - level: None
+    resources: [{group: example.com, resources: [gadgets]}]
+  - level: RequestResponse
+    resources: [{group: example.com, resources: [widgets]}]
+    namespaces: [full]
+    omitManagedFields: true
+  - level: Request
+    resources: [{group: example.com, resources: [widgets]}]
+    namespaces: [request]
+  - level: Metadata
+    omitStages: [RequestReceived]
+    namespaces: [quiet]
+  - level: Metadata
+`);
+
+before(async () => {
+  test = await startTestServer({ audit: { policy, backend }, authorizer: async (user, info) => (info.namespace === 'denied' ? { allowed: false, reason: 'no rule allows it' } : { allowed: true, reason: 'test says yes' }) });
+});
+after(async () => {
+  await test.close();
+});
+
+const widget = (name: string) => ({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name }, spec: { color: 'red' } });
+
+async function eventsFor(auditID: string, count: number) {
+  const deadline = Date.now() + 5000;
+  while (backend.events(auditID).length < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+  return backend.events(auditID);
+}
+
+describe('audit events', () => {
+  it('every response carries an Audit-Id, also when nothing is audited', async () => {
+    const response = await request(test.port, 'GET', '/apis/example.com/v1/gadgets');
+    assert.match(String(response.headers['audit-id']), /^[0-9a-f-]{36}$/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(backend.events(String(response.headers['audit-id'])).length, 0);
+  });
+
+  it('a Metadata create has RequestReceived and ResponseComplete with upstream\'s fields, objectRef named from the body', async () => {
+    const response = await request(test.port, 'POST', '/apis/example.com/v1/namespaces/default/widgets', { body: widget('meta'), headers: { 'User-Agent': 'kubectl/v1.32.0 (linux/amd64)' } });
+    assert.equal(response.status, 201);
+    const auditID = String(response.headers['audit-id']);
+    const [received, complete] = await eventsFor(auditID, 2);
+    assert.deepEqual(Object.keys(received), ['kind', 'apiVersion', 'level', 'auditID', 'stage', 'requestURI', 'verb', 'user', 'sourceIPs', 'userAgent', 'objectRef', 'requestReceivedTimestamp', 'stageTimestamp']);
+    assert.equal(received.stage, 'RequestReceived');
+    assert.deepEqual(received.objectRef, { resource: 'widgets', namespace: 'default', apiGroup: 'example.com', apiVersion: 'v1' });
+    assert.deepEqual(Object.keys(complete), ['kind', 'apiVersion', 'level', 'auditID', 'stage', 'requestURI', 'verb', 'user', 'sourceIPs', 'userAgent', 'objectRef', 'responseStatus', 'requestReceivedTimestamp', 'stageTimestamp', 'annotations']);
+    assert.equal(complete.kind, 'Event');
+    assert.equal(complete.apiVersion, 'audit.k8s.io/v1');
+    assert.equal(complete.level, 'Metadata');
+    assert.equal(complete.stage, 'ResponseComplete');
+    assert.equal(complete.verb, 'create');
+    assert.equal(complete.requestURI, '/apis/example.com/v1/namespaces/default/widgets');
+    assert.deepEqual(complete.user, { username: 'system:anonymous', groups: ['system:unauthenticated'] });
+    assert.deepEqual(complete.sourceIPs, ['127.0.0.1']);
+    assert.equal(complete.userAgent, 'kubectl/v1.32.0 (linux/amd64)');
+    assert.deepEqual(complete.objectRef, { resource: 'widgets', namespace: 'default', name: 'meta', apiGroup: 'example.com', apiVersion: 'v1' });
+    assert.deepEqual(complete.responseStatus, { metadata: {}, code: 201 });
+    assert.equal(complete.requestObject, undefined);
+    assert.equal(complete.responseObject, undefined);
+    assert.match(complete.stageTimestamp, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
+    assert.equal(complete.requestReceivedTimestamp, received.stageTimestamp);
+    assert.ok(complete.stageTimestamp >= complete.requestReceivedTimestamp);
+    assert.deepEqual(complete.annotations, { 'authorization.k8s.io/decision': 'allow', 'authorization.k8s.io/reason': 'test says yes' });
+  });
+
+  it('Request level has the request object but not the response; RequestResponse has both, without managedFields', async () => {
+    const created = await request(test.port, 'POST', '/apis/example.com/v1/namespaces/request/widgets', { body: widget('req') });
+    const requestLevel = (await eventsFor(String(created.headers['audit-id']), 2))[1];
+    assert.equal(requestLevel.level, 'Request');
+    assert.deepEqual(requestLevel.requestObject, widget('req'));
+    assert.equal(requestLevel.responseObject, undefined);
+
+    const full = await request(test.port, 'POST', '/apis/example.com/v1/namespaces/full/widgets', { body: widget('both') });
+    const event = (await eventsFor(String(full.headers['audit-id']), 2))[1];
+    assert.equal(event.level, 'RequestResponse');
+    assert.deepEqual(event.requestObject, widget('both'));
+    assert.equal(event.responseObject.metadata.name, 'both');
+    assert.equal(event.responseObject.metadata.uid, full.json.metadata.uid);
+    assert.ok(full.json.metadata.managedFields, 'the object has managedFields');
+    assert.equal(event.responseObject.metadata.managedFields, undefined, 'omitManagedFields drops them');
+
+    // An update names the object's uid and resourceVersion from its body.
+    const updated = await request(test.port, 'PUT', '/apis/example.com/v1/namespaces/full/widgets/both', { body: { ...full.json, spec: { color: 'blue' } } });
+    assert.equal(updated.status, 200);
+    const update = (await eventsFor(String(updated.headers['audit-id']), 2))[1];
+    assert.deepEqual(update.objectRef, { resource: 'widgets', namespace: 'full', name: 'both', uid: full.json.metadata.uid, apiGroup: 'example.com', apiVersion: 'v1', resourceVersion: full.json.metadata.resourceVersion });
+  });
+
+  it('a YAML apply patch is logged as the object it describes', async () => {
+    const yaml = 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: applied\nspec:\n  color: green\n';
+    const response = await request(test.port, 'PATCH', '/apis/example.com/v1/namespaces/request/widgets/applied?fieldManager=audit-test', { body: yaml, headers: { 'Content-Type': 'application/apply-patch+yaml' } });
+    assert.equal(response.status, 201);
+    const event = (await eventsFor(String(response.headers['audit-id']), 2))[1];
+    assert.equal(event.verb, 'patch');
+    assert.deepEqual(event.requestObject, { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'applied' }, spec: { color: 'green' } });
+  });
+
+  it('errors carry the Status fields; a denied request says forbid and why', async () => {
+    const missing = await request(test.port, 'GET', '/apis/example.com/v1/namespaces/default/widgets/nope');
+    assert.equal(missing.status, 404);
+    const notFound = (await eventsFor(String(missing.headers['audit-id']), 2))[1];
+    assert.deepEqual(notFound.responseStatus, { metadata: {}, status: 'Failure', message: 'widgets.example.com "nope" not found', reason: 'NotFound', details: { name: 'nope', group: 'example.com', kind: 'widgets' }, code: 404 });
+
+    const denied = await request(test.port, 'GET', '/apis/example.com/v1/namespaces/denied/widgets');
+    assert.equal(denied.status, 403);
+    const forbidden = (await eventsFor(String(denied.headers['audit-id']), 2))[1];
+    assert.equal(forbidden.responseStatus.code, 403);
+    assert.equal(forbidden.responseStatus.reason, 'Forbidden');
+    assert.deepEqual(forbidden.annotations, { 'authorization.k8s.io/decision': 'forbid', 'authorization.k8s.io/reason': 'no rule allows it' });
+  });
+
+  it('omitStages leaves out the stage; request-state annotations appear in the events', async () => {
+    const response = await request(test.port, 'GET', '/api/v1/namespaces/quiet/pods');
+    const events = await eventsFor(String(response.headers['audit-id']), 1);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.deepEqual(backend.events(String(response.headers['audit-id'])).map((event) => event.stage), ['ResponseComplete']);
+    assert.equal(events[0].responseStatus.code, 404);
+  });
+
+  it('a watch has RequestReceived, ResponseStarted when it starts streaming, ResponseComplete when it ends', async () => {
+    const stream = await watch(test.port, '/apis/example.com/v1/namespaces/default/widgets?watch=true');
+    const auditID = String(stream.headers['audit-id']);
+    const started = await eventsFor(auditID, 2);
+    assert.deepEqual(started.map((event) => event.stage), ['RequestReceived', 'ResponseStarted']);
+    assert.equal(started[1].verb, 'watch');
+    assert.deepEqual(started[1].responseStatus, { metadata: {}, code: 200 });
+    stream.close();
+    const all = await eventsFor(auditID, 3);
+    assert.deepEqual(all.map((event) => event.stage), ['RequestReceived', 'ResponseStarted', 'ResponseComplete']);
+    assert.deepEqual(all[2].responseStatus, { metadata: {}, code: 200 });
+  });
+
+  it('reuses an Audit-Id only from a trusted front proxy', async () => {
+    const response = await request(test.port, 'GET', '/apis/example.com/v1/namespaces/default/widgets', { headers: { 'Audit-Id': 'spoofed-id' } });
+    assert.notEqual(response.headers['audit-id'], 'spoofed-id');
+  });
+
+  it('an unexpected failure in a handler is a Panic event instead of ResponseComplete', async () => {
+    test.server.addRoute(async (req) => {
+      if (req.url !== '/explode') return false;
+      throw new TypeError('cannot read properties of undefined');
+    });
+    const originalError = console.error;
+    console.error = () => undefined; // the server logs the failure; not this test's output
+    try {
+      const response = await request(test.port, 'GET', '/explode');
+      assert.equal(response.status, 500);
+      const events = await eventsFor(String(response.headers['audit-id']), 2);
+      assert.deepEqual(events.map((event) => event.stage), ['RequestReceived', 'Panic']);
+      assert.deepEqual(events[1].responseStatus, { metadata: {}, status: 'Failure', message: "APIServer panic'd: cannot read properties of undefined", reason: 'InternalError', code: 500 });
+    } finally {
+      console.error = originalError;
+    }
+  });
+
+  it('a failed authentication is one ResponseStarted event without a user, saying what was tried', async () => {
+    const strict = await startTestServer({ audit: { policy, backend }, authentication: { clientCa: [], untrustedIdentityHeaders: 'reject' } });
+    try {
+      const response = await request(strict.port, 'GET', '/apis/example.com/v1/namespaces/default/widgets', { headers: { 'X-Remote-User': 'mallory', Authorization: 'Bearer not-a-token' } });
+      assert.equal(response.status, 401);
+      const [event] = await eventsFor(String(response.headers['audit-id']), 1);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.equal(backend.events(String(response.headers['audit-id'])).length, 1);
+      assert.equal(event.stage, 'ResponseStarted');
+      assert.deepEqual(event.user, {});
+      assert.deepEqual(event.responseStatus, { metadata: {}, message: 'Authentication failed, attempted: bearer', code: 401 });
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('microsecond timestamps are RFC 3339 with six digits', () => {
+    assert.equal(microTimestamp(Date.UTC(2026, 10, 23, 0, 1, 2, 345) * 1000 + 678), '2026-11-23T00:01:02.345678Z');
+  });
+});

@@ -1,0 +1,112 @@
+// The process's metrics registry, served at /metrics by every server (upstream's legacyregistry: one per
+// process, so the all-in-one chain reports once, as kube-apiserver does). Names, labels and buckets are
+// upstream's wherever the meaning is the same, so dashboards and alerts written for kube-apiserver work.
+//
+// Hooks for other parts of the server: the flow-control (`flowControlMetrics`) and admission
+// (`admissionMetrics`) metric objects exist here so the code that implements those features only has to
+// call them; `auditMetrics` is used by the audit backends.
+
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry });
+
+// Upstream's request-latency buckets (k8s.io/apiserver/pkg/endpoints/metrics).
+const REQUEST_BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
+
+export const requestMetrics = {
+  total: new Counter({
+    name: 'apiserver_request_total',
+    help: 'Counter of apiserver requests broken out for each verb, dry run value, group, version, resource, scope, component, and HTTP response code.',
+    labelNames: ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component', 'code'] as const,
+    registers: [registry],
+  }),
+  duration: new Histogram({
+    name: 'apiserver_request_duration_seconds',
+    help: 'Response latency distribution in seconds for each verb, dry run value, group, version, resource, subresource, scope and component.',
+    labelNames: ['verb', 'dry_run', 'group', 'version', 'resource', 'subresource', 'scope', 'component'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers: [registry],
+  }),
+  inflight: new Gauge({
+    name: 'apiserver_current_inflight_requests',
+    help: 'Maximal number of currently used inflight request limit of this apiserver per request kind in last second.',
+    labelNames: ['request_kind'] as const,
+    registers: [registry],
+  }),
+  longRunning: new Gauge({
+    name: 'apiserver_longrunning_requests',
+    help: 'Gauge of all active long-running apiserver requests broken out by verb, group, version, resource, scope and component. Not all requests are tracked this way.',
+    labelNames: ['verb', 'group', 'version', 'resource', 'subresource', 'scope', 'component'] as const,
+    registers: [registry],
+  }),
+  watchEvents: new Counter({
+    name: 'apiserver_watch_events_total',
+    help: 'Number of events sent in watch clients',
+    labelNames: ['group', 'version', 'kind'] as const,
+    registers: [registry],
+  }),
+};
+requestMetrics.inflight.set({ request_kind: 'readOnly' }, 0);
+requestMetrics.inflight.set({ request_kind: 'mutating' }, 0);
+
+export const storageMetrics = {
+  requestDuration: new Histogram({
+    name: 'etcd_request_duration_seconds',
+    help: 'Etcd request latency in seconds for each operation and object type.',
+    labelNames: ['operation', 'type'] as const,
+    buckets: REQUEST_BUCKETS,
+    registers: [registry],
+  }),
+  requestErrors: new Counter({
+    name: 'etcd_request_errors_total',
+    help: 'Etcd failed request counts for each operation and object type.',
+    labelNames: ['operation', 'type'] as const,
+    registers: [registry],
+  }),
+};
+
+export const aggregatorMetrics = {
+  unavailableApiService: new Gauge({
+    name: 'aggregator_unavailable_apiservice',
+    help: 'Gauge of APIServices which are marked as unavailable broken down by APIService name.',
+    labelNames: ['name'] as const,
+    registers: [registry],
+  }),
+  unavailableApiServiceTotal: new Counter({
+    name: 'aggregator_unavailable_apiservice_total',
+    help: 'Counter of APIServices which are marked as unavailable broken down by APIService name and reason.',
+    labelNames: ['name', 'reason'] as const,
+    registers: [registry],
+  }),
+};
+
+export const auditMetrics = {
+  events: new Counter({ name: 'apiserver_audit_event_total', help: 'Counter of audit events generated and sent to the audit backend.', registers: [registry] }),
+  errors: new Counter({ name: 'apiserver_audit_error_total', help: 'Counter of audit events that failed to be audited properly. Plugin identifies the plugin affected by the error.', labelNames: ['plugin'] as const, registers: [registry] }),
+  levels: new Counter({ name: 'apiserver_audit_level_total', help: 'Counter of policy levels for audit events (1 per request).', labelNames: ['level'] as const, registers: [registry] }),
+};
+
+/** For API Priority and Fairness: call these where requests are queued, dispatched or rejected. */
+export const flowControlMetrics = {
+  currentInqueueRequests: new Gauge({ name: 'apiserver_flowcontrol_current_inqueue_requests', help: 'Number of requests currently pending in queues of the API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema'] as const, registers: [registry] }),
+  currentExecutingRequests: new Gauge({ name: 'apiserver_flowcontrol_current_executing_requests', help: 'Number of requests in initial (for a WATCH) or any (for a non-WATCH) execution stage in the API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema'] as const, registers: [registry] }),
+  currentExecutingSeats: new Gauge({ name: 'apiserver_flowcontrol_current_executing_seats', help: 'Concurrency (number of seats) occupied by the currently executing (initial stage for a WATCH, any stage otherwise) requests in the API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema'] as const, registers: [registry] }),
+  dispatchedRequests: new Counter({ name: 'apiserver_flowcontrol_dispatched_requests_total', help: 'Number of requests executed by API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema'] as const, registers: [registry] }),
+  rejectedRequests: new Counter({ name: 'apiserver_flowcontrol_rejected_requests_total', help: 'Number of requests rejected by API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema', 'reason'] as const, registers: [registry] }),
+  requestWaitDuration: new Histogram({ name: 'apiserver_flowcontrol_request_wait_duration_seconds', help: 'Length of time a request spent waiting in its queue', labelNames: ['priority_level', 'flow_schema', 'execute'] as const, buckets: [0, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30], registers: [registry] }),
+  requestExecutionSeconds: new Histogram({ name: 'apiserver_flowcontrol_request_execution_seconds', help: 'Duration of initial stage (for a WATCH) or any (for a non-WATCH) stage of request execution in the API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema', 'type'] as const, buckets: [0, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30], registers: [registry] }),
+  nominalLimitSeats: new Gauge({ name: 'apiserver_flowcontrol_nominal_limit_seats', help: 'Nominal number of execution seats configured for each priority level', labelNames: ['priority_level'] as const, registers: [registry] }),
+};
+
+// Upstream's admission latency buckets (k8s.io/apiserver/pkg/admission/metrics).
+const ADMISSION_BUCKETS = [0.005, 0.025, 0.1, 0.5, 1.0, 2.5];
+const WEBHOOK_BUCKETS = [0.005, 0.025, 0.1, 0.5, 1.0, 2.5, 10, 25];
+
+/** For admission: type is "admit" or "validate", operation CREATE/UPDATE/DELETE/CONNECT, rejected "true"/"false". */
+export const admissionMetrics = {
+  stepDuration: new Histogram({ name: 'apiserver_admission_step_admission_duration_seconds', help: 'Admission sub-step latency histogram in seconds, broken out for each operation and API resource and step type (validate or admit).', labelNames: ['type', 'operation', 'rejected'] as const, buckets: ADMISSION_BUCKETS, registers: [registry] }),
+  controllerDuration: new Histogram({ name: 'apiserver_admission_controller_admission_duration_seconds', help: 'Admission controller latency histogram in seconds, identified by name and broken out for each operation and API resource and type (validate or admit).', labelNames: ['name', 'type', 'operation', 'rejected'] as const, buckets: ADMISSION_BUCKETS, registers: [registry] }),
+  webhookDuration: new Histogram({ name: 'apiserver_admission_webhook_admission_duration_seconds', help: 'Admission webhook latency histogram in seconds, identified by name and broken out for each operation and API resource and type (validate or admit).', labelNames: ['name', 'type', 'operation', 'rejected'] as const, buckets: WEBHOOK_BUCKETS, registers: [registry] }),
+  webhookRejections: new Counter({ name: 'apiserver_admission_webhook_rejection_count', help: 'Admission webhook rejection count, identified by name and broken out for each admission type (validating or admit) and operation. Additional labels specify an error type (calling_webhook_error or apiserver_internal_error if an error occurred; no_error otherwise) and optionally a non-zero rejection code if the webhook rejects the request with an HTTP status code (honored by the apiserver when the code is greater or equal to 400). Codes greater than 600 are truncated to 600, to keep the metrics cardinality bounded.', labelNames: ['name', 'type', 'operation', 'error_type', 'rejection_code'] as const, registers: [registry] }),
+};
