@@ -11,7 +11,8 @@ import { schemaPatchMeta } from '../apiserver/schema/patch-meta.js';
 import type { GenericStore } from '../apiserver/registry/store.js';
 import { StatusError } from '../apiserver/request/status.js';
 import { corePriorities, coreResources } from './resources/index.js';
-import { NamespaceController, ensureBootstrapNamespaces, namespaceStateFrom } from './controllers/namespace-lifecycle.js';
+import { NamespaceController, ensureBootstrapNamespaces } from './controllers/namespace-lifecycle.js';
+import { registerBuiltinAdmission } from './admission/index.js';
 import { DefaultServiceAccountController } from './controllers/default-service-account.js';
 import { NodeLifecycleController } from './controllers/node-lifecycle.js';
 import { bootstrapAuthorizer } from '../apiserver/filters/authorize.js';
@@ -57,7 +58,6 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
 
   const stores = new Map<string, GenericStore>();
   let namespaceStore: GenericStore | undefined;
-  const namespaceState = (namespace: string) => namespaceStateFrom(namespaceStore!)(namespace);
   // ServiceAccount tokens: issued by serviceaccounts/token, verified against this server's own caches.
   const tokens = serviceAccountTokenOptions(values);
   const withTokens = (declared: ResourceDefinition): ResourceDefinition =>
@@ -66,7 +66,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   for (const declared of coreResources) {
     const definition = withTokens(declared);
     const schema = definition.schemaName ? definitions[definition.schemaName] : definition.schema;
-    const hooks = { structuralCheck: structuralCheckFor(schema, definitions), namespaceState: definition.namespaced ? namespaceState : undefined };
+    const hooks = { structuralCheck: structuralCheckFor(schema, definitions), admission: server.admission };
     const patchMeta = schemaPatchMeta(schema, definitions);
     // Services allocate cluster IPs and node ports around the generic store.
     const custom = definition.plural === 'services' ? new ServiceStore(definition, storage, allocators, hooks, (plural) => stores.get(plural)) : undefined;
@@ -78,6 +78,8 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   for (const { definition, review } of reviewsFor(bootstrapAuthorizer, (token, audiences) => reviewToken(server.options.authentication, token, audiences))) {
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
   }
+  const admission = registerBuiltinAdmission(server.admission, (plural) => stores.get(plural)!, () => [...stores.values()]);
+  admission.registerResourceQuota();
   const serviceAccounts = new DefaultServiceAccountController(namespaceStore!, stores.get('serviceaccounts')!);
   const nodeLifecycle = new NodeLifecycleController(stores.get('nodes')!, stores.get('leases')!, (numberFlag(values, 'node-monitor-grace-period') ?? 40) * 1000);
   const clientCaFile = stringFlag(values, 'client-ca-file');
@@ -127,12 +129,14 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       const discoveryRoute = tokens && (await openIdDiscoveryRoute(tokens, `${endpoint.address}:${endpoint.port}`));
       if (discoveryRoute) server.addRoute(discoveryRoute);
       await controller?.start();
+      await admission.quotaController.start();
       await serviceAccounts.start();
       await nodeLifecycle.start();
       await legacyTokens?.start();
     },
     stop: () => {
       controller?.stop();
+      admission.quotaController.stop();
       serviceAccounts.stop();
       nodeLifecycle.stop();
       legacyTokens?.stop();

@@ -33,6 +33,7 @@ import { DiscoveryEndpoints } from './discovery-endpoints.js';
 import { aggregatedResources } from '../discovery/documents.js';
 import { OpenApiEndpoints } from './openapi-endpoints.js';
 import type { PatchMeta } from '../registry/strategic-merge.js';
+import { AdmissionChain } from '../admission/interface.js';
 
 export interface ServingOptions {
   bindAddress: string;
@@ -62,6 +63,8 @@ export interface RequestState {
   query: URLSearchParams;
   user: UserInfo;
   warnings: string[];
+  /** Audit annotations from admission, kept for the audit log. */
+  auditAnnotations?: Record<string, string>;
 }
 
 export interface ResourceRegistration {
@@ -88,6 +91,8 @@ export class ApiServer {
   readonly health = new HealthChecks();
   readonly discovery: DiscoveryEndpoints;
   readonly openapi: OpenApiEndpoints;
+  /** Every write of every resource registered here passes this chain; components register their plugins in it. */
+  readonly admission = new AdmissionChain();
   private readonly entries = new Map<string, ResourceEntry>(); // "group/version/plural"
   private readonly limiter: InFlightLimiter;
   private readonly watches = new Set<() => void>();
@@ -136,7 +141,7 @@ export class ApiServer {
   /** Registers a resource; returns its store (undefined for custom entries). */
   addResource(registration: ResourceRegistration): GenericStore | undefined {
     const definition = registration.definition;
-    const entry = registration.entry ?? { store: new GenericStore(definition, registration.storage, registration.hooks), patchMeta: registration.patchMeta };
+    const entry = registration.entry ?? { store: new GenericStore(definition, registration.storage, { admission: this.admission, ...registration.hooks }), patchMeta: registration.patchMeta };
     this.entries.set(`${definition.group}/${definition.version}/${definition.plural}`, entry);
     this.discovery.add(definition);
     this.openapi.invalidate(definition.group, definition.version);
@@ -264,6 +269,7 @@ export class ApiServer {
     state.info = info;
     state.query = query;
     state.warnings = [];
+    state.auditAnnotations = {};
     if (delegatedUser) {
       state.user = delegatedUser;
     } else {
@@ -301,7 +307,7 @@ export class ApiServer {
     if (info.isResourceRequest) {
       const entry = this.entries.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
       if (entry) {
-        await handleResourceRequest({ req, res, info, query, user: state.user, warnings: state.warnings, entry, watches: this.watchRegistry, maxBodyBytes: this.options.maxBodyBytes ?? 3 * 1024 * 1024, lookup: (group, version, plural) => this.resourceEntry(group, version, plural) });
+        await handleResourceRequest({ req, res, info, query, user: state.user, warnings: state.warnings, auditAnnotations: state.auditAnnotations, entry, watches: this.watchRegistry, maxBodyBytes: this.options.maxBodyBytes ?? 3 * 1024 * 1024, lookup: (group, version, plural) => this.resourceEntry(group, version, plural) });
         return;
       }
     } else if (req.method === 'GET' || req.method === 'HEAD') {
