@@ -112,7 +112,8 @@ export class QuotaController {
       }
       const inFlight = this.ledger.inFlight(namespace, (charge) => {
         const store = this.storeFor(charge.group, charge.plural);
-        return store !== undefined && store.cache.get(store.key(namespace, charge.name)) !== undefined;
+        const cached = store?.cache.get(store.key(namespace, charge.name));
+        return cached !== undefined && cached.revision > charge.revision;
       });
       for (const quota of quotas) {
         const hard = hardOf(quota);

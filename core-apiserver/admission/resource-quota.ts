@@ -20,6 +20,8 @@ interface PendingCharge {
   group: string;
   plural: string;
   name: string;
+  /** Storage revision when charged: only an object written after it is this charge's object (the name may be taken already). */
+  revision: number;
   usage: Usage;
   expires: number;
 }
@@ -130,7 +132,8 @@ export class ResourceQuotaAdmission implements AdmissionPlugin {
         if (requested) charges.push({ name: quota.metadata.name!, requested });
       }
       if (attributes.dryRun || charges.length === 0) return;
-      this.ledger.charge(namespace, { group, plural: resource, name: object.metadata.name ?? attributes.name, usage });
+      const revision = await this.quotas.storage.currentRevision();
+      this.ledger.charge(namespace, { group, plural: resource, name: object.metadata.name ?? attributes.name, usage, revision });
       for (const charge of charges) {
         await this.quotas.guaranteedUpdate(charge.name, quotaSystemContext(namespace, 'kube-apiserver'), 'status', undefined, (current) => {
           const quota = structuredClone(current!);
