@@ -2,7 +2,7 @@
 // Forbidden wording for plugins, and the rule that a plugin's failure is a Status — a plugin that throws
 // anything else answers 500 "Internal error occurred: …", never a crash.
 
-import type { AdmissionAttributes, AdmissionChain, AdmissionContext, AdmissionOperation } from './interface.js';
+import type { AdmissionAttributes, AdmissionChain, AdmissionContext, AdmissionOperation, AdmissionPlugin } from './interface.js';
 import type { KubeObject, UserInfo } from '../registry/object.js';
 import type { ResourceDefinition } from '../registry/resource.js';
 import { forbidden, internalError, StatusError } from '../request/status.js';
@@ -64,9 +64,20 @@ export async function runValidating(chain: AdmissionChain, attributes: Admission
   }
 }
 
-/** True when some plugin of the chain may change objects (a mutated object is validated again). */
+const schemaPreserving = new WeakSet<AdmissionPlugin>();
+
+/**
+ * Declares that a plugin's mutations always keep the object within its schema (built-in plugins that set
+ * known fields), so a write need not snapshot the object to find out whether it must be checked again.
+ */
+export function markSchemaPreserving<T extends AdmissionPlugin>(plugin: T): T {
+  schemaPreserving.add(plugin);
+  return plugin;
+}
+
+/** True when some plugin of the chain may change objects in unknown ways (a changed object is checked again). */
 export function hasMutating(chain: AdmissionChain): boolean {
-  return chain.plugins.some((plugin) => plugin.admit !== undefined);
+  return chain.plugins.some((plugin) => plugin.admit !== undefined && !schemaPreserving.has(plugin));
 }
 
 /**

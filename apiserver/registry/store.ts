@@ -135,9 +135,14 @@ export class GenericStore {
       dryRun: context.dryRun,
       user: context.user,
     });
-    if (!hasMutating(chain)) return attributes;
+    const admissionContext = { warnings: context.warnings, auditAnnotations: (context.auditAnnotations ??= {}) };
+    // Plugins known to keep objects within their schema spare every write a snapshot of the object.
+    if (!hasMutating(chain)) {
+      await runMutating(chain, attributes, admissionContext);
+      return attributes;
+    }
     const before = attributes.object ? JSON.stringify(attributes.object) : '';
-    await runMutating(chain, attributes, { warnings: context.warnings, auditAnnotations: (context.auditAnnotations ??= {}) });
+    await runMutating(chain, attributes, admissionContext);
     if (object && attributes.object && JSON.stringify(attributes.object) !== before) {
       if (view) Object.assign(object, view.applyView(structuredClone(object), attributes.object));
       const errors = this.hooks.structuralCheck?.(object).errors ?? [];

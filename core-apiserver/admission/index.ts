@@ -5,6 +5,7 @@
 
 import type { AdmissionChain } from '../../apiserver/admission/interface.js';
 import type { GenericStore } from '../../apiserver/registry/store.js';
+import { markSchemaPreserving } from '../../apiserver/admission/run.js';
 import { NamespaceLifecycle } from './namespace-lifecycle.js';
 import { LimitRanger } from './limit-ranger.js';
 import { ServiceAccountAdmission } from './service-account.js';
@@ -23,9 +24,10 @@ export interface BuiltinAdmission {
 
 export function registerBuiltinAdmission(chain: AdmissionChain, store: (plural: string) => GenericStore, allStores: () => GenericStore[]): BuiltinAdmission {
   const namespaces = store('namespaces');
-  chain.register(NamespaceLifecycle.fromStore(namespaces));
-  chain.register(new LimitRanger((namespace) => cachedObjects(store('limitranges'), namespace)));
-  chain.register(ServiceAccountAdmission.fromStore(store('serviceaccounts')));
+  // The built-in mutations set fields the schema has (resources, serviceAccountName, storageClassName).
+  chain.register(markSchemaPreserving(NamespaceLifecycle.fromStore(namespaces)));
+  chain.register(markSchemaPreserving(new LimitRanger((namespace) => cachedObjects(store('limitranges'), namespace))));
+  chain.register(markSchemaPreserving(ServiceAccountAdmission.fromStore(store('serviceaccounts'))));
   chain.register(
     new PodSecurity(async (namespace) => {
       await namespaces.cache.start();
@@ -33,7 +35,7 @@ export function registerBuiltinAdmission(chain: AdmissionChain, store: (plural: 
       return cached ? (cached.labels ?? {}) : undefined;
     }),
   );
-  chain.register(new DefaultStorageClass(() => cachedObjects(store('storageclasses'), '')));
+  chain.register(markSchemaPreserving(new DefaultStorageClass(() => cachedObjects(store('storageclasses'), ''))));
   const ledger = new QuotaLedger();
   const quotas = store('resourcequotas');
   return {

@@ -10,6 +10,10 @@ import type { KubeObject } from '../../apiserver/registry/object.js';
 import { isObject } from '../../apiserver/registry/object.js';
 import { parseQuantity } from '../../apiserver/registry/quantity.js';
 import type { GenericStore, WriteContext } from '../../apiserver/registry/store.js';
+import type { KeyValue } from '../../apiserver/storage/interface.js';
+import { ConflictError } from '../../apiserver/storage/interface.js';
+import { encodeForStorage } from '../../apiserver/registry/encode.js';
+import { conflict, OBJECT_MODIFIED } from '../../apiserver/request/status.js';
 import type { Usage } from './quota-usage.js';
 import { formatUsage, missingCompute, prettyPrint, quotaSelects, tracks, usageOf } from './quota-usage.js';
 
@@ -94,6 +98,7 @@ function usedOf(quota: KubeObject): Map<string, number> {
 }
 
 const EPSILON = 1e-9;
+const MAX_CHARGE_RETRIES = 10;
 
 export class ResourceQuotaAdmission implements AdmissionPlugin {
   readonly name = 'ResourceQuota';
@@ -119,35 +124,48 @@ export class ResourceQuotaAdmission implements AdmissionPlugin {
     });
     if (relevant.length === 0) return;
     await this.ledger.exclusive(namespace, async () => {
-      const charges: { name: string; requested: Map<string, number> }[] = [];
-      const current: KubeObject[] = [];
+      const charges: KeyValue[] = [];
+      const current: { kv: KeyValue; quota: KubeObject }[] = [];
       for (const item of relevant) {
         const kv = await this.quotas.storage.get(item.key);
-        if (kv) current.push(JSON.parse(kv.value) as KubeObject);
+        if (kv) current.push({ kv, quota: JSON.parse(kv.value) as KubeObject });
       }
       // Every quota's constraints first, then every quota's limits, as upstream's checkRequest goes.
-      for (const quota of current) this.checkConstraints(attributes, quota);
-      for (const quota of current) {
-        const requested = this.check(attributes, quota, usage);
-        if (requested) charges.push({ name: quota.metadata.name!, requested });
-      }
+      for (const { quota } of current) this.checkConstraints(attributes, quota);
+      for (const { kv, quota } of current) if (this.check(attributes, quota, usage)) charges.push(kv);
       if (attributes.dryRun || charges.length === 0) return;
       const revision = await this.quotas.storage.currentRevision();
       this.ledger.charge(namespace, { group, plural: resource, name: object.metadata.name ?? attributes.name, usage, revision });
-      for (const charge of charges) {
-        await this.quotas.guaranteedUpdate(charge.name, quotaSystemContext(namespace, 'kube-apiserver'), 'status', undefined, (current) => {
-          const quota = structuredClone(current!);
-          // Checked again on the version being replaced: the controller may have written in between.
-          const requested = this.check(attributes, quota, usage) ?? new Map<string, number>();
-          const used = usedOf(quota);
-          const status = record(quota.status);
-          const nextUsed: Record<string, string> = { ...(record(status.used) as Record<string, string>) };
-          for (const [name, amount] of requested) nextUsed[name] = formatUsage(name, (used.get(name) ?? 0) + amount);
-          quota.status = { ...status, hard: record(quota.spec).hard, used: nextUsed };
-          return quota;
-        });
-      }
+      for (const kv of charges) await this.chargeStatus(attributes, kv, usage);
     });
+  }
+
+  /**
+   * Adds the usage to the quota's status.used with a compare-and-swap of the stored quota (only the
+   * system writes status.used, so the write goes straight to storage: no managedFields bookkeeping on
+   * every create). A conflict re-reads and re-checks.
+   */
+  private async chargeStatus(attributes: AdmissionAttributes, first: KeyValue, usage: Usage): Promise<void> {
+    let kv: KeyValue | undefined = first;
+    for (let attempt = 0; attempt <= MAX_CHARGE_RETRIES; attempt++) {
+      if (attempt > 0) kv = await this.quotas.storage.get(first.key);
+      if (!kv) return; // the quota is gone
+      const quota = JSON.parse(kv.value) as KubeObject;
+      const requested = this.check(attributes, quota, usage);
+      if (!requested) return;
+      const used = usedOf(quota);
+      const status = record(quota.status);
+      const nextUsed: Record<string, string> = { ...(record(status.used) as Record<string, string>) };
+      for (const [name, amount] of requested) nextUsed[name] = formatUsage(name, (used.get(name) ?? 0) + amount);
+      quota.status = { ...status, hard: record(quota.spec).hard, used: nextUsed };
+      try {
+        await this.quotas.storage.update(kv.key, encodeForStorage(quota), kv.modRevision);
+        return;
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+      }
+    }
+    throw conflict({ group: '', resource: 'resourcequotas' }, first.key.slice(first.key.lastIndexOf('/') + 1), OBJECT_MODIFIED);
   }
 
   /** What this create adds to the quota (undefined when nothing it tracks), or the Forbidden refusal. */
