@@ -73,7 +73,7 @@ const CHECKS: Check[] = [
     run: (_spec, containers) => {
       const bad = containers.filter((container) => addedCapabilities(container).some((capability) => !BASELINE_CAPABILITIES.has(capability)));
       if (bad.length === 0) return undefined;
-      const capabilities = [...new Set(bad.flatMap((container) => addedCapabilities(container).filter((capability) => !BASELINE_CAPABILITIES.has(capability))))];
+      const capabilities = [...new Set(bad.flatMap((container) => addedCapabilities(container).filter((capability) => !BASELINE_CAPABILITIES.has(capability))))].sort();
       return { reason: 'non-default capabilities', detail: `${containerNames(bad)} must not include ${joinQuote(capabilities)} in securityContext.capabilities.add` };
     },
   },
@@ -90,7 +90,7 @@ const CHECKS: Check[] = [
       const details: string[] = [];
       if (notDropping.length > 0) details.push(`${containerNames(notDropping)} must set securityContext.capabilities.drop=["ALL"]`);
       if (adding.length > 0) {
-        const capabilities = [...new Set(adding.flatMap((container) => addedCapabilities(container).filter((capability) => capability !== 'NET_BIND_SERVICE')))];
+        const capabilities = [...new Set(adding.flatMap((container) => addedCapabilities(container).filter((capability) => capability !== 'NET_BIND_SERVICE')))].sort();
         details.push(`${containerNames(adding)} must not include ${joinQuote(capabilities)} in securityContext.capabilities.add`);
       }
       return details.length > 0 ? { reason: 'unrestricted capabilities', detail: details.join('; ') } : undefined;
@@ -142,7 +142,7 @@ const CHECKS: Check[] = [
     run: (spec) => {
       const bad = volumesOf(spec).filter((volume) => volumeSources(volume).some((source) => !RESTRICTED_VOLUME_SOURCES.has(source)));
       if (bad.length === 0) return undefined;
-      const types = [...new Set(bad.flatMap((volume) => volumeSources(volume).filter((source) => !RESTRICTED_VOLUME_SOURCES.has(source))))];
+      const types = [...new Set(bad.flatMap((volume) => volumeSources(volume).filter((source) => !RESTRICTED_VOLUME_SOURCES.has(source))))].sort();
       return {
         reason: 'restricted volume types',
         detail: `${plural(bad.length, 'volume', 'volumes')} ${joinQuote(bad.map((volume) => String(volume.name)))} ${plural(bad.length, 'uses', 'use')} ${plural(types.length, 'restricted volume type', 'restricted volume types')} ${joinQuote(types)}`,
@@ -154,37 +154,35 @@ const CHECKS: Check[] = [
     level: 'restricted',
     run: (spec, containers) => {
       const pod = record(spec.securityContext).runAsNonRoot;
-      const details: string[] = [];
-      if (pod === false) details.push('pod must not set securityContext.runAsNonRoot=false');
-      const explicitFalse = containers.filter((container) => securityContext(container).runAsNonRoot === false);
-      if (explicitFalse.length > 0) details.push(`${containerNames(explicitFalse)} must not set securityContext.runAsNonRoot=false`);
-      if (pod !== true) {
-        const unset = containers.filter((container) => securityContext(container).runAsNonRoot === undefined || securityContext(container).runAsNonRoot === null);
-        if (unset.length > 0 && pod !== false) details.push(`pod or ${containerNames(unset)} must set securityContext.runAsNonRoot=true`);
-      }
-      return details.length > 0 ? { reason: 'runAsNonRoot != true', detail: details.join('; ') } : undefined;
+      const setters: string[] = pod === false ? ['pod'] : [];
+      const podOptedIn = pod === true;
+      const explicit = containers.filter((container) => securityContext(container).runAsNonRoot === false);
+      const implicit = containers.filter((container) => !podOptedIn && (securityContext(container).runAsNonRoot === undefined || securityContext(container).runAsNonRoot === null));
+      if (explicit.length > 0) setters.push(containerNames(explicit));
+      // Explicit refusals are reported alone; then what pod or containers must opt into.
+      if (setters.length > 0) return { reason: 'runAsNonRoot != true', detail: `${setters.join(' and ')} must not set securityContext.runAsNonRoot=false` };
+      if (implicit.length > 0) return { reason: 'runAsNonRoot != true', detail: `pod or ${containerNames(implicit)} must set securityContext.runAsNonRoot=true` };
+      return undefined;
     },
   },
   {
     id: 'runAsUser',
     level: 'restricted',
     run: (spec, containers) => {
-      const details: string[] = [];
-      if (record(spec.securityContext).runAsUser === 0) details.push('pod must not set runAsUser=0');
+      const setters: string[] = record(spec.securityContext).runAsUser === 0 ? ['pod'] : [];
       const bad = containers.filter((container) => securityContext(container).runAsUser === 0);
-      if (bad.length > 0) details.push(`${containerNames(bad)} must not set runAsUser=0`);
-      return details.length > 0 ? { reason: 'runAsUser=0', detail: details.join('; ') } : undefined;
+      if (bad.length > 0) setters.push(containerNames(bad));
+      return setters.length > 0 ? { reason: 'runAsUser=0', detail: `${setters.join(' and ')} must not set runAsUser=0` } : undefined;
     },
   },
   {
     id: 'seccompProfile_baseline',
     level: 'baseline',
     run: (spec, containers) => {
-      const details: string[] = [];
-      if (record(record(spec.securityContext).seccompProfile).type === 'Unconfined') details.push('pod must not set securityContext.seccompProfile.type to "Unconfined"');
+      const setters: string[] = record(record(spec.securityContext).seccompProfile).type === 'Unconfined' ? ['pod'] : [];
       const bad = containers.filter((container) => record(securityContext(container).seccompProfile).type === 'Unconfined');
-      if (bad.length > 0) details.push(`${containerNames(bad)} must not set securityContext.seccompProfile.type to "Unconfined"`);
-      return details.length > 0 ? { reason: 'seccompProfile', detail: details.join('; ') } : undefined;
+      if (bad.length > 0) setters.push(containerNames(bad));
+      return setters.length > 0 ? { reason: 'seccompProfile', detail: `${setters.join(' and ')} must not set securityContext.seccompProfile.type to "Unconfined"` } : undefined;
     },
   },
   {
@@ -193,22 +191,34 @@ const CHECKS: Check[] = [
     overrides: ['seccompProfile_baseline'],
     run: (spec, containers) => {
       const allowed = (type: unknown) => type === 'RuntimeDefault' || type === 'Localhost';
-      const podType = record(record(spec.securityContext).seccompProfile).type;
-      const details: string[] = [];
-      if (podType !== undefined && !allowed(podType)) details.push(`pod must not set securityContext.seccompProfile.type to ${JSON.stringify(podType)}`);
-      const badExplicit = containers.filter((container) => {
-        const type = record(securityContext(container).seccompProfile).type;
-        return type !== undefined && !allowed(type);
-      });
-      if (badExplicit.length > 0) {
-        const types = [...new Set(badExplicit.map((container) => String(record(securityContext(container).seccompProfile).type)))];
-        details.push(`${containerNames(badExplicit)} must not set securityContext.seccompProfile.type to ${joinQuote(types)}`);
+      const podProfile = record(spec.securityContext).seccompProfile;
+      const setters: string[] = [];
+      const badValues = new Set<string>();
+      let podSet = false;
+      if (isObject(podProfile)) {
+        if (allowed(podProfile.type)) podSet = true;
+        else {
+          setters.push('pod');
+          badValues.add(String(podProfile.type ?? ''));
+        }
       }
-      if (!allowed(podType)) {
-        const unset = containers.filter((container) => record(securityContext(container).seccompProfile).type === undefined);
-        if (unset.length > 0 && podType === undefined) details.push(`pod or ${containerNames(unset)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"`);
+      const explicit: Json[] = [];
+      const implicit: Json[] = [];
+      for (const container of containers) {
+        const profile = securityContext(container).seccompProfile;
+        if (isObject(profile)) {
+          if (!allowed(profile.type)) {
+            explicit.push(container);
+            badValues.add(String(profile.type ?? ''));
+          }
+        } else if (!podSet) {
+          implicit.push(container);
+        }
       }
-      return details.length > 0 ? { reason: 'seccompProfile', detail: details.join('; ') } : undefined;
+      if (explicit.length > 0) setters.push(containerNames(explicit));
+      if (setters.length > 0) return { reason: 'seccompProfile', detail: `${setters.join(' and ')} must not set securityContext.seccompProfile.type to ${joinQuote([...badValues].sort())}` };
+      if (implicit.length > 0) return { reason: 'seccompProfile', detail: `pod or ${containerNames(implicit)} must set securityContext.seccompProfile.type to "RuntimeDefault" or "Localhost"` };
+      return undefined;
     },
   },
 ];

@@ -46,6 +46,22 @@ describe('Pod Security Standards checks', () => {
   });
 });
 
+describe('Pod Security Standards checks: explicit settings', () => {
+  it('reports who set a forbidden value ("pod and container …") before what must be opted into', () => {
+    const spec = {
+      securityContext: { runAsNonRoot: false, seccompProfile: { type: 'Unconfined' } },
+      containers: [
+        { name: 'a', image: 'x', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: false, runAsUser: 0 } },
+        { name: 'b', image: 'x', securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'Localhost' } } },
+      ],
+    };
+    assert.equal(
+      describeViolations(evaluate('restricted', spec)),
+      'runAsNonRoot != true (pod and container "a" must not set securityContext.runAsNonRoot=false), runAsUser=0 (container "a" must not set runAsUser=0), seccompProfile (pod must not set securityContext.seccompProfile.type to "Unconfined")',
+    );
+  });
+});
+
 describe('PodSecurity admission', () => {
   const labels: Record<string, Record<string, string>> = {
     enforced: { 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/enforce-version': 'v1.32', 'pod-security.kubernetes.io/warn': 'restricted' },
