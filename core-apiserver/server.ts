@@ -11,7 +11,8 @@ import { schemaPatchMeta } from '../apiserver/schema/patch-meta.js';
 import type { GenericStore } from '../apiserver/registry/store.js';
 import { StatusError } from '../apiserver/request/status.js';
 import { corePriorities, coreResources } from './resources/index.js';
-import { NamespaceController, ensureBootstrapNamespaces, namespaceStateFrom } from './controllers/namespace-lifecycle.js';
+import { NamespaceController, ensureBootstrapNamespaces } from './controllers/namespace-lifecycle.js';
+import { registerBuiltinAdmission } from './admission/index.js';
 import { DefaultServiceAccountController } from './controllers/default-service-account.js';
 import { NodeLifecycleController } from './controllers/node-lifecycle.js';
 import { RBAC_RESOURCES, RbacIndex } from '../apiserver/authorization/rbac-index.js';
@@ -73,7 +74,6 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
 
   const stores = new Map<string, GenericStore>();
   let namespaceStore: GenericStore | undefined;
-  const namespaceState = (namespace: string) => namespaceStateFrom(namespaceStore!)(namespace);
   // ServiceAccount tokens: issued by serviceaccounts/token, verified against this server's own caches.
   const tokens = serviceAccountTokenOptions(values);
   const withTokens = (declared: ResourceDefinition): ResourceDefinition =>
@@ -82,7 +82,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   for (const declared of coreResources) {
     const definition = withTokens(declared);
     const schema = definition.schemaName ? definitions[definition.schemaName] : definition.schema;
-    const hooks = { structuralCheck: structuralCheckFor(schema, definitions), namespaceState: definition.namespaced ? namespaceState : undefined };
+    const hooks = { structuralCheck: structuralCheckFor(schema, definitions), admission: server.admission };
     const patchMeta = schemaPatchMeta(schema, definitions);
     // Services allocate cluster IPs and node ports around the generic store.
     // RBAC kinds check privilege escalation around the generic store.
@@ -100,6 +100,8 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   for (const { definition, review } of reviewsFor(authorization.authorizer, authorization.rules, (token, audiences) => reviewToken(server.options.authentication, token, audiences))) {
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
   }
+  const admission = registerBuiltinAdmission(server.admission, (plural) => stores.get(plural)!, () => [...stores.values()]);
+  admission.registerResourceQuota();
   const clientCaFile = stringFlag(values, 'client-ca-file');
   const rbacStores = Object.fromEntries([...rbacPlurals].map((plural) => [plural, stores.get(plural)!])) as RbacStores;
   let rbacFeed: { stop(): void } | undefined;
@@ -116,7 +118,9 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     await serviceAccounts.start();
     await nodeLifecycle.start();
     await legacyTokens?.start();
+    await admission.quotaController.start();
     return () => {
+      admission.quotaController.stop();
       aggregation.stop();
       controller?.stop();
       serviceAccounts.stop();

@@ -25,6 +25,7 @@ import type { WatchOutput, WatchRegistry } from './watch.js';
 import { serveWatch } from './watch.js';
 import { applyPatch, duplicateKeysMessage, parsePatch, patchTypeOf } from './patch.js';
 import { handleViewSubresource } from './view-subresource.js';
+import { attributesFor, runMutating, runValidating } from '../admission/run.js';
 
 export interface ResourceEntry {
   store: GenericStore;
@@ -46,6 +47,8 @@ export interface ResourceRequest {
   watches: WatchRegistry;
   maxBodyBytes: number;
   lookup?: ResourceLookup;
+  /** Audit annotations of this request (admission plugins add to them). */
+  auditAnnotations?: Record<string, string>;
 }
 
 export async function handleResourceRequest(request: ResourceRequest): Promise<void> {
@@ -217,7 +220,13 @@ function writeContext(request: ResourceRequest, options: { dryRun?: string[]; er
     errors.push({ field: 'fieldValidation', type: 'FieldValueNotSupported', value: validation, supported: ['', 'Ignore', 'Strict', 'Warn'] });
   }
   if (errors.length > 0) throw invalidRequest(errors, OPTIONS_KIND[request.info.verb]);
+  const admissionOptions: Record<string, unknown> = { kind: OPTIONS_KIND[request.info.verb] ?? 'CreateOptions', apiVersion: 'meta.k8s.io/v1' };
+  if (dryRunValues.length > 0) admissionOptions.dryRun = dryRunValues;
+  if (fieldManager) admissionOptions.fieldManager = fieldManager;
+  if (validation) admissionOptions.fieldValidation = validation;
   return {
+    admissionOptions,
+    auditAnnotations: request.auditAnnotations,
     user: request.user,
     namespace: request.info.namespace,
     warnings: request.warnings,
@@ -246,12 +255,21 @@ async function createThroughSubresource(request: ResourceRequest, subresource: S
   const negotiated = negotiation(request, false);
   const context = writeContext(request);
   const body = await readObject(request);
+  const { store } = request.entry;
+  // The action is admitted as a whole (CREATE of the subresource); its inner writes are not admitted again.
+  const chain = store.admission;
+  if (chain && chain.plugins.length > 0) {
+    const attributes = attributesFor({ operation: 'CREATE', resource: store.resource, subresource: request.info.subresource, namespace: request.info.namespace, name: request.info.name, object: body, options: context.admissionOptions, dryRun: context.dryRun, user: context.user });
+    const admissionContext = { warnings: context.warnings, auditAnnotations: (context.auditAnnotations ??= {}) };
+    await runMutating(chain, attributes, admissionContext);
+    await runValidating(chain, attributes, admissionContext);
+  }
   const result = await subresource.create!({
-    store: request.entry.store,
+    store,
     namespace: request.info.namespace,
     name: request.info.name,
     body,
-    context,
+    context: { ...context, skipAdmission: true },
     resource: (group, version, plural) => request.lookup?.(group, version, plural)?.store,
   });
   respond(request, result.code, JSON.stringify(result.body), negotiated);
@@ -349,6 +367,7 @@ async function deleteOptions(request: ResourceRequest): Promise<{ options: Delet
   }
   const dryRun = Array.isArray(options.dryRun) ? options.dryRun.map(String) : [];
   const context = writeContext(request, { dryRun, errors });
+  context.admissionOptions = { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1', ...options };
   return { options: options as DeleteOptions, context };
 }
 

@@ -8,7 +8,7 @@ import { ConflictError, KeyExistsError, NotFoundError } from '../storage/interfa
 import type { CachedObject, ObjectAttributes } from '../storage/watch-cache.js';
 import { WatchCache } from '../storage/watch-cache.js';
 import type { FieldError } from '../request/status.js';
-import { alreadyExists, badRequest, conflict, invalid, invalidRequest, notFound, OBJECT_MODIFIED, StatusError, forbidden } from '../request/status.js';
+import { alreadyExists, badRequest, conflict, invalid, invalidRequest, notFound, OBJECT_MODIFIED, StatusError } from '../request/status.js';
 import type { KubeObject, UserInfo } from './object.js';
 import { isObject, nowTimestamp } from './object.js';
 import type { ResourceDefinition, StrategyContext } from './resource.js';
@@ -20,6 +20,8 @@ import type { VersionConverter } from './conversion.js';
 import { convertCached, convertObjects, storedApiVersion, versionOf } from './conversion.js';
 import type { PropagationPolicy } from './delete-propagation.js';
 import { deletionFinalizers } from './delete-propagation.js';
+import type { AdmissionAttributes, AdmissionChain, AdmissionOperation } from '../admission/interface.js';
+import { attributesFor, hasMutating, runMutating, runValidating } from '../admission/run.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -33,6 +35,12 @@ export interface WriteContext {
   fieldValidation: FieldValidation;
   /** A view subresource (scale) whose write this is: its managedFields entry names the subresource. */
   viaSubresource?: string;
+  /** The request's Create/Update/Patch/DeleteOptions, as admission plugins and webhooks see them. */
+  admissionOptions?: Record<string, unknown>;
+  /** Audit annotations added by admission plugins (kept on the request for audit). */
+  auditAnnotations?: Record<string, string>;
+  /** The inner write of an action that was admitted as a whole (pods/binding, pods/eviction), as upstream's REST does. */
+  skipAdmission?: boolean;
 }
 
 /**
@@ -41,11 +49,9 @@ export interface WriteContext {
  */
 export type StructuralCheck = (object: KubeObject) => { errors: FieldError[]; unknownFields: string[]; suggestions?: Map<string, string> };
 
-export type NamespaceState = 'active' | 'terminating' | 'missing';
-
 export interface StoreHooks {
-  /** Namespace lifecycle for writes into namespaces (upstream's NamespaceLifecycle admission). */
-  namespaceState?: (namespace: string) => Promise<NamespaceState>;
+  /** The server's admission chain: every write passes it (mutating, then validation, then validating). */
+  admission?: AdmissionChain;
   structuralCheck?: StructuralCheck;
   /** Objects are stored in another version of this resource (see conversion.ts). */
   converter?: VersionConverter;
@@ -103,6 +109,54 @@ export class GenericStore {
 
   key(namespace: string, name: string): string {
     return storageKey(this.resource, namespace, name);
+  }
+
+  /** The chain this store's writes pass (action subresources run it themselves). */
+  get admission(): AdmissionChain | undefined {
+    return this.hooks.admission;
+  }
+
+  /**
+   * The mutating phase for one write. A plugin may have broken what the strategy made of the object, so a
+   * changed object gets the structural check again (the strategy's validation runs after this anyway).
+   * Returns the attributes for the validating phase, or undefined when there is no chain to run.
+   */
+  private async admitWrite(operation: AdmissionOperation, context: WriteContext, subresource: string, object: KubeObject | undefined, oldObject: KubeObject | undefined, name: string): Promise<AdmissionAttributes | undefined> {
+    const chain = this.hooks.admission;
+    if (!chain || context.skipAdmission || chain.plugins.length === 0) return undefined;
+    const view = subresource ? this.resource.subresources[subresource]?.view : undefined;
+    const attributes = attributesFor({
+      operation,
+      resource: this.resource,
+      subresource,
+      namespace: object?.metadata.namespace ?? oldObject?.metadata.namespace ?? context.namespace,
+      name,
+      // A view subresource (scale) is admitted as its own kind, as upstream's webhooks see a Scale.
+      object: object && view ? view.toView(object) : object,
+      oldObject: oldObject && view ? view.toView(oldObject) : oldObject,
+      options: context.admissionOptions,
+      dryRun: context.dryRun,
+      user: context.user,
+    });
+    const admissionContext = { warnings: context.warnings, auditAnnotations: (context.auditAnnotations ??= {}) };
+    // Plugins known to keep objects within their schema spare every write a snapshot of the object.
+    if (!hasMutating(chain)) {
+      await runMutating(chain, attributes, admissionContext);
+      return attributes;
+    }
+    const before = attributes.object ? JSON.stringify(attributes.object) : '';
+    await runMutating(chain, attributes, admissionContext);
+    if (object && attributes.object && JSON.stringify(attributes.object) !== before) {
+      if (view) Object.assign(object, view.applyView(structuredClone(object), attributes.object));
+      const errors = this.hooks.structuralCheck?.(object).errors ?? [];
+      if (errors.length > 0) throw invalid(this.resource.kind, this.resource.group, object.metadata?.name ?? name, errors);
+    }
+    return attributes;
+  }
+
+  private async validateWrite(attributes: AdmissionAttributes | undefined, context: WriteContext): Promise<void> {
+    if (!attributes) return;
+    await runValidating(this.hooks.admission!, attributes, { warnings: context.warnings, auditAnnotations: (context.auditAnnotations ??= {}) });
   }
 
   private strategyContext(context: WriteContext): StrategyContext {
@@ -250,13 +304,14 @@ export class GenericStore {
     if (resource.subresources.status && !resource.keepStatusOnCreate) delete object.status;
     resource.strategy.prepareForCreate?.(object, this.strategyContext(context));
     this.recheckAfterDefaulting(object);
+    const admission = await this.admitWrite('CREATE', context, '', object, undefined, metadata.name ?? '');
     const errors = [
       ...validateObjectMeta(metadata, resource.namespaced, resource.nameValidation),
       ...(resource.strategy.validate?.(object, this.strategyContext(context)) ?? []),
     ];
     if (errors.length > 0) throw invalid(resource.kind, resource.group, metadata.name ?? metadata.generateName ?? '', errors);
+    await this.validateWrite(admission, context);
     resource.strategy.canonicalize?.(object);
-    await this.checkNamespace(object, 'create');
     metadata.uid ??= randomUUID(); // a strategy may have assigned it (Jobs label their pods with it)
     metadata.creationTimestamp = nowTimestamp();
     if (resource.generation) metadata.generation = 1;
@@ -279,24 +334,6 @@ export class GenericStore {
     } catch (error) {
       if (error instanceof KeyExistsError) throw alreadyExists(this.qualified, metadata.name!);
       throw error;
-    }
-  }
-
-  private async checkNamespace(object: KubeObject, verb: 'create'): Promise<void> {
-    if (!this.resource.namespaced || !this.hooks.namespaceState) return;
-    const namespace = object.metadata.namespace!;
-    const state = await this.hooks.namespaceState(namespace);
-    if (state === 'missing') throw notFound({ group: '', resource: 'namespaces' }, namespace);
-    if (state === 'terminating' && verb === 'create') {
-      throw forbidden(
-        `${this.qualified.group ? `${this.qualified.resource}.${this.qualified.group}` : this.qualified.resource} "${object.metadata.name ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
-        {
-          name: object.metadata.name,
-          group: this.qualified.group || undefined,
-          kind: this.qualified.resource,
-          causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
-        },
-      );
     }
   }
 
@@ -349,7 +386,7 @@ export class GenericStore {
       if (wanted && wanted !== current.metadata.resourceVersion) {
         throw conflict(this.qualified, name, OBJECT_MODIFIED);
       }
-      const next = this.prepareUpdate(desired, current, context, subresource, options.applied);
+      const next = await this.prepareUpdate(desired, current, context, subresource, options.applied);
       const servedBytes = encodeForStorage(next);
       // Key order is not content (upstream encodes in a fixed order): an equal object is a no-op too.
       if (servedBytes === encodeForStorage({ ...current, metadata: { ...current.metadata } }) || sameObject(next, current)) {
@@ -392,7 +429,7 @@ export class GenericStore {
   }
 
   /** The generic part of an update: system fields, the status split, generation, validation. */
-  private prepareUpdate(desired: KubeObject, current: KubeObject, context: WriteContext, subresource: string, applied = false): KubeObject {
+  private async prepareUpdate(desired: KubeObject, current: KubeObject, context: WriteContext, subresource: string, applied = false): Promise<KubeObject> {
     const resource = this.resource;
     const requestedFields = desired.metadata.managedFields;
     let next: KubeObject;
@@ -423,6 +460,7 @@ export class GenericStore {
     const strategyContext = this.strategyContext(context);
     if (subresource === '') resource.strategy.prepareForUpdate?.(next, current, strategyContext);
     this.recheckAfterDefaulting(next);
+    const admission = await this.admitWrite('UPDATE', context, subresource || context.viaSubresource || '', next, current, metadata.name ?? '');
     if (resource.generation) {
       metadata.generation = old.generation ?? 1;
       if (subresource === '' && specChanged(next, current)) metadata.generation += 1;
@@ -436,6 +474,7 @@ export class GenericStore {
       ...(subresource === 'status' ? (resource.strategy.validateStatusUpdate?.(next, current, strategyContext) ?? []) : []),
     ];
     if (errors.length > 0) throw invalid(resource.kind, resource.group, metadata.name ?? '', errors);
+    await this.validateWrite(admission, context);
     resource.strategy.canonicalize?.(next);
     // Apply computed ownership while merging; every other write records an Update (upstream's field manager).
     if (applied) {
@@ -475,6 +514,8 @@ export class GenericStore {
           `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`,
         );
       }
+      const admission = await this.admitWrite('DELETE', context, '', undefined, current, name);
+      await this.validateWrite(admission, context);
       // The garbage collector's finalizers follow the delete's propagation options (even on a repeated
       // delete: deletions here have no grace period, so upstream lets the options change them).
       const propagation = deletionFinalizers(current.metadata.finalizers, options, this.resource.strategy.defaultGarbageCollectionPolicy);

@@ -39,6 +39,7 @@ import { RequestAudit } from '../audit/request-audit.js';
 import { serveMetrics } from '../metrics/endpoint.js';
 import { recordRequest, requestLabels, trackInflight, trackLongRunning } from '../metrics/request-metrics.js';
 import { registerStorageType, trackStorageObjects } from '../metrics/storage-objects.js';
+import { AdmissionChain } from '../admission/interface.js';
 
 export interface ServingOptions {
   bindAddress: string;
@@ -72,7 +73,7 @@ export interface RequestState {
   warnings: string[];
   /** The request's audit ID (also the Audit-Id response header and the header sent to backends). */
   auditID: string;
-  /** Annotations for this request's audit events (authorization's decision; admission may add more). */
+  /** Annotations for this request's audit events (authorization's decision; admission adds its own). */
   auditAnnotations: Record<string, string>;
 }
 
@@ -100,6 +101,8 @@ export class ApiServer {
   readonly health = new HealthChecks();
   readonly discovery: DiscoveryEndpoints;
   readonly openapi: OpenApiEndpoints;
+  /** Every write of every resource registered here passes this chain; components register their plugins in it. */
+  readonly admission = new AdmissionChain();
   private readonly entries = new Map<string, ResourceEntry>(); // "group/version/plural"
   private readonly limiter: InFlightLimiter;
   private readonly watches = new Set<() => void>();
@@ -148,7 +151,7 @@ export class ApiServer {
   /** Registers a resource; returns its store (undefined for custom entries). */
   addResource(registration: ResourceRegistration): GenericStore | undefined {
     const definition = registration.definition;
-    const entry = registration.entry ?? { store: new GenericStore(definition, registration.storage, registration.hooks), patchMeta: registration.patchMeta };
+    const entry = registration.entry ?? { store: new GenericStore(definition, registration.storage, { admission: this.admission, ...registration.hooks }), patchMeta: registration.patchMeta };
     this.entries.set(`${definition.group}/${definition.version}/${definition.plural}`, entry);
     if (!registration.entry) {
       const groupResource = definition.group ? `${definition.plural}.${definition.group}` : definition.plural;
@@ -321,6 +324,7 @@ export class ApiServer {
     state.info = info;
     state.query = query;
     state.warnings = [];
+    state.auditAnnotations ??= {}; // the audit trail holds this object: never replace it
     if (delegatedUser) {
       state.user = delegatedUser;
     } else {
@@ -370,7 +374,7 @@ export class ApiServer {
     if (info.isResourceRequest) {
       const entry = this.entries.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`);
       if (entry) {
-        await handleResourceRequest({ req, res, info, query, user: state.user, warnings: state.warnings, entry, watches: this.watchRegistry, maxBodyBytes: this.options.maxBodyBytes ?? 3 * 1024 * 1024, lookup: (group, version, plural) => this.resourceEntry(group, version, plural) });
+        await handleResourceRequest({ req, res, info, query, user: state.user, warnings: state.warnings, auditAnnotations: state.auditAnnotations, entry, watches: this.watchRegistry, maxBodyBytes: this.options.maxBodyBytes ?? 3 * 1024 * 1024, lookup: (group, version, plural) => this.resourceEntry(group, version, plural) });
         return;
       }
     } else if (req.method === 'GET' || req.method === 'HEAD') {

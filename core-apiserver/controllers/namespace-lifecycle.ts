@@ -1,8 +1,8 @@
-// Namespace lifecycle: bootstrap namespaces exist; writes into missing or terminating namespaces are
-// refused (upstream's NamespaceLifecycle admission, answered from the watch cache); and a terminating
-// namespace is emptied of every namespaced object this server stores, then finalized.
+// Namespace lifecycle: bootstrap namespaces exist (writes into missing or terminating namespaces are
+// refused by the NamespaceLifecycle admission plugin); and a terminating namespace is emptied of every
+// namespaced object this server stores, then finalized.
 
-import type { GenericStore, NamespaceState, WriteContext } from '../../apiserver/registry/store.js';
+import type { GenericStore, WriteContext } from '../../apiserver/registry/store.js';
 import { StatusError } from '../../apiserver/request/status.js';
 import type { KubeObject } from '../../apiserver/registry/object.js';
 import { NAMESPACE_FINALIZER } from '../resources/namespaces.js';
@@ -17,19 +17,6 @@ const SYSTEM_CONTEXT = (namespace: string): WriteContext => ({
   fieldManager: 'namespace-controller',
   fieldValidation: 'Ignore',
 });
-
-export function namespaceStateFrom(namespaces: GenericStore): (namespace: string) => Promise<NamespaceState> {
-  return async (namespace) => {
-    await namespaces.cache.start();
-    const cached = namespaces.cache.get(namespaces.key('', namespace));
-    if (cached) return cached.fields['status.phase'] === 'Terminating' ? 'terminating' : 'active';
-    // As upstream's admission: a cache miss may be latency (a namespace just created through another
-    // replica, or a remote store's watch lagging), so storage decides.
-    const stored = await namespaces.storage.get(namespaces.key('', namespace));
-    if (!stored) return 'missing';
-    return (JSON.parse(stored.value) as { status?: { phase?: string } }).status?.phase === 'Terminating' ? 'terminating' : 'active';
-  };
-}
 
 export async function ensureBootstrapNamespaces(namespaces: GenericStore): Promise<void> {
   for (const name of BOOTSTRAP_NAMESPACES) {

@@ -4,11 +4,9 @@
 import { defineResource, statusSubresource } from '../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../apiserver/registry/object.js';
 import { ageColumn, nameColumn } from '../../apiserver/registry/table.js';
-import { forbidden } from '../../apiserver/request/status.js';
 
 export const NAMESPACE_FINALIZER = 'kubernetes';
 const NAME_LABEL = 'kubernetes.io/metadata.name';
-export const UNDELETABLE_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
 
 function enforceNameLabel(namespace: KubeObject): void {
   namespace.metadata.labels = { ...(namespace.metadata.labels ?? {}), [NAME_LABEL]: namespace.metadata.name ?? '' };
@@ -42,10 +40,7 @@ export const namespaces = defineResource({
       enforceNameLabel(namespace);
     },
     beforeDelete(namespace) {
-      const name = namespace.metadata.name ?? '';
-      if (UNDELETABLE_NAMESPACES.has(name) && !namespace.metadata.deletionTimestamp) {
-        throw forbidden(`namespaces "${name}" is forbidden: this namespace may not be deleted`, { name, kind: 'namespaces' });
-      }
+      // The immortal namespaces are refused earlier, by the NamespaceLifecycle admission plugin.
       if ((namespace.spec?.finalizers ?? []).length === 0) return 'delete';
       namespace.status = { ...(namespace.status ?? {}), phase: 'Terminating' };
       return 'keep';
