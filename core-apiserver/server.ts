@@ -28,6 +28,10 @@ import type { ResourceDefinition } from '../apiserver/registry/resource.js';
 import { tokenSubresource } from './serviceaccount-tokens/token-request.js';
 import { openIdDiscoveryRoute } from './serviceaccount-tokens/openid-discovery.js';
 import { LegacyTokenController } from './serviceaccount-tokens/legacy-token-controller.js';
+import { mutatingWebhookPlugin, validatingWebhookPlugin } from '../apiserver/admission/webhooks/plugins.js';
+import { storeSource } from '../apiserver/admission/sources.js';
+import { lookupServiceResolver } from '../apiextensions/conversion/service-resolver.js';
+import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
 
 export const CORE_FLAGS: FlagSpec[] = [
   ...SERVICE_FLAGS,
@@ -66,7 +70,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   for (const declared of coreResources) {
     const definition = withTokens(declared);
     const schema = definition.schemaName ? definitions[definition.schemaName] : definition.schema;
-    const hooks = { structuralCheck: structuralCheckFor(schema, definitions), namespaceState: definition.namespaced ? namespaceState : undefined };
+    const hooks = { structuralCheck: structuralCheckFor(schema, definitions), namespaceState: definition.namespaced ? namespaceState : undefined, admission: server.admission };
     const patchMeta = schemaPatchMeta(schema, definitions);
     // Services allocate cluster IPs and node ports around the generic store.
     const custom = definition.plural === 'services' ? new ServiceStore(definition, storage, allocators, hooks, (plural) => stores.get(plural)) : undefined;
@@ -74,6 +78,11 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     stores.set(definition.plural, store);
     if (definition.plural === 'namespaces') namespaceStore = store;
   }
+  // Dynamic admission, in upstream's plugin order: mutating webhooks, then validating webhooks, reading
+  // their configurations, namespaces, Services and Endpoints from this server's own watch caches.
+  const admissionSources = { namespaces: storeSource(namespaceStore!), resolver: lookupServiceResolver(() => inProcessServiceLookups(stores.get('services')!, stores.get('endpoints')!)) };
+  server.admission.register(mutatingWebhookPlugin({ ...admissionSources, configurations: storeSource(stores.get('mutatingwebhookconfigurations')!) }));
+  server.admission.register(validatingWebhookPlugin({ ...admissionSources, configurations: storeSource(stores.get('validatingwebhookconfigurations')!) }));
   // Reviews answer with this server's own authorizer (kubectl auth can-i / can-i --list / whoami).
   for (const { definition, review } of reviewsFor(bootstrapAuthorizer, (token, audiences) => reviewToken(server.options.authentication, token, audiences))) {
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });

@@ -20,6 +20,7 @@ import type { VersionConverter } from './conversion.js';
 import { convertCached, convertObjects, storedApiVersion, versionOf } from './conversion.js';
 import type { PropagationPolicy } from './delete-propagation.js';
 import { deletionFinalizers } from './delete-propagation.js';
+import type { AdmissionChain, AdmissionOperation } from '../admission/interface.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -46,6 +47,8 @@ export interface StoreHooks {
   structuralCheck?: StructuralCheck;
   /** Objects are stored in another version of this resource (see conversion.ts). */
   converter?: VersionConverter;
+  /** wt-webhooks: TEMPORARY minimal admission call sites (the admission branch's call sites replace them in a merge). */
+  admission?: AdmissionChain;
 }
 
 export interface WriteResult {
@@ -247,11 +250,13 @@ export class GenericStore {
     if (resource.subresources.status && !resource.keepStatusOnCreate) delete object.status;
     resource.strategy.prepareForCreate?.(object, this.strategyContext(context));
     this.recheckAfterDefaulting(object);
+    await this.runAdmission('admit', 'CREATE', object, undefined, context); // wt-webhooks TEMPORARY
     const errors = [
       ...validateObjectMeta(metadata, resource.namespaced, resource.nameValidation),
       ...(resource.strategy.validate?.(object, this.strategyContext(context)) ?? []),
     ];
     if (errors.length > 0) throw invalid(resource.kind, resource.group, metadata.name ?? metadata.generateName ?? '', errors);
+    await this.runAdmission('validate', 'CREATE', object, undefined, context); // wt-webhooks TEMPORARY
     resource.strategy.canonicalize?.(object);
     await this.checkNamespace(object, 'create');
     metadata.uid ??= randomUUID(); // a strategy may have assigned it (Jobs label their pods with it)
@@ -346,7 +351,9 @@ export class GenericStore {
       if (wanted && wanted !== current.metadata.resourceVersion) {
         throw conflict(this.qualified, name, OBJECT_MODIFIED);
       }
+      await this.runAdmission('admit', 'UPDATE', desired, current, context, subresource); // wt-webhooks TEMPORARY
       const next = this.prepareUpdate(desired, current, context, subresource, options.applied);
+      await this.runAdmission('validate', 'UPDATE', next, current, context, subresource); // wt-webhooks TEMPORARY
       const servedBytes = encodeForStorage(next);
       // Key order is not content (upstream encodes in a fixed order): an equal object is a no-op too.
       if (servedBytes === encodeForStorage({ ...current, metadata: { ...current.metadata } }) || sameObject(next, current)) {
@@ -444,6 +451,27 @@ export class GenericStore {
     return next;
   }
 
+  /** wt-webhooks TEMPORARY: a minimal admission call until the admission branch's call sites land. */
+  private async runAdmission(phase: 'admit' | 'validate', operation: AdmissionOperation, object: KubeObject | undefined, oldObject: KubeObject | undefined, context: WriteContext, subresource = ''): Promise<void> {
+    const chain = this.hooks.admission;
+    if (!chain || chain.plugins.length === 0) return;
+    const { group, version, kind, plural } = this.resource;
+    const metadata = object?.metadata ?? oldObject?.metadata ?? {};
+    const attributes = {
+      operation,
+      resource: { group, version, resource: plural },
+      subresource,
+      kind: { group, version, kind },
+      namespace: this.resource.namespaced ? (metadata.namespace ?? context.namespace) : '',
+      name: metadata.name ?? '',
+      object,
+      oldObject,
+      dryRun: context.dryRun,
+      user: context.user,
+    };
+    await chain[phase](attributes, { warnings: context.warnings, auditAnnotations: {} });
+  }
+
   // ---- delete ----------------------------------------------------------------------------------
 
   async delete(name: string, options: DeleteOptions, context: WriteContext): Promise<DeleteResult> {
@@ -470,6 +498,10 @@ export class GenericStore {
           name,
           `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`,
         );
+      }
+      if (attempt === 0) {
+        await this.runAdmission('admit', 'DELETE', undefined, current, context); // wt-webhooks TEMPORARY
+        await this.runAdmission('validate', 'DELETE', undefined, current, context); // wt-webhooks TEMPORARY
       }
       // The garbage collector's finalizers follow the delete's propagation options (even on a repeated
       // delete: deletions here have no grace period, so upstream lets the options change them).

@@ -33,6 +33,7 @@ import { DiscoveryEndpoints } from './discovery-endpoints.js';
 import { aggregatedResources } from '../discovery/documents.js';
 import { OpenApiEndpoints } from './openapi-endpoints.js';
 import type { PatchMeta } from '../registry/strategic-merge.js';
+import { AdmissionChain } from '../admission/interface.js';
 
 export interface ServingOptions {
   bindAddress: string;
@@ -86,6 +87,8 @@ export class ApiServer {
    */
   readonly app = new Koa<RequestState>();
   readonly health = new HealthChecks();
+  /** wt-webhooks TEMPORARY: the server's admission chain (the admission branch's wiring replaces this in a merge). */
+  readonly admission = new AdmissionChain();
   readonly discovery: DiscoveryEndpoints;
   readonly openapi: OpenApiEndpoints;
   private readonly entries = new Map<string, ResourceEntry>(); // "group/version/plural"
@@ -136,7 +139,7 @@ export class ApiServer {
   /** Registers a resource; returns its store (undefined for custom entries). */
   addResource(registration: ResourceRegistration): GenericStore | undefined {
     const definition = registration.definition;
-    const entry = registration.entry ?? { store: new GenericStore(definition, registration.storage, registration.hooks), patchMeta: registration.patchMeta };
+    const entry = registration.entry ?? { store: new GenericStore(definition, registration.storage, { admission: this.admission, ...registration.hooks }), patchMeta: registration.patchMeta };
     this.entries.set(`${definition.group}/${definition.version}/${definition.plural}`, entry);
     this.discovery.add(definition);
     this.openapi.invalidate(definition.group, definition.version);

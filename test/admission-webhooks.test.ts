@@ -1,0 +1,258 @@
+// Dynamic admission with the real launcher and the real kubectl: webhooks served by this test process
+// (allow, deny, JSONPatch, failure policies against a dead and a hanging webhook, selectors and match
+// conditions, a Service + Endpoints reference, warnings, dry runs, reinvocation) and
+// ValidatingAdmissionPolicies (a Deployment replica limit, Warn, parameters from a ConfigMap).
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { Cluster } from './harness.js';
+import { freePort } from '../launcher/ports.js';
+import { startAdmissionWebhookServer, type AdmissionWebhookServer } from './admission-webhook-server.js';
+
+let cluster: Cluster;
+let server: AdmissionWebhookServer;
+
+async function ok(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
+  const result = await cluster.kubectl(args, { input });
+  assert.equal(result.code, 0, `kubectl ${args.join(' ')} failed:\n${result.stderr}\n${result.stdout}`);
+  return result;
+}
+
+/** Retries until `accept` holds: a configuration reaches the server's cache a moment after it is created. */
+async function eventually(args: string[], accept: (result: { code: number; stdout: string; stderr: string }) => boolean, input?: string, timeoutMs = 20_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const result = await cluster.kubectl(args, { input });
+    if (accept(result)) return result;
+    if (Date.now() > deadline) assert.fail(`kubectl ${args.join(' ')} never gave the expected result:\n${result.stderr}\n${result.stdout}`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+  }
+}
+
+function manifest(name: string, content: string): string {
+  const file = join(cluster.dataDir, name);
+  writeFileSync(file, content);
+  return file;
+}
+
+interface WebhookSpec {
+  name: string;
+  path?: string;
+  url?: string;
+  service?: string;
+  selectorCase: string;
+  failurePolicy?: 'Fail' | 'Ignore';
+  timeoutSeconds?: number;
+  reinvocationPolicy?: 'IfNeeded' | 'Never';
+  namespaceSelector?: string;
+  matchConditions?: { name: string; expression: string }[];
+  sideEffects?: string;
+}
+
+/** A webhook on ConfigMaps whose objects carry the label `case: <selectorCase>`. */
+function webhookYaml(spec: WebhookSpec, mutating: boolean): string {
+  const clientConfig = spec.service
+    ? `service: {namespace: webhooks, name: ${spec.service}, path: "${spec.path}", port: 443}`
+    : `url: "${spec.url ?? server.url(spec.path!)}"`;
+  return `- name: ${spec.name}
+  clientConfig:
+    ${clientConfig}
+    caBundle: ${server.caBundle}
+  rules: [{operations: ["CREATE", "UPDATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["configmaps"]}]
+  objectSelector: {matchLabels: {case: ${spec.selectorCase}}}
+  ${spec.namespaceSelector ? `namespaceSelector: ${spec.namespaceSelector}` : ''}
+  failurePolicy: ${spec.failurePolicy ?? 'Fail'}
+  timeoutSeconds: ${spec.timeoutSeconds ?? 10}
+  sideEffects: ${spec.sideEffects ?? 'None'}
+  admissionReviewVersions: ["v1"]
+  ${mutating ? `reinvocationPolicy: ${spec.reinvocationPolicy ?? 'Never'}` : ''}
+  ${spec.matchConditions ? `matchConditions: ${JSON.stringify(spec.matchConditions)}` : ''}
+`;
+}
+
+function configuration(kind: 'Validating' | 'Mutating', name: string, webhooks: WebhookSpec[]): string {
+  return `apiVersion: admissionregistration.k8s.io/v1
+kind: ${kind}WebhookConfiguration
+metadata: {name: ${name}}
+webhooks:
+${webhooks.map((webhook) => webhookYaml(webhook, kind === 'Mutating')).join('')}`;
+}
+
+function configMap(name: string, selectorCase: string, namespace = 'default'): string {
+  return `apiVersion: v1
+kind: ConfigMap
+metadata: {name: ${name}, namespace: ${namespace}, labels: {case: ${selectorCase}}}
+data: {a: "1"}
+`;
+}
+
+const failed = (pattern: string) => (result: { code: number; stderr: string }) => result.code !== 0 && result.stderr.includes(pattern);
+
+describe('admission webhooks with kubectl', { timeout: 600_000 }, () => {
+  before(async () => {
+    cluster = await Cluster.start();
+    server = await startAdmissionWebhookServer(['localhost', 'hooks.webhooks.svc']);
+  });
+  after(async () => {
+    await cluster?.stop();
+    await server?.close();
+    cluster?.cleanup();
+  });
+
+  it('an allowing webhook sees the request; a denying one stops it with its message', async () => {
+    server.handlers.set('/allow', () => ({ allowed: true }));
+    server.handlers.set('/deny', (request) => ({ allowed: request.object?.metadata?.name !== 'forbidden-cm', status: { code: 403, reason: 'Forbidden', message: 'this name is not allowed' } }));
+    await ok(['create', '-f', manifest('allow.yaml', configuration('Validating', 'allow-and-deny', [
+      { name: 'allow.example.com', path: '/allow', selectorCase: 'allow' },
+      { name: 'deny.example.com', path: '/deny', selectorCase: 'deny' },
+    ]))]);
+    await eventually(['create', '-f', '-'], (result) => result.code === 0 && (server.reviews.get('/allow') ?? []).length > 0, configMap('allowed-cm', 'allow'));
+    const review = server.reviews.get('/allow')!.at(-1)!;
+    assert.equal(review.operation, 'CREATE');
+    assert.deepEqual(review.resource, { group: '', version: 'v1', resource: 'configmaps' });
+    assert.deepEqual(review.kind, { group: '', version: 'v1', kind: 'ConfigMap' });
+    assert.equal(review.namespace, 'default');
+    assert.equal(review.object.metadata.name, 'allowed-cm');
+    assert.equal(review.userInfo.username, 'admin');
+    assert.equal(review.dryRun, false);
+    assert.equal(review.options.kind, 'CreateOptions');
+
+    const denied = await eventually(['create', '-f', '-'], failed('denied the request'), configMap('forbidden-cm', 'deny'));
+    assert.match(denied.stderr, /admission webhook "deny\.example\.com" denied the request: this name is not allowed/);
+    assert.equal((await cluster.kubectl(['get', 'configmap', 'forbidden-cm'])).code, 1);
+    // Another name passes the same webhook; an update of it is reviewed with the old object.
+    await ok(['create', '-f', '-'], configMap('fine-cm', 'deny'));
+    await ok(['label', 'configmap', 'fine-cm', 'extra=yes']);
+    const update = server.reviews.get('/deny')!.at(-1)!;
+    assert.equal(update.operation, 'UPDATE');
+    assert.equal(update.oldObject.metadata.labels.extra, undefined);
+    assert.equal(update.object.metadata.labels.extra, 'yes');
+  });
+
+  it('a mutating webhook patches the object with a JSONPatch', async () => {
+    server.handlers.set('/mutate', (request) => ({
+      allowed: true,
+      patch: request.object.metadata.labels?.mutated ? [] : [{ op: 'add', path: '/metadata/labels/mutated', value: 'by-webhook' }],
+    }));
+    await ok(['create', '-f', manifest('mutate.yaml', configuration('Mutating', 'mutate', [{ name: 'mutate.example.com', path: '/mutate', selectorCase: 'mutate' }]))]);
+    await eventually(['create', '-f', '-'], (result) => result.code === 0, configMap('mutated-cm', 'mutate'));
+    await eventually(['get', 'configmap', 'mutated-cm', '-o', 'yaml'], (result) => result.code === 0);
+    const object = parse((await ok(['get', 'configmap', 'mutated-cm', '-o', 'yaml'])).stdout) as { metadata: { labels: Record<string, string> } };
+    if (object.metadata.labels.mutated === undefined) {
+      // The configuration reached the cache after the create: a second object shows the patch.
+      await ok(['create', '-f', '-'], configMap('mutated-cm-2', 'mutate'));
+      const second = parse((await ok(['get', 'configmap', 'mutated-cm-2', '-o', 'yaml'])).stdout) as { metadata: { labels: Record<string, string> } };
+      assert.equal(second.metadata.labels.mutated, 'by-webhook');
+    } else assert.equal(object.metadata.labels.mutated, 'by-webhook');
+  });
+
+  it('failurePolicy Fail refuses when the webhook is down or too slow; Ignore lets the request through', async () => {
+    const deadPort = await freePort();
+    server.handlers.set('/slow', async () => {
+      await new Promise((resolve) => setTimeout(resolve, 4000));
+      return { allowed: false, status: { message: 'too late to matter' } };
+    });
+    await ok(['create', '-f', manifest('failing.yaml', configuration('Validating', 'failing', [
+      { name: 'down-fail.example.com', url: `https://127.0.0.1:${deadPort}/down`, selectorCase: 'down-fail' },
+      { name: 'down-ignore.example.com', url: `https://127.0.0.1:${deadPort}/down`, selectorCase: 'down-ignore', failurePolicy: 'Ignore' },
+      { name: 'slow-fail.example.com', path: '/slow', selectorCase: 'slow-fail', timeoutSeconds: 1 },
+      { name: 'slow-ignore.example.com', path: '/slow', selectorCase: 'slow-ignore', timeoutSeconds: 1, failurePolicy: 'Ignore' },
+    ]))]);
+    const down = await eventually(['create', '-f', '-'], failed('failed calling webhook'), configMap('down-fail', 'down-fail'));
+    assert.ok(
+      down.stderr.includes(`Internal error occurred: failed calling webhook "down-fail.example.com": failed to call webhook: Post "https://127.0.0.1:${deadPort}/down?timeout=10s": dial tcp 127.0.0.1:${deadPort}: connect: connection refused`),
+      down.stderr,
+    );
+    await ok(['create', '-f', '-'], configMap('down-ignore', 'down-ignore'));
+    const slow = await cluster.kubectl(['create', '-f', '-'], { input: configMap('slow-fail', 'slow-fail') });
+    assert.notEqual(slow.code, 0);
+    assert.ok(slow.stderr.includes(`failed calling webhook "slow-fail.example.com": failed to call webhook: Post "${server.url('/slow')}?timeout=1s": context deadline exceeded`), slow.stderr);
+    await ok(['create', '-f', '-'], configMap('slow-ignore', 'slow-ignore'));
+  });
+
+  it('namespaceSelector, objectSelector and matchConditions decide which requests a webhook sees', async () => {
+    server.handlers.set('/strict', () => ({ allowed: false, status: { message: 'strict namespace' } }));
+    await ok(['create', 'namespace', 'relaxed']);
+    await ok(['create', 'namespace', 'strict']);
+    await ok(['label', 'namespace', 'strict', 'admission=strict']);
+    await ok(['create', '-f', manifest('selectors.yaml', configuration('Validating', 'selectors', [
+      {
+        name: 'strict.example.com',
+        path: '/strict',
+        selectorCase: 'selectors',
+        namespaceSelector: '{matchLabels: {admission: strict}}',
+        matchConditions: [{ name: 'not-exempt', expression: "!object.metadata.name.startsWith('exempt-')" }],
+      },
+    ]))]);
+    const denied = await eventually(['create', '-f', '-'], failed('strict namespace'), configMap('in-strict', 'selectors', 'strict'));
+    assert.match(denied.stderr, /admission webhook "strict\.example\.com" denied the request: strict namespace/);
+    await ok(['create', '-f', '-'], configMap('in-relaxed', 'selectors', 'relaxed')); // namespace labels do not match
+    await ok(['create', '-f', '-'], configMap('unlabelled', 'other', 'strict')); // object labels do not match
+    await ok(['create', '-f', '-'], configMap('exempt-by-condition', 'selectors', 'strict')); // matchCondition false
+    const seen = (server.reviews.get('/strict') ?? []).map((request) => request.name);
+    assert.ok(!seen.includes('in-relaxed') && !seen.includes('unlabelled') && !seen.includes('exempt-by-condition'), seen.join(','));
+  });
+
+  it('a webhook named by a service reference is reached through its Service and Endpoints', async () => {
+    server.handlers.set('/by-service', () => ({ allowed: false, status: { message: 'reached through the service' } }));
+    await ok(['create', 'namespace', 'webhooks']);
+    await ok(['create', '-f', '-'], `apiVersion: v1
+kind: Service
+metadata: {name: hooks, namespace: webhooks}
+spec: {ports: [{name: https, port: 443}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: hooks, namespace: webhooks}
+subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{name: https, port: ${server.port}}]}]
+`);
+    await ok(['create', '-f', manifest('service.yaml', configuration('Validating', 'by-service', [{ name: 'service.example.com', service: 'hooks', path: '/by-service', selectorCase: 'by-service' }]))]);
+    const denied = await eventually(['create', '-f', '-'], failed('reached through the service'), configMap('via-service', 'by-service'));
+    assert.match(denied.stderr, /admission webhook "service\.example\.com" denied the request: reached through the service/);
+  });
+
+  it('warnings from a webhook are shown by kubectl; a server-side dry run reaches webhooks without side effects', async () => {
+    server.handlers.set('/warn', () => ({ allowed: true, warnings: ['this ConfigMap is watched closely'] }));
+    await ok(['create', '-f', manifest('warn.yaml', configuration('Validating', 'warn', [{ name: 'warn.example.com', path: '/warn', selectorCase: 'warn', sideEffects: 'NoneOnDryRun' }]))]);
+    const warned = await eventually(['create', '-f', '-'], (result) => result.code === 0 && result.stderr.includes('Warning: this ConfigMap is watched closely'), configMap('warned-cm', 'warn'));
+    assert.equal(warned.code, 0);
+    const dry = await ok(['create', '--dry-run=server', '-f', '-'], configMap('dry-cm', 'warn'));
+    assert.match(dry.stderr, /Warning: this ConfigMap is watched closely/);
+    const review = server.reviews.get('/warn')!.at(-1)!;
+    assert.equal(review.name, 'dry-cm');
+    assert.equal(review.dryRun, true);
+    assert.equal((await cluster.kubectl(['get', 'configmap', 'dry-cm'])).code, 1);
+  });
+
+  it('a mutating webhook with reinvocationPolicy IfNeeded runs again after a later webhook changed the object', async () => {
+    server.handlers.set('/first', (request) => {
+      const labels = request.object.metadata.labels ?? {};
+      // Counts its own calls in an annotation, so the test sees whether it ran twice.
+      const calls = Number(request.object.metadata.annotations?.['first-calls'] ?? '0') + 1;
+      const annotations = request.object.metadata.annotations;
+      const patch: unknown[] = [annotations ? { op: 'add', path: '/metadata/annotations/first-calls', value: String(calls) } : { op: 'add', path: '/metadata/annotations', value: { 'first-calls': String(calls) } }];
+      if (labels.second) patch.push({ op: 'add', path: '/metadata/labels/first-saw-second', value: 'true' });
+      return { allowed: true, patch };
+    });
+    server.handlers.set('/second', (request) => ({ allowed: true, patch: request.object.metadata.labels?.second ? [] : [{ op: 'add', path: '/metadata/labels/second', value: 'done' }] }));
+    await ok(['create', '-f', '-'], `${configuration('Mutating', 'reinvoke-1', [{ name: 'first.example.com', path: '/first', selectorCase: 'reinvoke', reinvocationPolicy: 'IfNeeded' }])}---
+${configuration('Mutating', 'reinvoke-2', [{ name: 'second.example.com', path: '/second', selectorCase: 'reinvoke' }])}`);
+    let index = 0;
+    // Create objects until both configurations are in the cache; the last one shows the reinvocation.
+    for (;;) {
+      const name = `reinvoked-${index++}`;
+      await ok(['create', '-f', '-'], configMap(name, 'reinvoke'));
+      const object = parse((await ok(['get', 'configmap', name, '-o', 'yaml'])).stdout) as { metadata: { labels: Record<string, string>; annotations?: Record<string, string> } };
+      if (object.metadata.labels.second === 'done' && object.metadata.annotations?.['first-calls']) {
+        assert.equal(object.metadata.labels['first-saw-second'], 'true');
+        assert.equal(object.metadata.annotations['first-calls'], '2');
+        break;
+      }
+      assert.ok(index < 40, 'the mutating configurations never took effect');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  });
+});
