@@ -29,7 +29,9 @@ import { tokenSubresource } from './serviceaccount-tokens/token-request.js';
 import { openIdDiscoveryRoute } from './serviceaccount-tokens/openid-discovery.js';
 import { LegacyTokenController } from './serviceaccount-tokens/legacy-token-controller.js';
 import { mutatingWebhookPlugin, validatingWebhookPlugin } from '../apiserver/admission/webhooks/plugins.js';
+import type { ObjectSource } from '../apiserver/admission/sources.js';
 import { storeSource } from '../apiserver/admission/sources.js';
+import { validatingAdmissionPolicyPlugin } from '../apiserver/admission/policy/validating-policy.js';
 import { lookupServiceResolver } from '../apiextensions/conversion/service-resolver.js';
 import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
 
@@ -82,6 +84,20 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   // their configurations, namespaces, Services and Endpoints from this server's own watch caches.
   const admissionSources = { namespaces: storeSource(namespaceStore!), resolver: lookupServiceResolver(() => inProcessServiceLookups(stores.get('services')!, stores.get('endpoints')!)) };
   server.admission.register(mutatingWebhookPlugin({ ...admissionSources, configurations: storeSource(stores.get('mutatingwebhookconfigurations')!) }));
+  // Policy params are built-in kinds served here (ConfigMaps and the like), read from their watch caches.
+  const paramSources = new Map<string, ObjectSource>();
+  const params = (apiVersion: string, kind: string) => {
+    const store = [...stores.values()].find((candidate) => (candidate.resource.group ? `${candidate.resource.group}/${candidate.resource.version}` : candidate.resource.version) === apiVersion && candidate.resource.kind === kind);
+    if (!store) return undefined;
+    if (!paramSources.has(store.resource.plural)) paramSources.set(store.resource.plural, storeSource(store));
+    return { source: paramSources.get(store.resource.plural)!, namespaced: store.resource.namespaced };
+  };
+  server.admission.register(validatingAdmissionPolicyPlugin({
+    policies: storeSource(stores.get('validatingadmissionpolicies')!),
+    bindings: storeSource(stores.get('validatingadmissionpolicybindings')!),
+    namespaces: admissionSources.namespaces,
+    params,
+  }));
   server.admission.register(validatingWebhookPlugin({ ...admissionSources, configurations: storeSource(stores.get('validatingwebhookconfigurations')!) }));
   // Reviews answer with this server's own authorizer (kubectl auth can-i / can-i --list / whoami).
   for (const { definition, review } of reviewsFor(bootstrapAuthorizer, (token, audiences) => reviewToken(server.options.authentication, token, audiences))) {

@@ -255,4 +255,83 @@ ${configuration('Mutating', 'reinvoke-2', [{ name: 'second.example.com', path: '
       await new Promise((resolve) => setTimeout(resolve, 300));
     }
   });
+
+  it('a ValidatingAdmissionPolicy bound with Deny refuses Deployments with more than 5 replicas', async () => {
+    await ok(['create', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: replica-limit}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules: [{apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE", "UPDATE"], resources: ["deployments"]}]
+  validations:
+  - expression: "object.spec.replicas <= 5"
+    message: "replicas must be no greater than 5"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: replica-limit-binding}
+spec:
+  policyName: replica-limit
+  validationActions: [Deny]
+`);
+    const listed = await ok(['get', 'validatingadmissionpolicies']);
+    assert.match(listed.stdout, /NAME\s+VALIDATIONS\s+PARAMKIND\s+AGE/);
+    assert.match(listed.stdout, /replica-limit\s+1\s+<unset>/);
+    const deployment = (name: string, replicas: number) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: default}
+spec:
+  replicas: ${replicas}
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec: {containers: [{name: web, image: nginx}]}
+`;
+    const denied = await eventually(['create', '-f', '-'], failed('denied request'), deployment('too-big', 6));
+    // kubectl's rendering of upstream's 422 (reason Invalid, one cause without a field), as on a real cluster.
+    assert.ok(denied.stderr.includes(`The deployments "too-big" is invalid: : ValidatingAdmissionPolicy 'replica-limit' with binding 'replica-limit-binding' denied request: replicas must be no greater than 5`), denied.stderr);
+    await ok(['create', '-f', '-'], deployment('small-enough', 3));
+    const scaled = await cluster.kubectl(['scale', 'deployment', 'small-enough', '--replicas=9']);
+    assert.notEqual(scaled.code, 0);
+    assert.match(scaled.stderr, /replicas must be no greater than 5/);
+  });
+
+  it('a Warn binding turns a failed validation into a warning; params come from a ConfigMap', async () => {
+    await ok(['create', 'namespace', 'policy-params']);
+    await ok(['create', 'configmap', 'max-keys', '-n', 'policy-params', '--from-literal=max=2']);
+    await ok(['create', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: configmap-size}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["configmaps"]}]
+    objectSelector: {matchLabels: {case: sized}}
+  validations:
+  - expression: "size(object.data) <= int(params.data.max)"
+    messageExpression: "'too many keys: ' + string(size(object.data)) + ' > ' + params.data.max"
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: configmap-size-warn}
+spec:
+  policyName: configmap-size
+  validationActions: [Warn]
+  paramRef: {name: max-keys, namespace: policy-params, parameterNotFoundAction: Deny}
+`);
+    const sized = (name: string, keys: number) => `apiVersion: v1
+kind: ConfigMap
+metadata: {name: ${name}, namespace: default, labels: {case: sized}}
+data: {${Array.from({ length: keys }, (_, index) => `k${index}: "v"`).join(', ')}}
+`;
+    const warned = await eventually(['create', '-f', '-'], (result) => result.code === 0 && result.stderr.includes('Warning:'), sized('many-keys', 3));
+    assert.match(warned.stderr, /Warning: Validation failed for ValidatingAdmissionPolicy 'configmap-size' with binding 'configmap-size-warn': too many keys: 3 > 2/);
+    const quiet = await ok(['create', '-f', '-'], sized('few-keys', 1));
+    assert.doesNotMatch(quiet.stderr, /Warning/);
+    // Without its param the binding denies (parameterNotFoundAction Deny).
+    await ok(['delete', 'configmap', 'max-keys', '-n', 'policy-params']);
+    const missing = await eventually(['create', '-f', '-'], failed('no params found'), sized('no-params', 1));
+    assert.match(missing.stderr, /ValidatingAdmissionPolicy 'configmap-size' with binding 'configmap-size-warn' denied request: failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction/);
+  });
 });
