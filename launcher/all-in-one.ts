@@ -10,6 +10,7 @@ import { GENERIC_FLAGS, createGenericServer } from '../apiserver/server/options.
 import { startCompactor } from '../apiserver/storage/compactor.js';
 import { createAggregator } from '../aggregator/aggregator.js';
 import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
+import { storeSource } from '../apiserver/admission/sources.js';
 import { createApiextensionsServer } from '../apiextensions/server.js';
 import { lookupServiceResolver } from '../apiextensions/conversion/service-resolver.js';
 import { createSampleExtension } from '../sample-extension/server.js';
@@ -78,7 +79,10 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
   const aggregatorGeneric = createGenericServer('aggregator', valuesFor('aggregator', options.securePort ?? 0), { requestHeader: undefined, untrustedIdentityHeaders: 'strip' });
 
   const core = createCoreApiServer(coreGeneric, coreValues);
-  const apiextensions = createApiextensionsServer(apiextensionsGeneric, { serviceResolver: lookupServiceResolver(() => inProcessServiceLookups(core.store('services'), core.store('endpoints'))) });
+  const apiextensions = createApiextensionsServer(apiextensionsGeneric, {
+    serviceResolver: lookupServiceResolver(() => inProcessServiceLookups(core.store('services'), core.store('endpoints'))),
+    admission: { mutatingWebhookConfigurations: storeSource(core.store('mutatingwebhookconfigurations')), validatingWebhookConfigurations: storeSource(core.store('validatingwebhookconfigurations')), namespaces: storeSource(core.store('namespaces')) },
+  });
   await core.start();
   await apiextensions.start();
 

@@ -334,4 +334,51 @@ data: {${Array.from({ length: keys }, (_, index) => `k${index}: "v"`).join(', ')
     const missing = await eventually(['create', '-f', '-'], failed('no params found'), sized('no-params', 1));
     assert.match(missing.stderr, /ValidatingAdmissionPolicy 'configmap-size' with binding 'configmap-size-warn' denied request: failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction/);
   });
+
+  it('custom resources served by apiextensions go through the webhooks configured in core', async () => {
+    server.handlers.set('/widgets', (request) => ({
+      allowed: request.object.spec?.size !== 'huge',
+      status: { message: 'huge widgets are not allowed' },
+      patch: request.object.metadata.labels?.checked ? [] : [{ op: 'add', path: '/metadata/labels', value: { ...(request.object.metadata.labels ?? {}), checked: 'yes' } }],
+    }));
+    await ok(['create', '-f', '-'], `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.hooks.example.com}
+spec:
+  group: hooks.example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {size: {type: string}}}
+`);
+    await ok(['create', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingWebhookConfiguration
+metadata: {name: widgets}
+webhooks:
+- name: widgets.hooks.example.com
+  clientConfig: {url: "${server.url('/widgets')}", caBundle: ${server.caBundle}}
+  rules: [{operations: ["CREATE"], apiGroups: ["hooks.example.com"], apiVersions: ["*"], resources: ["widgets"], scope: Namespaced}]
+  sideEffects: None
+  admissionReviewVersions: ["v1"]
+`);
+    const widget = (name: string, size: string) => `apiVersion: hooks.example.com/v1
+kind: Widget
+metadata: {name: ${name}, namespace: default}
+spec: {size: ${size}}
+`;
+    const denied = await eventually(['create', '-f', '-'], failed('huge widgets'), widget('big-widget', 'huge'), 40_000);
+    assert.match(denied.stderr, /admission webhook "widgets\.hooks\.example\.com" denied the request: huge widgets are not allowed/);
+    await ok(['create', '-f', '-'], widget('small-widget', 'small'));
+    const object = parse((await ok(['get', 'widgets', 'small-widget', '-o', 'yaml'])).stdout) as { metadata: { labels: Record<string, string> } };
+    assert.equal(object.metadata.labels.checked, 'yes');
+    const review = server.reviews.get('/widgets')!.at(-1)!;
+    assert.deepEqual(review.resource, { group: 'hooks.example.com', version: 'v1', resource: 'widgets' });
+  });
 });
