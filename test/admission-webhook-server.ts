@@ -7,7 +7,7 @@ import { createCertificateAuthority, issueCertificate } from '../launcher/pki.js
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AdmissionRequest = Record<string, any>;
-export type Answer = { allowed: boolean; status?: Record<string, unknown>; patch?: unknown[]; warnings?: string[]; auditAnnotations?: Record<string, string> };
+export type Answer = { uid?: string; allowed: boolean; status?: Record<string, unknown>; patch?: unknown[]; warnings?: string[]; auditAnnotations?: Record<string, string> };
 export type Handler = (request: AdmissionRequest) => Answer | Promise<Answer>;
 
 export interface AdmissionWebhookServer {
@@ -41,7 +41,7 @@ export async function startAdmissionWebhookServer(dnsNames: string[] = ['localho
       }
       const answer = await handler(review.request);
       if (res.destroyed) return;
-      const response: Record<string, unknown> = { uid: review.request.uid, allowed: answer.allowed, status: answer.status, warnings: answer.warnings, auditAnnotations: answer.auditAnnotations };
+      const response: Record<string, unknown> = { uid: answer.uid ?? review.request.uid, allowed: answer.allowed, status: answer.status, warnings: answer.warnings, auditAnnotations: answer.auditAnnotations };
       if (answer.patch) {
         response.patchType = 'JSONPatch';
         response.patch = Buffer.from(JSON.stringify(answer.patch)).toString('base64');

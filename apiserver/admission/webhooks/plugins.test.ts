@@ -80,6 +80,16 @@ describe('admission webhook plugins', () => {
     assert.equal(ctx.auditAnnotations['failed-open.validating.webhook.admission.k8s.io/round_0_index_0'], 'patcher.example.com');
   });
 
+  it('an answer to another review (uid) fails a v1 webhook; a v1beta1-only webhook gets a v1beta1 review, never checked for it', async () => {
+    server.handlers.set('/other-uid', () => ({ uid: 'someone-else', allowed: false, status: { message: 'denied anyway' } }));
+    const v1 = validatingWebhookPlugin({ configurations: source([configuration('uid', [{ name: 'uid.example.com', path: '/other-uid' }])]), namespaces });
+    await assert.rejects(v1.validate!(attributes(), context()), (error: { message: string }) => /failed calling webhook "uid\.example\.com": received invalid webhook response: expected response\.uid="[^"]+", got "someone-else"$/.test(error.message));
+    const v1beta1 = validatingWebhookPlugin({ configurations: source([configuration('uid', [{ name: 'uid.example.com', path: '/other-uid', admissionReviewVersions: ['v1beta1'] }])]), namespaces });
+    await assert.rejects(v1beta1.validate!(attributes(), context()), (error: { message: string }) => error.message === 'admission webhook "uid.example.com" denied the request: denied anyway');
+    const unknown = validatingWebhookPlugin({ configurations: source([configuration('uid', [{ name: 'uid.example.com', path: '/other-uid', admissionReviewVersions: ['v2'] }])]), namespaces });
+    await assert.rejects(unknown.validate!(attributes(), context()), (error: { message: string }) => error.message.endsWith('could not create admission objects: webhook does not accept known AdmissionReview versions'));
+  });
+
   it('warnings and audit annotations from responses reach the request context', async () => {
     server.handlers.set('/notes', () => ({ allowed: true, warnings: ['be careful'], auditAnnotations: { reviewed: 'yes' } }));
     const plugin = validatingWebhookPlugin({ configurations: source([configuration('notes', [{ name: 'notes.example.com', path: '/notes' }])]), namespaces });

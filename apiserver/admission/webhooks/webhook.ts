@@ -14,7 +14,7 @@ import type { NamespaceLookup } from '../matching.js';
 import { anyRuleMatches, namespaceSelectorMatches, objectSelectorMatches, parseSelector } from '../matching.js';
 import { CallError, WebhookClient } from './client.js';
 import type { ReviewResponse } from './review.js';
-import { admissionReview, verifyResponse } from './review.js';
+import { admissionReview, reviewVersionFor, verifyResponse } from './review.js';
 
 export class CompiledWebhook {
   readonly name: string;
@@ -69,9 +69,11 @@ export class CompiledWebhook {
     const uid = randomUUID();
     let response: ReviewResponse;
     try {
-      const answer = await this.client.post(admissionReview(uid, attributes), this.timeoutSeconds);
+      const version = reviewVersionFor(this.spec.admissionReviewVersions);
+      if (!version) throw new CallError('could not create admission objects: webhook does not accept known AdmissionReview versions');
+      const answer = await this.client.post(admissionReview(uid, attributes, version), this.timeoutSeconds);
       try {
-        response = verifyResponse(answer, uid, mutating);
+        response = verifyResponse(answer, uid, mutating, version);
       } catch (error) {
         throw new CallError(`received invalid webhook response: ${(error as Error).message}`);
       }
