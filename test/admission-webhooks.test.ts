@@ -381,4 +381,36 @@ spec: {size: ${size}}
     const review = server.reviews.get('/widgets')!.at(-1)!;
     assert.deepEqual(review.resource, { group: 'hooks.example.com', version: 'v1', resource: 'widgets' });
   });
+
+  it('configurations whose CEL does not compile, or bindings that both deny and warn, are refused with 422', async () => {
+    const result = await cluster.kubectl(['create', '-f', '-'], {
+      input: `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: bad-condition}
+webhooks:
+- name: bad.example.com
+  clientConfig: {url: "https://127.0.0.1:1/x"}
+  rules: [{operations: ["CREATE"], apiGroups: [""], apiVersions: ["v1"], resources: ["configmaps"]}]
+  sideEffects: None
+  admissionReviewVersions: ["v1"]
+  matchConditions: [{name: typo, expression: "object.metadata.name ==== 'x'"}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: bad-policy}
+spec:
+  matchConstraints: {resourceRules: [{apiGroups: ["apps"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["deployments"]}]}
+  validations: [{expression: "object.spec.replicas <"}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: bad-binding}
+spec: {policyName: x, validationActions: [Deny, Warn]}
+`,
+    });
+    assert.notEqual(result.code, 0);
+    assert.ok(result.stderr.includes(`ValidatingWebhookConfiguration.admissionregistration.k8s.io "bad-condition" is invalid: webhooks[0].matchConditions[0].expression: Invalid value: "object.metadata.name ==== 'x'": compilation failed: ERROR: <input>:1:24:`), result.stderr);
+    assert.ok(result.stderr.includes(`ValidatingAdmissionPolicy.admissionregistration.k8s.io "bad-policy" is invalid: spec.validations[0].expression: Invalid value: "object.spec.replicas <": compilation failed: ERROR: <input>:1:23:`), result.stderr);
+    assert.ok(result.stderr.includes('spec.validationActions: Invalid value: []string{"Deny", "Warn"}: must not contain both Deny and Warn'), result.stderr);
+  });
 });

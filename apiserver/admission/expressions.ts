@@ -6,6 +6,7 @@
 
 import type { Environment } from '@marcbachmann/cel-js';
 import { kubernetesEnvironment } from '../../apiextensions/cel/library.js';
+import { celIssue } from '../../apiextensions/cel/compile.js';
 import type { AdmissionAttributes } from './interface.js';
 
 export interface CompiledExpression {
@@ -30,7 +31,7 @@ function environment(): Environment {
 
 interface Parsed {
   (context: Record<string, unknown>): unknown;
-  check(): { valid: boolean; type?: string; error?: { message: string } };
+  check(): { valid: boolean; type?: string; error?: Parameters<typeof celIssue>[1] };
 }
 
 /** Parses and checks one expression; `resultType` 'bool' or 'string' when the result's type is fixed. */
@@ -39,10 +40,10 @@ export function compileExpression(expression: string, resultType?: 'bool' | 'str
   try {
     program = environment().parse(expression) as unknown as Parsed;
   } catch (error) {
-    return { ok: false, error: firstLine((error as Error).message) };
+    return { ok: false, error: celIssue(expression, error as Parameters<typeof celIssue>[1]) };
   }
   const checked = program.check();
-  if (!checked.valid) return { ok: false, error: firstLine(checked.error?.message ?? 'invalid expression') };
+  if (!checked.valid) return { ok: false, error: checked.error ? celIssue(expression, checked.error) : 'invalid expression' };
   if (resultType && checked.type !== resultType && checked.type !== 'dyn') return { ok: false, error: `must evaluate to ${resultType}` };
   return { ok: true, compiled: { expression, evaluate: (activation) => program(activation) } };
 }

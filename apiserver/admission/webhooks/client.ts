@@ -26,7 +26,7 @@ export class WebhookClient {
     private readonly resolver: ServiceResolver | undefined,
   ) {
     const ca = config.caBundle ? Buffer.from(config.caBundle, 'base64').toString('utf8') : undefined;
-    this.agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca });
+    this.agent = new https.Agent({ keepAlive: true, maxSockets: 64, ca, noDelay: true } as https.AgentOptions);
   }
 
   close(): void {

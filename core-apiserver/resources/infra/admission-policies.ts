@@ -24,7 +24,8 @@ function defaultPolicy(policy: KubeObject): void {
   }
 }
 
-function expressionErrors(expression: unknown, field: string, resultType?: 'bool' | 'string'): FieldError[] {
+/** A CEL expression's field errors: required, and it must compile (upstream's validation compiles too). */
+export function expressionErrors(expression: unknown, field: string, resultType?: 'bool' | 'string'): FieldError[] {
   if (typeof expression !== 'string' || expression.trim() === '') return [required(field)];
   const compiled = compileExpression(expression, resultType);
   return compiled.ok ? [] : [{ field, type: 'FieldValueInvalid', value: expression, detail: `compilation failed: ${compiled.error}` }];
