@@ -132,6 +132,35 @@ describe('admission webhooks with kubectl', { timeout: 600_000 }, () => {
     assert.equal(update.object.metadata.labels.extra, 'yes');
   });
 
+  it('deletes are reviewed with the old object; kubectl 1.27 and 1.33 show a denial the same way', async () => {
+    server.handlers.set('/no-delete', (request) => ({ allowed: request.operation !== 'DELETE', status: { message: `keep ${request.oldObject?.metadata?.name}` } }));
+    await ok(['create', '-f', '-'], configMap('kept-cm', 'no-delete'));
+    await ok(['create', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: no-delete}
+webhooks:
+- name: no-delete.example.com
+  clientConfig: {url: "${server.url('/no-delete')}", caBundle: ${server.caBundle}}
+  rules: [{operations: ["DELETE"], apiGroups: [""], apiVersions: ["v1"], resources: ["configmaps"]}]
+  objectSelector: {matchLabels: {case: no-delete}}
+  sideEffects: None
+  admissionReviewVersions: ["v1"]
+`);
+    const denied = await eventually(['delete', 'configmap', 'kept-cm'], failed('denied the request'));
+    assert.match(denied.stderr, /admission webhook "no-delete\.example\.com" denied the request: keep kept-cm/);
+    const review = server.reviews.get('/no-delete')!.at(-1)!;
+    assert.equal(review.operation, 'DELETE');
+    assert.equal(review.object, null);
+    assert.equal(review.options.kind, 'DeleteOptions');
+    // The webhook gave no reason, so there is none to print (upstream keeps the webhook's status as is).
+    for (const version of ['1.27', '1.33']) {
+      const result = await cluster.kubectl(['delete', 'configmap', 'kept-cm'], { version });
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /Error from server: admission webhook "no-delete\.example\.com" denied the request: keep kept-cm/, `kubectl ${version}`);
+    }
+    await ok(['get', 'configmap', 'kept-cm']);
+  });
+
   it('a mutating webhook patches the object with a JSONPatch', async () => {
     server.handlers.set('/mutate', (request) => ({
       allowed: true,
@@ -212,6 +241,24 @@ subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{name: https, port: ${server.po
     await ok(['create', '-f', manifest('service.yaml', configuration('Validating', 'by-service', [{ name: 'service.example.com', service: 'hooks', path: '/by-service', selectorCase: 'by-service' }]))]);
     const denied = await eventually(['create', '-f', '-'], failed('reached through the service'), configMap('via-service', 'by-service'));
     assert.match(denied.stderr, /admission webhook "service\.example\.com" denied the request: reached through the service/);
+    // A service whose endpoint is down: the error names the service URL, as upstream's client addresses it.
+    const deadPort = await freePort();
+    await ok(['create', '-f', '-'], `apiVersion: v1
+kind: Service
+metadata: {name: dead-hooks, namespace: webhooks}
+spec: {ports: [{name: https, port: 443}]}
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: dead-hooks, namespace: webhooks}
+subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{name: https, port: ${deadPort}}]}]
+`);
+    await ok(['create', '-f', manifest('dead-service.yaml', configuration('Validating', 'dead-service', [{ name: 'dead-service.example.com', service: 'dead-hooks', path: '/check', selectorCase: 'dead-service' }]))]);
+    const down = await eventually(['create', '-f', '-'], failed('failed calling webhook'), configMap('via-dead-service', 'dead-service'));
+    assert.ok(
+      down.stderr.includes(`failed calling webhook "dead-service.example.com": failed to call webhook: Post "https://dead-hooks.webhooks.svc:443/check?timeout=10s": dial tcp 127.0.0.1:${deadPort}: connect: connection refused`),
+      down.stderr,
+    );
   });
 
   it('warnings from a webhook are shown by kubectl; a server-side dry run reaches webhooks without side effects', async () => {

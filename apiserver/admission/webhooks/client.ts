@@ -33,32 +33,42 @@ export class WebhookClient {
     this.agent.destroy();
   }
 
-  private async target(timeoutSeconds: number): Promise<{ url: URL; servername?: string }> {
+  /**
+   * The URL to connect to, and the one errors show: for a service, upstream's client addresses
+   * https://<service>.<namespace>.svc:<port>/<path> and dials the resolved endpoint underneath.
+   */
+  private async target(timeoutSeconds: number): Promise<{ url: URL; shown: string; servername?: string }> {
     const { url, service } = this.config;
     let target: URL;
+    let shown: string;
     let servername: string | undefined;
-    if (url) target = new URL(url);
-    else if (service) {
+    if (url) {
+      target = new URL(url);
+      shown = '';
+    } else if (service) {
+      const port = service.port ?? 443;
       if (!this.resolver) throw new CallError(`could not get REST client: unable to resolve service/${service.name} in "${service.namespace}": no service resolver`);
       let base: string;
       try {
-        base = await this.resolver.resolve(service.namespace, service.name, service.port ?? 443);
+        base = await this.resolver.resolve(service.namespace, service.name, port);
       } catch (error) {
         throw new CallError(`could not get REST client: ${(error as Error).message}`);
       }
       target = new URL(service.path ?? '', base);
       // The serving certificate names the service, as for APIServices and conversion webhooks.
       servername = `${service.name}.${service.namespace}.svc`;
+      // Go keeps an explicit :443 where WHATWG URLs drop it.
+      shown = `https://${servername}:${port}${service.path ?? ''}?timeout=${timeoutSeconds}s`;
     } else throw new CallError('could not get REST client: no url or service in the client configuration');
     target.searchParams.set('timeout', `${timeoutSeconds}s`);
-    return { url: target, servername };
+    return { url: target, shown: shown || target.href, servername };
   }
 
   /** Posts the review; resolves with the decoded answer, rejects with a CallError. */
   async post(review: unknown, timeoutSeconds: number): Promise<unknown> {
-    const { url, servername } = await this.target(timeoutSeconds);
+    const { url, shown, servername } = await this.target(timeoutSeconds);
     const body = JSON.stringify(review);
-    const described = `failed to call webhook: Post "${url.href}"`;
+    const described = `failed to call webhook: Post "${shown}"`;
     return new Promise((resolve, reject) => {
       let settled = false;
       const fail = (message: string) => {
