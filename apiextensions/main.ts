@@ -5,7 +5,7 @@ import { stringFlag } from '../apiserver/server/flags.js';
 import { createApiextensionsServer } from './server.js';
 import { kubeconfigServiceLookups, lookupServiceResolver } from './conversion/service-resolver.js';
 import { KubeClient } from '../apiserver/client/kube-client.js';
-import { informerSource } from '../apiserver/admission/sources.js';
+import { informerSource, remoteKindSources } from '../apiserver/admission/sources.js';
 
 const FLAGS = [
   ...GENERIC_FLAGS,
@@ -21,6 +21,9 @@ const admission = coreClient && {
   mutatingWebhookConfigurations: informerSource(coreClient, '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations'),
   validatingWebhookConfigurations: informerSource(coreClient, '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations'),
   namespaces: informerSource(coreClient, '/api/v1/namespaces'),
+  validatingAdmissionPolicies: informerSource(coreClient, '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies'),
+  validatingAdmissionPolicyBindings: informerSource(coreClient, '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings'),
+  remoteParams: remoteKindSources(coreClient),
 };
 const apiextensions = createApiextensionsServer(generic, { serviceResolver: kubeconfig ? lookupServiceResolver(() => kubeconfigServiceLookups(kubeconfig)) : undefined, admission });
 await apiextensions.start();

@@ -29,8 +29,7 @@ import { tokenSubresource } from './serviceaccount-tokens/token-request.js';
 import { openIdDiscoveryRoute } from './serviceaccount-tokens/openid-discovery.js';
 import { LegacyTokenController } from './serviceaccount-tokens/legacy-token-controller.js';
 import { mutatingWebhookPlugin, validatingWebhookPlugin } from '../apiserver/admission/webhooks/plugins.js';
-import type { ObjectSource } from '../apiserver/admission/sources.js';
-import { storeSource } from '../apiserver/admission/sources.js';
+import { localKindSources, storeSource } from '../apiserver/admission/sources.js';
 import { validatingAdmissionPolicyPlugin } from '../apiserver/admission/policy/validating-policy.js';
 import { lookupServiceResolver } from '../apiextensions/conversion/service-resolver.js';
 import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
@@ -80,23 +79,16 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     stores.set(definition.plural, store);
     if (definition.plural === 'namespaces') namespaceStore = store;
   }
-  // Dynamic admission, in upstream's plugin order: mutating webhooks, then validating webhooks, reading
-  // their configurations, namespaces, Services and Endpoints from this server's own watch caches.
+  // Dynamic admission, in upstream's plugin order: mutating webhooks, ValidatingAdmissionPolicy, validating
+  // webhooks, reading their configurations, namespaces, Services and Endpoints from this server's own caches.
   const admissionSources = { namespaces: storeSource(namespaceStore!), resolver: lookupServiceResolver(() => inProcessServiceLookups(stores.get('services')!, stores.get('endpoints')!)) };
   server.admission.register(mutatingWebhookPlugin({ ...admissionSources, configurations: storeSource(stores.get('mutatingwebhookconfigurations')!) }));
-  // Policy params are built-in kinds served here (ConfigMaps and the like), read from their watch caches.
-  const paramSources = new Map<string, ObjectSource>();
-  const params = (apiVersion: string, kind: string) => {
-    const store = [...stores.values()].find((candidate) => (candidate.resource.group ? `${candidate.resource.group}/${candidate.resource.version}` : candidate.resource.version) === apiVersion && candidate.resource.kind === kind);
-    if (!store) return undefined;
-    if (!paramSources.has(store.resource.plural)) paramSources.set(store.resource.plural, storeSource(store));
-    return { source: paramSources.get(store.resource.plural)!, namespaced: store.resource.namespaced };
-  };
   server.admission.register(validatingAdmissionPolicyPlugin({
     policies: storeSource(stores.get('validatingadmissionpolicies')!),
     bindings: storeSource(stores.get('validatingadmissionpolicybindings')!),
     namespaces: admissionSources.namespaces,
-    params,
+    // Params are objects of the kinds served here (ConfigMaps and the like), from their watch caches.
+    params: localKindSources(server),
   }));
   server.admission.register(validatingWebhookPlugin({ ...admissionSources, configurations: storeSource(stores.get('validatingwebhookconfigurations')!) }));
   // Reviews answer with this server's own authorizer (kubectl auth can-i / can-i --list / whoami).

@@ -10,7 +10,7 @@ import { GENERIC_FLAGS, createGenericServer } from '../apiserver/server/options.
 import { startCompactor } from '../apiserver/storage/compactor.js';
 import { createAggregator } from '../aggregator/aggregator.js';
 import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
-import { storeSource } from '../apiserver/admission/sources.js';
+import { localKindSources, storeSource } from '../apiserver/admission/sources.js';
 import { createApiextensionsServer } from '../apiextensions/server.js';
 import { lookupServiceResolver } from '../apiextensions/conversion/service-resolver.js';
 import { createSampleExtension } from '../sample-extension/server.js';
@@ -81,7 +81,14 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
   const core = createCoreApiServer(coreGeneric, coreValues);
   const apiextensions = createApiextensionsServer(apiextensionsGeneric, {
     serviceResolver: lookupServiceResolver(() => inProcessServiceLookups(core.store('services'), core.store('endpoints'))),
-    admission: { mutatingWebhookConfigurations: storeSource(core.store('mutatingwebhookconfigurations')), validatingWebhookConfigurations: storeSource(core.store('validatingwebhookconfigurations')), namespaces: storeSource(core.store('namespaces')) },
+    admission: {
+      mutatingWebhookConfigurations: storeSource(core.store('mutatingwebhookconfigurations')),
+      validatingWebhookConfigurations: storeSource(core.store('validatingwebhookconfigurations')),
+      namespaces: storeSource(core.store('namespaces')),
+      validatingAdmissionPolicies: storeSource(core.store('validatingadmissionpolicies')),
+      validatingAdmissionPolicyBindings: storeSource(core.store('validatingadmissionpolicybindings')),
+      remoteParams: localKindSources(coreGeneric.server),
+    },
   });
   await core.start();
   await apiextensions.start();

@@ -429,6 +429,38 @@ spec: {size: ${size}}
     assert.deepEqual(review.resource, { group: 'hooks.example.com', version: 'v1', resource: 'widgets' });
   });
 
+  it('policies apply to custom resources too, with params from core read by apiextensions', async () => {
+    await ok(['create', 'configmap', 'widget-sizes', '-n', 'default', '--from-literal=allowed=small,medium']);
+    await ok(['create', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: widget-sizes}
+spec:
+  paramKind: {apiVersion: v1, kind: ConfigMap}
+  matchConstraints:
+    resourceRules: [{apiGroups: ["hooks.example.com"], apiVersions: ["v1"], operations: ["CREATE"], resources: ["widgets"]}]
+  validations:
+  - expression: "object.spec.size in params.data.allowed.split(',')"
+    messageExpression: "'size ' + object.spec.size + ' is not one of ' + params.data.allowed"
+    reason: Forbidden
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: widget-sizes}
+spec:
+  policyName: widget-sizes
+  validationActions: [Deny]
+  paramRef: {name: widget-sizes, namespace: default, parameterNotFoundAction: Deny}
+`);
+    const widget = (name: string, size: string) => `apiVersion: hooks.example.com/v1
+kind: Widget
+metadata: {name: ${name}, namespace: default}
+spec: {size: ${size}}
+`;
+    const denied = await eventually(['create', '-f', '-'], failed('is not one of'), widget('large-widget', 'large'), 40_000);
+    assert.ok(denied.stderr.includes(`Error from server (Forbidden): error when creating "STDIN": widgets.hooks.example.com "large-widget" is forbidden: ValidatingAdmissionPolicy 'widget-sizes' with binding 'widget-sizes' denied request: size large is not one of small,medium`), denied.stderr);
+    await ok(['create', '-f', '-'], widget('medium-widget', 'medium'));
+  });
+
   it('configurations whose CEL does not compile, or bindings that both deny and warn, are refused with 422', async () => {
     const result = await cluster.kubectl(['create', '-f', '-'], {
       input: `apiVersion: admissionregistration.k8s.io/v1

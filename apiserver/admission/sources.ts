@@ -5,6 +5,7 @@
 import type { KubeObject } from '../registry/object.js';
 import type { GenericStore } from '../registry/store.js';
 import type { KubeClient } from '../client/kube-client.js';
+import type { ApiServer } from '../server/api-server.js';
 import type { NamespaceLookup } from './matching.js';
 
 export interface ObjectSource {
@@ -63,11 +64,53 @@ export function namespaceLookup(source: ObjectSource): NamespaceLookup {
 const SYNC_WAIT_MS = 10_000;
 
 /** Waits briefly for a remote mirror's first list; upstream refuses requests until its informers synced. */
-export async function waitForSync(sources: ObjectSource[]): Promise<boolean> {
-  const deadline = Date.now() + SYNC_WAIT_MS;
+export async function waitForSync(sources: ObjectSource[], waitMs = SYNC_WAIT_MS): Promise<boolean> {
+  const deadline = Date.now() + waitMs;
   while (!sources.every((source) => source.synced)) {
     if (Date.now() > deadline) return false;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   return true;
+}
+
+export interface KindSource {
+  source: ObjectSource;
+  namespaced: boolean;
+}
+
+/** The objects of a kind this server serves itself (its watch caches), for policy params. */
+export function localKindSources(server: ApiServer): (apiVersion: string, kind: string) => KindSource | undefined {
+  const sources = new Map<string, KindSource>();
+  return (apiVersion, kind) => {
+    const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+    const definition = server.discovery.groupVersions().find((gv) => gv.group === group && gv.version === version)?.resources.find((resource) => resource.kind === kind);
+    const store = definition && server.resourceEntry(group, version, definition.plural)?.store;
+    if (!definition || !store) return undefined;
+    const key = `${apiVersion}/${kind}`;
+    if (!sources.has(key)) sources.set(key, { source: storeSource(store), namespaced: definition.namespaced });
+    return sources.get(key);
+  };
+}
+
+/** The objects of a kind another server serves: its discovery names the resource, an informer mirrors it. */
+export function remoteKindSources(client: KubeClient): (apiVersion: string, kind: string) => Promise<KindSource | undefined> {
+  const sources = new Map<string, Promise<KindSource | undefined>>();
+  const find = async (apiVersion: string, kind: string): Promise<KindSource | undefined> => {
+    const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const list = await client.get<{ resources?: { name: string; kind: string; namespaced: boolean }[] }>(base);
+    const resource = (list.resources ?? []).find((candidate) => candidate.kind === kind && !candidate.name.includes('/'));
+    if (!resource) return undefined;
+    return { source: informerSource(client, `${base}/${resource.name}`), namespaced: resource.namespaced };
+  };
+  return (apiVersion, kind) => {
+    const key = `${apiVersion}/${kind}`;
+    let found = sources.get(key);
+    if (!found) {
+      found = find(apiVersion, kind).catch(() => undefined);
+      sources.set(key, found);
+      // A kind that is not there yet may be created later: look again next time.
+      void found.then((result) => result === undefined && sources.delete(key));
+    }
+    return found;
+  };
 }

@@ -14,8 +14,13 @@ import { anyRuleMatches, isExemptConfigurationResource, namespaceSelectorMatches
 import type { ObjectSource } from '../sources.js';
 import { namespaceLookup, waitForSync } from '../sources.js';
 
-/** Where the objects of a paramKind are (core's stores by apiVersion and kind). */
-export type ParamSources = (apiVersion: string, kind: string) => { source: ObjectSource; namespaced: boolean } | undefined;
+export interface ParamSource {
+  source: ObjectSource;
+  namespaced: boolean;
+}
+
+/** Where the objects of a paramKind are (a server's own stores, or an informer on another server). */
+export type ParamSources = (apiVersion: string, kind: string) => ParamSource | undefined | Promise<ParamSource | undefined>;
 
 export interface PolicyPluginOptions {
   policies: ObjectSource;
@@ -183,12 +188,15 @@ function denial(attributes: AdmissionAttributes, policy: string, binding: string
 }
 
 /** The params of a binding (upstream's CollectParams): [null] without paramKind or paramRef. */
-function collectParams(policy: CompiledPolicy, binding: KubeObject, attributes: AdmissionAttributes, sources: ParamSources): (KubeObject | null)[] {
+async function collectParams(policy: CompiledPolicy, binding: KubeObject, attributes: AdmissionAttributes, sources: ParamSources): Promise<(KubeObject | null)[]> {
   const paramKind = policy.spec.paramKind;
   const paramRef = isObject(binding.spec) ? binding.spec.paramRef : undefined;
   if (!isObject(paramKind) || !isObject(paramRef)) return [null];
-  const found = sources(String(paramKind.apiVersion ?? ''), String(paramKind.kind ?? ''));
-  if (!found) throw new Error(`paramKind kind \`${String(paramKind.apiVersion)}, Kind=${String(paramKind.kind)}\` not known`);
+  const described = `${String(paramKind.apiVersion)}, Kind=${String(paramKind.kind)}`;
+  const found = await sources(String(paramKind.apiVersion ?? ''), String(paramKind.kind ?? ''));
+  if (!found) throw new Error(`paramKind kind \`${described}\` not known`);
+  // Upstream gives a param informer one second to list before refusing.
+  if (!found.source.synced && !(await waitForSync([found.source], 1000))) throw new Error(`paramKind kind \`${described}\` not yet synced to use for admission`);
   let namespace = '';
   if (found.namespaced) {
     namespace = typeof paramRef.namespace === 'string' && paramRef.namespace ? paramRef.namespace : attributes.namespace;
@@ -223,11 +231,11 @@ export function validatingAdmissionPolicyPlugin(options: PolicyPluginOptions): A
     name: 'ValidatingAdmissionPolicy',
     async validate(attributes, context) {
       if (isExemptConfigurationResource(attributes)) return;
-      const bindings = options.bindings.list();
-      if (bindings.length === 0) return;
       if (!(await waitForSync([options.policies, options.bindings, options.namespaces]))) {
         throw forbidden(`${attributes.resource.resource} "${attributes.name}" is forbidden: not yet ready to handle request`);
       }
+      const bindings = options.bindings.list();
+      if (bindings.length === 0) return;
       const denied: { policy: string; binding?: string; decision: Decision }[] = [];
       const byPolicy = new Map<string, KubeObject[]>();
       for (const binding of bindings) {
@@ -259,7 +267,7 @@ export function validatingAdmissionPolicyPlugin(options: PolicyPluginOptions): A
           let params: (KubeObject | null)[];
           try {
             if (!(await resourcesMatch(binding.spec?.matchResources, attributes, namespaces))) continue;
-            params = collectParams(policy, binding, attributes, options.params);
+            params = await collectParams(policy, binding, attributes, options.params);
           } catch (error) {
             configurationFailure(`failed to configure binding: ${firstLine(error)}`, bindingName);
             continue;
