@@ -6,7 +6,7 @@
 import type { KubeObject } from '../../registry/object.js';
 import { isObject } from '../../registry/object.js';
 import { StatusError, forbidden } from '../../request/status.js';
-import type { AdmissionAttributes, AdmissionContext, AdmissionPlugin } from '../interface.js';
+import type { AdmissionAttributes, AdmissionPlugin } from '../interface.js';
 import type { CompiledExpression, MatchCondition } from '../expressions.js';
 import { baseActivation, compileExpression, compileMatchConditions, evaluateMatchConditions, toDynamic } from '../expressions.js';
 import type { NamespaceLookup } from '../matching.js';
@@ -106,7 +106,7 @@ function firstLine(error: unknown): string {
 }
 
 /** One evaluation of a policy with one param: the failed validations, or an error for the failure policy. */
-function evaluate(policy: CompiledPolicy, activation: Record<string, unknown>, context: AdmissionContext, annotations: Map<string, string[]>): Decision[] {
+function evaluate(policy: CompiledPolicy, activation: Record<string, unknown>, annotations: Map<string, string[]>): Decision[] {
   const decisions: Decision[] = [];
   const failure = (message: string, expressionIndex = 0) => {
     if (!policy.failOpen) decisions.push({ message, expressionIndex });
@@ -156,7 +156,6 @@ function evaluate(policy: CompiledPolicy, activation: Record<string, unknown>, c
       failure(`valueExpression '${annotation.program.expression}' resulted in error: ${firstLine(error)}`);
     }
   }
-  void context;
   return decisions;
 }
 
@@ -277,7 +276,7 @@ export function validatingAdmissionPolicyPlugin(options: PolicyPluginOptions): A
           const actions: string[] = Array.isArray(binding.spec?.validationActions) ? binding.spec.validationActions : [];
           for (const param of params) {
             const activation = { ...baseActivation(attributes), params: toDynamic(param), namespaceObject: toDynamic(namespaceObject ?? null) };
-            for (const decision of evaluate(policy, activation, context, annotations)) {
+            for (const decision of evaluate(policy, activation, annotations)) {
               if (actions.includes('Deny')) denied.push({ policy: policy.name, binding: bindingName, decision });
               if (actions.includes('Warn')) context.warnings.push(`Validation failed for ValidatingAdmissionPolicy '${policy.name}' with binding '${bindingName}': ${decision.message}`);
               if (actions.includes('Audit')) {
