@@ -4,6 +4,8 @@ import { GENERIC_FLAGS, createGenericServer, readFlags, runGenericServer } from 
 import { stringFlag } from '../apiserver/server/flags.js';
 import { createApiextensionsServer } from './server.js';
 import { kubeconfigServiceLookups, lookupServiceResolver } from './conversion/service-resolver.js';
+import { KubeClient } from '../apiserver/client/kube-client.js';
+import { informerSource, remoteKindSources } from '../apiserver/admission/sources.js';
 
 const FLAGS = [
   ...GENERIC_FLAGS,
@@ -12,6 +14,17 @@ const FLAGS = [
 const values = readFlags(process.argv.slice(2), 'apiextensions', 'apiextensions serves apiextensions.k8s.io (CustomResourceDefinitions) and the custom resources they define.', FLAGS);
 const generic = createGenericServer('apiextensions', values);
 const kubeconfig = stringFlag(values, 'kubeconfig');
-const apiextensions = createApiextensionsServer(generic, { serviceResolver: kubeconfig ? lookupServiceResolver(() => kubeconfigServiceLookups(kubeconfig)) : undefined });
+// Admission webhook configurations live in core: mirrored through the same --kubeconfig (or the delegated authentication one).
+const coreKubeconfig = kubeconfig ?? stringFlag(values, 'authentication-kubeconfig');
+const coreClient = coreKubeconfig ? KubeClient.fromKubeconfig(coreKubeconfig) : undefined;
+const admission = coreClient && {
+  mutatingWebhookConfigurations: informerSource(coreClient, '/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations'),
+  validatingWebhookConfigurations: informerSource(coreClient, '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations'),
+  namespaces: informerSource(coreClient, '/api/v1/namespaces'),
+  validatingAdmissionPolicies: informerSource(coreClient, '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies'),
+  validatingAdmissionPolicyBindings: informerSource(coreClient, '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings'),
+  remoteParams: remoteKindSources(coreClient),
+};
+const apiextensions = createApiextensionsServer(generic, { serviceResolver: kubeconfig ? lookupServiceResolver(() => kubeconfigServiceLookups(kubeconfig)) : undefined, admission });
 await apiextensions.start();
 await runGenericServer(generic, () => apiextensions.stop());

@@ -7,9 +7,40 @@ import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
 import { customResourceDefinitions } from './resources/customresourcedefinitions.js';
 import { CrdController } from './controller.js';
 import type { ServiceResolver } from './conversion/service-resolver.js';
+import type { ObjectSource } from '../apiserver/admission/sources.js';
+import { mutatingWebhookPlugin, validatingWebhookPlugin } from '../apiserver/admission/webhooks/plugins.js';
+import type { KindSource } from '../apiserver/admission/sources.js';
+import { localKindSources } from '../apiserver/admission/sources.js';
+import { validatingAdmissionPolicyPlugin } from '../apiserver/admission/policy/validating-policy.js';
 
-export function createApiextensionsServer(generic: GenericServer, options: { serviceResolver?: ServiceResolver } = {}): { start(): Promise<void>; stop(): void; controller: CrdController } {
+/** Webhook configurations and namespaces as core serves them (an informer through a client, or core's caches in process). */
+export interface AdmissionSources {
+  mutatingWebhookConfigurations: ObjectSource;
+  validatingWebhookConfigurations: ObjectSource;
+  namespaces: ObjectSource;
+  validatingAdmissionPolicies: ObjectSource;
+  validatingAdmissionPolicyBindings: ObjectSource;
+  /** Param kinds served elsewhere (built-in kinds in core); custom resource kinds come from this server. */
+  remoteParams?: (apiVersion: string, kind: string) => KindSource | undefined | Promise<KindSource | undefined>;
+}
+
+export function createApiextensionsServer(generic: GenericServer, options: { serviceResolver?: ServiceResolver; admission?: AdmissionSources } = {}): { start(): Promise<void>; stop(): void; controller: CrdController } {
   const { server, storage } = generic;
+  // Custom resources go through the same webhooks and policies as built-ins (upstream's apiextensions-apiserver
+  // runs the same chain); policies may take their params from custom resources served here.
+  if (options.admission) {
+    const { namespaces, mutatingWebhookConfigurations, validatingWebhookConfigurations } = options.admission;
+    const local = localKindSources(server);
+    const remote = options.admission.remoteParams;
+    server.admission.register(mutatingWebhookPlugin({ configurations: mutatingWebhookConfigurations, namespaces, resolver: options.serviceResolver }));
+    server.admission.register(validatingAdmissionPolicyPlugin({
+      policies: options.admission.validatingAdmissionPolicies,
+      bindings: options.admission.validatingAdmissionPolicyBindings,
+      namespaces,
+      params: async (apiVersion, kind) => local(apiVersion, kind) ?? (await remote?.(apiVersion, kind)),
+    }));
+    server.admission.register(validatingWebhookPlugin({ configurations: validatingWebhookConfigurations, namespaces, resolver: options.serviceResolver }));
+  }
   const definitions = builtinSchemas();
   server.openapi.definitions = definitions;
   const schema = definitions[customResourceDefinitions.schemaName!];

@@ -20,6 +20,7 @@ import { benchAudit } from './audit.js';
 import type { ListCacheResult } from './list-cache.js';
 import { benchEtcd } from './etcd.js';
 import { ETCD_MISSING, etcdAvailable } from '../apiserver/storage/etcd-test-server.js';
+import { benchAdmissionWebhooks } from './admission-webhooks.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -277,6 +278,10 @@ try {
   ratio(`memory per CRD with ${crds.crdCount} CRDs (KiB)`, crds.rssPerCrdKiB, 200, false);
   ratio(`CPU per added CRD at ${crds.crdCount} / at 20 CRDs`, crds.cpuMsPerCrdMany / Math.max(1, crds.cpuMsPerCrdFew), 1.5, false);
   console.log(`${'creates through the chain / raw commits (NORMAL)'.padEnd(52)} ${(creates.perSecond / commitsNormal).toFixed(2).padStart(6)}×`);
+  // Last on this cluster: the webhook would slow every create after it.
+  const webhook = await benchAdmissionWebhooks(cluster, target(cluster.port));
+  const added = webhook.withP50Ms - webhook.withoutP50Ms;
+  console.log(`${'no-op validating webhook: added create latency, p50'.padEnd(52)} ${added.toFixed(2).padStart(6)} ms  goal ≤ 2 ms  ${added <= 2 ? 'met' : 'NOT met'}  (${webhook.withoutP50Ms.toFixed(2)} → ${webhook.withP50Ms.toFixed(2)} ms, ${webhook.requests} sequential creates)`);
 } finally {
   await cluster.stop();
   cluster.cleanup();

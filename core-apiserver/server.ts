@@ -36,6 +36,11 @@ import { tokenSubresource } from './serviceaccount-tokens/token-request.js';
 import { openIdDiscoveryRoute } from './serviceaccount-tokens/openid-discovery.js';
 import { LegacyTokenController } from './serviceaccount-tokens/legacy-token-controller.js';
 import { ALWAYS_LEADING, whileLeading } from '../apiserver/server/leader-election.js';
+import { mutatingWebhookPlugin, validatingWebhookPlugin } from '../apiserver/admission/webhooks/plugins.js';
+import { localKindSources, storeSource } from '../apiserver/admission/sources.js';
+import { validatingAdmissionPolicyPlugin } from '../apiserver/admission/policy/validating-policy.js';
+import { lookupServiceResolver } from '../apiextensions/conversion/service-resolver.js';
+import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
 
 export const CORE_FLAGS: FlagSpec[] = [
   ...SERVICE_FLAGS,
@@ -101,6 +106,18 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
   }
   const admission = registerBuiltinAdmission(server.admission, (plural) => stores.get(plural)!, () => [...stores.values()]);
+  // Dynamic admission, in upstream's plugin order: mutating webhooks, ValidatingAdmissionPolicy, validating
+  // webhooks, reading their configurations, namespaces, Services and Endpoints from this server's own caches.
+  const admissionSources = { namespaces: storeSource(namespaceStore!), resolver: lookupServiceResolver(() => inProcessServiceLookups(stores.get('services')!, stores.get('endpoints')!)) };
+  server.admission.register(mutatingWebhookPlugin({ ...admissionSources, configurations: storeSource(stores.get('mutatingwebhookconfigurations')!) }));
+  server.admission.register(validatingAdmissionPolicyPlugin({
+    policies: storeSource(stores.get('validatingadmissionpolicies')!),
+    bindings: storeSource(stores.get('validatingadmissionpolicybindings')!),
+    namespaces: admissionSources.namespaces,
+    // Params are objects of the kinds served here (ConfigMaps and the like), from their watch caches.
+    params: localKindSources(server),
+  }));
+  server.admission.register(validatingWebhookPlugin({ ...admissionSources, configurations: storeSource(stores.get('validatingwebhookconfigurations')!) }));
   admission.registerResourceQuota();
   const clientCaFile = stringFlag(values, 'client-ca-file');
   const rbacStores = Object.fromEntries([...rbacPlurals].map((plural) => [plural, stores.get(plural)!])) as RbacStores;

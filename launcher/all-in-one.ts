@@ -14,6 +14,7 @@ import { startEtcdCompactionFromFlags } from '../apiserver/storage/etcd-options.
 import { LeaderElector } from '../apiserver/server/leader-election.js';
 import { createAggregator } from '../aggregator/aggregator.js';
 import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
+import { localKindSources, storeSource } from '../apiserver/admission/sources.js';
 import { createApiextensionsServer } from '../apiextensions/server.js';
 import { lookupServiceResolver } from '../apiextensions/conversion/service-resolver.js';
 import { createSampleExtension } from '../sample-extension/server.js';
@@ -96,7 +97,17 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
   const aggregatorGeneric = createGenericServer('aggregator', valuesFor('aggregator', options.securePort ?? 0), { requestHeader: undefined, untrustedIdentityHeaders: 'strip' });
 
   const core = createCoreApiServer(coreGeneric, coreValues);
-  const apiextensions = createApiextensionsServer(apiextensionsGeneric, { serviceResolver: lookupServiceResolver(() => inProcessServiceLookups(core.store('services'), core.store('endpoints'))) });
+  const apiextensions = createApiextensionsServer(apiextensionsGeneric, {
+    serviceResolver: lookupServiceResolver(() => inProcessServiceLookups(core.store('services'), core.store('endpoints'))),
+    admission: {
+      mutatingWebhookConfigurations: storeSource(core.store('mutatingwebhookconfigurations')),
+      validatingWebhookConfigurations: storeSource(core.store('validatingwebhookconfigurations')),
+      namespaces: storeSource(core.store('namespaces')),
+      validatingAdmissionPolicies: storeSource(core.store('validatingadmissionpolicies')),
+      validatingAdmissionPolicyBindings: storeSource(core.store('validatingadmissionpolicybindings')),
+      remoteParams: localKindSources(coreGeneric.server),
+    },
+  });
   await core.start();
   await apiextensions.start();
 

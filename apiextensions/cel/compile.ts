@@ -289,7 +289,7 @@ function compileExpression(environment: Environment, expression: string, resultT
 }
 
 /** cel-js error → cel-go's issue format, with cel-go's wording for the common cases. */
-function celIssue(expression: string, error: { summary?: string; message: string; range?: { start: number }; node?: { op?: string; pos?: number } }): string {
+export function celIssue(expression: string, error: { summary?: string; message: string; range?: { start: number }; node?: { op?: string; pos?: number } }): string {
   let summary = error.summary ?? error.message.split('\n')[0];
   summary = summary
     .replace(/^Unknown variable: (.*)$/, "undeclared reference to '$1' (in container '')")

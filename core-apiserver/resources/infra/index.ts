@@ -8,6 +8,7 @@ import { events, leases } from './leases-events.js';
 import { ingressClasses, ingresses, networkPolicies } from './networking.js';
 import { rbacResources } from './rbac.js';
 import { mutatingWebhookConfigurations, validatingWebhookConfigurations } from './webhooks.js';
+import { validatingAdmissionPolicies, validatingAdmissionPolicyBindings } from './admission-policies.js';
 
 export const infraResources: ResourceDefinition[] = [
   ingresses,
@@ -19,6 +20,8 @@ export const infraResources: ResourceDefinition[] = [
   priorityClasses,
   mutatingWebhookConfigurations,
   validatingWebhookConfigurations,
+  validatingAdmissionPolicies,
+  validatingAdmissionPolicyBindings,
   events,
   runtimeClasses,
   certificateSigningRequests,

@@ -8,6 +8,7 @@ import type { FieldError } from '../../../apiserver/request/status.js';
 import { ageColumn, nameColumn } from '../../../apiserver/registry/table.js';
 import { isDns1123Subdomain } from '../../../apiserver/registry/names.js';
 import { invalidEach, isObject, notSupported, objectsOf, required, stringsOf, validateLabelSelector } from './common.js';
+import { expressionErrors } from './admission-policies.js';
 
 const REVIEW_VERSIONS = ['v1', 'v1beta1'];
 const OPERATIONS = ['*', 'CONNECT', 'CREATE', 'DELETE', 'UPDATE'];
@@ -88,6 +89,15 @@ function validateWebhook(webhook: Record<string, any>, mutating: boolean, path: 
   if (mutating && !['IfNeeded', 'Never'].includes(webhook.reinvocationPolicy)) errors.push(notSupported(`${path}.reinvocationPolicy`, webhook.reinvocationPolicy, ['IfNeeded', 'Never']));
   errors.push(...validateLabelSelector(webhook.namespaceSelector, `${path}.namespaceSelector`), ...validateLabelSelector(webhook.objectSelector, `${path}.objectSelector`));
   errors.push(...validateClientConfig(webhook.clientConfig, `${path}.clientConfig`));
+  // matchConditions compile now, so a typo is a 422 here rather than a failing webhook on every request.
+  const conditionNames = new Set<string>();
+  objectsOf(webhook.matchConditions).forEach((condition, index) => {
+    const at = `${path}.matchConditions[${index}]`;
+    if (!condition.name) errors.push(required(`${at}.name`));
+    else if (conditionNames.has(condition.name)) errors.push({ field: `${at}.name`, type: 'FieldValueDuplicate', value: condition.name });
+    conditionNames.add(condition.name);
+    errors.push(...expressionErrors(condition.expression, `${at}.expression`, 'bool'));
+  });
   return errors;
 }
 
