@@ -80,6 +80,9 @@ export class AutoRegistration {
         this.again = false;
         await this.reconcile();
       } while (this.again);
+    } catch (error) {
+      // Callers fire and forget; a shutdown closes storage under a running sync.
+      if (!/storage is closed/.test((error as Error).message)) console.error(`[autoregister] ${(error as Error).message}`);
     } finally {
       this.running = false;
     }
