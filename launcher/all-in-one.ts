@@ -39,6 +39,8 @@ export interface AllInOneOptions {
   metricResolutionSeconds?: number;
   /** Authentication flags (token file, OIDC, anonymous …); ServiceAccount keys default to the PKI's. */
   authentication?: FlagValues;
+  /** EncryptionConfiguration file for core-apiserver and apiextensions. */
+  encryptionProviderConfig?: string;
 }
 
 export interface RunningChain {
@@ -69,6 +71,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
     'storage-backend': options.storageBackend ?? 'sqlite',
     'storage-dir': options.dataDir,
     'emulated-version': options.emulatedVersion ?? '1.32',
+    'encryption-provider-config': component === 'core-apiserver' || component === 'apiextensions' ? options.encryptionProviderConfig : undefined,
   });
 
   const coreValues: FlagValues = { ...valuesFor('core-apiserver', 0), 'namespace-controller': false, 'advertise-port': options.securePort || 6443, ...authenticationValues(options.authentication ?? {}, pki, 'core-apiserver') };

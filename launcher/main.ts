@@ -31,6 +31,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'node-monitor-grace-period', type: 'number', default: 40, description: 'Seconds without a node heartbeat before core marks the node NotReady (Unknown).' },
   { name: 'metric-resolution', type: 'number', default: 15, description: 'Seconds between metric scrapes of the kubelets by the metrics extension.' },
   { name: 'garbage-collector', type: 'boolean', default: true, description: 'Run the garbage collector (ownerReferences, foreground and orphan deletion) in the aggregator.' },
+  { name: 'encryption-provider-config', type: 'string', description: 'EncryptionConfiguration file for encryption at rest, passed to core-apiserver and apiextensions.' },
   { name: 'all-in-one', type: 'boolean', default: false, description: 'Run the whole chain in this one process: the aggregator calls its delegates in-process instead of over HTTPS.' },
   // Passed on to the aggregator and core-apiserver (ServiceAccount keys default to the launcher's PKI).
   ...AUTHENTICATION_FLAGS.map((spec) => ({ ...spec, default: undefined })),
@@ -54,6 +55,7 @@ if (values['all-in-one'] === true) {
     simulatedNodes: numberFlag(values, 'simulated-nodes') ?? 0,
     metricResolutionSeconds: numberFlag(values, 'metric-resolution') ?? 15,
     authentication: values,
+    encryptionProviderConfig: stringFlag(values, 'encryption-provider-config'),
   });
   log(`[launcher] admin kubeconfig: ${chain.kubeconfig}`);
   log(`[launcher] ready: ${chain.url} (all in one process)`);
@@ -128,6 +130,7 @@ for (const component of BACKENDS) {
                 `--metric-resolution=${numberFlag(values, 'metric-resolution') ?? 15}`,
               ]
             : []),
+          ...(component !== 'sample-extension' && stringFlag(values, 'encryption-provider-config') ? [`--encryption-provider-config=${resolve(stringFlag(values, 'encryption-provider-config')!)}`] : []),
           // Conversion webhooks given as a service reference are resolved through the core API, as upstream's --kubeconfig.
           ...(component === 'apiextensions' ? [`--kubeconfig=${kubeconfig}`] : []),
         ],

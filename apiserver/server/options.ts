@@ -9,6 +9,9 @@ import type { Storage } from '../storage/interface.js';
 import { MemoryStorage } from '../storage/memory.js';
 import { SqliteStorage } from '../storage/sqlite.js';
 import { startCompactor } from '../storage/compactor.js';
+import { EncryptedStorage } from '../storage/encryption/encrypted-storage.js';
+import type { EncryptionRule } from '../storage/encryption/config.js';
+import { EncryptionConfigError, loadEncryptionConfig } from '../storage/encryption/config.js';
 import type { AuthenticationConfig } from '../filters/authenticate.js';
 import type { FlagSpec, FlagValues } from './flags.js';
 import { FlagError, helpText, listFlag, numberFlag, parseFlags, stringFlag } from './flags.js';
@@ -39,6 +42,7 @@ export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'compaction-keep-revisions', type: 'number', default: 10000, description: 'Number of most recent revisions kept by compaction.' },
   { name: 'authentication-kubeconfig', type: 'string', description: 'kubeconfig file pointing at the core kubernetes server with enough rights to create tokenreviews.authentication.k8s.io: bearer tokens are authenticated by TokenReview there.' },
   { name: 'authentication-token-webhook-cache-ttl', type: 'string', default: '10s', description: 'The duration to cache responses from the webhook token authenticator (the TokenReview of --authentication-kubeconfig).' },
+  { name: 'encryption-provider-config', type: 'string', description: 'The file containing configuration for encryption providers to be used for storing secrets (and other resources) at rest: an apiserver.config.k8s.io/v1 EncryptionConfiguration.' },
   { name: 'emulated-version', type: 'string', default: '1.32', description: 'Kubernetes version reported by /version (the installed kubectl dispatcher picks its binary by the minor number).' },
 ];
 
@@ -73,6 +77,21 @@ export interface GenericServer {
 }
 
 export function openStorage(component: string, values: FlagValues): Storage {
+  const encryptionConfig = stringFlag(values, 'encryption-provider-config');
+  // Read before opening the backend: a broken file stops the server with its message, nothing half-open.
+  let rules: EncryptionRule[] | undefined;
+  try {
+    rules = encryptionConfig ? loadEncryptionConfig(encryptionConfig) : undefined;
+  } catch (error) {
+    if (!(error instanceof EncryptionConfigError)) throw error;
+    process.stderr.write(`Error: ${error.message}\n`);
+    process.exit(1);
+  }
+  const storage = openBackend(component, values);
+  return rules ? new EncryptedStorage(storage, rules) : storage;
+}
+
+function openBackend(component: string, values: FlagValues): Storage {
   const backend = stringFlag(values, 'storage-backend') ?? 'sqlite';
   if (backend === 'memory') return new MemoryStorage();
   if (backend !== 'sqlite') throw new FlagError(`unsupported --storage-backend "${backend}"`);
