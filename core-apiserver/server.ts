@@ -28,6 +28,8 @@ import type { ResourceDefinition } from '../apiserver/registry/resource.js';
 import { tokenSubresource } from './serviceaccount-tokens/token-request.js';
 import { openIdDiscoveryRoute } from './serviceaccount-tokens/openid-discovery.js';
 import { LegacyTokenController } from './serviceaccount-tokens/legacy-token-controller.js';
+import { FlowControlBootstrap } from './flowcontrol-bootstrap.js';
+import { watchCacheSource } from '../apiserver/flowcontrol/sources.js';
 
 export const CORE_FLAGS: FlagSpec[] = [
   ...SERVICE_FLAGS,
@@ -82,6 +84,9 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   const nodeLifecycle = new NodeLifecycleController(stores.get('nodes')!, stores.get('leases')!, (numberFlag(values, 'node-monitor-grace-period') ?? 40) * 1000);
   const clientCaFile = stringFlag(values, 'client-ca-file');
   const legacyTokens = tokens && new LegacyTokenController(stores.get('secrets')!, stores.get('serviceaccounts')!, tokens.issuer, clientCaFile ? readFileSync(clientCaFile, 'utf8') : '');
+  // API Priority and Fairness: the bootstrap objects are kept here, and this server classifies by its own caches.
+  const flowControlBootstrap = new FlowControlBootstrap(stores.get('flowschemas')!, stores.get('prioritylevelconfigurations')!);
+  server.options.flowControl?.useSource(watchCacheSource(stores.get('flowschemas')!, stores.get('prioritylevelconfigurations')!));
   const controller = values['namespace-controller'] === false ? undefined : new NamespaceController(namespaceStore!, () => [...stores.values()]);
 
   /**
@@ -130,12 +135,15 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       await serviceAccounts.start();
       await nodeLifecycle.start();
       await legacyTokens?.start();
+      await flowControlBootstrap.start();
     },
     stop: () => {
       controller?.stop();
       serviceAccounts.stop();
       nodeLifecycle.stop();
       legacyTokens?.stop();
+      flowControlBootstrap.stop();
+      server.options.flowControl?.stop();
     },
   };
 }

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { FlagValues } from '../apiserver/server/flags.js';
 import type { GenericServer } from '../apiserver/server/options.js';
 import { GENERIC_FLAGS, createGenericServer } from '../apiserver/server/options.js';
+import { watchCacheSource } from '../apiserver/flowcontrol/sources.js';
 import { startCompactor } from '../apiserver/storage/compactor.js';
 import { createAggregator } from '../aggregator/aggregator.js';
 import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
@@ -99,6 +100,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
   // The aggregator checks ServiceAccount tokens against core's watch caches, in this same process.
   configureBuiltInAuthentication(aggregatorGeneric.server.options.authentication, { ...defaults(), ...authenticationValues(options.authentication ?? {}, pki, 'aggregator') }, storeObjects((plural) => core.store(plural)));
   const generics: GenericServer[] = [aggregatorGeneric, coreGeneric, apiextensionsGeneric, sampleGeneric];
+  aggregatorGeneric.server.options.flowControl?.useSource(watchCacheSource(core.store('flowschemas'), core.store('prioritylevelconfigurations')));
   await aggregatorGeneric.server.startCaches();
   await aggregator.start();
   const compactors = generics.map((generic) => startCompactor(generic.storage, { intervalMs: 300_000, keepRevisions: 10_000 }));

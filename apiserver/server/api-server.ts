@@ -1,6 +1,6 @@
 // An API server built from options and resource declarations, the same for every server of the chain.
 // `pipeline` is the filter chain, in order: panic recovery → request info → authentication →
-// authorization → in-flight limit → timeout → routing (health, version, discovery, OpenAPI, resources,
+// impersonation → in-flight limit or priority and fairness → authorization → timeout → routing (health, version, discovery, OpenAPI, resources,
 // then the Koa app for extension routes).
 
 import https from 'node:https';
@@ -26,6 +26,7 @@ import type { Authorizer } from '../filters/authorize.js';
 import { authorize, bootstrapAuthorizer } from '../filters/authorize.js';
 import { impersonate } from '../filters/impersonate.js';
 import { InFlightLimiter } from '../filters/in-flight.js';
+import type { FlowControl } from '../flowcontrol/controller.js';
 import { withTimeout } from '../filters/timeout.js';
 import { HealthChecks, serveHealth } from './health.js';
 import { versionInfo } from './version.js';
@@ -50,6 +51,8 @@ export interface ApiServerOptions {
   authorizer?: Authorizer;
   maxRequestsInflight?: number;
   maxMutatingRequestsInflight?: number;
+  /** API Priority and Fairness: replaces the in-flight limits when set (--enable-priority-and-fairness). */
+  flowControl?: FlowControl;
   requestTimeoutMs?: number;
   maxBodyBytes?: number;
   versionMinor?: string;
@@ -269,12 +272,14 @@ export class ApiServer {
     } else {
       state.user = await authenticate(req, this.options.authentication);
       state.user = await impersonate(req, state.user, this.options.authorizer ?? bootstrapAuthorizer);
-      await authorize(this.options.authorizer ?? bootstrapAuthorizer, state.user, info);
     }
 
     const longRunning = isLongRunning(info);
-    const release = longRunning ? undefined : this.limiter.acquire(!READ_ONLY_VERBS.has(info.verb));
+    const release = this.options.flowControl && !delegatedUser ? await this.admitFlow(res, state, longRunning) : longRunning ? undefined : this.limiter.acquire(!READ_ONLY_VERBS.has(info.verb));
     try {
+      // Upstream authorizes inside the in-flight / priority-and-fairness filter: a flood of forbidden
+      // requests is limited too.
+      if (!delegatedUser) await authorize(this.options.authorizer ?? bootstrapAuthorizer, state.user, info);
       if (longRunning) {
         this.inFlight--;
         this.longRunning.add(res);
@@ -293,6 +298,24 @@ export class ApiServer {
     } finally {
       release?.();
     }
+  }
+
+  /**
+   * API Priority and Fairness for one request. Long-running requests other than watches are not held
+   * (upstream); a watch holds its seat only until it starts answering (its initialization).
+   */
+  private async admitFlow(res: ServerResponse, state: RequestState, longRunning: boolean): Promise<(() => void) | undefined> {
+    if (longRunning && state.info.verb !== 'watch') return undefined;
+    const admitted = this.options.flowControl!.admit(state.user, state.info, res);
+    const release = typeof admitted === 'function' ? admitted : await admitted;
+    if (longRunning) {
+      const writeHead = res.writeHead;
+      res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+        release();
+        return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+      } as typeof res.writeHead;
+    }
+    return release;
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {
