@@ -31,6 +31,9 @@ const FLAGS: FlagSpec[] = [
   { name: 'node-monitor-grace-period', type: 'number', default: 40, description: 'Seconds without a node heartbeat before core marks the node NotReady (Unknown).' },
   { name: 'metric-resolution', type: 'number', default: 15, description: 'Seconds between metric scrapes of the kubelets by the metrics extension.' },
   { name: 'garbage-collector', type: 'boolean', default: true, description: 'Run the garbage collector (ownerReferences, foreground and orphan deletion) in the aggregator.' },
+  { name: 'enable-priority-and-fairness', type: 'boolean', default: true, description: 'API Priority and Fairness in every server (false: the plain in-flight limits).' },
+  { name: 'max-requests-inflight', type: 'number', default: 400, description: 'Each server\'s limit on non-mutating requests in flight (with priority and fairness: part of the total it shares out).' },
+  { name: 'max-mutating-requests-inflight', type: 'number', default: 200, description: 'Each server\'s limit on mutating requests in flight (with priority and fairness: part of the total it shares out).' },
   { name: 'encryption-provider-config', type: 'string', description: 'EncryptionConfiguration file for encryption at rest, passed to core-apiserver and apiextensions.' },
   { name: 'all-in-one', type: 'boolean', default: false, description: 'Run the whole chain in this one process: the aggregator calls its delegates in-process instead of over HTTPS.' },
   // Passed on to the aggregator and core-apiserver (ServiceAccount keys default to the launcher's PKI).
@@ -94,6 +97,9 @@ const common = (component: string) => [
   `--storage-dir=${dataDir}`,
   `--emulated-version=${stringFlag(values, 'emulated-version') ?? '1.32'}`,
   '--bind-address=127.0.0.1',
+  `--enable-priority-and-fairness=${values['enable-priority-and-fairness'] !== false}`,
+  `--max-requests-inflight=${numberFlag(values, 'max-requests-inflight') ?? 400}`,
+  `--max-mutating-requests-inflight=${numberFlag(values, 'max-mutating-requests-inflight') ?? 200}`,
 ];
 
 const backendUrls: string[] = [];
