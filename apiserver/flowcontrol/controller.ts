@@ -52,6 +52,8 @@ export class FlowControl {
   private schemas: FlowSchema[] = [];
   private readonly levels = new Map<string, Level>();
   private source: FlowControlSource | undefined;
+  /** Flow hashes by schema and distinguisher: hashing (64-bit FNV in BigInt) costs more than classifying. */
+  private readonly hashes = new Map<string, number>();
 
   constructor(private readonly options: FlowControlOptions) {
     // Until the stored configuration arrives the mandatory objects are in effect, as upstream.
@@ -123,7 +125,7 @@ export class FlowControl {
     const queueSet = this.levels.get(priorityLevel.metadata.name)?.queueSet;
     if (!queueSet) return () => undefined;
     try {
-      const admitted = queueSet.acquire(flowHash(flowSchema.metadata.name, distinguisher), (cancel) => res.once('close', cancel));
+      const admitted = queueSet.acquire(this.hashOf(flowSchema.metadata.name, distinguisher), (cancel) => res.once('close', cancel));
       if (typeof admitted === 'function') return admitted;
       return admitted.catch((error: unknown) => {
         throw error instanceof RejectedError ? tooManyRequests(1) : error;
@@ -131,6 +133,17 @@ export class FlowControl {
     } catch (error) {
       throw error instanceof RejectedError ? tooManyRequests(1) : error;
     }
+  }
+
+  private hashOf(flowSchemaName: string, distinguisher: string): number {
+    const key = `${flowSchemaName}\u0000${distinguisher}`;
+    let hash = this.hashes.get(key);
+    if (hash === undefined) {
+      if (this.hashes.size >= 10_000) this.hashes.clear();
+      hash = flowHash(flowSchemaName, distinguisher);
+      this.hashes.set(key, hash);
+    }
+    return hash;
   }
 
   /** Seats in use and requests waiting per level (for tests and diagnostics). */
