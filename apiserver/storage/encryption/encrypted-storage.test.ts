@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { MemoryStorage } from '../memory.js';
 import type { StorageEvent } from '../interface.js';
 import { StatusError } from '../../request/status.js';
-import { parseEncryptionConfig } from './config.js';
+import { parseEncryptionConfig, ruleFor } from './config.js';
 import { EncryptedStorage, groupResourceOfKey } from './encrypted-storage.js';
 
 const key32 = () => randomBytes(32).toString('base64');
@@ -20,6 +20,26 @@ test('keys map to the group and resource they store', () => {
   assert.deepEqual(groupResourceOfKey('/registry/apps/deployments/default/a'), ['apps', 'deployments']);
   assert.deepEqual(groupResourceOfKey('/registry/stable.example.com/crontabs/default/a'), ['stable.example.com', 'crontabs']);
   assert.equal(groupResourceOfKey('/other/x'), undefined);
+});
+
+test('a resource takes the first rule naming it exactly or by a group or global wildcard', () => {
+  const rules = parseEncryptionConfig(JSON.stringify({
+    apiVersion: 'apiserver.config.k8s.io/v1',
+    kind: 'EncryptionConfiguration',
+    resources: [
+      { resources: ['secrets', 'deployments.apps'], providers: [{ aescbc: { keys: [{ name: 'a', secret: key32() }] } }] },
+      { resources: ['*.example.com'], providers: [{ secretbox: { keys: [{ name: 'b', secret: key32() }] } }] },
+      { resources: ['*.'], providers: [{ aesgcm: { keys: [{ name: 'c', secret: key32() }] } }] },
+      { resources: ['*.*'], providers: [{ identity: {} }] },
+    ],
+  }));
+  const kindOf = (group: string, resource: string) => ruleFor(rules, group, resource)?.transformers.transformers[0].kind;
+  assert.equal(kindOf('', 'secrets'), 'aescbc');
+  assert.equal(kindOf('apps', 'deployments'), 'aescbc');
+  assert.equal(kindOf('stable.example.com', 'crontabs'), 'identity', 'a wildcard group matches the group itself only');
+  assert.equal(kindOf('example.com', 'widgets'), 'secretbox');
+  assert.equal(kindOf('', 'configmaps'), 'aesgcm');
+  assert.equal(kindOf('batch', 'jobs'), 'identity');
 });
 
 for (const provider of ['aesgcm', 'aescbc', 'secretbox']) {
