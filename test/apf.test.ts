@@ -166,4 +166,26 @@ describe('API Priority and Fairness', { timeout: 600_000 }, () => {
     const slowest = Math.max(...served.map((response) => response.ms));
     assert.ok(lightResult.ms < slowest, `light ${lightResult.ms} ms, heavy backlog served by ${slowest} ms`);
   });
+
+  it('a watch holds its seat only while it starts: the one seat of the level is free again after', async () => {
+    const groups = ['system:masters', 'apf-flood'];
+    const watch = await new Promise<{ status: number; close(): void }>((resolve, reject) => {
+      const request = https.request(`${cluster.url}/api/v1/namespaces/default/configmaps?watch=true`, { ca: readFileSync(cluster.pki.caCert), cert: readFileSync(cluster.pki.adminCert), key: readFileSync(cluster.pki.adminKey), agent: false, headers: { 'Impersonate-User': 'watcher', 'Impersonate-Group': groups } }, (response) => {
+        response.resume();
+        resolve({ status: response.statusCode ?? 0, close: () => request.destroy() });
+      });
+      request.on('error', reject);
+      request.end();
+    });
+    try {
+      assert.equal(watch.status, 200);
+      // The level has one seat: were the watch still holding it, these would queue behind it until it ends.
+      for (let index = 0; index < 3; index++) {
+        const response = await asUser('watcher', groups, '/api/v1/namespaces/default');
+        assert.equal(response.status, 200, response.body);
+      }
+    } finally {
+      watch.close();
+    }
+  });
 });

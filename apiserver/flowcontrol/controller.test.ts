@@ -47,7 +47,7 @@ test('before any stored configuration the mandatory objects apply; catch-all rej
   const user = { username: 'bob', groups: ['system:authenticated'] };
   const res = new FakeResponse();
   control.admit(user, info('/api/v1/pods'), res as unknown as ServerResponse);
-  assert.equal(res.headers['X-Kubernetes-PF-FlowSchema-UID'], '');
+  assert.equal(res.headers['X-Kubernetes-PF-FlowSchema-UID'], undefined, 'no uid to name yet');
   control.admit(user, info('/api/v1/pods'), new FakeResponse() as unknown as ServerResponse);
   assert.throws(
     () => control.admit(user, info('/api/v1/pods'), new FakeResponse() as unknown as ServerResponse),

@@ -120,8 +120,10 @@ export class FlowControl {
    */
   admit(user: UserInfo, info: RequestInfo, res: ServerResponse): (() => void) | Promise<() => void> {
     const { flowSchema, priorityLevel, distinguisher } = this.classify(user, info);
-    res.setHeader(FLOW_SCHEMA_UID_HEADER, flowSchema.metadata.uid ?? '');
-    res.setHeader(PRIORITY_LEVEL_UID_HEADER, priorityLevel.metadata.uid ?? '');
+    // The built-in stand-ins for unstored mandatory objects have no uid: say nothing rather than "" (a
+    // backend behind the aggregator would otherwise blank the aggregator's headers when proxied).
+    if (flowSchema.metadata.uid) res.setHeader(FLOW_SCHEMA_UID_HEADER, flowSchema.metadata.uid);
+    if (priorityLevel.metadata.uid) res.setHeader(PRIORITY_LEVEL_UID_HEADER, priorityLevel.metadata.uid);
     const queueSet = this.levels.get(priorityLevel.metadata.name)?.queueSet;
     if (!queueSet) return () => undefined;
     try {
