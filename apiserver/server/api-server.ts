@@ -1,7 +1,7 @@
 // An API server built from options and resource declarations, the same for every server of the chain.
 // `pipeline` is the filter chain, in order: panic recovery → request info → authentication →
-// impersonation → in-flight limit or priority and fairness → authorization → timeout → routing (health, version, discovery, OpenAPI, resources,
-// then the Koa app for extension routes).
+// impersonation → in-flight limit or priority and fairness → authorization → timeout → routing (health,
+// version, discovery, OpenAPI, resources, then the Koa app for extension routes).
 
 import https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
