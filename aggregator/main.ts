@@ -9,6 +9,7 @@ import { remoteServiceLookups } from './service-lookups.js';
 import { AUTHENTICATION_FLAGS, configureBuiltInAuthentication } from '../apiserver/authentication/options.js';
 import { informerServiceAccountObjects } from './service-account-objects.js';
 import { AUTHORIZATION_MODE_FLAG } from '../apiserver/authorization/modes.js';
+import { informerSource } from '../apiserver/flowcontrol/sources.js';
 
 const FLAGS: FlagSpec[] = [
   ...GENERIC_FLAGS,
@@ -54,6 +55,8 @@ if (listFlag(values, 'service-account-key-file').length) {
     if (!serviceAccountObjects.synced) throw new Error('ServiceAccount, Pod, Secret and Node informers have not synced');
   }, ['readyz']);
 }
+// API Priority and Fairness at the front door, configured by core's FlowSchemas and priority levels.
+generic.server.options.flowControl?.useSource(informerSource(() => aggregator.backends.find((backend) => backend.name === stringFlag(values, 'services-backend'))));
 await aggregator.start();
 await runGenericServer(generic, () => {
   serviceAccountObjects.stop();

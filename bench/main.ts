@@ -21,6 +21,7 @@ import type { ListCacheResult } from './list-cache.js';
 import { benchEtcd } from './etcd.js';
 import { ETCD_MISSING, etcdAvailable } from '../apiserver/storage/etcd-test-server.js';
 import { benchAdmissionWebhooks } from './admission-webhooks.js';
+import { benchFlowControl } from './flowcontrol.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -268,6 +269,8 @@ try {
     console.log(`${'nginx: proxied / direct GET (req/s)'.padEnd(52)} ${(nginxProxied.perSecond / direct.perSecond).toFixed(2).padStart(6)}×`);
     console.log(`${'nginx: CPU per proxied request / raw'.padEnd(52)} ${(nginxOnly.cpuMsPerRequest / rawResult.cpuMsPerRequest).toFixed(2).padStart(6)}×  (ours, aggregator process only: ${(proxiedAggregatorOnly.cpuMsPerRequest / rawResult.cpuMsPerRequest).toFixed(2)}×)`);
   }
+  const flowControl = benchFlowControl();
+  ratio('APF classify+seat (non-exempt user) / aggregator CPU per GET', (flowControl.apfMicroseconds - flowControl.inFlightMicroseconds) / (proxiedAggregatorOnly.cpuMsPerRequest * 1000), 0.05, false);
   ratio('all-in-one GET / direct GET on core (req/s)', inProcessGet.perSecond / direct.perSecond, 0.9);
   console.log(`${'all-in-one CPU per GET / direct core CPU per GET'.padEnd(52)} ${(inProcessGet.cpuMsPerRequest / direct.cpuMsPerRequest).toFixed(2).padStart(6)}×`);
   ratio('LIST 10k pods JSON / concatenating cached bytes', listCache.listJsonMs / listCache.concatMs, 1.3, false);

@@ -41,6 +41,8 @@ import { localKindSources, storeSource } from '../apiserver/admission/sources.js
 import { validatingAdmissionPolicyPlugin } from '../apiserver/admission/policy/validating-policy.js';
 import { lookupServiceResolver } from '../apiextensions/conversion/service-resolver.js';
 import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
+import { FlowControlBootstrap } from './flowcontrol-bootstrap.js';
+import { watchCacheSource } from '../apiserver/flowcontrol/sources.js';
 
 export const CORE_FLAGS: FlagSpec[] = [
   ...SERVICE_FLAGS,
@@ -120,6 +122,9 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   server.admission.register(validatingWebhookPlugin({ ...admissionSources, configurations: storeSource(stores.get('validatingwebhookconfigurations')!) }));
   admission.registerResourceQuota();
   const clientCaFile = stringFlag(values, 'client-ca-file');
+  // API Priority and Fairness: the bootstrap objects are kept by the leader; every replica classifies by its own caches.
+  const flowControlBootstrap = new FlowControlBootstrap(stores.get('flowschemas')!, stores.get('prioritylevelconfigurations')!);
+  server.options.flowControl?.useSource(watchCacheSource(stores.get('flowschemas')!, stores.get('prioritylevelconfigurations')!));
   const rbacStores = Object.fromEntries([...rbacPlurals].map((plural) => [plural, stores.get(plural)!])) as RbacStores;
   let rbacFeed: { stop(): void } | undefined;
   // Controllers that must act once run only on the replica holding the Lease (always, without --leader-elect).
@@ -136,7 +141,9 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     await nodeLifecycle.start();
     await legacyTokens?.start();
     await admission.quotaController.start();
+    await flowControlBootstrap.start();
     return () => {
+      flowControlBootstrap.stop();
       admission.quotaController.stop();
       aggregation.stop();
       controller?.stop();
@@ -197,6 +204,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     stop: () => {
       rbacFeed?.stop();
       controllers?.stop();
+      server.options.flowControl?.stop();
     },
   };
 }

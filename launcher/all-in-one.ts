@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { FlagValues } from '../apiserver/server/flags.js';
 import type { GenericServer } from '../apiserver/server/options.js';
 import { GENERIC_FLAGS, createGenericServer } from '../apiserver/server/options.js';
+import { watchCacheSource } from '../apiserver/flowcontrol/sources.js';
 import { startCompactor } from '../apiserver/storage/compactor.js';
 import { EtcdStorage } from '../apiserver/storage/etcd.js';
 import { startEtcdCompactionFromFlags } from '../apiserver/storage/etcd-options.js';
@@ -48,6 +49,8 @@ export interface AllInOneOptions {
   authentication?: FlagValues;
   /** Audit policy and rotation for every server; each logs to <dataDir>/audit-<component>.log. */
   audit?: { policyFile: string; maxSizeMB?: number; maxBackups?: number; maxAgeDays?: number };
+  /** EncryptionConfiguration file for core-apiserver and apiextensions. */
+  encryptionProviderConfig?: string;
 }
 
 export interface RunningChain {
@@ -88,6 +91,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
           'audit-log-maxage': options.audit.maxAgeDays ?? 0,
         }
       : {}),
+    'encryption-provider-config': component === 'core-apiserver' || component === 'apiextensions' ? options.encryptionProviderConfig : undefined,
   });
 
   const coreValues: FlagValues = { ...valuesFor('core-apiserver', 0), 'namespace-controller': false, 'advertise-port': options.securePort || 6443, ...authenticationValues(options.authentication ?? {}, pki, 'core-apiserver') };
@@ -126,6 +130,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
   // The aggregator checks ServiceAccount tokens against core's watch caches, in this same process.
   configureBuiltInAuthentication(aggregatorGeneric.server.options.authentication, { ...defaults(), ...authenticationValues(options.authentication ?? {}, pki, 'aggregator') }, storeObjects((plural) => core.store(plural)));
   const generics: GenericServer[] = [aggregatorGeneric, coreGeneric, apiextensionsGeneric, sampleGeneric];
+  aggregatorGeneric.server.options.flowControl?.useSource(watchCacheSource(core.store('flowschemas'), core.store('prioritylevelconfigurations')));
   await aggregatorGeneric.server.startCaches();
   await aggregator.start();
   // On etcd the servers share one keyspace: one compactor (upstream's, coordinated through etcd) is enough.

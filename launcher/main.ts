@@ -36,6 +36,10 @@ const FLAGS: FlagSpec[] = [
   { name: 'node-monitor-grace-period', type: 'number', default: 40, description: 'Seconds without a node heartbeat before core marks the node NotReady (Unknown).' },
   { name: 'metric-resolution', type: 'number', default: 15, description: 'Seconds between metric scrapes of the kubelets by the metrics extension.' },
   { name: 'garbage-collector', type: 'boolean', default: true, description: 'Run the garbage collector (ownerReferences, foreground and orphan deletion) in the aggregator.' },
+  { name: 'enable-priority-and-fairness', type: 'boolean', default: true, description: 'API Priority and Fairness in every server (false: the plain in-flight limits).' },
+  { name: 'max-requests-inflight', type: 'number', default: 400, description: 'Each server\'s limit on non-mutating requests in flight (with priority and fairness: part of the total it shares out).' },
+  { name: 'max-mutating-requests-inflight', type: 'number', default: 200, description: 'Each server\'s limit on mutating requests in flight (with priority and fairness: part of the total it shares out).' },
+  { name: 'encryption-provider-config', type: 'string', description: 'EncryptionConfiguration file for encryption at rest, passed to core-apiserver and apiextensions.' },
   { name: 'all-in-one', type: 'boolean', default: false, description: 'Run the whole chain in this one process: the aggregator calls its delegates in-process instead of over HTTPS.' },
   { name: 'audit-policy-file', type: 'string', description: 'Audit policy (audit.k8s.io/v1 Policy) for every server; each writes its own log, DIR/audit-<component>.log.' },
   { name: 'audit-log-maxsize', type: 'number', default: 0, description: 'Megabytes of each audit log before it is rotated (0: 100).' },
@@ -64,6 +68,7 @@ if (values['all-in-one'] === true) {
     metricResolutionSeconds: numberFlag(values, 'metric-resolution') ?? 15,
     authentication: values,
     audit: stringFlag(values, 'audit-policy-file') ? { policyFile: resolve(stringFlag(values, 'audit-policy-file')!), maxSizeMB: numberFlag(values, 'audit-log-maxsize'), maxBackups: numberFlag(values, 'audit-log-maxbackup'), maxAgeDays: numberFlag(values, 'audit-log-maxage') } : undefined,
+    encryptionProviderConfig: stringFlag(values, 'encryption-provider-config'),
   });
   log(`[launcher] admin kubeconfig: ${chain.kubeconfig}`);
   log(`[launcher] ready: ${chain.url} (all in one process)`);
@@ -114,6 +119,9 @@ const common = (component: string) => [
   `--emulated-version=${stringFlag(values, 'emulated-version') ?? '1.32'}`,
   '--bind-address=127.0.0.1',
   ...auditArgs(component),
+  `--enable-priority-and-fairness=${values['enable-priority-and-fairness'] !== false}`,
+  `--max-requests-inflight=${numberFlag(values, 'max-requests-inflight') ?? 400}`,
+  `--max-mutating-requests-inflight=${numberFlag(values, 'max-mutating-requests-inflight') ?? 200}`,
 ];
 
 /** Every server audits with the same policy into its own file in the data directory. */
@@ -161,6 +169,7 @@ for (const component of BACKENDS) {
                 `--metric-resolution=${numberFlag(values, 'metric-resolution') ?? 15}`,
               ]
             : []),
+          ...(component !== 'sample-extension' && stringFlag(values, 'encryption-provider-config') ? [`--encryption-provider-config=${resolve(stringFlag(values, 'encryption-provider-config')!)}`] : []),
           // Conversion webhooks given as a service reference are resolved through the core API, as upstream's --kubeconfig.
           ...(component === 'apiextensions' ? [`--kubeconfig=${kubeconfig}`] : []),
           // Extension servers ask core (through the front door) for SubjectAccessReviews, as their own identity.

@@ -48,6 +48,13 @@ export class Cluster {
     return cluster;
   }
 
+  /** Stops the launcher and starts it again on the same data directory with these arguments. */
+  async restart(extraArgs: string[] = []): Promise<void> {
+    await this.stop();
+    this.output = '';
+    await this.launch(extraArgs);
+  }
+
   private async launch(extraArgs: string[]): Promise<void> {
     // The node agent binds and runs pods; suites about other things start without it unless they ask.
     const nodeAgent = extraArgs.some((arg) => arg.startsWith('--node-agent')) ? [] : ['--node-agent=false'];

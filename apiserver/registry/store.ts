@@ -389,7 +389,7 @@ export class GenericStore {
       const next = await this.prepareUpdate(desired, current, context, subresource, options.applied);
       const servedBytes = encodeForStorage(next);
       // Key order is not content (upstream encodes in a fixed order): an equal object is a no-op too.
-      if (servedBytes === encodeForStorage({ ...current, metadata: { ...current.metadata } }) || sameObject(next, current)) {
+      if (!currentKv.stale && (servedBytes === encodeForStorage({ ...current, metadata: { ...current.metadata } }) || sameObject(next, current))) {
         return { bytes: currentBytes, object: current, created: false }; // no-op: nothing to write
       }
       if (context.dryRun) return { bytes: stampResourceVersion(servedBytes, currentKv.modRevision), object: next, created: false };

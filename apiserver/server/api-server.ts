@@ -1,7 +1,7 @@
 // An API server built from options and resource declarations, the same for every server of the chain.
 // `pipeline` is the filter chain, in order: panic recovery → request info → authentication →
-// authorization → in-flight limit → timeout → routing (health, version, discovery, OpenAPI, resources,
-// then the Koa app for extension routes).
+// impersonation → in-flight limit or priority and fairness → authorization → timeout → routing (health,
+// version, discovery, OpenAPI, resources, then the Koa app for extension routes).
 
 import https from 'node:https';
 import { randomUUID } from 'node:crypto';
@@ -27,6 +27,7 @@ import type { Authorizer } from '../filters/authorize.js';
 import { authorize, bootstrapAuthorizer } from '../filters/authorize.js';
 import { impersonate } from '../filters/impersonate.js';
 import { InFlightLimiter } from '../filters/in-flight.js';
+import type { FlowControl } from '../flowcontrol/controller.js';
 import { withTimeout } from '../filters/timeout.js';
 import { HealthChecks, serveHealth } from './health.js';
 import { versionInfo } from './version.js';
@@ -57,6 +58,8 @@ export interface ApiServerOptions {
   authorizer?: Authorizer;
   maxRequestsInflight?: number;
   maxMutatingRequestsInflight?: number;
+  /** API Priority and Fairness: replaces the in-flight limits when set (--enable-priority-and-fairness). */
+  flowControl?: FlowControl;
   requestTimeoutMs?: number;
   maxBodyBytes?: number;
   versionMinor?: string;
@@ -338,15 +341,17 @@ export class ApiServer {
       const authenticated = state.user;
       state.user = await impersonate(req, state.user, this.options.authorizer ?? bootstrapAuthorizer);
       if (state.user !== authenticated) audit?.impersonated(state.user);
-      await authorize(this.recordingAuthorizer(state), state.user, info);
     }
 
     const longRunning = isLongRunning(info);
-    const release = longRunning ? undefined : this.limiter.acquire(!READ_ONLY_VERBS.has(info.verb));
+    const release = this.options.flowControl && !delegatedUser ? await this.admitFlow(res, state, longRunning) : longRunning ? undefined : this.limiter.acquire(!READ_ONLY_VERBS.has(info.verb));
     const measured = !delegatedUser;
     const endInflight = measured && !longRunning ? trackInflight(!READ_ONLY_VERBS.has(info.verb)) : undefined;
     if (measured && longRunning) res.once('close', trackLongRunning(requestLabels(req, info, query)));
     try {
+      // Upstream authorizes inside the in-flight / priority-and-fairness filter: a flood of forbidden
+      // requests is limited too.
+      if (!delegatedUser) await authorize(this.recordingAuthorizer(state), state.user, info);
       if (longRunning) {
         this.inFlight--;
         this.longRunning.add(res);
@@ -366,6 +371,24 @@ export class ApiServer {
       release?.();
       endInflight?.();
     }
+  }
+
+  /**
+   * API Priority and Fairness for one request. Long-running requests other than watches are not held
+   * (upstream); a watch holds its seat only until it starts answering (its initialization).
+   */
+  private async admitFlow(res: ServerResponse, state: RequestState, longRunning: boolean): Promise<(() => void) | undefined> {
+    if (longRunning && state.info.verb !== 'watch') return undefined;
+    const admitted = this.options.flowControl!.admit(state.user, state.info, res);
+    const release = typeof admitted === 'function' ? admitted : await admitted;
+    if (longRunning) {
+      const writeHead = res.writeHead;
+      res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+        release();
+        return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+      } as typeof res.writeHead;
+    }
+    return release;
   }
 
   private async route(req: IncomingMessage, res: ServerResponse, state: RequestState): Promise<void> {

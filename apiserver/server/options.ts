@@ -11,10 +11,14 @@ import { SqliteStorage } from '../storage/sqlite.js';
 import { startCompactor } from '../storage/compactor.js';
 import { EtcdStorage } from '../storage/etcd.js';
 import { ETCD_FLAGS, isEtcdBackend, openEtcdStorage, startEtcdCompactionFromFlags } from '../storage/etcd-options.js';
+import { EncryptedStorage } from '../storage/encryption/encrypted-storage.js';
+import type { EncryptionRule } from '../storage/encryption/config.js';
+import { EncryptionConfigError, loadEncryptionConfig } from '../storage/encryption/config.js';
 import type { AuthenticationConfig } from '../filters/authenticate.js';
 import type { FlagSpec, FlagValues } from './flags.js';
 import { FlagError, helpText, listFlag, numberFlag, parseFlags, stringFlag } from './flags.js';
 import { ApiServer } from './api-server.js';
+import { FlowControl } from '../flowcontrol/controller.js';
 import { delegatingTokenAuthenticator, remoteTokenReviewer } from '../authentication/delegating.js';
 import { trustFromConfigMap } from '../authentication/authentication-configmap.js';
 import { parseDurationSeconds } from '../authentication/options.js';
@@ -42,11 +46,13 @@ export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'sqlite-synchronous', type: 'string', default: 'FULL', description: 'SQLite durability: FULL acknowledges a write only after the WAL is synced to disk (survives power loss, like etcd; one asynchronous fdatasync covers every batch committed meanwhile, so the event loop never waits for the disk); NORMAL acknowledges at commit (survives process crashes only).' },
   { name: 'max-requests-inflight', type: 'number', default: 400, description: 'The maximum number of non-mutating requests in flight at a given time. 0 means no limit.' },
   { name: 'max-mutating-requests-inflight', type: 'number', default: 200, description: 'The maximum number of mutating requests in flight at a given time. 0 means no limit.' },
+  { name: 'enable-priority-and-fairness', type: 'boolean', default: true, description: 'If true, replace the max-in-flight handler with an enhanced one that queues and dispatches with priority and fairness (FlowSchemas and PriorityLevelConfigurations).' },
   { name: 'request-timeout', type: 'number', default: 60, description: 'Seconds a non-long-running request may take before the server answers 504 Timeout.' },
   { name: 'compaction-interval', type: 'number', default: 300, description: 'Seconds between compactions of old revisions (0 disables).' },
   { name: 'compaction-keep-revisions', type: 'number', default: 10000, description: 'Number of most recent revisions kept by compaction.' },
   { name: 'authentication-kubeconfig', type: 'string', description: 'kubeconfig file pointing at the core kubernetes server with enough rights to create tokenreviews.authentication.k8s.io: bearer tokens are authenticated by TokenReview there.' },
   { name: 'authentication-token-webhook-cache-ttl', type: 'string', default: '10s', description: 'The duration to cache responses from the webhook token authenticator (the TokenReview of --authentication-kubeconfig).' },
+  { name: 'encryption-provider-config', type: 'string', description: 'The file containing configuration for encryption providers to be used for storing secrets (and other resources) at rest: an apiserver.config.k8s.io/v1 EncryptionConfiguration.' },
   { name: 'emulated-version', type: 'string', default: '1.32', description: 'Kubernetes version reported by /version (the installed kubectl dispatcher picks its binary by the minor number).' },
   ...DELEGATED_AUTHORIZATION_FLAGS,
   ...AUDIT_FLAGS,
@@ -86,7 +92,19 @@ export interface GenericServer {
 
 /** The backend named by the flags, timed as etcd_request_duration_seconds whatever it is. */
 export function openStorage(component: string, values: FlagValues): Storage {
-  return instrumentStorage(openBackend(component, values));
+  const encryptionConfig = stringFlag(values, 'encryption-provider-config');
+  // Read before opening the backend: a broken file stops the server with its message, nothing half-open.
+  let rules: EncryptionRule[] | undefined;
+  try {
+    rules = encryptionConfig ? loadEncryptionConfig(encryptionConfig) : undefined;
+  } catch (error) {
+    if (!(error instanceof EncryptionConfigError)) throw error;
+    process.stderr.write(`Error: ${error.message}\n`);
+    process.exit(1);
+  }
+  // Timing sees what the backend does: encryption wraps the measured store.
+  const storage = instrumentStorage(openBackend(component, values));
+  return rules ? new EncryptedStorage(storage, rules) : storage;
 }
 
 function openBackend(component: string, values: FlagValues): Storage {
@@ -128,7 +146,12 @@ export function createGenericServer(component: string, values: FlagValues, authe
   if (authenticationKubeconfig) authentication.tokenAuthenticators = [delegatingTokenAuthenticator(remoteTokenReviewer(authenticationKubeconfig), parseDurationSeconds(stringFlag(values, 'authentication-token-webhook-cache-ttl') ?? '10s'))];
   const storage = openStorage(component, values);
   const emulated = stringFlag(values, 'emulated-version') ?? '1.32';
+  // API Priority and Fairness shares out both in-flight limits; with either at 0 (no limit) there is nothing to share.
+  const serverConcurrencyLimit = (numberFlag(values, 'max-requests-inflight') ?? 400) + (numberFlag(values, 'max-mutating-requests-inflight') ?? 200);
+  const requestTimeoutMs = (numberFlag(values, 'request-timeout') ?? 60) * 1000;
+  const flowControl = values['enable-priority-and-fairness'] !== false && numberFlag(values, 'max-requests-inflight') !== 0 && numberFlag(values, 'max-mutating-requests-inflight') !== 0 ? new FlowControl({ serverConcurrencyLimit, maxQueueWaitMs: requestTimeoutMs / 4 }) : undefined;
   const server = new ApiServer({
+    flowControl,
     name: component,
     serving: {
       bindAddress: stringFlag(values, 'bind-address') ?? '127.0.0.1',

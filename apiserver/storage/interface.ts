@@ -14,6 +14,11 @@ export interface KeyValue {
   createRevision: number;
   /** Revision of the write that produced this value (etcd's mod_revision): the object's resourceVersion. */
   modRevision: number;
+  /**
+   * Set by encryption at rest when the value was not written by the current write provider: an update
+   * must rewrite it even when the object is unchanged (upstream's "stale" read), so keys rotate.
+   */
+  stale?: boolean;
 }
 
 export type WatchEventType = 'PUT' | 'DELETE';
