@@ -7,7 +7,8 @@
 // from the key after `after` with a limit at a fixed revision — never sorted by etcd, whose keys come in
 // ascending byte order anyway (sorting makes etcd 3.4 buffer the whole range).
 
-import { Etcd3, type IKeyValue, type IOptions, type IRangeRequest, type IResponseHeader } from 'etcd3';
+import { createRequire } from 'node:module';
+import type { Etcd3, IKeyValue, IOptions, IRangeRequest, IResponseHeader } from 'etcd3';
 import {
   CompactedError,
   ConflictError,
@@ -62,7 +63,9 @@ export class EtcdStorage implements Storage {
     if (options.tls?.ca || options.tls?.cert) {
       clientOptions.credentials = { rootCertificate: options.tls.ca ?? Buffer.alloc(0), privateKey: options.tls.key, certChain: options.tls.cert };
     }
-    this.client = new Etcd3(clientOptions);
+    // Loaded on first use: the gRPC client costs every server ~130 ms at startup, and most never use etcd.
+    const { Etcd3: Client } = createRequire(import.meta.url)('etcd3') as typeof import('etcd3');
+    this.client = new Client(clientOptions);
     this.watches = new EtcdWatchStreams(this.client, {
       decodeKey: (key) => this.ourKey(key),
       onCompacted: (revision) => this.learnCompacted(revision),
