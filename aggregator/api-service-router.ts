@@ -3,6 +3,7 @@
 // group-version, remote ones to their Service's endpoint. The same entries feed merged discovery and the
 // OpenAPI index.
 
+import { decodedObject } from '../apiserver/storage/watch-cache.js';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import type { GenericStore } from '../apiserver/registry/store.js';
 import { StatusError } from '../apiserver/request/status.js';
@@ -73,7 +74,7 @@ export class ApiServiceRouter {
     const next = new Map<string, Entry>();
     let changed = false;
     for (const cached of this.apiServices.cache.list(this.apiServices.resource.storagePrefix)) {
-      const apiService = JSON.parse(cached.bytes) as KubeObject;
+      const apiService = decodedObject<KubeObject>(cached);
       const spec = apiService.spec ?? {};
       const group: string = spec.group ?? '';
       const version: string = spec.version ?? '';

@@ -4,6 +4,7 @@
 // noticed within five. The condition says when the last probe ran, how long it took and which URL it hit.
 // Status is written when the outcome changes, and refreshed at most once a minute otherwise.
 
+import { decodedObject } from '../apiserver/storage/watch-cache.js';
 import type https from 'node:https';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { nowTimestamp } from '../apiserver/registry/object.js';
@@ -80,7 +81,7 @@ export class AvailabilityController {
     this.running = true;
     try {
       await this.apiServices.cache.start();
-      const objects = this.apiServices.cache.list(this.apiServices.resource.storagePrefix).map((cached) => JSON.parse(cached.bytes) as KubeObject);
+      const objects = this.apiServices.cache.list(this.apiServices.resource.storagePrefix).map((cached) => decodedObject<KubeObject>(cached));
       const names = new Set(objects.map((object) => object.metadata.name!));
       for (const name of [...this.current.keys()]) {
         if (names.has(name)) continue;

@@ -3,6 +3,7 @@
 // priorities, CRD group-versions labelled `automanaged: "true"` with 1000/100 — and a CRD group-version
 // that disappears takes its APIService with it.
 
+import { decodedObject } from '../apiserver/storage/watch-cache.js';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import type { GenericStore, WriteContext } from '../apiserver/registry/store.js';
 import { StatusError } from '../apiserver/request/status.js';
@@ -92,7 +93,7 @@ export class AutoRegistration {
     await this.apiServices.cache.syncToLatest();
     const desired = this.desired();
     const existing = new Map<string, KubeObject>();
-    for (const cached of this.apiServices.cache.list(this.apiServices.resource.storagePrefix)) existing.set(cached.name, JSON.parse(cached.bytes) as KubeObject);
+    for (const cached of this.apiServices.cache.list(this.apiServices.resource.storagePrefix)) existing.set(cached.name, decodedObject<KubeObject>(cached));
     for (const [name, object] of desired) {
       const current = existing.get(name);
       const onStart = object.metadata.labels?.[AUTOMANAGED_LABEL] === 'onstart';

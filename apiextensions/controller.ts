@@ -5,6 +5,7 @@
 //     OpenAPI follow, and the aggregator's auto-registration turns the group-version into an APIService);
 //   * deletion: with the cleanup finalizer set, Terminating=True, every instance deleted, finalizer removed.
 
+import { decodedObject } from '../apiserver/storage/watch-cache.js';
 import type { ApiServer } from '../apiserver/server/api-server.js';
 import type { Storage } from '../apiserver/storage/interface.js';
 import type { KubeObject } from '../apiserver/registry/object.js';
@@ -125,19 +126,9 @@ export class CrdController {
     }
   }
 
-  /** Parsed once per cached revision: name-conflict checks read every CRD on every event. */
-  private readonly parsed = new WeakMap<object, KubeObject>();
-
-  /** Read-only views of every CRD (never mutate them: they are shared between calls). */
+  /** Read-only views of every CRD, parsed once per revision (name-conflict checks read them all on every event). */
   private allCrds(): KubeObject[] {
-    return this.crds.cache.list(this.crds.resource.storagePrefix).map((cached) => {
-      let crd = this.parsed.get(cached);
-      if (!crd) {
-        crd = JSON.parse(cached.bytes) as KubeObject;
-        this.parsed.set(cached, crd);
-      }
-      return crd;
-    });
+    return this.crds.cache.list(this.crds.resource.storagePrefix).map((cached) => decodedObject<KubeObject>(cached));
   }
 
   private async read(name: string): Promise<KubeObject | undefined> {

@@ -1,6 +1,7 @@
 // Reading a Kubernetes watch stream: newline-delimited JSON events over a chunked response.
 
 import https from 'node:https';
+import tls from 'node:tls';
 import type { KubeObject } from '../registry/object.js';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -9,6 +10,18 @@ export interface WatchStreamHandlers {
   onEvent(type: WatchEventType, object: KubeObject): void;
   /** The stream ended; an error when it failed (non-200, connection error). */
   onEnd(error?: Error): void;
+}
+
+const secureContexts = new WeakMap<https.Agent, tls.SecureContext>();
+
+/** One TLS context per agent's credentials: building one parses the PEMs (about a millisecond). */
+function secureContextOf(agent: https.Agent): tls.SecureContext {
+  let context = secureContexts.get(agent);
+  if (!context) {
+    context = tls.createSecureContext({ ca: agent.options.ca, cert: agent.options.cert, key: agent.options.key });
+    secureContexts.set(agent, context);
+  }
+  return context;
 }
 
 /** Opens the watch; returns a function that closes it. */
@@ -23,13 +36,11 @@ export function openWatchStream(baseUrl: string, agent: https.Agent, path: strin
   // watches never use up the pool that short requests share.
   const request = https.request(new URL(path, baseUrl), {
     agent: false,
-    ca: agent.options.ca,
-    cert: agent.options.cert,
-    key: agent.options.key,
+    secureContext: secureContextOf(agent),
     rejectUnauthorized: agent.options.rejectUnauthorized,
     servername: agent.options.servername,
     headers: { Accept: 'application/json', ...headers },
-  });
+  } as https.RequestOptions);
   request.on('response', (response) => {
     if (response.statusCode !== 200) {
       response.resume();

@@ -356,3 +356,18 @@ function lowerBound(keys: string[], target: string): number {
 export function isCompacted(error: unknown): error is CompactedError {
   return error instanceof CompactedError;
 }
+
+const decodedObjects = new WeakMap<CachedObject, Record<string, unknown>>();
+
+/**
+ * The object a cache entry holds, parsed once per revision and shared: controllers that read every object
+ * on every event (APIService routing, CRD name checks) must not parse the world each time. Never mutate it.
+ */
+export function decodedObject<T = Record<string, unknown>>(cached: CachedObject): T {
+  let object = decodedObjects.get(cached);
+  if (!object) {
+    object = JSON.parse(cached.bytes) as Record<string, unknown>;
+    decodedObjects.set(cached, object);
+  }
+  return object as T;
+}
