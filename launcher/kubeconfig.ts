@@ -44,10 +44,7 @@ export function renderKubeconfig(options: KubeconfigOptions): string {
 
 /** A kubeconfig for one of our own components, with its client certificate (rewritten on every start). */
 export async function writeComponentKubeconfig(dataDir: string, name: string, server: string, caFile: string, client: { cert: string; key: string }): Promise<string> {
-  const [caPem, clientCertPem, clientKeyPem] = await Promise.all([readFile(caFile, 'utf8'), readFile(client.cert, 'utf8'), readFile(client.key, 'utf8')]);
-  const file = path.resolve(dataDir, `${name}.kubeconfig`);
-  await writeFileAtomically(file, renderKubeconfig({ server, caPem, clientCertPem, clientKeyPem, userName: name, namespace: 'kube-system' }), 0o600);
-  return file;
+  return writeClientKubeconfig(path.resolve(dataDir, `${name}.kubeconfig`), server, caFile, client.cert, client.key, name, 'kube-system');
 }
 
 /** Rewritten on every start, since the server address may change between runs. */
@@ -63,9 +60,9 @@ export async function writeAdminKubeconfig(dataDir: string, server: string, pki:
 }
 
 /** A kubeconfig for a server process to reach another (e.g. extension servers → core for TokenReviews). */
-export async function writeClientKubeconfig(file: string, server: string, caFile: string, certFile: string, keyFile: string, userName: string): Promise<string> {
+export async function writeClientKubeconfig(file: string, server: string, caFile: string, certFile: string, keyFile: string, userName: string, namespace?: string): Promise<string> {
   const [caPem, clientCertPem, clientKeyPem] = await Promise.all([readFile(caFile, 'utf8'), readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
-  await writeFileAtomically(file, renderKubeconfig({ server, caPem, clientCertPem, clientKeyPem, userName }), 0o600);
+  await writeFileAtomically(file, renderKubeconfig({ server, caPem, clientCertPem, clientKeyPem, userName, namespace }), 0o600);
   return file;
 }
 
