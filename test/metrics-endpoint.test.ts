@@ -78,10 +78,16 @@ describe('/metrics', () => {
   });
 
   it('directly on core-apiserver: its requests, its storage and its watch events', async () => {
+    // A first object shows up in kubectl's initial list: once it is printed the watch is open, so the
+    // second one can only arrive as a watch event (otherwise a slow start would list it instead).
+    await ok(['create', 'configmap', 'listed', '--namespace=kube-public']);
     const watcher = cluster.spawnKubectl(['get', 'configmaps', '-w', '--namespace=kube-public', '--output-watch-events']);
     try {
       let output = '';
       watcher.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const listed = Date.now() + 20_000;
+      while (!output.includes('listed') && Date.now() < listed) await new Promise((resolve) => setTimeout(resolve, 100));
+      await new Promise((resolve) => setTimeout(resolve, 500)); // kubectl opens the watch right after printing the list
       await ok(['create', 'configmap', 'watched', '--namespace=kube-public']);
       const deadline = Date.now() + 20_000;
       while (!output.includes('watched') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
