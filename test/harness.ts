@@ -58,7 +58,10 @@ export class Cluster {
   private async launch(extraArgs: string[]): Promise<void> {
     // The node agent binds and runs pods; suites about other things start without it unless they ask.
     const nodeAgent = extraArgs.some((arg) => arg.startsWith('--node-agent')) ? [] : ['--node-agent=false'];
-    this.process = spawn(process.execPath, [join(distRoot, 'launcher', 'main.js'), `--data-dir=${this.dataDir}`, `--secure-port=${this.port}`, '--shutdown-grace-seconds=10', ...nodeAgent, ...extraArgs], {
+    // KDC_CPU_PROF_DIR=dir: every server writes a V8 CPU profile there when it stops (the launcher passes its
+    // Node options on to the servers).
+    const profile = process.env.KDC_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.KDC_CPU_PROF_DIR}`] : [];
+    this.process = spawn(process.execPath, [...profile, join(distRoot, 'launcher', 'main.js'), `--data-dir=${this.dataDir}`, `--secure-port=${this.port}`, '--shutdown-grace-seconds=10', ...nodeAgent, ...extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.process.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
