@@ -6,6 +6,7 @@ import type { FieldSelector } from '../registry/fields.js';
 import { parseFieldSelector } from '../registry/fields.js';
 import type { LabelSelector } from '../registry/labels.js';
 import { parseLabelSelector } from '../registry/labels.js';
+import { queryBool } from '../request/query-bool.js';
 
 export interface ListOptions {
   labelSelector: LabelSelector;
@@ -37,9 +38,8 @@ export function parseListOptions(query: URLSearchParams, allowedFields: Set<stri
   const resourceVersionText = query.get('resourceVersion') ?? '';
   const match = query.get('resourceVersionMatch') || undefined;
   const continueToken = query.get('continue') || undefined;
-  const sendInitialEventsText = query.get('sendInitialEvents');
-  const sendInitialEvents = sendInitialEventsText === null || sendInitialEventsText === '' ? undefined : sendInitialEventsText === 'true';
-  const allowWatchBookmarks = query.get('allowWatchBookmarks') === 'true';
+  const sendInitialEvents = queryBool(query.get('sendInitialEvents'));
+  const allowWatchBookmarks = queryBool(query.get('allowWatchBookmarks')) === true;
 
   // Upstream's ValidateListOptions (apimachinery internalversion/validation), all problems at once.
   const errors: FieldError[] = [];

@@ -26,6 +26,7 @@ import { serveWatch } from './watch.js';
 import { applyPatch, duplicateKeysMessage, parsePatch, patchTypeOf } from './patch.js';
 import { handleViewSubresource } from './view-subresource.js';
 import { attributesFor, runMutating, runValidating } from '../admission/run.js';
+import { queryBool } from '../request/query-bool.js';
 
 export interface ResourceEntry {
   store: GenericStore;
@@ -287,12 +288,11 @@ async function patch(request: ResourceRequest): Promise<void> {
   const negotiated = negotiation(request, false);
   const { store, patchMeta } = request.entry;
   const type = patchTypeOf(request.req.headers['content-type'], patchMeta !== undefined);
-  const force = request.query.get('force');
-  if (force !== null && force !== 'true' && force !== 'false') throw badRequest(`force: invalid value "${force}"`);
+  const force = queryBool(request.query.get('force'));
   const patchErrors: FieldError[] = [];
   if (type === 'apply') {
     if (!request.query.get('fieldManager')) patchErrors.push({ field: 'fieldManager', type: 'FieldValueRequired', detail: 'is required for apply patch' });
-  } else if (force !== null) {
+  } else if (force !== undefined) {
     patchErrors.push({ field: 'force', type: 'FieldValueForbidden', detail: 'may not be specified for non-apply patch' });
   }
   const context = writeContext(request, { errors: patchErrors });
@@ -312,7 +312,7 @@ async function patch(request: ResourceRequest): Promise<void> {
     (current) => {
       if (type === 'apply') {
         const config = structuredClone(parsed.document) as Record<string, unknown>;
-        const object = applyConfiguration(store.resource, current, config, { manager: context.fieldManager, force: force === 'true', subresource: request.info.subresource });
+        const object = applyConfiguration(store.resource, current, config, { manager: context.fieldManager, force: force === true, subresource: request.info.subresource });
         checkDuplicateKeys(parsed.duplicateKeys ?? [], context);
         return object;
       }
@@ -345,9 +345,8 @@ async function deleteOptions(request: ResourceRequest): Promise<{ options: Delet
     if (grace !== null && grace !== '') options.gracePeriodSeconds = Number(grace);
     const propagation = query.get('propagationPolicy');
     if (propagation) options.propagationPolicy = propagation;
-    const orphan = query.get('orphanDependents');
-    if (orphan === 'true' || orphan === 'false') options.orphanDependents = orphan === 'true';
-    else if (orphan) throw badRequest(`orphanDependents: invalid value "${orphan}"`);
+    const orphan = queryBool(query.get('orphanDependents'));
+    if (orphan !== undefined) options.orphanDependents = orphan;
     const dryRun = query.getAll('dryRun');
     if (dryRun.length > 0) options.dryRun = dryRun;
   }

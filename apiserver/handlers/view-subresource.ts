@@ -14,6 +14,7 @@ import { applyConfiguration } from '../registry/managed-fields.js';
 import type { ResourceRequest } from './resource-handler.js';
 import { applyPatch, parsePatch, patchTypeOf } from './patch.js';
 import type { WriteContext } from '../registry/store.js';
+import { queryBool } from '../request/query-bool.js';
 
 /**
  * Server-side apply of the view (a Scale): the replicas it states are applied to the object by the same
@@ -30,7 +31,7 @@ async function applyToView(request: ResourceRequest, view: NonNullable<Subresour
   if (config.apiVersion !== viewVersion || config.kind !== (subresource.kind ?? resource.kind)) {
     throw badRequest(`invalid object type: ${String(config.apiVersion ?? '/')}, Kind=${String(config.kind ?? '')}`);
   }
-  const force = request.query.get('force') === 'true';
+  const force = queryBool(request.query.get('force')) === true;
   const writeContext = { ...context(), viaSubresource: request.info.subresource };
   const result = await store.guaranteedUpdate(
     request.info.name,

@@ -1,6 +1,8 @@
 // Request info: what a request is about, parsed once from the path and query, as k8s.io/apiserver's
 // RequestInfoFactory does. Every later stage (authorization, routing, handlers, audit) reads this.
 
+import { queryBool } from './query-bool.js';
+
 export interface RequestInfo {
   isResourceRequest: boolean;
   path: string;
@@ -89,16 +91,12 @@ export function parseRequestInfo(method: string, rawPath: string, query: URLSear
   if (parts.length >= 1) info.resource = parts[0];
 
   if (info.name === '' && info.verb === 'get') {
-    info.verb = watchPath || isTrue(query.get('watch')) ? 'watch' : 'list';
+    info.verb = watchPath || queryBool(query.get('watch')) === true ? 'watch' : 'list';
   } else if (watchPath && info.verb === 'get') {
     info.verb = 'watch';
   }
   if (info.name === '' && info.verb === 'delete') info.verb = 'deletecollection';
   return info;
-}
-
-function isTrue(value: string | null): boolean {
-  return value === 'true' || value === '1';
 }
 
 /** Splits the path into decoded segments; undefined when a segment cannot be decoded. */
