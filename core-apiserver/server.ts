@@ -15,6 +15,8 @@ import { NamespaceController, ensureBootstrapNamespaces } from './controllers/na
 import { registerBuiltinAdmission } from './admission/index.js';
 import { DefaultServiceAccountController } from './controllers/default-service-account.js';
 import { NodeLifecycleController } from './controllers/node-lifecycle.js';
+import { DeploymentController } from './controllers/workloads/deployment.js';
+import { ReplicaSetController } from './controllers/workloads/replica-set.js';
 import { RBAC_RESOURCES, RbacIndex } from '../apiserver/authorization/rbac-index.js';
 import { AUTHORIZATION_MODE_FLAG, authorizationFromFlags } from '../apiserver/authorization/modes.js';
 import { EscalationCheck } from './rbac/escalation.js';
@@ -53,6 +55,12 @@ export const CORE_FLAGS: FlagSpec[] = [
     type: 'boolean',
     default: true,
     description: 'Finalize terminating namespaces here (only this server\'s resources). Behind an aggregator, turn it off: the aggregator finalizes across every API.',
+  },
+  {
+    name: 'workload-controllers',
+    type: 'boolean',
+    default: true,
+    description: 'Run the Deployment and ReplicaSet controllers (kube-controller-manager\'s) here, so Deployments create ReplicaSets and ReplicaSets create pods.',
   },
   { name: 'node-monitor-grace-period', type: 'number', default: 40, description: 'Seconds without a node Lease renewal (or status heartbeat) before its conditions become Unknown.' },
 ];
@@ -135,7 +143,10 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     const nodeLifecycle = new NodeLifecycleController(stores.get('nodes')!, stores.get('leases')!, (numberFlag(values, 'node-monitor-grace-period') ?? 40) * 1000);
     const legacyTokens = tokens && new LegacyTokenController(stores.get('secrets')!, stores.get('serviceaccounts')!, tokens.issuer, clientCaFile ? readFileSync(clientCaFile, 'utf8') : '');
     const aggregation = new ClusterRoleAggregationController(rbacStores.clusterroles);
+    // kube-controller-manager's workload controllers for Deployments and ReplicaSets (--workload-controllers=false turns them off).
+    const workloads = values['workload-controllers'] === false ? [] : [new ReplicaSetController(stores.get('replicasets')!, stores.get('pods')!), new DeploymentController(stores.get('deployments')!, stores.get('replicasets')!)];
     await aggregation.start();
+    for (const workload of workloads) await workload.start();
     await controller?.start();
     await serviceAccounts.start();
     await nodeLifecycle.start();
@@ -146,6 +157,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
       flowControlBootstrap.stop();
       admission.quotaController.stop();
       aggregation.stop();
+      for (const workload of workloads) workload.stop();
       controller?.stop();
       serviceAccounts.stop();
       nodeLifecycle.stop();

@@ -149,3 +149,26 @@ export class Cluster {
     rmSync(this.dataDir, { recursive: true, force: true });
   }
 }
+
+/** Runs kubectl and fails the test with its output unless it exits 0; returns stdout. */
+export async function kubectlOk(cluster: Cluster, args: string[], options: { version?: string; input?: string } = {}): Promise<string> {
+  const result = await cluster.kubectl(args, options);
+  if (result.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${result.code}):\n${result.stderr}\n${result.stdout}`);
+  return result.stdout;
+}
+
+/** Polls `probe` until it returns a value (not undefined) or the time is up. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const started = Date.now();
+  let last: unknown;
+  while (Date.now() - started < timeoutMs) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((resolvePromise) => setTimeout(resolvePromise, 200));
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs} ms${last ? ` (${String(last)})` : ''}`);
+}

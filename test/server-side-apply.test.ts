@@ -11,7 +11,8 @@ import { Cluster } from './harness.js';
 let cluster: Cluster;
 
 before(async () => {
-  cluster = await Cluster.start();
+  // The tests play the controller that owns Deployment status themselves.
+  cluster = await Cluster.start(['--workload-controllers=false']);
 });
 
 after(async () => {

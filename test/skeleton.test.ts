@@ -207,7 +207,8 @@ describe('kubectl on the wire', () => {
     ];
     for (const [args, expected] of commands) assert.match(await ok(['-n', 'default', ...args]), expected);
     const deployments = await ok(['get', 'deployments', '-o', 'wide']);
-    assert.match(deployments, /web\s+0\/2\s+0\s+0\s+\d+s\s+nginx\s+nginx\s+app=web/);
+    // No node agent runs here: the ReplicaSet's pods stay Pending, so none is ready or available.
+    assert.match(deployments, /web\s+0\/2\s+\d+\s+0\s+\d+s\s+nginx\s+nginx\s+app=web/);
     const job = JSON.parse(await ok(['get', 'job', 'pi', '-o', 'json'])) as { metadata: { uid: string }; spec: { template: { metadata: { labels: Record<string, string> } } } };
     assert.equal(job.spec.template.metadata.labels['batch.kubernetes.io/controller-uid'], job.metadata.uid);
     assert.match(await ok(['get', 'rolebinding', 'reader-binding', '-o', 'wide']), /reader-binding\s+Role\/reader\s+\d+s\s+jane/);

@@ -234,13 +234,10 @@ describe('validateStructure', () => {
     assert.throws(() => validateStructure({ a: 1 }, { $ref: '#/components/schemas/nope' }, {}), /names no known definition/);
   });
 
-  it('validates a pod in microseconds once compiled', () => {
-    validateAs(POD, validPod());
-    const pods = Array.from({ length: 2000 }, validPod);
-    const started = performance.now();
-    for (const pod of pods) validateAs(POD, pod);
-    const perPodMicroseconds = ((performance.now() - started) * 1000) / pods.length;
-    assert.ok(perPodMicroseconds < 200, `took ${perPodMicroseconds.toFixed(1)} µs per pod`);
+  // Its speed is measured by `npm run bench`, never asserted here (a loaded machine would fail it).
+  it('validates many pods with one compiled validator', () => {
+    const pods = Array.from({ length: 200 }, validPod);
+    for (const pod of pods) assert.deepEqual(validateAs(POD, pod), { errors: [], unknownFields: [] });
   });
 });
 

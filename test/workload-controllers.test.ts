@@ -1,0 +1,158 @@
+// Deployments and ReplicaSets end to end with the real kubectl: core's Deployment and ReplicaSet
+// controllers create ReplicaSets and pods, the node agent runs the pods (simulated runtime), and the
+// rollout commands users rely on — rollout status, set image, history, undo, pause/resume, scale — work.
+
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Cluster, eventually, kubectlOk } from './harness.js';
+
+let cluster: Cluster;
+const ok = (args: string[], input?: string) => kubectlOk(cluster, args, { input });
+
+interface Item {
+  metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string>; ownerReferences?: { kind: string; name: string; controller?: boolean }[] };
+  spec: { replicas?: number; template?: { spec: { containers: { image: string }[] } } };
+  status?: Record<string, unknown>;
+}
+
+async function items(kind: string, selector?: string): Promise<Item[]> {
+  const output = await ok(['get', kind, '-n', 'apps', '-o', 'json', ...(selector ? ['-l', selector] : [])]);
+  return (JSON.parse(output) as { items: Item[] }).items;
+}
+
+before(async () => {
+  cluster = await Cluster.start(['--node-agent']);
+  await ok(['create', 'namespace', 'apps']);
+  await eventually('the default ServiceAccount of the namespace', async () => ((await cluster.kubectl(['get', 'serviceaccount', 'default', '-n', 'apps'])).code === 0 ? true : undefined));
+});
+
+after(async () => {
+  await cluster?.stop();
+  cluster?.cleanup();
+});
+
+describe('Deployments', () => {
+  it('roll out: one ReplicaSet named after the template hash owns the pods, and rollout status succeeds', async () => {
+    await ok(['create', 'deployment', 'web', '-n', 'apps', '--image=nginx:1.24', '--replicas=3']);
+    const status = await ok(['rollout', 'status', 'deployment/web', '-n', 'apps', '--timeout=60s']);
+    assert.match(status, /deployment "web" successfully rolled out/);
+    const replicaSets = await items('replicasets', 'app=web');
+    assert.equal(replicaSets.length, 1);
+    const [replicaSet] = replicaSets;
+    const hash = replicaSet.metadata.labels?.['pod-template-hash'];
+    assert.ok(hash && replicaSet.metadata.name === `web-${hash}`, replicaSet.metadata.name);
+    assert.equal(replicaSet.metadata.annotations?.['deployment.kubernetes.io/revision'], '1');
+    assert.deepEqual(replicaSet.metadata.ownerReferences?.map((reference) => [reference.kind, reference.name, reference.controller]), [['Deployment', 'web', true]]);
+    const pods = await items('pods', 'app=web');
+    assert.equal(pods.length, 3);
+    for (const pod of pods) {
+      assert.equal(pod.metadata.labels?.['pod-template-hash'], hash);
+      assert.deepEqual(pod.metadata.ownerReferences?.map((reference) => [reference.kind, reference.name]), [['ReplicaSet', replicaSet.metadata.name]]);
+    }
+    const table = await ok(['get', 'deployment', 'web', '-n', 'apps']);
+    assert.match(table, /web\s+3\/3\s+3\s+3\s/);
+    const deployment = JSON.parse(await ok(['get', 'deployment', 'web', '-n', 'apps', '-o', 'json'])) as Item & { metadata: { generation: number } };
+    assert.equal(deployment.status?.observedGeneration, deployment.metadata.generation);
+    const conditions = deployment.status?.conditions as { type: string; status: string; reason: string }[];
+    assert.deepEqual(conditions.map((condition) => [condition.type, condition.status, condition.reason]), [
+      ['Available', 'True', 'MinimumReplicasAvailable'],
+      ['Progressing', 'True', 'NewReplicaSetAvailable'],
+    ]);
+  });
+
+  it('set image rolls to a new ReplicaSet; history lists both revisions; undo rolls back to the first template', async () => {
+    await ok(['set', 'image', 'deployment/web', '-n', 'apps', 'nginx=nginx:1.25']);
+    await ok(['annotate', 'deployment/web', '-n', 'apps', 'kubernetes.io/change-cause=upgrade to 1.25']);
+    await ok(['rollout', 'status', 'deployment/web', '-n', 'apps', '--timeout=60s']);
+    const replicaSets = await items('replicasets', 'app=web');
+    assert.equal(replicaSets.length, 2);
+    const byImage = new Map(replicaSets.map((replicaSet) => [replicaSet.spec.template!.spec.containers[0].image, replicaSet]));
+    assert.equal(byImage.get('nginx:1.24')?.spec.replicas, 0);
+    assert.equal(byImage.get('nginx:1.25')?.spec.replicas, 3);
+    const history = await ok(['rollout', 'history', 'deployment/web', '-n', 'apps']);
+    assert.match(history, /^1\s+<none>$/m);
+    assert.match(history, /^2\s+upgrade to 1\.25$/m);
+    const pods = await eventually('only the new pods remain', async () => {
+      const current = await items('pods', 'app=web');
+      return current.length === 3 && current.every((pod) => pod.spec.template === undefined && (pod as unknown as { spec: { containers: { image: string }[] } }).spec.containers[0].image === 'nginx:1.25') ? current : undefined;
+    });
+    assert.equal(pods.length, 3);
+
+    await ok(['rollout', 'undo', 'deployment/web', '-n', 'apps']);
+    await ok(['rollout', 'status', 'deployment/web', '-n', 'apps', '--timeout=60s']);
+    const image = await ok(['get', 'deployment', 'web', '-n', 'apps', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']);
+    assert.equal(image, 'nginx:1.24');
+    const after = await items('replicasets', 'app=web');
+    assert.equal(after.length, 2, 'the rollback reuses the first ReplicaSet');
+    const first = after.find((replicaSet) => replicaSet.spec.template!.spec.containers[0].image === 'nginx:1.24')!;
+    assert.equal(first.spec.replicas, 3);
+    assert.equal(first.metadata.annotations?.['deployment.kubernetes.io/revision'], '3');
+  });
+
+  it('scale, and pause stops a rollout until resume', async () => {
+    await ok(['scale', 'deployment/web', '-n', 'apps', '--replicas=5']);
+    await ok(['rollout', 'status', 'deployment/web', '-n', 'apps', '--timeout=60s']);
+    assert.equal((await items('pods', 'app=web')).length, 5);
+    await ok(['rollout', 'pause', 'deployment/web', '-n', 'apps']);
+    await ok(['set', 'image', 'deployment/web', '-n', 'apps', 'nginx=nginx:1.26']);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.ok(!(await items('replicasets', 'app=web')).some((replicaSet) => replicaSet.spec.template!.spec.containers[0].image === 'nginx:1.26'), 'a paused Deployment starts no rollout');
+    await ok(['rollout', 'resume', 'deployment/web', '-n', 'apps']);
+    await ok(['rollout', 'status', 'deployment/web', '-n', 'apps', '--timeout=60s']);
+    const newest = (await items('replicasets', 'app=web')).find((replicaSet) => replicaSet.spec.template!.spec.containers[0].image === 'nginx:1.26');
+    assert.equal(newest?.spec.replicas, 5);
+  });
+
+  it('the Recreate strategy scales the old ReplicaSet to zero before the new one starts', async () => {
+    await ok(['create', '-f', '-'], JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'db', namespace: 'apps' },
+      spec: { replicas: 2, strategy: { type: 'Recreate' }, selector: { matchLabels: { app: 'db' } }, template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'db', image: 'postgres:15' }] } } },
+    }));
+    await ok(['rollout', 'status', 'deployment/db', '-n', 'apps', '--timeout=60s']);
+    await ok(['set', 'image', 'deployment/db', '-n', 'apps', 'db=postgres:16']);
+    await ok(['rollout', 'status', 'deployment/db', '-n', 'apps', '--timeout=60s']);
+    const replicaSets = await items('replicasets', 'app=db');
+    assert.deepEqual(replicaSets.map((replicaSet) => [replicaSet.spec.template!.spec.containers[0].image, replicaSet.spec.replicas]).sort(), [['postgres:15', 0], ['postgres:16', 2]]);
+  });
+
+  it('deleting a Deployment deletes its ReplicaSets and pods (garbage collection)', async () => {
+    await ok(['delete', 'deployment', 'db', '-n', 'apps']);
+    await eventually('the ReplicaSets and pods of db are gone', async () => ((await items('replicasets', 'app=db')).length === 0 && (await items('pods', 'app=db')).length === 0 ? true : undefined));
+  });
+});
+
+describe('ReplicaSets', () => {
+  it('replace a deleted pod, adopt a matching orphan, release a pod relabelled away, and scale down', async () => {
+    await ok(['create', '-f', '-'], JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: { name: 'cache', namespace: 'apps' },
+      spec: { replicas: 2, selector: { matchLabels: { app: 'cache' } }, template: { metadata: { labels: { app: 'cache' } }, spec: { containers: [{ name: 'redis', image: 'redis:7' }] } } },
+    }));
+    const pods = await eventually('two pods', async () => {
+      const current = await items('pods', 'app=cache');
+      return current.length === 2 ? current : undefined;
+    });
+    await ok(['delete', 'pod', pods[0].metadata.name, '-n', 'apps', '--wait=false']);
+    await eventually('a replacement pod', async () => {
+      const current = (await items('pods', 'app=cache')).filter((pod) => pod.metadata.name !== pods[0].metadata.name);
+      return current.length === 2 ? current : undefined;
+    });
+    // A pod relabelled away is released (its ownerReference removed) and replaced.
+    const [released] = await items('pods', 'app=cache');
+    await ok(['label', 'pod', released.metadata.name, '-n', 'apps', 'app=debug', '--overwrite']);
+    await eventually('the relabelled pod released and replaced', async () => {
+      const pod = JSON.parse(await ok(['get', 'pod', released.metadata.name, '-n', 'apps', '-o', 'json'])) as Item;
+      return !pod.metadata.ownerReferences?.length && (await items('pods', 'app=cache')).length === 2 ? true : undefined;
+    });
+    // Labelling it back makes it an orphan the ReplicaSet adopts; one pod too many is then deleted.
+    await ok(['label', 'pod', released.metadata.name, '-n', 'apps', 'app=cache', '--overwrite']);
+    await eventually('back to two pods', async () => ((await items('pods', 'app=cache')).filter((pod) => !(pod as unknown as { metadata: { deletionTimestamp?: string } }).metadata.deletionTimestamp).length === 2 ? true : undefined));
+    await ok(['scale', 'replicaset/cache', '-n', 'apps', '--replicas=0']);
+    await eventually('no pods', async () => ((await items('pods', 'app=cache')).length === 0 ? true : undefined));
+    const status = JSON.parse(await ok(['get', 'replicaset', 'cache', '-n', 'apps', '-o', 'jsonpath={.status}'])) as Record<string, unknown>;
+    assert.equal(status.replicas, 0);
+  });
+});
