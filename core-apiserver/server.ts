@@ -17,6 +17,7 @@ import { DefaultServiceAccountController } from './controllers/default-service-a
 import { NodeLifecycleController } from './controllers/node-lifecycle.js';
 import { DeploymentController } from './controllers/workloads/deployment.js';
 import { ReplicaSetController } from './controllers/workloads/replica-set.js';
+import { DisruptionController } from './controllers/workloads/disruption.js';
 import { RBAC_RESOURCES, RbacIndex } from '../apiserver/authorization/rbac-index.js';
 import { AUTHORIZATION_MODE_FLAG, authorizationFromFlags } from '../apiserver/authorization/modes.js';
 import { EscalationCheck } from './rbac/escalation.js';
@@ -60,7 +61,7 @@ export const CORE_FLAGS: FlagSpec[] = [
     name: 'workload-controllers',
     type: 'boolean',
     default: true,
-    description: 'Run the Deployment and ReplicaSet controllers (kube-controller-manager\'s) here, so Deployments create ReplicaSets and ReplicaSets create pods.',
+    description: 'Run the Deployment, ReplicaSet and disruption controllers (kube-controller-manager\'s) here: Deployments create ReplicaSets, ReplicaSets create pods, PodDisruptionBudgets get their status.',
   },
   { name: 'node-monitor-grace-period', type: 'number', default: 40, description: 'Seconds without a node Lease renewal (or status heartbeat) before its conditions become Unknown.' },
 ];
@@ -143,8 +144,21 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     const nodeLifecycle = new NodeLifecycleController(stores.get('nodes')!, stores.get('leases')!, (numberFlag(values, 'node-monitor-grace-period') ?? 40) * 1000);
     const legacyTokens = tokens && new LegacyTokenController(stores.get('secrets')!, stores.get('serviceaccounts')!, tokens.issuer, clientCaFile ? readFileSync(clientCaFile, 'utf8') : '');
     const aggregation = new ClusterRoleAggregationController(rbacStores.clusterroles);
-    // kube-controller-manager's workload controllers for Deployments and ReplicaSets (--workload-controllers=false turns them off).
-    const workloads = values['workload-controllers'] === false ? [] : [new ReplicaSetController(stores.get('replicasets')!, stores.get('pods')!), new DeploymentController(stores.get('deployments')!, stores.get('replicasets')!)];
+    // kube-controller-manager's Deployment, ReplicaSet and disruption (PodDisruptionBudget status) controllers (--workload-controllers=false turns them off).
+    const workloads = values['workload-controllers'] === false
+      ? []
+      : [
+          new ReplicaSetController(stores.get('replicasets')!, stores.get('pods')!),
+          new DeploymentController(stores.get('deployments')!, stores.get('replicasets')!),
+          new DisruptionController({
+            podDisruptionBudgets: stores.get('poddisruptionbudgets')!,
+            pods: stores.get('pods')!,
+            replicaSets: stores.get('replicasets')!,
+            deployments: stores.get('deployments')!,
+            statefulSets: stores.get('statefulsets')!,
+            replicationControllers: stores.get('replicationcontrollers')!,
+          }),
+        ];
     await aggregation.start();
     for (const workload of workloads) await workload.start();
     await controller?.start();

@@ -48,7 +48,9 @@ describe('garbage collection and pod subresources through the launcher', () => {
   let h: ReturnType<typeof helpers>;
 
   before(async () => {
-    cluster = await Cluster.start();
+    // The drain test plays the disruption controller (it sets budget status by hand); the real one is
+    // covered in workload-controllers.test.ts.
+    cluster = await Cluster.start(['--workload-controllers=false']);
     h = helpers((args, input, timeoutMs) => cluster.kubectl(args, { input, timeoutMs }));
   });
 

@@ -123,6 +123,44 @@ describe('Deployments', () => {
   });
 });
 
+describe('PodDisruptionBudgets', () => {
+  it('the disruption controller keeps status, so an eviction is allowed while enough pods stay healthy', async () => {
+    await ok(['create', 'deployment', 'api', '-n', 'apps', '--image=nginx', '--replicas=3']);
+    await ok(['rollout', 'status', 'deployment/api', '-n', 'apps', '--timeout=60s']);
+    await ok(['create', 'pdb', 'api', '-n', 'apps', '--selector=app=api', '--max-unavailable=1']);
+    const status = await eventually('the budget status', async () => {
+      const budget = JSON.parse(await ok(['get', 'pdb', 'api', '-n', 'apps', '-o', 'json'])) as { metadata: { generation: number }; status?: Record<string, unknown> };
+      return budget.status?.observedGeneration === budget.metadata.generation && budget.status?.currentHealthy === 3 ? budget.status : undefined;
+    });
+    assert.equal(status.expectedPods, 3);
+    assert.equal(status.desiredHealthy, 2);
+    assert.equal(status.disruptionsAllowed, 1);
+    assert.deepEqual((status.conditions as { type: string; status: string; reason: string }[]).map((condition) => [condition.type, condition.status, condition.reason]), [['DisruptionAllowed', 'True', 'SufficientPods']]);
+    assert.match(await ok(['get', 'pdb', 'api', '-n', 'apps']), /api\s+N\/A\s+1\s+1\s/);
+
+    const evict = (pod: string) => cluster.kubectl(['create', '--raw', `/api/v1/namespaces/apps/pods/${pod}/eviction`, '-f', '-'], { input: JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: pod, namespace: 'apps' } }) });
+    const [first] = await items('pods', 'app=api');
+    const evicted = await evict(first.metadata.name);
+    assert.equal(evicted.code, 0, evicted.stderr);
+    // The ReplicaSet replaces the evicted pod; once it is ready, one disruption is allowed again.
+    await eventually('the budget allows a disruption again', async () => {
+      const budget = JSON.parse(await ok(['get', 'pdb', 'api', '-n', 'apps', '-o', 'json'])) as { status?: { disruptionsAllowed?: number; currentHealthy?: number } };
+      return budget.status?.disruptionsAllowed === 1 && budget.status.currentHealthy === 3 ? true : undefined;
+    });
+
+    // A budget that needs every pod allows no eviction.
+    await ok(['patch', 'pdb', 'api', '-n', 'apps', '--type=merge', '-p', '{"spec":{"maxUnavailable":null,"minAvailable":3}}']);
+    await eventually('the budget allows no disruption', async () => {
+      const budget = JSON.parse(await ok(['get', 'pdb', 'api', '-n', 'apps', '-o', 'json'])) as { metadata: { generation: number }; status?: { observedGeneration?: number; disruptionsAllowed?: number; conditions?: { reason: string }[] } };
+      return budget.status?.observedGeneration === budget.metadata.generation && budget.status.disruptionsAllowed === 0 && budget.status.conditions?.[0]?.reason === 'InsufficientPods' ? true : undefined;
+    });
+    const [second] = await items('pods', 'app=api');
+    const refused = await evict(second.metadata.name);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /Cannot evict pod as it would violate the pod's disruption budget/);
+  });
+});
+
 describe('ReplicaSets', () => {
   it('replace a deleted pod, adopt a matching orphan, release a pod relabelled away, and scale down', async () => {
     await ok(['create', '-f', '-'], JSON.stringify({
