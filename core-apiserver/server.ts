@@ -18,6 +18,7 @@ import { NodeLifecycleController } from './controllers/node-lifecycle.js';
 import { DeploymentController } from './controllers/workloads/deployment.js';
 import { ReplicaSetController } from './controllers/workloads/replica-set.js';
 import { DisruptionController } from './controllers/workloads/disruption.js';
+import { DaemonSetController } from './controllers/workloads/daemon-set.js';
 import { RBAC_RESOURCES, RbacIndex } from '../apiserver/authorization/rbac-index.js';
 import { AUTHORIZATION_MODE_FLAG, authorizationFromFlags } from '../apiserver/authorization/modes.js';
 import { EscalationCheck } from './rbac/escalation.js';
@@ -61,7 +62,7 @@ export const CORE_FLAGS: FlagSpec[] = [
     name: 'workload-controllers',
     type: 'boolean',
     default: true,
-    description: 'Run the Deployment, ReplicaSet and disruption controllers (kube-controller-manager\'s) here: Deployments create ReplicaSets, ReplicaSets create pods, PodDisruptionBudgets get their status.',
+    description: 'Run the Deployment, ReplicaSet, DaemonSet and disruption controllers (kube-controller-manager\'s) here: Deployments create ReplicaSets, ReplicaSets and DaemonSets create pods, PodDisruptionBudgets get their status.',
   },
   { name: 'node-monitor-grace-period', type: 'number', default: 40, description: 'Seconds without a node Lease renewal (or status heartbeat) before its conditions become Unknown.' },
 ];
@@ -144,12 +145,13 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     const nodeLifecycle = new NodeLifecycleController(stores.get('nodes')!, stores.get('leases')!, (numberFlag(values, 'node-monitor-grace-period') ?? 40) * 1000);
     const legacyTokens = tokens && new LegacyTokenController(stores.get('secrets')!, stores.get('serviceaccounts')!, tokens.issuer, clientCaFile ? readFileSync(clientCaFile, 'utf8') : '');
     const aggregation = new ClusterRoleAggregationController(rbacStores.clusterroles);
-    // kube-controller-manager's Deployment, ReplicaSet and disruption (PodDisruptionBudget status) controllers (--workload-controllers=false turns them off).
+    // kube-controller-manager's Deployment, ReplicaSet, DaemonSet and disruption (PodDisruptionBudget status) controllers (--workload-controllers=false turns them off).
     const workloads = values['workload-controllers'] === false
       ? []
       : [
           new ReplicaSetController(stores.get('replicasets')!, stores.get('pods')!),
           new DeploymentController(stores.get('deployments')!, stores.get('replicasets')!),
+          new DaemonSetController({ daemonSets: stores.get('daemonsets')!, pods: stores.get('pods')!, nodes: stores.get('nodes')!, revisions: stores.get('controllerrevisions')! }),
           new DisruptionController({
             podDisruptionBudgets: stores.get('poddisruptionbudgets')!,
             pods: stores.get('pods')!,

@@ -1,12 +1,13 @@
 // A small scheduler so that `kubectl run` pods land somewhere: an unscheduled pod (default scheduler) goes to
-// the ready, schedulable node whose taints it tolerates and whose labels match its nodeSelector, with the
-// lowest share of allocatable CPU requested (then the fewest pods), through the pods/binding subresource,
-// as kube-scheduler binds. A pod that fits nowhere gets PodScheduled=False/Unschedulable saying why.
+// the ready, schedulable node whose taints it tolerates and whose labels match its nodeSelector and required
+// node affinity, with the lowest share of allocatable CPU requested (then the fewest pods), through the
+// pods/binding subresource, as kube-scheduler binds. A pod that fits nowhere gets PodScheduled=False/Unschedulable saying why.
 
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { ApiError, type KubeClient } from '../apiserver/client/kube-client.js';
 import type { Informer } from '../apiserver/client/informer.js';
 import { parseQuantity } from '../apiserver/registry/quantity.js';
+import { nodeAffinityAdmits } from './node-affinity.js';
 
 interface Taint {
   key: string;
@@ -106,7 +107,8 @@ export class Scheduler {
         reject("node(s) had untolerated taint {node.kubernetes.io/not-ready: }");
         continue;
       }
-      if (nodeSpec.unschedulable) {
+      // A cordoned node takes only pods that tolerate it (daemon pods do), as kube-scheduler's NodeUnschedulable.
+      if (nodeSpec.unschedulable && !tolerates(spec.tolerations ?? [], { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' })) {
         reject('node(s) were unschedulable');
         continue;
       }
@@ -115,7 +117,7 @@ export class Scheduler {
         reject(`node(s) had untolerated taint {${untolerated.key}: ${untolerated.value ?? ''}}`);
         continue;
       }
-      if (Object.entries(spec.nodeSelector ?? {}).some(([key, value]) => labels[key] !== value)) {
+      if (Object.entries(spec.nodeSelector ?? {}).some(([key, value]) => labels[key] !== value) || !nodeAffinityAdmits(pod, node)) {
         reject("node(s) didn't match Pod's node affinity/selector");
         continue;
       }

@@ -1,6 +1,7 @@
-// Deployments and ReplicaSets end to end with the real kubectl: core's Deployment and ReplicaSet
-// controllers create ReplicaSets and pods, the node agent runs the pods (simulated runtime), and the
-// rollout commands users rely on — rollout status, set image, history, undo, pause/resume, scale — work.
+// Workloads end to end with the real kubectl: core's Deployment, ReplicaSet, DaemonSet and disruption
+// controllers create ReplicaSets, ControllerRevisions and pods, the node agent runs the pods (this host and
+// two simulated nodes), and the commands users rely on — rollout status, set image, history, undo,
+// pause/resume, scale, eviction under a PodDisruptionBudget — work.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ async function items(kind: string, selector?: string): Promise<Item[]> {
 }
 
 before(async () => {
-  cluster = await Cluster.start(['--node-agent']);
+  cluster = await Cluster.start(['--node-agent', '--simulated-nodes=2']);
   await ok(['create', 'namespace', 'apps']);
   await eventually('the default ServiceAccount of the namespace', async () => ((await cluster.kubectl(['get', 'serviceaccount', 'default', '-n', 'apps'])).code === 0 ? true : undefined));
 });
@@ -192,5 +193,53 @@ describe('ReplicaSets', () => {
     await eventually('no pods', async () => ((await items('pods', 'app=cache')).length === 0 ? true : undefined));
     const status = JSON.parse(await ok(['get', 'replicaset', 'cache', '-n', 'apps', '-o', 'jsonpath={.status}'])) as Record<string, unknown>;
     assert.equal(status.replicas, 0);
+  });
+});
+
+describe('DaemonSets', () => {
+  it('one pod per eligible node, rolling updates through ControllerRevisions, undo, and node selectors', async () => {
+    const nodes = (await ok(['get', 'nodes', '-o', 'name'])).trim().split('\n');
+    assert.equal(nodes.length, 3);
+    await ok(['create', '-f', '-'], JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'agent', namespace: 'apps' },
+      spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'agent', image: 'busybox:1.36' }] } } },
+    }));
+    await eventually('a daemon pod on every node', async () => {
+      const pods = await items('pods', 'app=agent');
+      const placed = new Set(pods.map((pod) => (pod as unknown as { spec: { nodeName?: string } }).spec.nodeName).filter(Boolean));
+      return placed.size === 3 && pods.length === 3 ? true : undefined;
+    });
+    await ok(['rollout', 'status', 'daemonset/agent', '-n', 'apps', '--timeout=60s']);
+    assert.match(await ok(['get', 'daemonset', 'agent', '-n', 'apps']), /agent\s+3\s+3\s+3\s+3\s+3\s/);
+
+    await ok(['set', 'image', 'daemonset/agent', '-n', 'apps', 'agent=busybox:1.37']);
+    await ok(['rollout', 'status', 'daemonset/agent', '-n', 'apps', '--timeout=60s']);
+    const updated = await eventually('only new pods', async () => {
+      const pods = await items('pods', 'app=agent');
+      return pods.length === 3 && pods.every((pod) => (pod as unknown as { spec: { containers: { image: string }[] } }).spec.containers[0].image === 'busybox:1.37') ? pods : undefined;
+    });
+    assert.equal(new Set(updated.map((pod) => pod.metadata.labels?.['controller-revision-hash'])).size, 1);
+    const revisions = JSON.parse(await ok(['get', 'controllerrevisions', '-n', 'apps', '-l', 'app=agent', '-o', 'json'])) as { items: { revision: number }[] };
+    assert.deepEqual(revisions.items.map((revision) => revision.revision).sort(), [1, 2]);
+    assert.match(await ok(['rollout', 'history', 'daemonset/agent', '-n', 'apps']), /^1\s+<none>\n2\s+<none>$/m);
+
+    await ok(['rollout', 'undo', 'daemonset/agent', '-n', 'apps']);
+    await ok(['rollout', 'status', 'daemonset/agent', '-n', 'apps', '--timeout=60s']);
+    assert.equal(await ok(['get', 'daemonset', 'agent', '-n', 'apps', '-o', 'jsonpath={.spec.template.spec.containers[0].image}']), 'busybox:1.36');
+
+    // A nodeSelector narrows the DaemonSet to the nodes it matches; daemon pods tolerate a cordoned node.
+    await ok(['label', 'node', 'sim-node-2', 'role=edge']);
+    await ok(['cordon', 'sim-node-2']);
+    await ok(['patch', 'daemonset', 'agent', '-n', 'apps', '--type=merge', '-p', '{"spec":{"template":{"spec":{"nodeSelector":{"role":"edge"}}}}}']);
+    await eventually('one daemon pod, on sim-node-2', async () => {
+      const pods = await items('pods', 'app=agent');
+      return pods.length === 1 && (pods[0] as unknown as { spec: { nodeName?: string } }).spec.nodeName === 'sim-node-2' ? true : undefined;
+    });
+    await ok(['rollout', 'status', 'daemonset/agent', '-n', 'apps', '--timeout=60s']);
+    await ok(['uncordon', 'sim-node-2']);
+    await ok(['delete', 'daemonset', 'agent', '-n', 'apps']);
+    await eventually('the daemon pods and revisions are gone', async () => ((await items('pods', 'app=agent')).length === 0 && (await items('controllerrevisions', 'app=agent')).length === 0 ? true : undefined));
   });
 });
