@@ -1,4 +1,4 @@
-// Workloads end to end with the real kubectl: core's Deployment, ReplicaSet, DaemonSet and disruption
+// Workloads end to end with the real kubectl: core's Deployment, ReplicaSet, DaemonSet, StatefulSet and disruption
 // controllers create ReplicaSets, ControllerRevisions and pods, the node agent runs the pods (this host and
 // two simulated nodes), and the commands users rely on — rollout status, set image, history, undo,
 // pause/resume, scale, eviction under a PodDisruptionBudget — work.
@@ -241,5 +241,58 @@ describe('DaemonSets', () => {
     await ok(['uncordon', 'sim-node-2']);
     await ok(['delete', 'daemonset', 'agent', '-n', 'apps']);
     await eventually('the daemon pods and revisions are gone', async () => ((await items('pods', 'app=agent')).length === 0 && (await items('controllerrevisions', 'app=agent')).length === 0 ? true : undefined));
+  });
+});
+
+describe('StatefulSets', () => {
+  it('ordered pods with stable names and claims, rolling updates by revision, undo, and scale down from the top', async () => {
+    await ok(['create', '-f', '-'], JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { name: 'db', namespace: 'apps' },
+      spec: {
+        serviceName: 'db',
+        replicas: 3,
+        selector: { matchLabels: { app: 'db-set' } },
+        template: { metadata: { labels: { app: 'db-set' } }, spec: { containers: [{ name: 'pg', image: 'postgres:15' }] } },
+        volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
+      },
+    }));
+    await ok(['rollout', 'status', 'statefulset/db', '-n', 'apps', '--timeout=60s']);
+    const pods = await items('pods', 'app=db-set');
+    assert.deepEqual(pods.map((pod) => pod.metadata.name).sort(), ['db-0', 'db-1', 'db-2']);
+    const first = pods.find((pod) => pod.metadata.name === 'db-0') as unknown as { metadata: { labels: Record<string, string> }; spec: { hostname: string; subdomain: string; volumes: { name: string; persistentVolumeClaim?: { claimName: string } }[] } };
+    assert.equal(first.spec.hostname, 'db-0');
+    assert.equal(first.spec.subdomain, 'db');
+    assert.equal(first.metadata.labels['statefulset.kubernetes.io/pod-name'], 'db-0');
+    assert.equal(first.metadata.labels['apps.kubernetes.io/pod-index'], '0');
+    assert.deepEqual(first.spec.volumes.find((volume) => volume.name === 'data')?.persistentVolumeClaim, { claimName: 'data-db-0' });
+    assert.equal(await ok(['get', 'pvc', '-n', 'apps', '-l', 'app=db-set', '-o', 'name']), 'persistentvolumeclaim/data-db-0\npersistentvolumeclaim/data-db-1\npersistentvolumeclaim/data-db-2\n');
+    const initial = JSON.parse(await ok(['get', 'statefulset', 'db', '-n', 'apps', '-o', 'jsonpath={.status}'])) as { currentRevision: string; updateRevision: string; readyReplicas: number };
+    assert.equal(initial.currentRevision, initial.updateRevision);
+    assert.equal(first.metadata.labels['controller-revision-hash'], initial.updateRevision);
+
+    await ok(['set', 'image', 'statefulset/db', '-n', 'apps', 'pg=postgres:16']);
+    await ok(['rollout', 'status', 'statefulset/db', '-n', 'apps', '--timeout=60s']);
+    const rolled = await eventually('every pod on the new revision', async () => {
+      const status = JSON.parse(await ok(['get', 'statefulset', 'db', '-n', 'apps', '-o', 'jsonpath={.status}'])) as { currentRevision: string; updateRevision: string; updatedReplicas?: number };
+      const current = await items('pods', 'app=db-set');
+      return status.currentRevision === status.updateRevision && status.updateRevision !== initial.updateRevision && current.length === 3 && current.every((pod) => pod.metadata.labels?.['controller-revision-hash'] === status.updateRevision) ? status : undefined;
+    });
+    assert.equal(rolled.updatedReplicas, 3);
+    assert.match(await ok(['rollout', 'history', 'statefulset/db', '-n', 'apps']), /^1\s+<none>\n2\s+<none>$/m);
+    await ok(['rollout', 'undo', 'statefulset/db', '-n', 'apps']);
+    await eventually('back on the first template', async () => {
+      const current = await items('pods', 'app=db-set');
+      return current.length === 3 && current.every((pod) => (pod as unknown as { spec: { containers: { image: string }[] } }).spec.containers[0].image === 'postgres:15') ? true : undefined;
+    });
+
+    await ok(['scale', 'statefulset/db', '-n', 'apps', '--replicas=1']);
+    await eventually('only db-0 left', async () => {
+      const current = await items('pods', 'app=db-set');
+      return current.length === 1 && current[0].metadata.name === 'db-0' ? true : undefined;
+    });
+    // Claims outlive their pods (upstream's default retention).
+    assert.equal((await ok(['get', 'pvc', '-n', 'apps', '-l', 'app=db-set', '-o', 'name'])).trim().split('\n').length, 3);
   });
 });

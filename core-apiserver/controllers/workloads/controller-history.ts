@@ -88,10 +88,10 @@ export class HashCollision extends Error {
   }
 }
 
-/** Deletes the oldest revisions beyond the limit that no live pod uses and that are not current. */
-export async function truncateHistory(revisions: GenericStore, history: History, liveHashes: Set<string>, limit: number, context: WriteContext): Promise<void> {
+/** Deletes the oldest revisions beyond the limit that are not current and that `inUse` does not keep. */
+export async function truncateHistory(revisions: GenericStore, history: History, inUse: (revision: KubeObject) => boolean, limit: number, context: WriteContext): Promise<void> {
   const removable = history.revisions
-    .filter((revision) => revision.metadata.name !== history.current.metadata.name && !liveHashes.has(revision.metadata.labels?.[REVISION_HASH_LABEL] ?? ''))
+    .filter((revision) => revision.metadata.name !== history.current.metadata.name && !inUse(revision))
     .sort((left, right) => revisionNumber(left) - revisionNumber(right));
   for (const revision of removable.slice(0, Math.max(0, removable.length - limit))) {
     try {

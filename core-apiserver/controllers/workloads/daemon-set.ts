@@ -204,7 +204,7 @@ export class DaemonSetController {
     await this.writeStatus(daemonSet, status, context);
 
     const liveHashes = new Set(owned.map((pod) => pod.metadata.labels?.[REVISION_HASH_LABEL] ?? ''));
-    await truncateHistory(revisions, history, liveHashes, spec.revisionHistoryLimit ?? 10, context);
+    await truncateHistory(revisions, history, (revision) => liveHashes.has(revision.metadata.labels?.[REVISION_HASH_LABEL] ?? ''), spec.revisionHistoryLimit ?? 10, context);
   }
 
   private shouldRun(spec: DaemonSetSpec, node: KubeObject): boolean {
