@@ -16,7 +16,7 @@ import { registerBuiltinAdmission } from './admission/index.js';
 import { DefaultServiceAccountController } from './controllers/default-service-account.js';
 import { NodeLifecycleController } from './controllers/node-lifecycle.js';
 import { DeploymentController } from './controllers/workloads/deployment.js';
-import { ReplicaSetController } from './controllers/workloads/replica-set.js';
+import { REPLICATION_CONTROLLER, ReplicaSetController } from './controllers/workloads/replica-set.js';
 import { DisruptionController } from './controllers/workloads/disruption.js';
 import { DaemonSetController } from './controllers/workloads/daemon-set.js';
 import { StatefulSetController } from './controllers/workloads/stateful-set.js';
@@ -63,7 +63,7 @@ export const CORE_FLAGS: FlagSpec[] = [
     name: 'workload-controllers',
     type: 'boolean',
     default: true,
-    description: 'Run the Deployment, ReplicaSet, DaemonSet, StatefulSet and disruption controllers (kube-controller-manager\'s) here: Deployments create ReplicaSets, ReplicaSets, DaemonSets and StatefulSets create pods, PodDisruptionBudgets get their status.',
+    description: 'Run the Deployment, ReplicaSet, ReplicationController, DaemonSet, StatefulSet and disruption controllers (kube-controller-manager\'s) here: Deployments create ReplicaSets, ReplicaSets, ReplicationControllers, DaemonSets and StatefulSets create pods, PodDisruptionBudgets get their status.',
   },
   { name: 'node-monitor-grace-period', type: 'number', default: 40, description: 'Seconds without a node Lease renewal (or status heartbeat) before its conditions become Unknown.' },
 ];
@@ -146,11 +146,12 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     const nodeLifecycle = new NodeLifecycleController(stores.get('nodes')!, stores.get('leases')!, (numberFlag(values, 'node-monitor-grace-period') ?? 40) * 1000);
     const legacyTokens = tokens && new LegacyTokenController(stores.get('secrets')!, stores.get('serviceaccounts')!, tokens.issuer, clientCaFile ? readFileSync(clientCaFile, 'utf8') : '');
     const aggregation = new ClusterRoleAggregationController(rbacStores.clusterroles);
-    // kube-controller-manager's Deployment, ReplicaSet, DaemonSet, StatefulSet and disruption (PodDisruptionBudget status) controllers (--workload-controllers=false turns them off).
+    // kube-controller-manager's Deployment, ReplicaSet, ReplicationController, DaemonSet, StatefulSet and disruption (PodDisruptionBudget status) controllers (--workload-controllers=false turns them off).
     const workloads = values['workload-controllers'] === false
       ? []
       : [
           new ReplicaSetController(stores.get('replicasets')!, stores.get('pods')!),
+          new ReplicaSetController(stores.get('replicationcontrollers')!, stores.get('pods')!, REPLICATION_CONTROLLER),
           new DeploymentController(stores.get('deployments')!, stores.get('replicasets')!),
           new DaemonSetController({ daemonSets: stores.get('daemonsets')!, pods: stores.get('pods')!, nodes: stores.get('nodes')!, revisions: stores.get('controllerrevisions')! }),
           new StatefulSetController({ statefulSets: stores.get('statefulsets')!, pods: stores.get('pods')!, claims: stores.get('persistentvolumeclaims')!, revisions: stores.get('controllerrevisions')! }),

@@ -34,7 +34,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'node-name', type: 'string', description: "Name of this host's Node (default: the host name)." },
   { name: 'simulated-nodes', type: 'number', default: 0, description: 'Simulated nodes the node agent runs beside this host (for scale tests).' },
   { name: 'node-monitor-grace-period', type: 'number', default: 40, description: 'Seconds without a node heartbeat before core marks the node NotReady (Unknown).' },
-  { name: 'workload-controllers', type: 'boolean', default: true, description: 'Run the Deployment, ReplicaSet, DaemonSet, StatefulSet and disruption controllers in core-apiserver (Deployments create ReplicaSets, ReplicaSets, DaemonSets and StatefulSets create pods, PodDisruptionBudgets get their status).' },
+  { name: 'workload-controllers', type: 'boolean', default: true, description: 'Run the Deployment, ReplicaSet, ReplicationController, DaemonSet, StatefulSet and disruption controllers in core-apiserver (Deployments create ReplicaSets, ReplicaSets, ReplicationControllers, DaemonSets and StatefulSets create pods, PodDisruptionBudgets get their status).' },
   { name: 'metric-resolution', type: 'number', default: 15, description: 'Seconds between metric scrapes of the kubelets by the metrics extension.' },
   { name: 'garbage-collector', type: 'boolean', default: true, description: 'Run the garbage collector (ownerReferences, foreground and orphan deletion) in the aggregator.' },
   { name: 'enable-priority-and-fairness', type: 'boolean', default: true, description: 'API Priority and Fairness in every server (false: the plain in-flight limits).' },

@@ -296,3 +296,22 @@ describe('StatefulSets', () => {
     assert.equal((await ok(['get', 'pvc', '-n', 'apps', '-l', 'app=db-set', '-o', 'name'])).trim().split('\n').length, 3);
   });
 });
+
+describe('ReplicationControllers', () => {
+  it('keep their replicas like ReplicaSets, with a map selector', async () => {
+    await ok(['create', '-f', '-'], JSON.stringify({
+      apiVersion: 'v1',
+      kind: 'ReplicationController',
+      metadata: { name: 'legacy', namespace: 'apps' },
+      spec: { replicas: 2, selector: { app: 'legacy' }, template: { metadata: { labels: { app: 'legacy' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+    }));
+    await eventually('two ready pods', async () => {
+      const status = JSON.parse(await ok(['get', 'rc', 'legacy', '-n', 'apps', '-o', 'jsonpath={.status}'])) as { readyReplicas?: number };
+      return status.readyReplicas === 2 ? true : undefined;
+    });
+    const pods = await items('pods', 'app=legacy');
+    assert.deepEqual(pods.map((pod) => pod.metadata.ownerReferences?.[0]?.kind), ['ReplicationController', 'ReplicationController']);
+    await ok(['scale', 'rc', 'legacy', '-n', 'apps', '--replicas=1']);
+    await eventually('one pod', async () => ((await items('pods', 'app=legacy')).length === 1 ? true : undefined));
+  });
+});

@@ -1,4 +1,5 @@
-// The ReplicaSet controller (kube-controller-manager's): keeps spec.replicas active pods per ReplicaSet,
+// The ReplicaSet controller (kube-controller-manager's; it runs ReplicationControllers too, as upstream's
+// replication manager does): keeps spec.replicas active pods per ReplicaSet,
 // created from its template and owned through a controller ownerReference; adopts orphan pods its selector
 // matches and releases owned pods it no longer matches; reports replicas, fullyLabeledReplicas,
 // readyReplicas, availableReplicas (ready for minReadySeconds) and observedGeneration in status.
@@ -10,7 +11,7 @@ import { decodedObject, type CachedObject } from '../../../apiserver/storage/wat
 import type { GenericStore } from '../../../apiserver/registry/store.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { StatusError } from '../../../apiserver/request/status.js';
-import { selectorMatches, type Json } from '../../resources/workloads/workload-fields.js';
+import { selectorIsEmpty, selectorMatches, type Json } from '../../resources/workloads/workload-fields.js';
 import { controllerContext, controllerRefOf, isActivePod, isPodReady, labelsOf, ownerReferenceTo, podAvailability, type OwnerReference } from './controller-ref.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -24,14 +25,34 @@ interface ReplicaSetSpec {
   template?: { metadata?: { labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[] }; spec?: Json };
 }
 
+/** What differs between ReplicaSets and ReplicationControllers, which the same controller runs. */
+export interface ReplicatedKind {
+  kind: string;
+  apiVersion: string;
+  controllerName: string;
+  /** The spec's selector as a LabelSelector (a ReplicationController's is a plain map). */
+  selectorOf(spec: Json): Json;
+}
+
+export const REPLICA_SET: ReplicatedKind = { kind: 'ReplicaSet', apiVersion: 'apps/v1', controllerName: 'replicaset-controller', selectorOf: (spec) => (spec.selector ?? {}) as Json };
+export const REPLICATION_CONTROLLER: ReplicatedKind = {
+  kind: 'ReplicationController',
+  apiVersion: 'v1',
+  controllerName: 'replication-controller',
+  selectorOf: (spec) => ({ matchLabels: (spec.selector ?? {}) as Json }),
+};
+
 export class ReplicaSetController {
-  private readonly queue = new WorkQueue('replicaset-controller', (key) => this.sync(key));
+  private readonly queue: WorkQueue;
   private readonly watches: { stop(): void }[] = [];
 
   constructor(
     private readonly replicaSets: GenericStore,
     private readonly pods: GenericStore,
-  ) {}
+    private readonly replicated: ReplicatedKind = REPLICA_SET,
+  ) {
+    this.queue = new WorkQueue(replicated.controllerName, (key) => this.sync(key));
+  }
 
   async start(): Promise<void> {
     await this.replicaSets.cache.start();
@@ -52,14 +73,14 @@ export class ReplicaSetController {
     const namespace = pod.metadata.namespace ?? '';
     const reference = controllerRefOf(pod);
     if (reference) {
-      if (reference.kind === 'ReplicaSet') this.queue.add(`${namespace}/${reference.name}`);
+      if (reference.kind === this.replicated.kind) this.queue.add(`${namespace}/${reference.name}`);
       return;
     }
     // An orphan: every ReplicaSet that would adopt it.
     for (const candidate of this.replicaSets.cache.list(this.replicaSets.key(namespace, ''))) {
       const replicaSet = decodedObject<KubeObject>(candidate);
-      const selector = (replicaSet.spec as ReplicaSetSpec | undefined)?.selector;
-      if (selector && selectorMatches(selector, labelsOf(pod))) this.queue.add(keyOf(candidate));
+      const selector = this.replicated.selectorOf((replicaSet.spec ?? {}) as Json);
+      if (!selectorIsEmpty(selector) && selectorMatches(selector, labelsOf(pod))) this.queue.add(keyOf(candidate));
     }
   }
 
@@ -71,13 +92,13 @@ export class ReplicaSetController {
     if (!cached) return;
     const replicaSet = decodedObject<KubeObject>(cached);
     const spec = (replicaSet.spec ?? {}) as ReplicaSetSpec;
-    const selector = spec.selector ?? {};
-    const context = controllerContext('replicaset-controller', namespace);
+    const selector = this.replicated.selectorOf(spec as Json);
+    const context = controllerContext(this.replicated.controllerName, namespace);
     const owned: KubeObject[] = [];
     for (const podCached of this.pods.cache.list(this.pods.key(namespace, ''))) {
       const pod = decodedObject<KubeObject>(podCached);
       const reference = controllerRefOf(pod);
-      const matches = selectorMatches(selector, labelsOf(pod));
+      const matches = !selectorIsEmpty(selector) && selectorMatches(selector, labelsOf(pod));
       if (reference?.uid === replicaSet.metadata.uid) {
         if (matches) owned.push(pod);
         else await this.release(pod, replicaSet, context);
@@ -106,7 +127,7 @@ export class ReplicaSetController {
             labels: { ...(template.metadata?.labels ?? {}) },
             ...(template.metadata?.annotations ? { annotations: { ...template.metadata.annotations } } : {}),
             ...(template.metadata?.finalizers ? { finalizers: [...template.metadata.finalizers] } : {}),
-            ownerReferences: [ownerReferenceTo(replicaSet, 'apps/v1', 'ReplicaSet')],
+            ownerReferences: [ownerReferenceTo(replicaSet, this.replicated.apiVersion, this.replicated.kind)],
           },
           spec: structuredClone(template.spec ?? {}),
         };
@@ -163,7 +184,7 @@ export class ReplicaSetController {
       const result = await this.pods.guaranteedUpdate(pod.metadata.name!, context, '', undefined, (current) => {
         if (!current) throw new StatusError(404, 'NotFound', 'gone');
         if (controllerRefOf(current)) throw new StatusError(409, 'Conflict', 'already controlled');
-        const references = [...((current.metadata.ownerReferences ?? []) as OwnerReference[]), ownerReferenceTo(replicaSet, 'apps/v1', 'ReplicaSet')];
+        const references = [...((current.metadata.ownerReferences ?? []) as OwnerReference[]), ownerReferenceTo(replicaSet, this.replicated.apiVersion, this.replicated.kind)];
         return { ...current, metadata: { ...current.metadata, ownerReferences: references } };
       });
       return result.object;
