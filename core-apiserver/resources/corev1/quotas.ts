@@ -101,6 +101,7 @@ export const resourceQuotas = defineResource({
   kind: 'ResourceQuota',
   plural: 'resourcequotas',
   namespaced: true,
+  returnDeletedObject: true,
   shortNames: ['quota'],
   schemaName: 'io.k8s.api.core.v1.ResourceQuota',
   subresources: { status: statusSubresource },
