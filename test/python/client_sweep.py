@@ -277,12 +277,29 @@ def _():
     core.create_persistent_volume(client.V1PersistentVolume(metadata=Meta(name='py-sweep-pv'), spec=client.V1PersistentVolumeSpec(capacity={'storage': '1Gi'}, access_modes=['ReadWriteOnce'], host_path=client.V1HostPathVolumeSource(path='/tmp'))))
     claim = core.create_namespaced_persistent_volume_claim(NS, client.V1PersistentVolumeClaim(metadata=Meta(name='claim'), spec=client.V1PersistentVolumeClaimSpec(access_modes=['ReadWriteOnce'], resources=client.V1ResourceRequirements(requests={'storage': '1Gi'}))))
     equal(claim.status.phase, 'Pending')
-    core.create_namespaced_resource_quota(NS, client.V1ResourceQuota(metadata=Meta(name='q'), spec=client.V1ResourceQuotaSpec(hard={'pods': '100'})))
+    quota = core.create_namespaced_resource_quota(NS, client.V1ResourceQuota(metadata=Meta(name='q'), spec=client.V1ResourceQuotaSpec(hard={'pods': '100'})))
+    equal(quota.status.to_dict(), {'hard': None, 'used': None}, 'a new ResourceQuota has status {}')
     core.create_namespaced_limit_range(NS, client.V1LimitRange(metadata=Meta(name='lr'), spec=client.V1LimitRangeSpec(limits=[client.V1LimitRangeItem(type='Container', default={'cpu': '100m'})])))
     core.create_namespaced_pod_template(NS, client.V1PodTemplate(metadata=Meta(name='pt'), template=client.V1PodTemplateSpec(spec=pod_spec())))
     deleted = core.delete_persistent_volume('py-sweep-pv')
     equal((type(deleted).__name__, deleted.metadata.name), ('V1PersistentVolume', 'py-sweep-pv'))
     assert core.list_node() is not None
+
+
+@check('another identity: a ServiceAccount token is authenticated and refused by RBAC (403), a bad token is a 401')
+def _():
+    token = core.create_namespaced_service_account_token('robot', NS, client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(audiences=[]))).status.token
+
+    def as_bearer(bearer):
+        configuration = client.Configuration.get_default_copy()
+        configuration.cert_file = configuration.key_file = None
+        configuration.api_key = {'authorization': f'Bearer {bearer}'}
+        return client.CoreV1Api(client.ApiClient(configuration))
+    code, body = api_error(lambda: as_bearer(token).list_namespaced_config_map(NS))
+    equal((code, body['reason'], body['details']), (403, 'Forbidden', {'kind': 'configmaps'}))
+    equal(body['message'], f'configmaps is forbidden: User "system:serviceaccount:{NS}:robot" cannot list resource "configmaps" in API group "" in the namespace "{NS}"')
+    code, body = api_error(lambda: as_bearer('not-a-token').list_namespaced_config_map(NS))
+    equal((code, body), (401, {'kind': 'Status', 'apiVersion': 'v1', 'metadata': {}, 'status': 'Failure', 'message': 'Unauthorized', 'reason': 'Unauthorized', 'code': 401}))
 
 
 @check('replication controllers and apps: scale and status subresources')
@@ -345,7 +362,8 @@ def _():
     equal(slice_.endpoints[0].addresses, ['10.0.0.2'])
     networking = client.NetworkingV1Api()
     networking.create_namespaced_network_policy(NS, client.V1NetworkPolicy(metadata=Meta(name='deny'), spec=client.V1NetworkPolicySpec(pod_selector=client.V1LabelSelector())))
-    networking.create_namespaced_ingress(NS, client.V1Ingress(metadata=Meta(name='web'), spec=client.V1IngressSpec(default_backend=client.V1IngressBackend(service=client.V1IngressServiceBackend(name='web', port=client.V1ServiceBackendPort(number=80))))))
+    ingress = networking.create_namespaced_ingress(NS, client.V1Ingress(metadata=Meta(name='web'), spec=client.V1IngressSpec(default_backend=client.V1IngressBackend(service=client.V1IngressServiceBackend(name='web', port=client.V1ServiceBackendPort(number=80))))))
+    equal(ingress.status.to_dict(), {'load_balancer': {'ingress': None}}, 'a new Ingress has status.loadBalancer {}')
     budget = client.PolicyV1Api().create_namespaced_pod_disruption_budget(NS, client.V1PodDisruptionBudget(metadata=Meta(name='pdb'), spec=client.V1PodDisruptionBudgetSpec(min_available=1, selector=client.V1LabelSelector(match_labels={'app': 'p'}))))
     equal(budget.spec.min_available, 1)
     equal(client.SchedulingV1Api().create_priority_class(client.V1PriorityClass(metadata=Meta(name='py-sweep'), value=10)).preemption_policy, 'PreemptLowerPriority')

@@ -105,7 +105,8 @@ export const resourceQuotas = defineResource({
   shortNames: ['quota'],
   schemaName: 'io.k8s.api.core.v1.ResourceQuota',
   subresources: { status: statusSubresource },
-  strategy: { validate: validateQuota, validateUpdate: validateQuota },
+  // Upstream's PrepareForCreate resets the status to an empty struct: a new quota shows `status: {}`.
+  strategy: { prepareForCreate: (quota) => void (quota.status = {}), validate: validateQuota, validateUpdate: validateQuota },
   printerColumns: [
     nameColumn,
     ageColumn,
