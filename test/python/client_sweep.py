@@ -461,6 +461,14 @@ def _():
     # Clients create custom resources as soon as the CRD says Established (upstream serves them from then on).
     widget = custom.create_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, {'apiVersion': f'{GROUP}/{VERSION}', 'kind': 'Widget', 'metadata': {'name': 'w1', 'labels': {'w': '1'}}, 'spec': {'replicas': 1, 'color': 'red'}}, field_manager='sweep')
     equal((widget['metadata']['generation'], widget['metadata']['managedFields'][0]['manager']), (1, 'sweep'))
+    # The custom resource's cache starts after the CRD's writes: a watch from an older revision is 410 Expired,
+    # which Watch raises when it may not retry (a timeout is set).
+    try:
+        list(watch.Watch().stream(custom.list_namespaced_custom_object, GROUP, VERSION, NS, PLURAL, resource_version='1', timeout_seconds=5))
+        raise AssertionError('no 410 for a watch from resourceVersion 1')
+    except ApiException as error:
+        equal(error.status, 410, 'status')
+        assert str(error.reason).startswith('Expired: too old resource version: 1 ('), error.reason
     equal(len(custom.list_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, label_selector='w=1')['items']), 1)
     equal(len(custom.list_cluster_custom_object(GROUP, VERSION, PLURAL)['items']), 1)
     equal(custom.patch_namespaced_custom_object(GROUP, VERSION, NS, PLURAL, 'w1', {'spec': {'color': 'blue'}})['spec'], {'replicas': 1, 'color': 'blue'})
