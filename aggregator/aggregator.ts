@@ -159,10 +159,13 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
   );
 
   const proxy = new BackendProxy();
+  // Upstream's aggregator hands a group-version it has no APIService for down its delegation chain, which ends
+  // in apiextensions: a custom resource is served once its CRD is Established, before routing catches up.
+  const unclaimed = backends.find((backend) => backend.name === options.crdBackend);
   server.addPrefilterRoute(async (req, res, state) => {
     const { info } = state;
     if (info.isResourceRequest) {
-      const route = router.route(info.apiGroup, info.apiVersion);
+      const route = router.route(info.apiGroup, info.apiVersion) ?? (unclaimed && info.apiGroup ? { kind: 'proxy' as const, target: unclaimed } : undefined);
       if (!route) throw pathNotFound();
       if (route.kind === 'self') return false;
       if (route.kind === 'unavailable') throw route.error;

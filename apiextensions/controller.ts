@@ -154,6 +154,10 @@ export class CrdController {
     let current = crd;
     const wanted = desiredStatus(crd, this.allCrds());
     if (this.leadership.isLeader && !deepEqual(wanted, crd.status ?? {})) {
+      // Serving starts before the status says Established: a read may see the status write before it is
+      // acknowledged, and clients create instances as soon as they see it.
+      const expected = { ...crd, status: wanted };
+      if (isConditionTrue(expected, 'NamesAccepted') || isConditionTrue(expected, 'Established')) this.serve(expected);
       const written = await this.crds.guaranteedUpdate(name, SYSTEM, 'status', undefined, (latest) => {
         if (!latest) throw new StatusError(404, 'NotFound', `customresourcedefinition ${name} is gone`);
         latest.status = desiredStatus(latest, this.allCrds());

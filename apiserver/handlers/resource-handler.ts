@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { RequestInfo } from '../request/request-info.js';
 import type { ObjectNegotiation } from '../request/negotiation.js';
-import { negotiateObject } from '../request/negotiation.js';
+import { negotiateObject, prettyPrint } from '../request/negotiation.js';
 import { decodeObjectBody, parseJson, readBody } from '../request/body.js';
 import { setWarnings, writeBytes, writeJson } from '../request/response.js';
 import type { FieldError } from '../request/status.js';
@@ -129,7 +129,9 @@ function notAcceptablePartial(message: string): StatusError {
 
 function respond(request: ResourceRequest, statusCode: number, bytes: string, negotiated: ObjectNegotiation): void {
   setWarnings(request.res, request.warnings);
-  writeBytes(request.res, statusCode, bytes, negotiated.format, request.req.method);
+  // Go's json.MarshalIndent with two spaces, as upstream's pretty serializer writes it.
+  const body = negotiated.format === 'json' && prettyPrint(request.query, request.req.headers['user-agent']) ? JSON.stringify(JSON.parse(bytes), null, 2) : bytes;
+  writeBytes(request.res, statusCode, body, negotiated.format, request.req.method);
 }
 
 async function get(request: ResourceRequest): Promise<void> {
@@ -373,9 +375,23 @@ async function deleteOptions(request: ResourceRequest): Promise<{ options: Delet
 async function remove(request: ResourceRequest): Promise<void> {
   const negotiated = negotiation(request, false);
   const { options, context } = await deleteOptions(request);
-  const result = await request.entry.store.delete(request.info.name, options, context);
+  const { store } = request.entry;
+  const result = await store.delete(request.info.name, options, context);
   // Upstream answers 202 only when the object remains and the client asked for cascading by orphanDependents=false.
-  respond(request, !result.deleted && !context.dryRun && options.orphanDependents === false ? 202 : 200, result.bytes, negotiated);
+  const code = !result.deleted && !context.dryRun && options.orphanDependents === false ? 202 : 200;
+  respond(request, code, result.deleted && !store.resource.returnDeletedObject ? deletedStatus(store, result.object) : result.bytes, negotiated);
+}
+
+/**
+ * Upstream's finalizeDelete for stores without ReturnDeletedObject: a Success Status that tells the client the
+ * object is gone, not waiting for finalizers. Its details name the resource (plural) in `kind`, as upstream does.
+ */
+function deletedStatus(store: GenericStore, object: KubeObject): string {
+  const details: Record<string, string> = { name: object.metadata.name ?? '' };
+  if (store.resource.group) details.group = store.resource.group;
+  details.kind = store.resource.plural;
+  if (object.metadata.uid) details.uid = object.metadata.uid;
+  return JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details });
 }
 
 /**

@@ -70,6 +70,31 @@ describe('watch', () => {
     stream.close();
   });
 
+  it('from a resourceVersion the cache has not reached: 200 at once, then only the events after it (upstream cacher)', async () => {
+    const NS = ns('future');
+    const first = (await call('POST', NS, widget('f0'))).json;
+    const future = Number(first.metadata.resourceVersion) + 2;
+    const stream = await watch(t.port, `${NS}?watch=true&resourceVersion=${future}`);
+    assert.equal(stream.status, 200);
+    for (const name of ['f1', 'f2', 'f3']) await call('POST', NS, widget(name));
+    assert.equal(summary(await stream.next()), 'ADDED f3');
+    stream.close();
+  });
+
+  it('sendInitialEvents from a resourceVersion the cache does not reach in time: an ERROR event with the 504 Status', async () => {
+    const NS = ns('future-list');
+    const first = (await call('POST', NS, widget('g0'))).json;
+    const future = Number(first.metadata.resourceVersion) + 1000;
+    const stream = await watch(t.port, `${NS}?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&resourceVersion=${future}`);
+    assert.equal(stream.status, 200);
+    const error = await stream.next();
+    assert.equal(error.type, 'ERROR');
+    assert.equal(error.object.code, 504);
+    assert.equal(error.object.reason, 'Timeout');
+    assert.match(error.object.message, new RegExp(`^Too large resource version: ${future}, current: \\d+$`));
+    await stream.ended;
+  });
+
   it('watches one object through the legacy /watch/ path', async () => {
     const NS = ns('single');
     await call('POST', NS, widget('one'));

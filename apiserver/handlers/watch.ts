@@ -58,9 +58,11 @@ export async function serveWatch(
   const legacyStart = options.resourceVersion === undefined || options.resourceVersion === 0;
   const sendInitialEvents = options.sendInitialEvents ?? (options.resourceVersionMatch === undefined && legacyStart);
   let fromRevision: number;
+  // Upstream's cacher fails a watch it has accepted with an ERROR event in the stream, not an HTTP error.
+  let startFailure: { error: unknown } | undefined;
   if (sendInitialEvents) {
     fromRevision = 0;
-    if (options.resourceVersion) await cache.waitUntilFresh(options.resourceVersion);
+    if (options.resourceVersion) startFailure = await cache.waitUntilFresh(options.resourceVersion).then(() => undefined, (error: unknown) => ({ error }));
     else if (options.resourceVersion === undefined) await cache.syncToLatest();
   } else if (options.resourceVersion === undefined) {
     // sendInitialEvents=false without a resourceVersion: changes after the current (consistent) revision only.
@@ -68,7 +70,8 @@ export async function serveWatch(
   } else if (options.resourceVersion === 0) {
     fromRevision = cache.revision; // sendInitialEvents=false at "any" revision: from now on
   } else {
-    await cache.waitUntilFresh(options.resourceVersion);
+    // A revision the cache has not reached yet is not waited for (upstream's cacher neither): the watch
+    // starts there, and events up to it are not sent.
     fromRevision = options.resourceVersion;
   }
 
@@ -148,6 +151,7 @@ export async function serveWatch(
   };
 
   try {
+    if (startFailure) throw startFailure.error;
     watch = cache.watch({ fromRevision, prefix: collectionPrefix(store.resource, namespace), filter: matches, onEvent });
   } catch (error) {
     const status = toStatusError(error);

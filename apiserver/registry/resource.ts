@@ -118,6 +118,12 @@ export interface ResourceDefinition {
   keepStatusOnCreate?: boolean;
   /** Extra field selectors beyond metadata.name/metadata.namespace. */
   selectableFields: Record<string, (object: KubeObject) => string | undefined>;
+  /**
+   * An immediate delete answers with the deleted object (upstream's Store.ReturnDeletedObject: pods, services,
+   * storage classes, …); otherwise with a Success Status naming it. A delete that leaves the object in place
+   * (finalizers, graceful deletion) always answers with the object.
+   */
+  returnDeletedObject?: boolean;
   /** Storage key prefix: /registry/<group>/<plural> by default (core group: /registry/<plural>). */
   storagePrefix: string;
   /** A deprecated version: every request to it gets this Warning (upstream's deprecation filter). */

@@ -504,14 +504,16 @@ export class GenericStore {
       const currentBytes = stampResourceVersion(currentKv.value, currentKv.modRevision);
       const current = JSON.parse(currentBytes) as KubeObject;
       const preconditions = options.preconditions;
+      // Upstream's rest.BeforeDelete checks them first, naming the kind (not the resource) in the Conflict.
+      const byKind = { group: this.resource.group, resource: this.resource.kind };
       if (preconditions?.uid && preconditions.uid !== current.metadata.uid) {
-        throw conflict(this.qualified, name, `Precondition failed: UID in precondition: ${preconditions.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
+        throw conflict(byKind, name, `the UID in the precondition (${preconditions.uid}) does not match the UID in record (${current.metadata.uid ?? ''}). The object might have been deleted and then recreated`);
       }
       if (preconditions?.resourceVersion && preconditions.resourceVersion !== current.metadata.resourceVersion) {
         throw conflict(
-          this.qualified,
+          byKind,
           name,
-          `Precondition failed: ResourceVersion in precondition: ${preconditions.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`,
+          `the ResourceVersion in the precondition (${preconditions.resourceVersion}) does not match the ResourceVersion in record (${current.metadata.resourceVersion ?? ''}). The object might have been modified`,
         );
       }
       const admission = await this.admitWrite('DELETE', context, '', undefined, current, name);

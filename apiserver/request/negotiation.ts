@@ -87,3 +87,15 @@ export function negotiateDiscovery(accept: string | undefined): DiscoveryFormat 
   }
   return 'legacy';
 }
+
+const GO_PARSE_BOOL_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+
+/**
+ * Upstream's isPrettyPrint: `?pretty=` decides when given (strconv.ParseBool, so "1" and "True" count and
+ * anything unparsable is false); otherwise curl, Wget and browsers get indented JSON.
+ */
+export function prettyPrint(query: URLSearchParams, userAgent: string | undefined): boolean {
+  const pretty = query.get('pretty');
+  if (pretty) return GO_PARSE_BOOL_TRUE.has(pretty);
+  return userAgent !== undefined && (userAgent.startsWith('curl') || userAgent.startsWith('Wget') || userAgent.startsWith('Mozilla/5.0'));
+}

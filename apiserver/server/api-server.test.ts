@@ -447,28 +447,29 @@ describe('patch', () => {
 });
 
 describe('delete', () => {
-  it('deletes and answers 200; the object is gone afterwards', async () => {
+  it('deletes and answers 200 with a Success Status naming the resource; the object is gone afterwards', async () => {
     const created = (await call('POST', WIDGETS, widget('d1'))).json;
     const response = await call('DELETE', `${WIDGETS}/d1`, { propagationPolicy: 'Background' });
     assert.equal(response.status, 200);
-    assert.equal(response.json.metadata?.uid ?? response.json.details?.uid, created.metadata.uid);
+    assert.deepEqual(response.json, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: 'd1', group: 'example.com', kind: 'widgets', uid: created.metadata.uid } });
     assert.equal((await call('GET', `${WIDGETS}/d1`)).status, 404);
     const again = await call('DELETE', `${WIDGETS}/d1`);
     assert.equal(again.status, 404);
     assert.equal(again.json.message, 'widgets.example.com "d1" not found');
   });
 
-  it('uid and resourceVersion preconditions that do not match are 409 Conflict', async () => {
+  it('uid and resourceVersion preconditions that do not match are 409 Conflict naming the kind (rest.BeforeDelete)', async () => {
     const created = (await call('POST', WIDGETS, widget('d2'))).json;
     const uid = await call('DELETE', `${WIDGETS}/d2`, { preconditions: { uid: 'wrong' } });
     assert.equal(uid.status, 409);
     assert.equal(uid.json.reason, 'Conflict');
-    assert.equal(uid.json.message, `Operation cannot be fulfilled on widgets.example.com "d2": Precondition failed: UID in precondition: wrong, UID in object meta: ${created.metadata.uid}`);
+    assert.equal(uid.json.message, `Operation cannot be fulfilled on Widget.example.com "d2": the UID in the precondition (wrong) does not match the UID in record (${created.metadata.uid}). The object might have been deleted and then recreated`);
+    assert.deepEqual(uid.json.details, { name: 'd2', group: 'example.com', kind: 'Widget' });
     const rv = await call('DELETE', `${WIDGETS}/d2`, { preconditions: { resourceVersion: '1' } });
     assert.equal(rv.status, 409);
     assert.equal(
       rv.json.message,
-      `Operation cannot be fulfilled on widgets.example.com "d2": Precondition failed: ResourceVersion in precondition: 1, ResourceVersion in object meta: ${created.metadata.resourceVersion}`,
+      `Operation cannot be fulfilled on Widget.example.com "d2": the ResourceVersion in the precondition (1) does not match the ResourceVersion in record (${created.metadata.resourceVersion}). The object might have been modified`,
     );
     const matching = await call('DELETE', `${WIDGETS}/d2`, { preconditions: { uid: created.metadata.uid, resourceVersion: created.metadata.resourceVersion } });
     assert.equal(matching.status, 200);

@@ -211,7 +211,8 @@ export class WatchCache {
   }
 
   private deliver(subscriber: Subscriber, event: CacheEvent): void {
-    if (subscriber.stopped || !event.object.key.startsWith(subscriber.prefix)) return;
+    // A watch from a revision the cache has not reached yet gets only the events after it (upstream's cacheWatcher).
+    if (subscriber.stopped || event.revision <= subscriber.fromRevision || !event.object.key.startsWith(subscriber.prefix)) return;
     const matchesNow = event.type !== 'DELETED' && subscriber.filter(event.object);
     const matchedBefore = event.previous !== undefined && subscriber.filter(event.previous);
     if (event.type === 'ADDED') {

@@ -18,6 +18,7 @@ export const namespaces = defineResource({
   kind: 'Namespace',
   plural: 'namespaces',
   namespaced: false,
+  returnDeletedObject: true,
   shortNames: ['ns'],
   schemaName: 'io.k8s.api.core.v1.Namespace',
   nameValidation: 'dns1123-label',

@@ -71,6 +71,7 @@ export const services = defineResource({
   kind: 'Service',
   plural: 'services',
   namespaced: true,
+  returnDeletedObject: true,
   shortNames: ['svc'],
   categories: ['all'],
   schemaName: 'io.k8s.api.core.v1.Service',

@@ -20,6 +20,7 @@ export const serviceAccounts = defineResource({
   kind: 'ServiceAccount',
   plural: 'serviceaccounts',
   namespaced: true,
+  returnDeletedObject: true,
   shortNames: ['sa'],
   schemaName: 'io.k8s.api.core.v1.ServiceAccount',
   printerColumns: [

@@ -51,6 +51,7 @@ export const podTemplates = defineResource({
   kind: 'PodTemplate',
   plural: 'podtemplates',
   namespaced: true,
+  returnDeletedObject: true,
   schemaName: 'io.k8s.api.core.v1.PodTemplate',
   strategy: {
     prepareForCreate: (object) => defaultTemplate(object.template),

@@ -31,6 +31,7 @@ export const pods = defineResource({
   kind: 'Pod',
   plural: 'pods',
   namespaced: true,
+  returnDeletedObject: true,
   shortNames: ['po'],
   categories: ['all'],
   schemaName: 'io.k8s.api.core.v1.Pod',

@@ -101,10 +101,12 @@ export const resourceQuotas = defineResource({
   kind: 'ResourceQuota',
   plural: 'resourcequotas',
   namespaced: true,
+  returnDeletedObject: true,
   shortNames: ['quota'],
   schemaName: 'io.k8s.api.core.v1.ResourceQuota',
   subresources: { status: statusSubresource },
-  strategy: { validate: validateQuota, validateUpdate: validateQuota },
+  // Upstream's PrepareForCreate resets the status to an empty struct: a new quota shows `status: {}`.
+  strategy: { prepareForCreate: (quota) => void (quota.status = {}), validate: validateQuota, validateUpdate: validateQuota },
   printerColumns: [
     nameColumn,
     ageColumn,

@@ -73,6 +73,7 @@ export const storageClasses = defineResource({
   kind: 'StorageClass',
   plural: 'storageclasses',
   namespaced: false,
+  returnDeletedObject: true,
   shortNames: ['sc'],
   schemaName: 'io.k8s.api.storage.v1.StorageClass',
   strategy: {

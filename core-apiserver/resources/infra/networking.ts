@@ -113,7 +113,12 @@ export const ingresses = defineResource({
   schemaName: 'io.k8s.api.networking.v1.Ingress',
   generation: true,
   subresources: { status: statusSubresource },
-  strategy: { validate: validateIngress, validateUpdate: (ingress) => validateIngress(ingress) },
+  strategy: {
+    // IngressStatus holds a struct, never omitted by Go: a new Ingress shows `status: {loadBalancer: {}}`.
+    prepareForCreate: (ingress) => void (ingress.status = { loadBalancer: {} }),
+    validate: validateIngress,
+    validateUpdate: (ingress) => validateIngress(ingress),
+  },
   printerColumns: [
     nameColumn,
     { name: 'Class', type: 'string', description: 'The name of the IngressClass resource that should be used for additional configuration', value: (ingress) => specOf(ingress).ingressClassName ?? '<none>' },
