@@ -24,8 +24,11 @@ interface ActiveWatch {
   id: number;
   key: Buffer;
   rangeEnd: Buffer;
-  /** The next revision this watcher needs: events below it were delivered already. */
+  /** The next revision this watcher needs: events below it were delivered already (or proven absent). */
   next: number;
+  /** The newest progress revision etcd announced that is not proven yet. */
+  announced: number;
+  verifying: boolean;
   handlers: WatchHandlers;
   /** Created on the current stream. */
   created: boolean;
@@ -38,6 +41,8 @@ export interface EtcdWatchOptions {
   decodeKey(key: Buffer): string;
   /** Told when etcd reports a compaction, so the store learns the compacted revision. */
   onCompacted(revision: number): void;
+  /** Whether no key in [key, rangeEnd) changed in the revisions (from, to] (see offerProgress). */
+  unchangedBetween(key: Buffer, rangeEnd: Buffer, from: number, to: number): Promise<boolean>;
 }
 
 export class EtcdWatchStreams {
@@ -58,7 +63,7 @@ export class EtcdWatchStreams {
 
   watch(key: Buffer, rangeEnd: Buffer, fromRevision: number, handlers: WatchHandlers): Watcher {
     if (this.closed) throw new StorageError('storage is closed');
-    const watch: ActiveWatch = { id: this.nextId++, key, rangeEnd, next: fromRevision + 1, handlers, created: false, trustProgressAfter: Infinity };
+    const watch: ActiveWatch = { id: this.nextId++, key, rangeEnd, next: fromRevision + 1, announced: 0, verifying: false, handlers, created: false, trustProgressAfter: Infinity };
     this.watches.set(watch.id, watch);
     if (this.stream) this.create(watch);
     else this.connect();
@@ -167,7 +172,7 @@ export class EtcdWatchStreams {
     if (id === -1) {
       // The answer to a progress request, for every watcher on the stream.
       const now = Date.now();
-      for (const watch of [...this.watches.values()]) if (watch.created && now >= watch.trustProgressAfter) this.progress(watch, revision);
+      for (const watch of [...this.watches.values()]) if (watch.created && now >= watch.trustProgressAfter) this.offerProgress(watch, revision);
       return;
     }
     const watch = this.watches.get(id);
@@ -194,7 +199,7 @@ export class EtcdWatchStreams {
     }
     if (response.events.length === 0) {
       // A per-watcher progress notification: etcd sends those only to watchers that are synced.
-      if (!response.created) this.progress(watch, revision);
+      if (!response.created) this.offerProgress(watch, revision);
       return;
     }
     for (const event of response.events) {
@@ -209,6 +214,38 @@ export class EtcdWatchStreams {
       }
       if (!this.watches.has(id)) return; // the handler stopped the watch
       watch.next = eventRevision + 1;
+    }
+  }
+
+  /**
+   * etcd before 3.4.26/3.5.8 may announce a progress revision to a watcher whose events up to it are still
+   * queued (a slow watcher's "victims"): trusting it would drop those events as already seen. So a progress
+   * revision is proven first — no key of the range changed between the last delivered revision and it (the
+   * same count at both revisions, none modified after) — and only when the consumer wants progress now.
+   */
+  private offerProgress(watch: ActiveWatch, revision: number): void {
+    if (revision < watch.next) return;
+    if (watch.handlers.wantsProgress && !watch.handlers.wantsProgress()) return;
+    watch.announced = Math.max(watch.announced, revision);
+    if (watch.verifying) return;
+    watch.verifying = true;
+    void this.verifyProgress(watch).finally(() => (watch.verifying = false));
+  }
+
+  private async verifyProgress(watch: ActiveWatch): Promise<void> {
+    while (this.watches.has(watch.id) && watch.announced >= watch.next) {
+      const from = watch.next - 1;
+      const to = watch.announced;
+      let unchanged: boolean;
+      try {
+        unchanged = from > 0 && (await this.options.unchangedBetween(watch.key, watch.rangeEnd, from, to));
+      } catch {
+        return; // compacted or unreachable: events (or a later progress) will move the watcher on
+      }
+      if (!this.watches.has(watch.id)) return;
+      if (watch.next - 1 !== from) continue; // events arrived meanwhile: prove the rest from there
+      if (!unchanged) return; // events are on their way; they move the watcher on
+      this.progress(watch, to);
     }
   }
 

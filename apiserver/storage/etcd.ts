@@ -69,6 +69,7 @@ export class EtcdStorage implements Storage {
     this.watches = new EtcdWatchStreams(this.client, {
       decodeKey: (key) => this.ourKey(key),
       onCompacted: (revision) => this.learnCompacted(revision),
+      unchangedBetween: (key, end, from, to) => this.unchangedBetween(key, end, from, to),
     });
     // Learn a compaction done before we started, so that watch() can refuse old revisions synchronously.
     void this.readCompactionMark().catch(() => undefined);
@@ -159,6 +160,19 @@ export class EtcdStorage implements Storage {
     if (fromRevision < this.compacted) throw new CompactedError(fromRevision, this.compacted);
     const key = this.etcdKey(prefix);
     return this.watches.watch(key, rangeEnd(key), fromRevision, handlers);
+  }
+
+  /**
+   * No key in [key, end) was created, changed or deleted in (from, to]: as many keys at both revisions, and
+   * none at `to` modified after `from`. (etcd's count ignores min_mod_revision, so the keys are fetched.)
+   */
+  private async unchangedBetween(key: Buffer, end: Buffer, from: number, to: number): Promise<boolean> {
+    const [before, after, modified] = await Promise.all([
+      this.range({ key, range_end: end, count_only: true, revision: from }, from),
+      this.range({ key, range_end: end, count_only: true, revision: to }, to),
+      this.range({ key, range_end: end, keys_only: true, min_mod_revision: from + 1, revision: to }, to),
+    ]);
+    return before.count === after.count && modified.kvs.length === 0;
   }
 
   /** Asks etcd to send every watcher the current revision soon (watch caches waiting to be fresh). */

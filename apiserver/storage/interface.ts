@@ -68,6 +68,12 @@ export interface WatchHandlers {
    * Lets caches know they are fresh without waiting for a write to their own prefix.
    */
   onProgress?(revision: number): void;
+  /**
+   * Whether a progress notification is wanted now (e.g. a reader waits for the cache to be fresh). A backend
+   * that must pay to prove a progress revision (etcd before 3.4.26 may announce one ahead of undelivered
+   * events) asks this first; without it, progress is always wanted.
+   */
+  wantsProgress?(): boolean;
   /** Called when the watch cannot continue (e.g. the backend connection was lost for good). */
   onError?(error: Error): void;
 }

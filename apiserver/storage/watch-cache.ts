@@ -109,6 +109,7 @@ export class WatchCache {
     this.storageWatcher = this.storage.watch(this.prefix, revision, {
       onEvent: (event) => this.apply(event),
       onProgress: (progress) => this.advance(progress),
+      wantsProgress: () => this.freshnessWaiters.length > 0,
       onError: (error) => void this.relist(error),
     });
   }
