@@ -8,6 +8,8 @@ import type { CachedObject } from '../storage/watch-cache.js';
 export interface VersionConverter {
   /** The version objects are written to storage in. */
   storageVersion: string;
+  /** The full apiVersion objects are stored in when it is not "<the resource's group>/<storageVersion>". */
+  storageApiVersion?: string;
   /**
    * Converts objects (each in some version of the resource) to `toVersion`, in order. Called only with
    * objects that are not in that version already. A failure rejects with a StatusError (or an Error,
@@ -35,11 +37,14 @@ export function versionOf(apiVersion: string | undefined): string {
   return slash < 0 ? apiVersion : apiVersion.slice(slash + 1);
 }
 
-/** Objects in `toVersion`; those already in it are left alone, the others are converted in one call. */
-export async function convertObjects(converter: VersionConverter, objects: KubeObject[], toVersion: string): Promise<KubeObject[]> {
+/**
+ * Objects in `toVersion`; those already in it are left alone, the others are converted in one call. With
+ * `toApiVersion`, "already in it" compares the whole apiVersion (a converter between groups).
+ */
+export async function convertObjects(converter: VersionConverter, objects: KubeObject[], toVersion: string, toApiVersion?: string): Promise<KubeObject[]> {
   const pending: number[] = [];
   objects.forEach((object, index) => {
-    if (versionOf(object.apiVersion) !== toVersion) pending.push(index);
+    if (toApiVersion ? object.apiVersion !== toApiVersion : versionOf(object.apiVersion) !== toVersion) pending.push(index);
   });
   if (pending.length === 0) return objects;
   const converted = await converter.convert(
@@ -55,10 +60,11 @@ export async function convertObjects(converter: VersionConverter, objects: KubeO
  * Cached (serialized) objects in `toVersion`. Selector attributes stay those of the stored object: labels
  * and metadata do not change in conversion.
  */
-export async function convertCached(converter: VersionConverter, items: CachedObject[], toVersion: string): Promise<CachedObject[]> {
+export async function convertCached(converter: VersionConverter, items: CachedObject[], toVersion: string, toApiVersion?: string): Promise<CachedObject[]> {
   const pending: number[] = [];
   items.forEach((item, index) => {
-    if (versionOf(storedApiVersion(item.bytes)) !== toVersion) pending.push(index);
+    const stored = storedApiVersion(item.bytes);
+    if (toApiVersion ? stored !== toApiVersion : versionOf(stored) !== toVersion) pending.push(index);
   });
   if (pending.length === 0) return items;
   const converted = await converter.convert(

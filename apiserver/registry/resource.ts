@@ -6,6 +6,7 @@ import type { JSONSchema } from '../schema/types.js';
 import type { KubeObject, UserInfo } from './object.js';
 import type { GarbageCollectionPolicy } from './delete-propagation.js';
 import type { GenericStore, WriteContext } from './store.js';
+import type { VersionConverter } from './conversion.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
@@ -124,6 +125,11 @@ export interface ResourceDefinition {
    * (finalizers, graceful deletion) always answers with the object.
    */
   returnDeletedObject?: boolean;
+  /**
+   * Objects are stored in another group's shape (events.k8s.io/v1 Events are stored as core/v1 Events):
+   * the generic store converts on every way in and out (see conversion.ts).
+   */
+  storedAs?: VersionConverter;
   /** Storage key prefix: /registry/<group>/<plural> by default (core group: /registry/<plural>). */
   storagePrefix: string;
   /** A deprecated version: every request to it gets this Warning (upstream's deprecation filter). */

@@ -90,6 +90,7 @@ export class GenericStore {
     readonly storage: Storage,
     private readonly hooks: StoreHooks = {},
   ) {
+    if (resource.storedAs && !hooks.converter) this.hooks = { ...hooks, converter: resource.storedAs };
     this.qualified = groupResource(resource);
     this.cache = new WatchCache(storage, resource.storagePrefix, { attributes: (object, key) => this.attributes(object, key) });
   }
@@ -185,20 +186,27 @@ export class GenericStore {
 
   /** Cached objects in this resource's version (list and watch output). */
   async toServed(items: CachedObject[]): Promise<CachedObject[]> {
-    return this.hooks.converter ? convertCached(this.hooks.converter, items, this.resource.version) : items;
+    return this.hooks.converter ? convertCached(this.hooks.converter, items, this.resource.version, this.crossGroupApiVersion()) : items;
+  }
+
+  /** A converter between groups compares whole apiVersions (see conversion.ts); one between versions, versions. */
+  private crossGroupApiVersion(): string | undefined {
+    return this.hooks.converter?.storageApiVersion ? apiVersionOf(this.resource) : undefined;
   }
 
   private async servedBytes(bytes: string): Promise<string> {
     const converter = this.hooks.converter;
-    if (!converter || versionOf(storedApiVersion(bytes)) === this.resource.version) return bytes;
-    const [converted] = await convertObjects(converter, [JSON.parse(bytes) as KubeObject], this.resource.version);
+    if (!converter) return bytes;
+    const crossGroup = this.crossGroupApiVersion();
+    if (crossGroup ? storedApiVersion(bytes) === crossGroup : versionOf(storedApiVersion(bytes)) === this.resource.version) return bytes;
+    const [converted] = await convertObjects(converter, [JSON.parse(bytes) as KubeObject], this.resource.version, crossGroup);
     return JSON.stringify(converted);
   }
 
   private async toStorageVersion(object: KubeObject): Promise<KubeObject> {
     const converter = this.hooks.converter;
     if (!converter) return object;
-    const [converted] = await convertObjects(converter, [object], converter.storageVersion);
+    const [converted] = await convertObjects(converter, [object], converter.storageVersion, converter.storageApiVersion);
     return converted;
   }
 

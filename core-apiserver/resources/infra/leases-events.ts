@@ -1,9 +1,11 @@
 // coordination.k8s.io/v1 Lease (leader election and node heartbeats) and events.k8s.io/v1 Event.
 // Events of both APIs live under one storage prefix as upstream, where core/v1 and events.k8s.io/v1 are two
-// views of one store. Objects are NOT converted between the two shapes here (upstream converts note<->message,
-// regarding<->involvedObject, deprecated* fields): the printer reads either shape so both views list sensibly.
+// views of one store: objects are stored as core/v1 Events and events.k8s.io/v1 converts on the way in and
+// out as upstream's conversion does (note<->message, regarding<->involvedObject, reportingController<->
+// reportingComponent, deprecated* fields). The printer reads either shape (objects stored before that).
 
 import { defineResource } from '../../../apiserver/registry/resource.js';
+import type { VersionConverter } from '../../../apiserver/registry/conversion.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
 import { isQualifiedName } from '../../../apiserver/registry/names.js';
@@ -114,6 +116,37 @@ function validateEventCreate(event: KubeObject): FieldError[] {
   return errors;
 }
 
+/** events.k8s.io/v1 field → core/v1 field (upstream's Convert_v1_Event_To_core_Event and back). */
+const RENAMED: [string, string][] = [
+  ['note', 'message'],
+  ['regarding', 'involvedObject'],
+  ['reportingController', 'reportingComponent'],
+  ['deprecatedSource', 'source'],
+  ['deprecatedFirstTimestamp', 'firstTimestamp'],
+  ['deprecatedLastTimestamp', 'lastTimestamp'],
+  ['deprecatedCount', 'count'],
+];
+
+function renameFields(event: KubeObject, apiVersion: string, fromIndex: 0 | 1): KubeObject {
+  const converted: KubeObject = { ...event, apiVersion };
+  for (const pair of RENAMED) {
+    const from = pair[fromIndex];
+    const to = pair[1 - fromIndex];
+    delete converted[from];
+    if (event[from] !== undefined) converted[to] = event[from];
+  }
+  return converted;
+}
+
+/** core/v1 ↔ events.k8s.io/v1; the direction follows each object's apiVersion. */
+export const eventConversion: VersionConverter = {
+  storageVersion: 'v1',
+  storageApiVersion: 'v1',
+  async convert(objects) {
+    return objects.map((event) => (event.apiVersion === 'v1' ? renameFields(event, 'events.k8s.io/v1', 1) : renameFields(event, 'v1', 0)));
+  },
+};
+
 export const events = defineResource({
   group: 'events.k8s.io',
   version: 'v1',
@@ -123,6 +156,7 @@ export const events = defineResource({
   shortNames: ['ev'],
   schemaName: 'io.k8s.api.events.v1.Event',
   storagePrefix: '/registry/events/',
+  storedAs: eventConversion,
   strategy: { validate: validateEventCreate, defaultGarbageCollectionPolicy: 'Unsupported' },
   printerColumns: [
     { name: 'Last Seen', type: 'string', get description() { return eventDoc('lastTimestamp'); }, value: (event) => eventTimes(event).last },
