@@ -215,6 +215,14 @@ describe('the aggregator proxy', () => {
     assert.equal((await send('/api/v1/namespaces', {})).body, '{"ok":true}');
   });
 
+  it('passes a small request body with its Content-Length through unchanged', async () => {
+    const body = JSON.stringify({ metadata: { name: 'small' }, data: { a: 'ü' } });
+    const response = await send('/echo', { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(body)) }, body);
+    assert.equal(response.status, 201);
+    assert.equal(response.body, body);
+    assert.equal(seen.at(-1)!.headers['content-length'], String(Buffer.byteLength(body)));
+  });
+
   it('passes a chunked request body (no Content-Length) through unchanged', async () => {
     const parts = ['{"metadata":', '{"name":"chunked"}', '}'];
     const response = await send('/echo', { 'Content-Type': 'application/json' }, parts, 'PATCH');

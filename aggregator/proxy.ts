@@ -82,16 +82,42 @@ class Exchange implements ConnectionUser, ResponseHandler {
       if (!this.finished) this.abandon();
       this.resolve();
     });
-    this.send(false);
-    if (this.hasBody) this.pumpBody();
-    else this.requestSent = true;
+    if (!this.hasBody) {
+      this.requestSent = true;
+      this.send(false);
+    } else if (!this.chunkedBody && Number(length) <= BUFFERED_BODY_BYTES) {
+      this.sendWithBody();
+    } else {
+      this.send(false);
+      this.pumpBody();
+    }
   }
 
-  private send(fresh: boolean): void {
+  private send(fresh: boolean, body?: Buffer): void {
     this.parser = new ResponseParser(this, this.req.method === 'HEAD');
     const target = this.backend.target;
     this.connection = connectionsOf(this.backend.agent).acquire(target.host, target.port, this, fresh);
-    this.connection.socket.write(this.head, 'latin1');
+    const socket = this.connection.socket;
+    if (!body) {
+      socket.write(this.head, 'latin1');
+      return;
+    }
+    socket.cork();
+    socket.write(this.head, 'latin1');
+    socket.write(body);
+    socket.uncork();
+  }
+
+  /** A small body with a Content-Length is collected first: head and body then leave in one write. */
+  private sendWithBody(): void {
+    const { req } = this;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.once('end', () => {
+      if (this.finished) return;
+      this.requestSent = true;
+      this.send(false, chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    });
   }
 
   private pumpBody(): void {
