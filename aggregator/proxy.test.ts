@@ -26,6 +26,7 @@ const seen: Seen[] = [];
 let backendConnections = 0;
 let watchClosed: Promise<void> | undefined;
 let droppedOnce = false;
+let watchResponse: http.ServerResponse | undefined;
 
 before(async () => {
   const clusterCa = await createCertificateAuthority('test-ca');
@@ -56,6 +57,7 @@ before(async () => {
         res.writeHead(200, { 'Content-Type': 'application/json' });
         res.flushHeaders();
         watchClosed = new Promise((resolve) => res.once('close', () => resolve()));
+        watchResponse = res;
         return;
       }
       if (req.url === '/large') {
@@ -97,6 +99,8 @@ before(async () => {
   proxy = new BackendProxy();
   frontServer = http.createServer((req, res) => {
     res.setHeader('Audit-Id', 'audit-1234');
+    // As the server ends proxied watches at shutdown: the response ends while the backend still streams.
+    if (req.headers['x-test-end-after-ms']) setTimeout(() => res.end(), Number(req.headers['x-test-end-after-ms']));
     void proxy.forward(req, res, backend, { username: 'alice', uid: 'u-1', groups: ['developers', 'system:authenticated'], extra: { 'acme.com/project': ['x'] } });
   });
   await new Promise<void>((resolve) => frontServer.listen(0, '127.0.0.1', resolve));
@@ -248,6 +252,23 @@ describe('the aggregator proxy', () => {
     assert.equal(response.statusCode, 200);
     request.destroy();
     await watchClosed;
+  });
+
+  it('stops relaying, and ends the backend request, when the response was ended for the client meanwhile', async () => {
+    const request = http.request({ host: '127.0.0.1', port: frontPort, path: '/slow-watch', headers: { 'X-Test-End-After-Ms': '50' } });
+    const response = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      request.on('response', resolve);
+      request.on('error', reject);
+      request.end();
+    });
+    let text = '';
+    response.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    await new Promise((resolve) => response.on('end', resolve));
+    // The backend writes after the client's response ended: nothing reaches it, nothing breaks.
+    watchResponse!.write('{"type":"ADDED"}\n');
+    await watchClosed;
+    assert.equal(text, '');
+    assert.equal((await send('/api/v1/namespaces', {})).status, 200);
   });
 
   it('answers a 503 Status when the backend sends a malformed response', async () => {

@@ -231,6 +231,11 @@ class Exchange implements ConnectionUser, ResponseHandler {
 
   onBody(chunk: Buffer): void {
     if (this.finished) return;
+    if (this.res.writableEnded || this.res.destroyed) {
+      // Ended for the client meanwhile (request timeout, shutdown ending watches): a write now would be an error.
+      this.abandon();
+      return;
+    }
     if (this.collected) {
       this.collected.push(chunk);
       return;
@@ -246,6 +251,10 @@ class Exchange implements ConnectionUser, ResponseHandler {
 
   onComplete(): void {
     if (this.finished) return;
+    if (this.res.writableEnded || this.res.destroyed) {
+      this.abandon();
+      return;
+    }
     this.finished = true;
     const connection = this.connection;
     this.connection = undefined;
