@@ -26,6 +26,7 @@ const seen: Seen[] = [];
 let backendConnections = 0;
 let watchClosed: Promise<void> | undefined;
 let droppedOnce = false;
+let resetOnce = false;
 let watchResponse: http.ServerResponse | undefined;
 
 before(async () => {
@@ -40,6 +41,12 @@ before(async () => {
       // The backend closed the kept-alive connection just as the proxy reused it.
       droppedOnce = true;
       socket.destroy();
+      return;
+    }
+    if (req.url === '/reset-reused' && socket.served > 1 && !resetOnce) {
+      // Or reset it (the proxy's side sees ECONNRESET, then the close).
+      resetOnce = true;
+      (socket as TLSSocket & { _parent: { resetAndDestroy(): void } })._parent.resetAndDestroy();
       return;
     }
     let body = '';
@@ -208,6 +215,14 @@ describe('the aggregator proxy', () => {
     await send('/api/v1/namespaces', {});
     const response = await send('/drop-reused', {});
     assert.ok(droppedOnce, 'the backend dropped a reused connection');
+    assert.equal(response.status, 200);
+    assert.equal(response.body, '{"ok":true}');
+  });
+
+  it('retries a GET once on a new connection when the backend reset the reused one', async () => {
+    await send('/api/v1/namespaces', {});
+    const response = await send('/reset-reused', {});
+    assert.ok(resetOnce, 'the backend reset a reused connection');
     assert.equal(response.status, 200);
     assert.equal(response.body, '{"ok":true}');
   });

@@ -172,6 +172,8 @@ class Exchange implements ConnectionUser, ResponseHandler {
     if (this.finished) return;
     const connection = this.connection;
     this.connection = undefined;
+    // Its 'close' follows its 'error': neither may reach a retry on another connection.
+    if (connection) connection.user = undefined;
     if (!error) {
       try {
         this.parser.end();
