@@ -59,7 +59,9 @@ export class ConnectionPool {
     const key = `${host}:${port}`;
     if (!fresh) {
       const idle = this.idle.get(key);
-      const connection = idle?.pop();
+      let connection = idle?.pop();
+      // One destroyed a moment ago leaves the list only with its 'close' event.
+      while (connection?.socket.destroyed) connection = idle!.pop();
       if (connection) {
         connection.user = user;
         connection.reused = true;
