@@ -4,6 +4,8 @@
 // as upstream's discovery and availability checks do.
 
 import https from 'node:https';
+import type { ConnectionOptions } from 'node:tls';
+import { ConnectionPool } from './upstream-connections.js';
 
 export interface BackendTls {
   proxyClientCert: string;
@@ -13,18 +15,47 @@ export interface BackendTls {
 }
 
 /**
- * Node's https.Agent names its connection pool per request from the options, concatenating the PEM texts of
- * ca/cert/key into a multi-kilobyte key on every request; one agent serves one backend with fixed
- * credentials, so host:port names the pool.
+ * The agent of one backend (or one remote APIService): Node's keep-alive agent for the aggregator's own
+ * requests (discovery, probes, upgrades), and the connection pool the proxy forwards requests over, with
+ * the same credentials. Node's https.Agent names its connection pool per request from the options,
+ * concatenating the PEM texts of ca/cert/key into a multi-kilobyte key on every request; one agent serves
+ * one backend with fixed credentials, so host:port names the pool.
  */
-class BackendAgent extends https.Agent {
+export class UpstreamAgent extends https.Agent {
+  readonly connections: ConnectionPool;
+
+  constructor(options: https.AgentOptions) {
+    super(options);
+    this.connections = new ConnectionPool(tlsOptionsOf(options));
+  }
+
   override getName(options?: { host?: string | null; port?: number | string | null }): string {
     return `${options?.host ?? ''}:${options?.port ?? ''}`;
   }
+
+  override destroy(): void {
+    super.destroy();
+    this.connections.destroy();
+  }
+}
+
+function tlsOptionsOf(options: https.AgentOptions): ConnectionOptions {
+  const { cert, key, ca, rejectUnauthorized, servername } = options;
+  return { cert, key, ca, rejectUnauthorized, servername };
+}
+
+const poolsOfOtherAgents = new WeakMap<https.Agent, ConnectionPool>();
+
+/** The proxy's connections for an agent (made here for agents that are not an UpstreamAgent). */
+export function connectionsOf(agent: https.Agent): ConnectionPool {
+  if (agent instanceof UpstreamAgent) return agent.connections;
+  let pool = poolsOfOtherAgents.get(agent);
+  if (!pool) poolsOfOtherAgents.set(agent, (pool = new ConnectionPool(tlsOptionsOf(agent.options))));
+  return pool;
 }
 
 export function backendAgent(tls: BackendTls): https.Agent {
-  return new BackendAgent({
+  return new UpstreamAgent({
     keepAlive: true,
     keepAliveMsecs: 30_000,
     // No cap: proxied watches hold connections for minutes and must never starve short requests

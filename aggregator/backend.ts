@@ -30,7 +30,7 @@ export class Backend {
   lastSuccess = 0;
   /** The aggregator's own identity towards its backends (it holds the front-proxy certificate). */
   readonly headers = { 'X-Remote-User': 'system:kube-aggregator', 'X-Remote-Group': 'system:masters' };
-  /** The proxy target, parsed once (http-proxy would parse a URL string on every request). */
+  /** The proxy target, parsed once (not per proxied request). */
   readonly target: { protocol: string; host: string; port: number };
   private readonly etags = new Map<string, string>();
   private readonly documents = new Map<string, string>();

@@ -3,8 +3,9 @@
 // And the TLS client for it: the caBundle (or insecureSkipTLSVerify), server name <service>.<namespace>.svc,
 // and the front-proxy client certificate.
 
-import https from 'node:https';
+import type https from 'node:https';
 import type { KubeObject } from '../apiserver/registry/object.js';
+import { UpstreamAgent } from './backend-client.js';
 
 export interface ServiceReference {
   namespace: string;
@@ -57,7 +58,7 @@ export interface ProxyCredentials {
 export function remoteAgent(apiService: KubeObject, credentials: ProxyCredentials): https.Agent {
   const spec = apiService.spec ?? {};
   const caBundle = typeof spec.caBundle === 'string' && spec.caBundle ? Buffer.from(spec.caBundle, 'base64').toString('utf8') : undefined;
-  return new RemoteAgent({
+  return new UpstreamAgent({
     keepAlive: true,
     maxSockets: Infinity, // proxied watches must not starve short requests (see backendAgent)
     maxFreeSockets: 32,
@@ -68,11 +69,4 @@ export function remoteAgent(apiService: KubeObject, credentials: ProxyCredential
     servername: spec.service ? `${spec.service.name}.${spec.service.namespace}.svc` : undefined,
     noDelay: true,
   } as https.AgentOptions);
-}
-
-class RemoteAgent extends https.Agent {
-  // The pool key need not embed the credential PEMs (see backend-client.ts).
-  override getName(options?: { host?: string | null; port?: number | string | null }): string {
-    return `${options?.host ?? ''}:${options?.port ?? ''}`;
-  }
 }
