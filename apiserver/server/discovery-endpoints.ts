@@ -4,6 +4,7 @@
 // group-version's parts: each group's aggregated entry is kept as JSON text, and the whole document is
 // their concatenation, so adding the 500th CRD costs no more JSON work than adding the first.
 
+import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ResourceDefinition } from '../registry/resource.js';
 import type { GroupSummary, GroupVersionResources } from '../discovery/documents.js';
@@ -26,7 +27,7 @@ export class DiscoveryEndpoints {
   private readonly groups = new Map<string, Set<GroupVersionEntry>>();
   private readonly rendered = new Map<string, Rendered>();
   /** Each group's aggregated item (`{"metadata":…,"versions":[…]}`, the same in v2 and v2beta1), rendered once per change of the group. */
-  private readonly groupItems = new Map<string, string>();
+  private readonly groupItems = new Map<string, { json: string; hash: Buffer }>();
   private snapshot: GroupVersionResources[] | undefined;
   /** Group priorities (APIService groupPriorityMinimum) for ordering; unknown groups sort by name. */
   readonly priorities = new Map<string, { group: number; version: number }>();
@@ -81,11 +82,11 @@ export class DiscoveryEndpoints {
     return { group: gv.group, version: gv.version, resources: [...gv.resources.values()], groupPriority: priority?.group, versionPriority: priority?.version };
   }
 
-  private render(key: string, build: () => { document: unknown; contentType: string } | { bytes: string; contentType: string }): Rendered {
+  private render(key: string, build: () => { document: unknown; contentType: string } | Rendered): Rendered {
     let rendered = this.rendered.get(key);
     if (!rendered) {
       const built = build();
-      rendered = cachedDocument('bytes' in built ? built.bytes : JSON.stringify(built.document), built.contentType);
+      rendered = 'etag' in built ? built : cachedDocument(JSON.stringify(built.document), built.contentType);
       this.rendered.set(key, rendered);
     }
     return rendered;
@@ -96,15 +97,16 @@ export class DiscoveryEndpoints {
     return gv.aggregatedJson;
   }
 
-  /** One group's APIGroupDiscovery, as JSON.stringify renders it inside the list (see aggregatedDiscoveryList). */
-  private groupItem(summary: GroupSummary): string {
+  /** One group's APIGroupDiscovery, as JSON.stringify renders it inside the list (see aggregatedDiscoveryList), and its hash. */
+  private groupItem(summary: GroupSummary): { json: string; hash: Buffer } {
     let item = this.groupItems.get(summary.name);
     if (item === undefined) {
       const versions = summary.versions.map((version) => {
         const gv = this.groupVersionMap.get(`${summary.name}/${version}`)!;
         return `{"version":${JSON.stringify(version)},"resources":${this.aggregatedJson(gv)},"freshness":"Current"}`;
       });
-      item = `{"metadata":{"name":${JSON.stringify(summary.name)},"creationTimestamp":null},"versions":[${versions.join(',')}]}`;
+      const json = `{"metadata":{"name":${JSON.stringify(summary.name)},"creationTimestamp":null},"versions":[${versions.join(',')}]}`;
+      item = { json, hash: createHash('sha512').update(json).digest() };
       this.groupItems.set(summary.name, item);
     }
     return item;
@@ -128,9 +130,13 @@ export class DiscoveryEndpoints {
         if (format === 'legacy') {
           return { document: core ? apiVersions(this.serverAddress()) : apiGroupList(groups), contentType: 'application/json' };
         }
-        // The same bytes as JSON.stringify(aggregatedDiscoveryList(…)), from the groups' kept items.
-        const bytes = `{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/${format}","metadata":{},"items":[${groups.map((group) => this.groupItem(group)).join(',')}]}`;
-        return { bytes, contentType: format === 'v2' ? AGGREGATED_DISCOVERY_V2 : AGGREGATED_DISCOVERY_V2BETA1 };
+        // The same bytes as JSON.stringify(aggregatedDiscoveryList(…)), from the groups' kept items; the
+        // ETag hashes the items' hashes in order (any change of the bytes changes it) instead of all the bytes.
+        const items = groups.map((group) => this.groupItem(group));
+        const bytes = `{"kind":"APIGroupDiscoveryList","apiVersion":"apidiscovery.k8s.io/${format}","metadata":{},"items":[${items.map((item) => item.json).join(',')}]}`;
+        const hash = createHash('sha512').update(format);
+        for (const item of items) hash.update(item.hash);
+        return { bytes, etag: `"${hash.digest('hex').toUpperCase()}"`, contentType: format === 'v2' ? AGGREGATED_DISCOVERY_V2 : AGGREGATED_DISCOVERY_V2BETA1 };
       });
       res.setHeader('Vary', 'Accept');
     } else if (parts[0] === 'api' && parts.length === 2) {
