@@ -6,6 +6,10 @@ import { defineResource } from '../registry/resource.js';
 import type { GroupVersionResources } from '../discovery/documents.js';
 import { builtinSchemas } from '../schema/builtin.js';
 
+// Real CRD documents are ~90 KB; a long description stands in for a big schema, and its dash makes the
+// JSON a two-byte string in V8 (what is kept must be counted in bytes, not characters).
+const BIG = `A widget — ${'described at length. '.repeat(4000)}`;
+
 const widgets = (group: string, description: string): GroupVersionResources => ({
   group,
   version: 'v1',
@@ -18,7 +22,7 @@ test('documents beyond the kept bytes are rebuilt on demand with the hash the in
   const openapi = new OpenApiEndpoints();
   openapi.definitions = builtinSchemas();
   // Each document carries ObjectMeta and the other shared definitions: a few hundred of them exceed the budget.
-  const gvs = Array.from({ length: 120 }, (_, index) => widgets(`g${index}.example.com`, `widget ${index}`));
+  const gvs = Array.from({ length: 120 }, (_, index) => widgets(`g${index}.example.com`, `${BIG} ${index}`));
   const index = openapi.indexPaths(gvs);
   assert.equal(Object.keys(index).length, 120);
   for (const gv of [gvs[0], gvs[60], gvs[119], gvs[0]]) {
@@ -28,6 +32,8 @@ test('documents beyond the kept bytes are rebuilt on demand with the hash the in
     assert.match(bytes, new RegExp(`"/apis/${gv.group.replace(/\./g, '\\.')}/v1/namespaces/\\{namespace\\}/widgets"`));
   }
   assert.equal(openapi.indexPaths(gvs), index, 'the index is kept until something changes');
+  assert.ok(openapi.keptBytes <= 4 * 1024 * 1024 + 200_000, `kept ${openapi.keptBytes} bytes`);
+  assert.ok(openapi.keptBytes > 2 * 1024 * 1024, 'recently used documents are kept');
 });
 
 test('a changed group-version gets a new hash; the others keep theirs', () => {

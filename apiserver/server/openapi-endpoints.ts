@@ -6,7 +6,8 @@
 // definitions) would cost more memory than everything else a CRD needs, so only each document's hash is
 // kept (the index needs it) and the bytes of the most recently used ones, within a byte budget; any other
 // is rebuilt when asked for (the same declarations give the same bytes, so the hash stays valid). A change
-// of one group-version rebuilds only that one document; the index is rebuilt once per change.
+// of one group-version rebuilds only that one document; the index is rebuilt once per change. Kept
+// documents are UTF-8 Buffers: a string with one non-Latin-1 character takes two bytes per character.
 
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -24,11 +25,16 @@ const DOCUMENT_CACHE_BYTES = 4 * 1024 * 1024;
 export class OpenApiEndpoints {
   private readonly hashes = new Map<string, string>();
   /** Recently used documents, least recently used first. */
-  private readonly recent = new Map<string, string>();
+  private readonly recent = new Map<string, Buffer>();
   private recentBytes = 0;
   private index: { paths: Record<string, { serverRelativeURL: string }>; document: CachedDocument } | undefined;
   definitions: Record<string, JSONSchema> = {};
   strategicMerge: (resource: ResourceDefinition) => boolean = () => false;
+
+  /** Bytes of the documents kept now (at most DOCUMENT_CACHE_BYTES beyond the one last used). */
+  get keptBytes(): number {
+    return this.recentBytes;
+  }
 
   invalidate(group: string, version: string): void {
     const key = openApiPathKey(group, version);
@@ -44,7 +50,7 @@ export class OpenApiEndpoints {
     this.recentBytes -= bytes.length;
   }
 
-  private remember(key: string, bytes: string): void {
+  private remember(key: string, bytes: Buffer): void {
     this.forget(key);
     this.recent.set(key, bytes);
     this.recentBytes += bytes.length;
@@ -66,17 +72,17 @@ export class OpenApiEndpoints {
       const bytes = this.build(gv);
       hash = createHash('sha512').update(bytes).digest('hex').toUpperCase();
       this.hashes.set(key, hash);
-      this.remember(key, bytes);
+      this.remember(key, Buffer.from(bytes));
     }
     return hash;
   }
 
-  private document(gv: GroupVersionResources): { bytes: string; hash: string } {
+  private document(gv: GroupVersionResources): { bytes: Buffer; hash: string } {
     const key = openApiPathKey(gv.group, gv.version);
     let hash = this.hash(gv);
     let bytes = this.recent.get(key);
     if (bytes === undefined) {
-      bytes = this.build(gv);
+      bytes = Buffer.from(this.build(gv));
       // Rebuilt from the same declarations it is the same document; should anything it depends on have
       // changed without an invalidation, the index follows the bytes served.
       const rebuiltHash = createHash('sha512').update(bytes).digest('hex').toUpperCase();
@@ -110,7 +116,7 @@ export class OpenApiEndpoints {
   /** The bytes of one group-version document, by its index key (e.g. `api/v1`). */
   documentBytes(key: string, gvs: GroupVersionResources[]): string | undefined {
     const gv = gvs.find((candidate) => openApiPathKey(candidate.group, candidate.version) === key);
-    return gv ? this.document(gv).bytes : undefined;
+    return gv ? this.document(gv).bytes.toString() : undefined;
   }
 
   async serve(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, gvs: () => GroupVersionResources[]): Promise<boolean> {
