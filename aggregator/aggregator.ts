@@ -237,10 +237,10 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
         fromRevision: 0,
         prefix: apiServices.storagePrefix,
         filter: () => true,
-        onEvent: () => {
+        onEvent: (_type, apiService) => {
           scheduleRefresh();
           setImmediate(() => {
-            void availability.checkAll();
+            void availability.checkOne(apiService.name);
             void router.refreshRemoteDiscovery(true).finally(scheduleRefresh);
           });
         },

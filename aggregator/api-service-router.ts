@@ -3,7 +3,7 @@
 // group-version, remote ones to their Service's endpoint. The same entries feed merged discovery and the
 // OpenAPI index.
 
-import { decodedObject } from '../apiserver/storage/watch-cache.js';
+import { decodedObject, type CachedObject } from '../apiserver/storage/watch-cache.js';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import type { GenericStore } from '../apiserver/registry/store.js';
 import { StatusError } from '../apiserver/request/status.js';
@@ -14,11 +14,13 @@ import type { ProxyCredentials } from './remote-endpoint.js';
 import { remoteAgent, resolveServiceEndpoint } from './remote-endpoint.js';
 import type { ProxyTarget } from './remote-discovery.js';
 import { RemoteDiscovery, proxyTarget } from './remote-discovery.js';
-import type { DiscoveredVersion } from './backend.js';
+import type { DiscoveredGroup, DiscoveredVersion } from './backend.js';
 import { priorityOf } from './priorities.js';
 import type https from 'node:https';
 
 interface Entry {
+  /** group/version, the entry's key in the routing table. */
+  key: string;
   name: string;
   group: string;
   version: string;
@@ -47,6 +49,8 @@ export interface OpenApiSource {
 
 export class ApiServiceRouter {
   private entries = new Map<string, Entry>();
+  /** The entry made from each cached APIService revision (cache entries are replaced on every change). */
+  private readonly entryOf = new WeakMap<CachedObject, Entry>();
   private readonly targets = new Map<string, ProxyTarget>();
 
   constructor(
@@ -64,23 +68,33 @@ export class ApiServiceRouter {
 
   /** Re-reads APIServices from the cache; keeps agents of unchanged remote entries. */
   rebuild(): boolean {
-    const local = new Map<string, Backend>();
-    for (const backend of this.backends) {
-      for (const group of backend.groups) {
-        for (const version of group.versions) if (!local.has(`${group.name}/${version.version}`)) local.set(`${group.name}/${version.version}`, backend);
+    // Backends replace their groups only when their discovery changed.
+    if (this.backends.some((backend, index) => backend.groups !== this.localFrom[index])) {
+      const local = new Map<string, Backend>();
+      for (const backend of this.backends) {
+        for (const group of backend.groups) {
+          for (const version of group.versions) if (!local.has(`${group.name}/${version.version}`)) local.set(`${group.name}/${version.version}`, backend);
+        }
       }
+      this.localBackends = local;
+      this.localFrom = this.backends.map((backend) => backend.groups);
     }
-    this.localBackends = local;
     const next = new Map<string, Entry>();
     let changed = false;
     for (const cached of this.apiServices.cache.list(this.apiServices.resource.storagePrefix)) {
+      // An APIService unchanged since the last rebuild keeps its entry: a change of one costs no work per other.
+      const unchanged = this.entryOf.get(cached);
+      if (unchanged && this.entries.get(unchanged.key) === unchanged) {
+        next.set(unchanged.key, unchanged);
+        continue;
+      }
       const apiService = decodedObject<KubeObject>(cached);
       const spec = apiService.spec ?? {};
       const group: string = spec.group ?? '';
       const version: string = spec.version ?? '';
       const specKey = JSON.stringify([spec.service, spec.caBundle, spec.insecureSkipTLSVerify]);
       const previous = this.entries.get(`${group}/${version}`);
-      const entry: Entry = { name: apiService.metadata.name!, group, version, groupPriority: spec.groupPriorityMinimum ?? 1000, versionPriority: spec.versionPriority ?? 100, specKey };
+      const entry: Entry = { key: `${group}/${version}`, name: apiService.metadata.name!, group, version, groupPriority: spec.groupPriorityMinimum ?? 1000, versionPriority: spec.versionPriority ?? 100, specKey };
       if (spec.service) {
         entry.remote =
           previous?.remote && previous.specKey === specKey
@@ -88,7 +102,8 @@ export class ApiServiceRouter {
             : { agent: remoteAgent(apiService, this.credentials), discovery: new RemoteDiscovery(entry.name, group, version), namespace: spec.service.namespace, service: spec.service.name, port: spec.service.port ?? 443 };
       }
       if (!previous || previous.specKey !== specKey || previous.groupPriority !== entry.groupPriority || previous.versionPriority !== entry.versionPriority) changed = true;
-      next.set(`${group}/${version}`, entry);
+      next.set(entry.key, entry);
+      this.entryOf.set(cached, entry);
     }
     if (next.size !== this.entries.size) changed = true;
     for (const [key, entry] of this.entries) if (!next.has(key) && entry.remote) entry.remote.agent.destroy();
@@ -102,6 +117,8 @@ export class ApiServiceRouter {
 
   /** group/version → the first backend serving it; recomputed in rebuild(), read on every request. */
   private localBackends = new Map<string, Backend>();
+  /** Each backend's groups as localBackends was computed from. */
+  private localFrom: unknown[] = [];
 
   private localBackend(group: string, version: string): Backend | undefined {
     return this.localBackends.get(`${group}/${version}`);
@@ -226,8 +243,17 @@ export class ApiServiceRouter {
   }
 }
 
+/** Each backend's discovered versions by group/version, per discovery document (hundreds of CRD groups: no linear scans). */
+const versionIndexes = new WeakMap<DiscoveredGroup[], Map<string, DiscoveredVersion>>();
+
 function findVersion(backend: Backend, group: string, version: string): DiscoveredVersion | undefined {
-  return backend.groups.find((g) => g.name === group)?.versions.find((v) => v.version === version);
+  let index = versionIndexes.get(backend.groups);
+  if (!index) {
+    index = new Map();
+    for (const discovered of backend.groups) for (const candidate of discovered.versions) if (!index.has(`${discovered.name}/${candidate.version}`)) index.set(`${discovered.name}/${candidate.version}`, candidate);
+    versionIndexes.set(backend.groups, index);
+  }
+  return index.get(`${group}/${version}`);
 }
 
 /** Better than upstream's plain-text "service unavailable": a Status naming the APIService and why. */

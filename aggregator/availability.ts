@@ -8,6 +8,7 @@ import { decodedObject } from '../apiserver/storage/watch-cache.js';
 import type https from 'node:https';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { nowTimestamp } from '../apiserver/registry/object.js';
+import { storageKey } from '../apiserver/registry/resource.js';
 import type { GenericStore, WriteContext } from '../apiserver/registry/store.js';
 import { StatusError } from '../apiserver/request/status.js';
 import { fetchFromBackend } from './backend-client.js';
@@ -94,6 +95,17 @@ export class AvailabilityController {
     }
   }
 
+  /** Checks the one APIService that changed (the periodic round checks them all). */
+  async checkOne(name: string): Promise<void> {
+    await this.apiServices.cache.start();
+    const cached = this.apiServices.cache.get(storageKey(this.apiServices.resource, '', name));
+    if (cached) {
+      await this.check(decodedObject<KubeObject>(cached));
+    } else if (this.current.delete(name)) {
+      aggregatorMetrics.unavailableApiService.remove({ name });
+    }
+  }
+
   private async check(apiService: KubeObject): Promise<void> {
     const name = apiService.metadata.name!;
     let outcome: Availability;
@@ -109,7 +121,8 @@ export class AvailabilityController {
     const now = Date.now();
     const due = !storedMatches || (apiService.spec?.service && now - (previous?.written ?? 0) > REFRESH_UNCHANGED_MS);
     this.current.set(name, { ...outcome, written: previous?.written ?? 0 });
-    aggregatorMetrics.unavailableApiService.set({ name }, outcome.available ? 0 : 1);
+    // Setting a labelled gauge hashes its labels: with hundreds of APIServices, only on a change.
+    if (changed) aggregatorMetrics.unavailableApiService.set({ name }, outcome.available ? 0 : 1);
     if (changed && !outcome.available) aggregatorMetrics.unavailableApiServiceTotal.inc({ name, reason: outcome.reason });
     if (changed && previous) this.onTransition(name, outcome);
     if (!due || !this.mayWrite()) return;

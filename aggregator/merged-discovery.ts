@@ -15,7 +15,8 @@ type MergedVersion = VersionSource;
 type Rendered = CachedDocument;
 
 export class MergedDiscovery {
-  private versions: MergedVersion[] = [];
+  /** The sources as of the last use, by group/version; undefined after a change (read again when next used). */
+  private versions: Map<string, MergedVersion> | undefined;
   private readonly rendered = new Map<string, Rendered>();
 
   constructor(
@@ -23,14 +24,23 @@ export class MergedDiscovery {
     private readonly serverAddress: () => string,
   ) {}
 
+  /** The sources may have changed: they are read again, and documents rendered, when next asked for. */
   rebuild(): void {
-    this.versions = this.sources();
+    this.versions = undefined;
     this.rendered.clear();
+  }
+
+  private current(): Map<string, MergedVersion> {
+    if (!this.versions) {
+      this.versions = new Map();
+      for (const version of this.sources()) this.versions.set(`${version.group}/${version.version}`, version);
+    }
+    return this.versions;
   }
 
   private ordered(core: boolean): GroupSummary[] {
     const byGroup = new Map<string, MergedVersion[]>();
-    for (const version of this.versions) {
+    for (const version of this.current().values()) {
       if ((version.group === '') !== core) continue;
       if (!byGroup.has(version.group)) byGroup.set(version.group, []);
       byGroup.get(version.group)!.push(version);
@@ -47,7 +57,7 @@ export class MergedDiscovery {
   }
 
   private find(group: string, version: string): MergedVersion | undefined {
-    return this.versions.find((v) => v.group === group && v.version === version);
+    return this.current().get(`${group}/${version}`);
   }
 
   private render(key: string, build: () => { document: unknown; contentType: string }): Rendered {

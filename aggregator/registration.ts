@@ -37,6 +37,10 @@ export class AutoRegistration {
   /** `onstart` APIServices are reconciled once (upstream: admins may edit them afterwards). */
   private readonly syncedOnStart = new Set<string>();
   private firstRun = true;
+  /** APIService revisions (decoded cache objects) found to match a desired spec, with that spec (shared, see specFor). */
+  private readonly settled = new WeakMap<KubeObject, unknown>();
+  private readonly specs = new Map<string, Record<string, unknown>>();
+  private lastDesiredSize = 0;
 
   constructor(
     private readonly apiServices: GenericStore,
@@ -54,7 +58,7 @@ export class AutoRegistration {
         apiVersion: 'apiregistration.k8s.io/v1',
         kind: 'APIService',
         metadata: { name, labels: { [AUTOMANAGED_LABEL]: kind } },
-        spec: { group, version, groupPriorityMinimum: priority.group, versionPriority: priority.version },
+        spec: this.specFor(group, version, priority),
       });
     };
     for (const own of this.options.own) add(own.group, own.version, 'onstart');
@@ -66,6 +70,17 @@ export class AutoRegistration {
       }
     }
     return result;
+  }
+
+  /** One object per distinct desired spec, so an unchanged spec is recognised by identity. */
+  private specFor(group: string, version: string, priority: { group: number; version: number }): Record<string, unknown> {
+    const key = `${group}/${version}/${priority.group}/${priority.version}`;
+    let spec = this.specs.get(key);
+    if (!spec) {
+      spec = { group, version, groupPriorityMinimum: priority.group, versionPriority: priority.version };
+      this.specs.set(key, spec);
+    }
+    return spec;
   }
 
   /** Reconciles; safe to call often (runs are serialized and coalesced). */
@@ -91,13 +106,17 @@ export class AutoRegistration {
 
   private async reconcile(): Promise<void> {
     await this.apiServices.cache.syncToLatest();
+    if (this.specs.size > 2 * (this.lastDesiredSize + 16)) this.specs.clear(); // specs of group-versions long gone
     const desired = this.desired();
+    this.lastDesiredSize = desired.size;
     const existing = new Map<string, KubeObject>();
     for (const cached of this.apiServices.cache.list(this.apiServices.resource.storagePrefix)) existing.set(cached.name, decodedObject<KubeObject>(cached));
     for (const [name, object] of desired) {
       const current = existing.get(name);
       const onStart = object.metadata.labels?.[AUTOMANAGED_LABEL] === 'onstart';
       if (onStart && this.syncedOnStart.has(name)) continue;
+      // Most syncs follow one CRD's change: every other APIService was found in place before, unchanged since.
+      if (current && this.settled.get(current) === object.spec) continue;
       try {
         const managed = current?.metadata.labels?.[AUTOMANAGED_LABEL];
         if (!current) {
@@ -106,6 +125,7 @@ export class AutoRegistration {
           await this.apiServices.guaranteedUpdate(name, SYSTEM, '', undefined, (latest) => ({ ...latest!, spec: object.spec }));
         }
         if (onStart) this.syncedOnStart.add(name);
+        if (current && managed === 'true') this.settled.set(current, object.spec);
       } catch (error) {
         if (!(error instanceof StatusError && (error.code === 409 || error.code === 404))) console.error(`[autoregister] ${name}: ${(error as Error).message}`);
       }

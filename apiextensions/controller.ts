@@ -5,13 +5,12 @@
 //     OpenAPI follow, and the aggregator's auto-registration turns the group-version into an APIService);
 //   * deletion: with the cleanup finalizer set, Terminating=True, every instance deleted, finalizer removed.
 
-import { decodedObject } from '../apiserver/storage/watch-cache.js';
 import type { ApiServer } from '../apiserver/server/api-server.js';
 import type { Storage } from '../apiserver/storage/interface.js';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import type { GenericStore, WriteContext } from '../apiserver/registry/store.js';
 import { GenericStore as Store } from '../apiserver/registry/store.js';
-import type { CacheWatch } from '../apiserver/storage/watch-cache.js';
+import type { CacheEventType, CacheWatch } from '../apiserver/storage/watch-cache.js';
 import { deepEqual } from '../apiserver/registry/managed-fields.js';
 import { StatusError } from '../apiserver/request/status.js';
 import { CLEANUP_FINALIZER, type CrdNames, type CrdSpec, type CrdVersion } from './crd-validation.js';
@@ -43,6 +42,9 @@ interface Served {
 
 export class CrdController {
   private readonly served = new Map<string, Served>();
+  /** group → CRD name → its name-check view; and each CRD's group (see index()). */
+  private readonly byGroup = new Map<string, Map<string, KubeObject>>();
+  private readonly groupOf = new Map<string, string>();
   private readonly terminating = new Set<string>();
   private readonly pending = new Set<string>();
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -62,7 +64,7 @@ export class CrdController {
     private readonly leadership: Leadership = ALWAYS_LEADING,
   ) {
     leadership.onChange((leading) => {
-      if (leading) for (const crd of this.allCrds()) this.enqueue(crd.metadata.name!);
+      if (leading) for (const name of this.allNames()) this.enqueue(name);
     });
   }
 
@@ -72,11 +74,11 @@ export class CrdController {
       fromRevision: 0,
       prefix: this.crds.resource.storagePrefix,
       filter: () => true,
-      onEvent: (_type, object) => {
+      onEvent: (type, object) => {
+        const group = this.index(type, object.name, JSON.parse(object.bytes) as KubeObject);
         this.enqueue(object.name);
         // A change of one CRD may free or take names of the others in its group.
-        const group = (JSON.parse(object.bytes) as KubeObject).spec?.group;
-        for (const other of this.allCrds()) if (other.spec?.group === group) this.enqueue(other.metadata.name!);
+        for (const other of this.byGroup.get(group)?.keys() ?? []) this.enqueue(other);
       },
     });
   }
@@ -126,9 +128,37 @@ export class CrdController {
     }
   }
 
-  /** Read-only views of every CRD, parsed once per revision (name-conflict checks read them all on every event). */
-  private allCrds(): KubeObject[] {
-    return this.crds.cache.list(this.crds.resource.storagePrefix).map((cached) => decodedObject<KubeObject>(cached));
+  /**
+   * Keeps what name checks read of every CRD (its group and accepted names), by group: a CRD's names can
+   * only conflict within its group, so one change costs the same with 5 CRDs or 500, and no parsed copy of
+   * every CRD stays in memory. Returns the CRD's group.
+   */
+  private index(type: CacheEventType, name: string, crd: KubeObject): string {
+    const group: string = crd.spec?.group ?? '';
+    const previous = this.groupOf.get(name);
+    if (previous !== undefined && (previous !== group || type === 'DELETED')) {
+      const members = this.byGroup.get(previous)!;
+      members.delete(name);
+      if (members.size === 0) this.byGroup.delete(previous);
+      this.groupOf.delete(name);
+    }
+    if (type !== 'DELETED') {
+      if (!this.byGroup.has(group)) this.byGroup.set(group, new Map());
+      const acceptedNames = (crd.status as CrdStatus | undefined)?.acceptedNames;
+      this.byGroup.get(group)!.set(name, { metadata: { name }, spec: { group }, status: acceptedNames ? { acceptedNames } : {} });
+      this.groupOf.set(name, group);
+    }
+    return group;
+  }
+
+  /** Every CRD's name. */
+  private allNames(): string[] {
+    return [...this.groupOf.keys()];
+  }
+
+  /** What name checks need of the CRDs of one group. */
+  private sameGroup(group: string | undefined): KubeObject[] {
+    return [...(this.byGroup.get(group ?? '')?.values() ?? [])];
   }
 
   private async read(name: string): Promise<KubeObject | undefined> {
@@ -152,7 +182,7 @@ export class CrdController {
       return;
     }
     let current = crd;
-    const wanted = desiredStatus(crd, this.allCrds());
+    const wanted = desiredStatus(crd, this.sameGroup(crd.spec?.group));
     if (this.leadership.isLeader && !deepEqual(wanted, crd.status ?? {})) {
       // Serving starts before the status says Established: a read may see the status write before it is
       // acknowledged, and clients create instances as soon as they see it.
@@ -160,7 +190,7 @@ export class CrdController {
       if (isConditionTrue(expected, 'NamesAccepted') || isConditionTrue(expected, 'Established')) this.serve(expected);
       const written = await this.crds.guaranteedUpdate(name, SYSTEM, 'status', undefined, (latest) => {
         if (!latest) throw new StatusError(404, 'NotFound', `customresourcedefinition ${name} is gone`);
-        latest.status = desiredStatus(latest, this.allCrds());
+        latest.status = desiredStatus(latest, this.sameGroup(latest.spec?.group));
         return latest;
       });
       current = written.object;
