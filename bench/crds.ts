@@ -18,7 +18,7 @@ export interface CrdBenchResult {
   cpuMsPerCrdMany: number;
 }
 
-function crd(group: string, plural: string, kind: string): string {
+export function crd(group: string, plural: string, kind: string): string {
   return JSON.stringify({
     apiVersion: 'apiextensions.k8s.io/v1',
     kind: 'CustomResourceDefinition',
@@ -65,7 +65,7 @@ function crd(group: string, plural: string, kind: string): string {
   });
 }
 
-function cr(group: string, kind: string, name: string): string {
+export function cr(group: string, kind: string, name: string): string {
   return JSON.stringify({
     apiVersion: `${group}/v1`,
     kind,
@@ -109,12 +109,21 @@ export async function benchCrds(cluster: Cluster, target: Target, pids: { aggreg
   for (let index = 0; index < 20; index++) latencies.push(await establishOnce(cluster, index));
 
   const group = 'g0.bench.example.com';
-  const crCreates = await runLoad(target, (index) => ({ method: 'POST', path: `/apis/${group}/v1/namespaces/default/things`, body: cr(group, 'Thing', `cr-${index}`), headers: JSON_HEADERS }), { ...load, expect: 201, pids: [pids.aggregator, pids.apiextensions] });
-  const configMapCreates = await runLoad(
-    target,
-    (index) => ({ method: 'POST', path: '/api/v1/namespaces/default/configmaps', body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `crbench-${index}` }, data: { image: 'registry.example.com/app:1.0', replicas: '3', mode: 'fast', ports: 'http=8080', team: 'bench' } }), headers: JSON_HEADERS }),
-    { ...load, expect: 201, pids: [pids.aggregator, pids.core] },
-  );
+  // Alternated twice, best of each: the first CR run would otherwise also pay for warming up apiextensions'
+  // write path (core's was warmed by earlier figures) and for the work that follows creating 20 CRDs.
+  const crRun = (round: number) =>
+    runLoad(target, (index) => ({ method: 'POST', path: `/apis/${group}/v1/namespaces/default/things`, body: cr(group, 'Thing', `cr-${round}-${index}`), headers: JSON_HEADERS }), { ...load, expect: 201, pids: [pids.aggregator, pids.apiextensions] });
+  const configMapRun = (round: number) =>
+    runLoad(
+      target,
+      (index) => ({ method: 'POST', path: '/api/v1/namespaces/default/configmaps', body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `crbench-${round}-${index}` }, data: { image: 'registry.example.com/app:1.0', replicas: '3', mode: 'fast', ports: 'http=8080', team: 'bench' } }), headers: JSON_HEADERS }),
+      { ...load, expect: 201, pids: [pids.aggregator, pids.core] },
+    );
+  const best = (a: LoadResult, b: LoadResult) => (a.perSecond >= b.perSecond ? a : b);
+  let crCreates = await crRun(0);
+  let configMapCreates = await configMapRun(0);
+  crCreates = best(crCreates, await crRun(1));
+  configMapCreates = best(configMapCreates, await configMapRun(1));
 
   // One more CRD's CPU cost (create + establish + register + discovery/OpenAPI refresh) with few CRDs...
   const chain = [pids.aggregator, pids.apiextensions];
