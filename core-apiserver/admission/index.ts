@@ -29,10 +29,13 @@ export function registerBuiltinAdmission(chain: AdmissionChain, store: (plural: 
   chain.register(markSchemaPreserving(new LimitRanger((namespace) => cachedObjects(store('limitranges'), namespace))));
   chain.register(markSchemaPreserving(ServiceAccountAdmission.fromStore(store('serviceaccounts'))));
   chain.register(
-    new PodSecurity(async (namespace) => {
-      await namespaces.cache.start();
-      const cached = namespaces.cache.get(namespaces.key('', namespace));
-      return cached ? (cached.labels ?? {}) : undefined;
+    new PodSecurity({
+      namespaceLabels: async (namespace) => {
+        await namespaces.cache.start();
+        const cached = namespaces.cache.get(namespaces.key('', namespace));
+        return cached ? (cached.labels ?? {}) : undefined;
+      },
+      pods: (namespace) => cachedObjects(store('pods'), namespace),
     }),
   );
   chain.register(markSchemaPreserving(new DefaultStorageClass(() => cachedObjects(store('storageclasses'), ''))));
