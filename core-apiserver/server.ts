@@ -110,7 +110,12 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   const admission = registerBuiltinAdmission(server.admission, (plural) => stores.get(plural)!, () => [...stores.values()]);
   // Dynamic admission, in upstream's plugin order: mutating webhooks, ValidatingAdmissionPolicy, validating
   // webhooks, reading their configurations, namespaces, Services and Endpoints from this server's own caches.
-  const admissionSources = { namespaces: storeSource(namespaceStore!), resolver: lookupServiceResolver(() => inProcessServiceLookups(stores.get('services')!, stores.get('endpoints')!)) };
+  const admissionSources = {
+    namespaces: storeSource(namespaceStore!),
+    resolver: lookupServiceResolver(() => inProcessServiceLookups(stores.get('services')!, stores.get('endpoints')!)),
+    // CEL's `authorizer` asks this server's own authorizer.
+    authorizer: () => server.options.authorizer,
+  };
   server.admission.register(mutatingWebhookPlugin({ ...admissionSources, configurations: storeSource(stores.get('mutatingwebhookconfigurations')!) }));
   server.admission.register(validatingAdmissionPolicyPlugin({
     policies: storeSource(stores.get('validatingadmissionpolicies')!),
@@ -118,6 +123,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     namespaces: admissionSources.namespaces,
     // Params are objects of the kinds served here (ConfigMaps and the like), from their watch caches.
     params: localKindSources(server),
+    authorizer: admissionSources.authorizer,
   }));
   server.admission.register(validatingWebhookPlugin({ ...admissionSources, configurations: storeSource(stores.get('validatingwebhookconfigurations')!) }));
   admission.registerResourceQuota();
