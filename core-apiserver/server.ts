@@ -13,6 +13,7 @@ import { StatusError } from '../apiserver/request/status.js';
 import { corePriorities, coreResources } from './resources/index.js';
 import { NamespaceController, ensureBootstrapNamespaces } from './controllers/namespace-lifecycle.js';
 import { registerBuiltinAdmission } from './admission/index.js';
+import { readAdmissionConfiguration } from './admission/admission-configuration.js';
 import { DefaultServiceAccountController } from './controllers/default-service-account.js';
 import { NodeLifecycleController } from './controllers/node-lifecycle.js';
 import { RBAC_RESOURCES, RbacIndex } from '../apiserver/authorization/rbac-index.js';
@@ -55,6 +56,7 @@ export const CORE_FLAGS: FlagSpec[] = [
     description: 'Finalize terminating namespaces here (only this server\'s resources). Behind an aggregator, turn it off: the aggregator finalizes across every API.',
   },
   { name: 'node-monitor-grace-period', type: 'number', default: 40, description: 'Seconds without a node Lease renewal (or status heartbeat) before its conditions become Unknown.' },
+  { name: 'admission-control-config-file', type: 'string', description: 'File with admission control configuration (an apiserver.config.k8s.io/v1 AdmissionConfiguration; PodSecurity takes its defaults and exemptions from it).' },
 ];
 
 export interface CoreApiServer {
@@ -107,7 +109,9 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   for (const { definition, review } of reviewsFor(authorization.authorizer, authorization.rules, (token, audiences) => reviewToken(server.options.authentication, token, audiences))) {
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
   }
-  const admission = registerBuiltinAdmission(server.admission, (plural) => stores.get(plural)!, () => [...stores.values()]);
+  const admissionConfigFile = stringFlag(values, 'admission-control-config-file');
+  const admissionConfig = admissionConfigFile ? readAdmissionConfiguration(admissionConfigFile) : {};
+  const admission = registerBuiltinAdmission(server.admission, (plural) => stores.get(plural)!, () => [...stores.values()], admissionConfig);
   // Dynamic admission, in upstream's plugin order: mutating webhooks, ValidatingAdmissionPolicy, validating
   // webhooks, reading their configurations, namespaces, Services and Endpoints from this server's own caches.
   const admissionSources = {

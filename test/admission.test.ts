@@ -6,6 +6,9 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Cluster, type KubectlResult } from './harness.js';
 
@@ -245,3 +248,40 @@ spec:
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('admission configured by --admission-control-config-file', () => {
+  let cluster: Cluster;
+  const configFile = join(tmpdir(), `admission-config-${process.pid}.yaml`);
+
+  before(async () => {
+    writeFileSync(
+      configFile,
+      `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodSecurity
+  configuration:
+    apiVersion: pod-security.admission.config.k8s.io/v1
+    kind: PodSecurityConfiguration
+    defaults: {enforce: baseline}
+    exemptions: {usernames: [ci-bot]}
+`,
+    );
+    cluster = await Cluster.start([`--admission-control-config-file=${configFile}`]);
+  });
+
+  after(async () => {
+    const code = await cluster.stop();
+    cluster.cleanup();
+    assert.equal(code, 0);
+  });
+
+  it('PodSecurity enforces the configured default level on unlabelled namespaces and never judges exempt users', async () => {
+    const privileged = ['run', 'root', '--image=nginx', '--overrides', '{"spec":{"containers":[{"name":"root","image":"nginx","securityContext":{"privileged":true}}]}}'];
+    const refused = await cluster.kubectl(privileged, { timeoutMs: 90_000 });
+    assert.notEqual(refused.code, 0);
+    assert.equal(refused.stderr.trim(), 'Error from server (Forbidden): pods "root" is forbidden: violates PodSecurity "baseline:latest": privileged (container "root" must not set securityContext.privileged=true)');
+    const exempt = await cluster.kubectl([...privileged, '--as=ci-bot', '--as-group=system:masters'], { timeoutMs: 90_000 });
+    assert.equal(exempt.code, 0, exempt.stderr);
+  });
+});
