@@ -32,14 +32,17 @@ export function createApiextensionsServer(generic: GenericServer, options: { ser
     const { namespaces, mutatingWebhookConfigurations, validatingWebhookConfigurations } = options.admission;
     const local = localKindSources(server);
     const remote = options.admission.remoteParams;
-    server.admission.register(mutatingWebhookPlugin({ configurations: mutatingWebhookConfigurations, namespaces, resolver: options.serviceResolver }));
+    // CEL's `authorizer` asks this server's authorizer (a SubjectAccessReview to core).
+    const authorizer = () => server.options.authorizer;
+    server.admission.register(mutatingWebhookPlugin({ configurations: mutatingWebhookConfigurations, namespaces, resolver: options.serviceResolver, authorizer }));
     server.admission.register(validatingAdmissionPolicyPlugin({
       policies: options.admission.validatingAdmissionPolicies,
       bindings: options.admission.validatingAdmissionPolicyBindings,
       namespaces,
       params: async (apiVersion, kind) => local(apiVersion, kind) ?? (await remote?.(apiVersion, kind)),
+      authorizer,
     }));
-    server.admission.register(validatingWebhookPlugin({ configurations: validatingWebhookConfigurations, namespaces, resolver: options.serviceResolver }));
+    server.admission.register(validatingWebhookPlugin({ configurations: validatingWebhookConfigurations, namespaces, resolver: options.serviceResolver, authorizer }));
   }
   const definitions = builtinSchemas();
   server.openapi.definitions = definitions;

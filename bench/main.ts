@@ -21,6 +21,7 @@ import type { ListCacheResult } from './list-cache.js';
 import { benchEtcd } from './etcd.js';
 import { ETCD_MISSING, etcdAvailable } from '../apiserver/storage/etcd-test-server.js';
 import { benchAdmissionWebhooks } from './admission-webhooks.js';
+import { benchAdmission } from './admission.js';
 import { benchFlowControl } from './flowcontrol.js';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 4);
@@ -285,6 +286,14 @@ try {
   const webhook = await benchAdmissionWebhooks(cluster, target(cluster.port));
   const added = webhook.withP50Ms - webhook.withoutP50Ms;
   console.log(`${'no-op validating webhook: added create latency, p50'.padEnd(52)} ${added.toFixed(2).padStart(6)} ms  goal ≤ 2 ms  ${added <= 2 ? 'met' : 'NOT met'}  (${webhook.withoutP50Ms.toFixed(2)} → ${webhook.withP50Ms.toFixed(2)} ms, ${webhook.requests} sequential creates)`);
+  // What admission costs a create with no webhooks configured: core's built-in plugins measured in this
+  // process (alternating rounds with and without them), against the CPU a ConfigMap create through the chain took.
+  const admission = await benchAdmission();
+  for (const [name, micros] of admission.rows) console.log(`${`in-process ${name}`.padEnd(52)} ${micros.toFixed(1).padStart(6)} µs`);
+  const [configMapBase, configMapWith] = ['no plugins', 'built-in plugins'].map((variant) => admission.rows.find(([name]) => name === `ConfigMap create, ${variant}`)![1]);
+  const admissionShare = Math.max(0, configMapWith - configMapBase) / (creates.cpuMsPerRequest * 1000);
+  ratio('admission, no webhooks / CPU of a create (chain)', admissionShare, 0.05, false);
+  console.log(`${'  in-process: admission / store create'.padEnd(52)} ConfigMap ${(admission.overhead.configMap * 100).toFixed(1)} %, Pod ${(admission.overhead.pod * 100).toFixed(1)} % (with a quota to charge: ${(admission.withQuota.configMap * 100).toFixed(1)} %, ${(admission.withQuota.pod * 100).toFixed(1)} %)`);
 } finally {
   await cluster.stop();
   cluster.cleanup();

@@ -13,6 +13,7 @@ import { StatusError } from '../apiserver/request/status.js';
 import { corePriorities, coreResources } from './resources/index.js';
 import { NamespaceController, ensureBootstrapNamespaces } from './controllers/namespace-lifecycle.js';
 import { registerBuiltinAdmission } from './admission/index.js';
+import { readAdmissionConfiguration } from './admission/admission-configuration.js';
 import { DefaultServiceAccountController } from './controllers/default-service-account.js';
 import { NodeLifecycleController } from './controllers/node-lifecycle.js';
 import { DeploymentController } from './controllers/workloads/deployment.js';
@@ -66,6 +67,7 @@ export const CORE_FLAGS: FlagSpec[] = [
     description: 'Run the Deployment, ReplicaSet, ReplicationController, DaemonSet, StatefulSet and disruption controllers (kube-controller-manager\'s) here: Deployments create ReplicaSets, ReplicaSets, ReplicationControllers, DaemonSets and StatefulSets create pods, PodDisruptionBudgets get their status.',
   },
   { name: 'node-monitor-grace-period', type: 'number', default: 40, description: 'Seconds without a node Lease renewal (or status heartbeat) before its conditions become Unknown.' },
+  { name: 'admission-control-config-file', type: 'string', description: 'File with admission control configuration (an apiserver.config.k8s.io/v1 AdmissionConfiguration; PodSecurity takes its defaults and exemptions from it).' },
 ];
 
 export interface CoreApiServer {
@@ -118,10 +120,17 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   for (const { definition, review } of reviewsFor(authorization.authorizer, authorization.rules, (token, audiences) => reviewToken(server.options.authentication, token, audiences))) {
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
   }
-  const admission = registerBuiltinAdmission(server.admission, (plural) => stores.get(plural)!, () => [...stores.values()]);
+  const admissionConfigFile = stringFlag(values, 'admission-control-config-file');
+  const admissionConfig = admissionConfigFile ? readAdmissionConfiguration(admissionConfigFile) : {};
+  const admission = registerBuiltinAdmission(server.admission, (plural) => stores.get(plural)!, () => [...stores.values()], admissionConfig);
   // Dynamic admission, in upstream's plugin order: mutating webhooks, ValidatingAdmissionPolicy, validating
   // webhooks, reading their configurations, namespaces, Services and Endpoints from this server's own caches.
-  const admissionSources = { namespaces: storeSource(namespaceStore!), resolver: lookupServiceResolver(() => inProcessServiceLookups(stores.get('services')!, stores.get('endpoints')!)) };
+  const admissionSources = {
+    namespaces: storeSource(namespaceStore!),
+    resolver: lookupServiceResolver(() => inProcessServiceLookups(stores.get('services')!, stores.get('endpoints')!)),
+    // CEL's `authorizer` asks this server's own authorizer.
+    authorizer: () => server.options.authorizer,
+  };
   server.admission.register(mutatingWebhookPlugin({ ...admissionSources, configurations: storeSource(stores.get('mutatingwebhookconfigurations')!) }));
   server.admission.register(validatingAdmissionPolicyPlugin({
     policies: storeSource(stores.get('validatingadmissionpolicies')!),
@@ -129,6 +138,7 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
     namespaces: admissionSources.namespaces,
     // Params are objects of the kinds served here (ConfigMaps and the like), from their watch caches.
     params: localKindSources(server),
+    authorizer: admissionSources.authorizer,
   }));
   server.admission.register(validatingWebhookPlugin({ ...admissionSources, configurations: storeSource(stores.get('validatingwebhookconfigurations')!) }));
   admission.registerResourceQuota();

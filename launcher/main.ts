@@ -41,6 +41,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'max-requests-inflight', type: 'number', default: 400, description: 'Each server\'s limit on non-mutating requests in flight (with priority and fairness: part of the total it shares out).' },
   { name: 'max-mutating-requests-inflight', type: 'number', default: 200, description: 'Each server\'s limit on mutating requests in flight (with priority and fairness: part of the total it shares out).' },
   { name: 'encryption-provider-config', type: 'string', description: 'EncryptionConfiguration file for encryption at rest, passed to core-apiserver and apiextensions.' },
+  { name: 'admission-control-config-file', type: 'string', description: 'AdmissionConfiguration file (PodSecurity defaults and exemptions), passed to core-apiserver.' },
   { name: 'all-in-one', type: 'boolean', default: false, description: 'Run the whole chain in this one process: the aggregator calls its delegates in-process instead of over HTTPS.' },
   { name: 'audit-policy-file', type: 'string', description: 'Audit policy (audit.k8s.io/v1 Policy) for every server; each writes its own log, DIR/audit-<component>.log.' },
   { name: 'audit-log-maxsize', type: 'number', default: 0, description: 'Megabytes of each audit log before it is rotated (0: 100).' },
@@ -171,6 +172,7 @@ for (const component of BACKENDS) {
               ]
             : []),
           ...(component !== 'sample-extension' && stringFlag(values, 'encryption-provider-config') ? [`--encryption-provider-config=${resolve(stringFlag(values, 'encryption-provider-config')!)}`] : []),
+          ...(component === 'core-apiserver' && stringFlag(values, 'admission-control-config-file') ? [`--admission-control-config-file=${resolve(stringFlag(values, 'admission-control-config-file')!)}`] : []),
           // Conversion webhooks given as a service reference are resolved through the core API, as upstream's --kubeconfig.
           ...(component === 'apiextensions' ? [`--kubeconfig=${kubeconfig}`] : []),
           // Extension servers ask core (through the front door) for SubjectAccessReviews, as their own identity.

@@ -1,7 +1,8 @@
 // Dynamic admission with the real launcher and the real kubectl: webhooks served by this test process
 // (allow, deny, JSONPatch, failure policies against a dead and a hanging webhook, selectors and match
 // conditions, a Service + Endpoints reference, warnings, dry runs, reinvocation) and
-// ValidatingAdmissionPolicies (a Deployment replica limit, Warn, parameters from a ConfigMap).
+// ValidatingAdmissionPolicies (a Deployment replica limit, Warn, parameters from a ConfigMap, RBAC checks
+// through CEL's authorizer).
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -428,6 +429,39 @@ spec: {size: ${size}}
     assert.equal(object.metadata.labels.checked, 'yes');
     const review = server.reviews.get('/widgets')!.at(-1)!;
     assert.deepEqual(review.resource, { group: 'hooks.example.com', version: 'v1', resource: 'widgets' });
+  });
+
+  it('a policy asks RBAC through CEL’s authorizer: only users who may read the namespace’s secrets may write its ConfigMaps', async () => {
+    await ok(['create', 'namespace', 'guarded']);
+    await ok(['create', '-f', '-'], `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: config-guard}
+spec:
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["configmaps"]}]
+  variables:
+  - name: readsSecrets
+    expression: "authorizer.group('').resource('secrets').namespace(request.namespace).check('get').allowed()"
+  validations:
+  - expression: "request.namespace != 'guarded' || variables.readsSecrets"
+    messageExpression: "'user ' + request.userInfo.username + ' may not read secrets in ' + request.namespace + ' (may create configmaps: ' + string(authorizer.requestResource.check('create').allowed()) + ')'"
+    reason: Forbidden
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: config-guard}
+spec:
+  policyName: config-guard
+  validationActions: [Deny]
+`);
+    await ok(['create', 'role', 'cm-writer', '-n', 'guarded', '--verb=create', '--resource=configmaps']);
+    await ok(['create', 'rolebinding', 'cm-writer', '-n', 'guarded', '--role=cm-writer', '--user=bob']);
+    const denied = await eventually(['create', 'configmap', 'first', '-n', 'guarded', '--as=bob'], failed('may not read secrets'));
+    assert.equal(denied.stderr.trim(), `error: failed to create configmap: configmaps "first" is forbidden: ValidatingAdmissionPolicy 'config-guard' with binding 'config-guard' denied request: user bob may not read secrets in guarded (may create configmaps: true)`);
+    await ok(['create', 'configmap', 'by-admin', '-n', 'guarded']);
+    await ok(['create', 'role', 'secret-reader', '-n', 'guarded', '--verb=get', '--resource=secrets']);
+    await ok(['create', 'rolebinding', 'secret-reader', '-n', 'guarded', '--role=secret-reader', '--user=bob']);
+    await eventually(['create', 'configmap', 'second', '-n', 'guarded', '--as=bob'], (result) => result.code === 0);
   });
 
   it('policies apply to custom resources too, with params from core read by apiextensions', async () => {

@@ -1,10 +1,14 @@
 // The admission chain end to end with the real kubectl: NamespaceLifecycle (terminating, missing and
 // immortal namespaces), ServiceAccount and LimitRanger defaults on a pod, LimitRanger and quota refusals,
-// ResourceQuota usage under concurrent creates, DefaultStorageClass, PodSecurity enforce and warn (for
-// pods and workload templates), and dry runs going through the same chain.
+// ResourceQuota usage under concurrent creates and on updates, DefaultStorageClass, PodSecurity enforce and
+// warn (for pods and workload templates, pod updates, raised namespace levels), and dry runs going through
+// the same chain.
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parse } from 'yaml';
 import { Cluster, type KubectlResult } from './harness.js';
 
@@ -145,6 +149,28 @@ spec:
     await ok(['create', '-f', '-'], pod('p3', '400m'));
   });
 
+  it('charges updates that raise usage: a claim resized past its quota, a service turned LoadBalancer', async () => {
+    await ok(['create', 'namespace', 'claims']);
+    await ok(['create', 'quota', 'storage', '-n', 'claims', '--hard=requests.storage=5Gi,persistentvolumeclaims=3,services.loadbalancers=0,services.nodeports=1']);
+    await eventually('the quota has its status', async () => (await quotaStatus('claims', 'storage')).used?.['requests.storage'] === '0');
+    // Bound (volumeName set), so the claim may be resized.
+    await ok(['create', '-f', '-'], 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: data, namespace: claims}\nspec:\n  volumeName: pv-data\n  storageClassName: ""\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests: {storage: 2Gi}\n');
+    await ok(['patch', 'pvc', 'data', '-n', 'claims', '-p', '{"spec":{"resources":{"requests":{"storage":"4Gi"}}}}']);
+    assert.deepEqual((await quotaStatus('claims', 'storage')).used, { 'requests.storage': '4Gi', persistentvolumeclaims: '1', 'services.loadbalancers': '0', 'services.nodeports': '0' });
+    assert.equal(
+      await fails(['patch', 'pvc', 'data', '-n', 'claims', '-p', '{"spec":{"resources":{"requests":{"storage":"6Gi"}}}}']),
+      'Error from server (Forbidden): persistentvolumeclaims "data" is forbidden: exceeded quota: storage, requested: requests.storage=2Gi, used: requests.storage=4Gi, limited: requests.storage=5Gi',
+    );
+    await ok(['create', 'service', 'clusterip', 'web', '-n', 'claims', '--tcp=80:80', '--tcp=443:443']);
+    assert.equal(
+      await fails(['patch', 'service', 'web', '-n', 'claims', '-p', '{"spec":{"type":"LoadBalancer"}}']),
+      'Error from server (Forbidden): services "web" is forbidden: exceeded quota: storage, requested: services.loadbalancers=1,services.nodeports=2, used: services.loadbalancers=0,services.nodeports=0, limited: services.loadbalancers=0,services.nodeports=1',
+    );
+    // Deleting the claim gives its storage back.
+    await ok(['delete', 'pvc', 'data', '-n', 'claims']);
+    await eventually('the storage is released', async () => (await quotaStatus('claims', 'storage')).used?.['requests.storage'] === '0');
+  });
+
   it('never lets concurrent creates exceed a quota', async () => {
     await ok(['create', 'namespace', 'race']);
     await ok(['create', 'quota', 'cap', '-n', 'race', '--hard=count/configmaps=7']);
@@ -175,9 +201,14 @@ spec:
     assert.equal(await fails(['run', 'app', '--image=nginx', '-n', 'secure', '--dry-run=server']), `Error from server (Forbidden): pods "app" is forbidden: violates PodSecurity "restricted:latest": ${restrictedProblems}`);
     const compliant = '{"spec":{"securityContext":{"runAsNonRoot":true,"seccompProfile":{"type":"RuntimeDefault"}},"containers":[{"name":"app","image":"nginx","securityContext":{"allowPrivilegeEscalation":false,"capabilities":{"drop":["ALL"]}}}]}}';
     await ok(['run', 'app', '--image=nginx', '-n', 'secure', '--overrides', compliant]);
-    // A workload is created, with a warning about the pods it would make.
+    // A workload is never refused, and judged for warn and audit only (upstream applies enforce to pods alone).
     const deployment = await ok(['create', 'deployment', 'web', '--image=nginx', '-n', 'secure']);
-    assert.match(deployment.stderr, new RegExp(`Warning: would violate PodSecurity "restricted:latest": ${escape(restrictedProblems.replaceAll('"app"', '"nginx"'))}`));
+    assert.equal(deployment.stderr.trim(), '');
+    await ok(['label', 'namespace', 'secure', 'pod-security.kubernetes.io/warn=restricted']);
+    const warnedDeployment = await ok(['create', 'deployment', 'web2', '--image=nginx', '-n', 'secure']);
+    assert.match(warnedDeployment.stderr, new RegExp(`Warning: would violate PodSecurity "restricted:latest": ${escape(restrictedProblems.replaceAll('"app"', '"nginx"'))}`));
+    // A pod update that touches only metadata is not judged again (the compliant pod stays updatable either way).
+    await ok(['label', 'pod', 'app', '-n', 'secure', 'touched=yes']);
 
     await ok(['create', 'namespace', 'watched']);
     await ok(['label', 'namespace', 'watched', 'pod-security.kubernetes.io/warn=baseline', 'pod-security.kubernetes.io/warn-version=v1.32']);
@@ -185,8 +216,72 @@ spec:
     assert.equal(warned.stderr.trim(), 'Warning: would violate PodSecurity "baseline:v1.32": host namespaces (hostNetwork=true), privileged (container "root" must not set securityContext.privileged=true)');
     assert.equal((await ok(['get', 'pod', 'root', '-n', 'watched', '-o', 'name'])).stdout.trim(), 'pod/root');
   });
+
+  it('warns about existing pods when a namespace’s enforce level is raised, and skips insignificant pod updates', async () => {
+    await ok(['create', 'namespace', 'legacy']);
+    for (const name of ['web-1', 'web-2', 'web-3']) await ok(['run', name, '--image=nginx', '-n', 'legacy']);
+    await ok(['run', 'node-agent', '--image=nginx', '-n', 'legacy', '--overrides', '{"spec":{"hostNetwork":true,"containers":[{"name":"node-agent","image":"nginx"}]}}']);
+    const raised = await ok(['label', 'namespace', 'legacy', 'pod-security.kubernetes.io/enforce=restricted', '--overwrite']);
+    assert.equal(raised.stdout.trim(), 'namespace/legacy labeled');
+    const restricted = 'allowPrivilegeEscalation != false, unrestricted capabilities, runAsNonRoot != true, seccompProfile';
+    assert.deepEqual(raised.stderr.trim().split('\n'), [
+      'Warning: existing pods in namespace "legacy" violate the new PodSecurity enforce level "restricted:latest"',
+      'Warning: node-agent: allowPrivilegeEscalation != false, unrestricted capabilities, host namespaces, runAsNonRoot != true, seccompProfile',
+      `Warning: web-1 (and 2 other pods): ${restricted}`,
+    ]);
+    // Relaxing the level checks nothing.
+    const relaxed = await ok(['label', 'namespace', 'legacy', 'pod-security.kubernetes.io/enforce=baseline', '--overwrite']);
+    assert.equal(relaxed.stderr.trim(), '');
+    // The existing pods stay: their metadata can still change, their images cannot (that would be judged).
+    await ok(['label', 'pod', 'web-1', '-n', 'legacy', 'tier=front']);
+    assert.equal(
+      await fails(['set', 'image', 'pod/node-agent', 'node-agent=nginx:1.27', '-n', 'legacy']),
+      'error: failed to patch image update to pod template: pods "node-agent" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true)',
+    );
+    assert.equal(
+      await fails(['label', 'namespace', 'legacy', 'pod-security.kubernetes.io/audit=strict', '--overwrite']),
+      'The Namespace "legacy" is invalid: metadata.labels[pod-security.kubernetes.io/audit]: Invalid value: "strict": must be one of privileged, baseline, restricted',
+    );
+  });
 });
 
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+describe('admission configured by --admission-control-config-file', () => {
+  let cluster: Cluster;
+  const configFile = join(tmpdir(), `admission-config-${process.pid}.yaml`);
+
+  before(async () => {
+    writeFileSync(
+      configFile,
+      `apiVersion: apiserver.config.k8s.io/v1
+kind: AdmissionConfiguration
+plugins:
+- name: PodSecurity
+  configuration:
+    apiVersion: pod-security.admission.config.k8s.io/v1
+    kind: PodSecurityConfiguration
+    defaults: {enforce: baseline}
+    exemptions: {usernames: [ci-bot]}
+`,
+    );
+    cluster = await Cluster.start([`--admission-control-config-file=${configFile}`]);
+  });
+
+  after(async () => {
+    const code = await cluster.stop();
+    cluster.cleanup();
+    assert.equal(code, 0);
+  });
+
+  it('PodSecurity enforces the configured default level on unlabelled namespaces and never judges exempt users', async () => {
+    const privileged = ['run', 'root', '--image=nginx', '--overrides', '{"spec":{"containers":[{"name":"root","image":"nginx","securityContext":{"privileged":true}}]}}'];
+    const refused = await cluster.kubectl(privileged, { timeoutMs: 90_000 });
+    assert.notEqual(refused.code, 0);
+    assert.equal(refused.stderr.trim(), 'Error from server (Forbidden): pods "root" is forbidden: violates PodSecurity "baseline:latest": privileged (container "root" must not set securityContext.privileged=true)');
+    const exempt = await cluster.kubectl([...privileged, '--as=ci-bot', '--as-group=system:masters'], { timeoutMs: 90_000 });
+    assert.equal(exempt.code, 0, exempt.stderr);
+  });
+});

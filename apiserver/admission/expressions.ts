@@ -8,16 +8,20 @@ import type { Environment } from '@marcbachmann/cel-js';
 import { kubernetesEnvironment } from '../../apiextensions/cel/library.js';
 import { celIssue } from '../../apiextensions/cel/compile.js';
 import type { AdmissionAttributes } from './interface.js';
+import type { Authorizer } from '../filters/authorize.js';
+import { bootstrapAuthorizer } from '../filters/authorize.js';
+import { celAuthorizer, registerAuthorizationLibrary } from './authorization-library.js';
 
 export interface CompiledExpression {
   expression: string;
+  /** The result, or a Promise of it when the expression made an authorization check. */
   evaluate(activation: Record<string, unknown>): unknown;
 }
 
 export type CompileResult = { ok: true; compiled: CompiledExpression } | { ok: false; error: string };
 
 /** The variables every admission expression may use; `params`, `namespaceObject` and `variables` may be null. */
-const VARIABLES = ['object', 'oldObject', 'request', 'params', 'namespaceObject', 'variables', 'authorizer'];
+const VARIABLES = ['object', 'oldObject', 'request', 'params', 'namespaceObject', 'variables'];
 
 let shared: Environment | undefined;
 
@@ -25,6 +29,8 @@ function environment(): Environment {
   if (shared) return shared;
   const env = kubernetesEnvironment();
   for (const name of VARIABLES) env.registerVariable(name, 'dyn');
+  registerAuthorizationLibrary(env);
+  env.registerVariable('authorizer', 'kubernetes.authorization.Authorizer');
   shared = env;
   return env;
 }
@@ -84,8 +90,11 @@ export function requestVariable(attributes: AdmissionAttributes): Record<string,
   }) as Record<string, unknown>;
 }
 
-/** The base activation: object, oldObject and request (upstream sends null for what a request lacks). */
-export function baseActivation(attributes: AdmissionAttributes): Record<string, unknown> {
+/**
+ * The base activation: object, oldObject and request (upstream sends null for what a request lacks), and
+ * the authorizer for the requesting user (the server's; without one, the bootstrap rules).
+ */
+export function baseActivation(attributes: AdmissionAttributes, authorizer: Authorizer = bootstrapAuthorizer): Record<string, unknown> {
   return {
     object: toDynamic(attributes.object ?? null),
     oldObject: toDynamic(attributes.oldObject ?? null),
@@ -93,8 +102,20 @@ export function baseActivation(attributes: AdmissionAttributes): Record<string, 
     params: null,
     namespaceObject: null,
     variables: {},
-    authorizer: null,
+    authorizer: celAuthorizer(attributes.user, authorizer, {
+      group: attributes.resource.group,
+      resource: attributes.resource.resource,
+      subresource: attributes.subresource,
+      namespace: attributes.namespace,
+      name: attributes.name,
+    }),
   };
+}
+
+/** Evaluates, waiting for the authorization checks the expression made (if any). */
+export async function evaluateSettled(compiled: CompiledExpression, activation: Record<string, unknown>): Promise<unknown> {
+  const value = compiled.evaluate(activation);
+  return value instanceof Promise ? await value : value;
 }
 
 export interface MatchCondition {
@@ -117,12 +138,12 @@ export function compileMatchConditions(conditions: unknown): { conditions: Match
 export type MatchConditionsResult = { matches: true } | { matches: false; failedCondition?: string } | { error: string };
 
 /** All conditions must be true; a false one skips, an error is the caller's failure policy's to judge. */
-export function evaluateMatchConditions(conditions: MatchCondition[], activation: Record<string, unknown>): MatchConditionsResult {
+export async function evaluateMatchConditions(conditions: MatchCondition[], activation: Record<string, unknown>): Promise<MatchConditionsResult> {
   const errors: string[] = [];
   for (const condition of conditions) {
     let value: unknown;
     try {
-      value = condition.compiled.evaluate(activation);
+      value = await evaluateSettled(condition.compiled, activation);
     } catch (error) {
       errors.push(`failed to evaluate: expression '${condition.compiled.expression}' resulted in error: ${firstLine((error as Error).message)}`);
       continue;

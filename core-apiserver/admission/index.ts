@@ -14,6 +14,7 @@ import { DefaultStorageClass } from './default-storage-class.js';
 import { QuotaLedger, ResourceQuotaAdmission } from './resource-quota.js';
 import { QuotaController } from './quota-controller.js';
 import { cachedObjects } from './cached.js';
+import type { AdmissionConfiguration } from './admission-configuration.js';
 
 export interface BuiltinAdmission {
   /** The quota controller: keeps ResourceQuota status in step with what namespaces hold. */
@@ -22,18 +23,21 @@ export interface BuiltinAdmission {
   registerResourceQuota(): void;
 }
 
-export function registerBuiltinAdmission(chain: AdmissionChain, store: (plural: string) => GenericStore, allStores: () => GenericStore[]): BuiltinAdmission {
+export function registerBuiltinAdmission(chain: AdmissionChain, store: (plural: string) => GenericStore, allStores: () => GenericStore[], configuration: AdmissionConfiguration = {}): BuiltinAdmission {
   const namespaces = store('namespaces');
   // The built-in mutations set fields the schema has (resources, serviceAccountName, storageClassName).
   chain.register(markSchemaPreserving(NamespaceLifecycle.fromStore(namespaces)));
   chain.register(markSchemaPreserving(new LimitRanger((namespace) => cachedObjects(store('limitranges'), namespace))));
   chain.register(markSchemaPreserving(ServiceAccountAdmission.fromStore(store('serviceaccounts'))));
   chain.register(
-    new PodSecurity(async (namespace) => {
-      await namespaces.cache.start();
-      const cached = namespaces.cache.get(namespaces.key('', namespace));
-      return cached ? (cached.labels ?? {}) : undefined;
-    }),
+    new PodSecurity({
+      namespaceLabels: async (namespace) => {
+        await namespaces.cache.start();
+        const cached = namespaces.cache.get(namespaces.key('', namespace));
+        return cached ? (cached.labels ?? {}) : undefined;
+      },
+      pods: (namespace) => cachedObjects(store('pods'), namespace),
+    }, configuration.podSecurity),
   );
   chain.register(markSchemaPreserving(new DefaultStorageClass(() => cachedObjects(store('storageclasses'), ''))));
   const ledger = new QuotaLedger();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { StatusError } from '../../apiserver/request/status.js';
 import { describe as describeViolations, evaluate } from './pod-security-checks.js';
-import { PodSecurity } from './pod-security.js';
+import { isSignificantPodUpdate, PodSecurity } from './pod-security.js';
 import { attributesOf, newContext, pod } from './test-support.js';
 
 describe('Pod Security Standards checks', () => {
@@ -67,7 +67,7 @@ describe('PodSecurity admission', () => {
     enforced: { 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/enforce-version': 'v1.32', 'pod-security.kubernetes.io/warn': 'restricted' },
     audited: { 'pod-security.kubernetes.io/audit': 'restricted' },
   };
-  const plugin = new PodSecurity(async (namespace) => labels[namespace]);
+  const plugin = new PodSecurity({ namespaceLabels: async (namespace) => labels[namespace], pods: async () => [] });
   const privileged = { containers: [{ name: 'c', image: 'x', securityContext: { privileged: true } }] };
 
   it('refuses a pod that violates the enforce level', async () => {
@@ -88,10 +88,73 @@ describe('PodSecurity admission', () => {
     const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd', namespace: 'enforced' }, spec: { template: { spec: privileged } } };
     const workload = newContext();
     await plugin.validate(attributesOf('deployments.apps', deployment, { namespace: 'enforced' }), workload);
-    assert.equal(workload.warnings[0], 'would violate PodSecurity "baseline:v1.32": privileged (container "c" must not set securityContext.privileged=true)');
+    assert.equal(workload.warnings.length, 1, 'a workload is judged for warn (and audit) only, never refused');
+    assert.match(workload.warnings[0], /^would violate PodSecurity "restricted:latest": allowPrivilegeEscalation != false .*, privileged \(container "c" must not set securityContext.privileged=true\), /);
     const audit = newContext();
     await plugin.validate(attributesOf('pods', pod('p', privileged), { namespace: 'audited' }), audit);
     assert.match(audit.auditAnnotations['pod-security.kubernetes.io/audit-violations'], /^would violate PodSecurity "restricted:latest": /);
     assert.deepEqual(audit.warnings, []);
+  });
+});
+
+describe('PodSecurity on updates, namespaces and exemptions', () => {
+  const labels: Record<string, Record<string, string>> = {
+    strict: { 'pod-security.kubernetes.io/enforce': 'baseline' },
+    open: {},
+  };
+  const privilegedSpec = { containers: [{ name: 'c', image: 'x', securityContext: { privileged: true } }] };
+  const hostSpec = { hostNetwork: true, containers: [{ name: 'c', image: 'x' }] };
+  const existing = [pod('web-b', privilegedSpec), pod('web-a', privilegedSpec), pod('db', hostSpec), pod('ok', { containers: [{ name: 'c', image: 'x' }] }), pod('web-c', privilegedSpec)];
+  const plugin = new PodSecurity({ namespaceLabels: async (namespace) => labels[namespace], pods: async () => existing }, { exemptions: { usernames: ['system:serviceaccount:kube-system:trusted'], namespaces: ['exempt'], runtimeClasses: ['kata'] } });
+  const namespace = (name: string, nsLabels: Record<string, string>) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: nsLabels } });
+  const nsAttributes = (name: string, next: Record<string, string>, old?: Record<string, string>) =>
+    attributesOf('namespaces', namespace(name, next), { namespace: '', name, operation: old ? 'UPDATE' : 'CREATE', oldObject: old ? namespace(name, old) : undefined });
+
+  it('a pod update that changes nothing the standards check is not judged; an image change is', async () => {
+    const old = pod('p', privilegedSpec, { namespace: 'strict', resourceVersion: '3' });
+    const relabelled = pod('p', privilegedSpec, { namespace: 'strict', labels: { a: 'b' } });
+    await plugin.validate(attributesOf('pods', relabelled, { namespace: 'strict', operation: 'UPDATE', oldObject: old }), newContext());
+    await plugin.validate(attributesOf('pods', relabelled, { namespace: 'strict', operation: 'UPDATE', oldObject: old, subresource: 'status' }), newContext());
+    const reimaged = pod('p', { containers: [{ ...privilegedSpec.containers[0], image: 'y' }] }, { namespace: 'strict' });
+    await assert.rejects(plugin.validate(attributesOf('pods', reimaged, { namespace: 'strict', operation: 'UPDATE', oldObject: old }), newContext()), /violates PodSecurity "baseline:latest": privileged/);
+    assert.equal(isSignificantPodUpdate(pod('p', { containers: [], ephemeralContainers: [{ name: 'debug', image: 'x' }] }), pod('p', { containers: [] })), true, 'an added ephemeral container counts');
+    assert.equal(isSignificantPodUpdate(pod('p', privilegedSpec, { annotations: { 'container.seccomp.security.alpha.kubernetes.io/c': 'unconfined' } }), pod('p', privilegedSpec)), true);
+  });
+
+  it('raising a namespace’s enforce level warns about the existing pods it would refuse, as upstream words it', async () => {
+    const context = newContext();
+    await plugin.validate(nsAttributes('apps', { 'pod-security.kubernetes.io/enforce': 'baseline' }, {}), context);
+    assert.deepEqual(context.warnings, [
+      'existing pods in namespace "apps" violate the new PodSecurity enforce level "baseline:latest"',
+      'db: host namespaces',
+      'web-a (and 2 other pods): privileged',
+    ]);
+    const relaxed = newContext();
+    await plugin.validate(nsAttributes('apps', { 'pod-security.kubernetes.io/enforce': 'baseline' }, { 'pod-security.kubernetes.io/enforce': 'restricted' }), relaxed);
+    await plugin.validate(nsAttributes('apps', { 'pod-security.kubernetes.io/enforce': 'baseline', other: 'x' }, { 'pod-security.kubernetes.io/enforce': 'baseline' }), relaxed);
+    await plugin.validate(nsAttributes('exempt', { 'pod-security.kubernetes.io/enforce': 'restricted' }, {}), relaxed);
+    assert.deepEqual(relaxed.warnings, [], 'relaxed, unchanged or exempt: no pods are checked');
+  });
+
+  it('refuses namespace labels that do not parse, with upstream’s Invalid wording', async () => {
+    await assert.rejects(plugin.validate(nsAttributes('bad', { 'pod-security.kubernetes.io/enforce': 'strict' }), newContext()), (error: unknown) => {
+      assert.ok(error instanceof StatusError);
+      assert.equal(error.code, 422);
+      assert.equal(error.message, 'Namespace "bad" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "strict": must be one of privileged, baseline, restricted');
+      return true;
+    });
+    await assert.rejects(plugin.validate(nsAttributes('bad', { 'pod-security.kubernetes.io/warn-version': '1.30' }, {}), newContext()), /warn-version\]: Invalid value: "1.30": must be "latest" or "v1.x"$/);
+    // Unchanged bad labels do not block other updates.
+    await plugin.validate(nsAttributes('bad', { 'pod-security.kubernetes.io/enforce': 'strict', x: 'y' }, { 'pod-security.kubernetes.io/enforce': 'strict' }), newContext());
+  });
+
+  it('exempt users, namespaces and runtime classes are not judged (and say so in the audit annotations)', async () => {
+    const byUser = newContext();
+    await plugin.validate(attributesOf('pods', pod('p', privilegedSpec, { namespace: 'strict' }), { namespace: 'strict', user: { username: 'system:serviceaccount:kube-system:trusted', groups: [] } }), byUser);
+    assert.equal(byUser.auditAnnotations['pod-security.kubernetes.io/exempt'], 'user');
+    const byRuntime = newContext();
+    await plugin.validate(attributesOf('pods', pod('p', { ...privilegedSpec, runtimeClassName: 'kata' }, { namespace: 'strict' }), { namespace: 'strict' }), byRuntime);
+    assert.equal(byRuntime.auditAnnotations['pod-security.kubernetes.io/exempt'], 'runtimeClass');
+    await assert.rejects(plugin.validate(attributesOf('pods', pod('p', privilegedSpec, { namespace: 'strict' }), { namespace: 'strict' }), newContext()), /forbidden/);
   });
 });

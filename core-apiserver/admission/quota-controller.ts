@@ -1,7 +1,8 @@
 // The resource quota controller (upstream pkg/controller/resourcequota): keeps every quota's status.hard
 // equal to its spec and status.used equal to what its namespace really holds — recalculated from the
-// caches when a quota is created or changed, when objects are deleted (their usage is released), when an
-// admission charge expires without its object, and on a periodic full resync. Charges still in flight
+// caches when a quota is created or changed, when objects are deleted or updated in ways that can give
+// usage back (their usage is released), when an admission charge expires without its object, and on a
+// periodic full resync. Charges still in flight
 // (admitted, not yet stored) are counted too, so a recalculation never hands out units twice.
 
 import type { GenericStore } from '../../apiserver/registry/store.js';
@@ -9,7 +10,7 @@ import type { KubeObject } from '../../apiserver/registry/object.js';
 import { isObject } from '../../apiserver/registry/object.js';
 import type { QuotaLedger } from './resource-quota.js';
 import { hardOf, quotaSystemContext } from './resource-quota.js';
-import { formatUsage, quotaSelects, tracks, usageOf } from './quota-usage.js';
+import { chargesUpdates, formatUsage, quotaSelects, tracks, usageOf } from './quota-usage.js';
 import { StatusError } from '../../apiserver/request/status.js';
 
 const DEBOUNCE_MS = 100;
@@ -47,6 +48,8 @@ export class QuotaController {
       if (!store.resource.namespaced || store === this.quotas) continue;
       await store.cache.start();
       const podStore = store.resource.group === '' && store.resource.plural === 'pods';
+      // Updates that may have given usage back (a service no longer a load balancer) are released too.
+      const updatesChangeUsage = chargesUpdates(store.resource.group, store.resource.plural);
       this.watches.push(
         store.cache.watch({
           fromRevision: store.cache.revision,
@@ -55,7 +58,7 @@ export class QuotaController {
           onEvent: (type, object) => {
             if (!this.hasQuotas(object.namespace)) return;
             // Deletions release usage; so does a pod that finished.
-            if (type === 'DELETED' || (podStore && type === 'MODIFIED' && (object.fields['status.phase'] === 'Succeeded' || object.fields['status.phase'] === 'Failed'))) {
+            if (type === 'DELETED' || (type === 'MODIFIED' && (updatesChangeUsage || (podStore && (object.fields['status.phase'] === 'Succeeded' || object.fields['status.phase'] === 'Failed'))))) {
               this.schedule(object.namespace);
             }
           },

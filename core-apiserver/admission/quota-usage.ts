@@ -62,36 +62,96 @@ export function usageOf(group: string, plural: string, object: KubeObject): Usag
     }
   } else if (plural === 'services') {
     const spec = record(object.spec);
-    if (spec.type === 'LoadBalancer') usage.set('services.loadbalancers', 1);
-    if (spec.type === 'NodePort' || spec.type === 'LoadBalancer') usage.set('services.nodeports', Array.isArray(spec.ports) ? spec.ports.length : 0);
+    const ports = Array.isArray(spec.ports) ? spec.ports.length : 0;
+    usage.set('services.loadbalancers', spec.type === 'LoadBalancer' ? 1 : 0);
+    // A load balancer holds node ports unless it was created without them.
+    const nodePorts = spec.type === 'NodePort' || (spec.type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false);
+    usage.set('services.nodeports', nodePorts ? ports : 0);
   }
   return usage;
 }
 
-/** Whether a quota's scopes select this object (scopes only ever select pods; scopeSelector is not supported). */
-export function quotaSelects(quota: KubeObject, group: string, plural: string, object: KubeObject): boolean {
+/**
+ * Kinds whose usage an update can raise (upstream's evaluators that handle UPDATE in 1.32): a claim's
+ * storage request and a service's type. Object counts only change on create; a pod's resources only with
+ * in-place resize, which 1.32 leaves off.
+ */
+export function chargesUpdates(group: string, plural: string): boolean {
+  return group === '' && (plural === 'persistentvolumeclaims' || plural === 'services');
+}
+
+interface ScopeRequirement {
+  scopeName: string;
+  operator: string;
+  values: string[];
+}
+
+/** spec.scopes as Exists requirements, then spec.scopeSelector's (upstream's getScopeSelectorsFromQuota). */
+function scopeRequirements(quota: KubeObject): ScopeRequirement[] {
   const spec = record(quota.spec);
-  const scopes = Array.isArray(spec.scopes) ? spec.scopes.map(String) : [];
-  if (scopes.length === 0 && !isObject(spec.scopeSelector)) return true;
-  if (isObject(spec.scopeSelector)) return false;
-  if (group !== '' || plural !== 'pods') return false;
-  const podSpec = record(object.spec);
-  const terminating = podSpec.activeDeadlineSeconds !== undefined && podSpec.activeDeadlineSeconds !== null;
-  const bestEffort = podQOSClass(podSpec) === 'BestEffort';
-  return scopes.every((scope) => {
-    switch (scope) {
-      case 'Terminating':
-        return terminating;
-      case 'NotTerminating':
-        return !terminating;
-      case 'BestEffort':
-        return bestEffort;
-      case 'NotBestEffort':
-        return !bestEffort;
-      default:
-        return false;
+  const scopes = Array.isArray(spec.scopes) ? spec.scopes.map((scope) => ({ scopeName: String(scope), operator: 'Exists', values: [] })) : [];
+  const expressions = record(spec.scopeSelector).matchExpressions;
+  const selected = (Array.isArray(expressions) ? expressions.filter(isObject) : []).map((expression) => ({
+    scopeName: String(expression.scopeName ?? ''),
+    operator: String(expression.operator ?? ''),
+    values: Array.isArray(expression.values) ? expression.values.map(String) : [],
+  }));
+  return [...scopes, ...selected];
+}
+
+type PodAffinityTerm = { namespaces?: unknown; namespaceSelector?: unknown };
+
+/** A pod affinity or anti-affinity term that reaches other namespaces (upstream's crossNamespacePodAffinityTerm). */
+function usesCrossNamespacePodAffinity(podSpec: Record<string, unknown>): boolean {
+  const affinity = record(podSpec.affinity);
+  const terms = [record(affinity.podAffinity), record(affinity.podAntiAffinity)].flatMap((kind) => [
+    ...(Array.isArray(kind.requiredDuringSchedulingIgnoredDuringExecution) ? kind.requiredDuringSchedulingIgnoredDuringExecution.filter(isObject) : []),
+    ...(Array.isArray(kind.preferredDuringSchedulingIgnoredDuringExecution) ? kind.preferredDuringSchedulingIgnoredDuringExecution.filter(isObject).map((weighted) => record(weighted.podAffinityTerm)) : []),
+  ]) as PodAffinityTerm[];
+  return terms.some((term) => (Array.isArray(term.namespaces) && term.namespaces.length > 0) || (term.namespaceSelector !== undefined && term.namespaceSelector !== null));
+}
+
+/** upstream's podMatchesScopeFunc: one requirement against one pod. */
+function podMatchesScope(requirement: ScopeRequirement, pod: KubeObject): boolean {
+  const podSpec = record(pod.spec);
+  const deadline = podSpec.activeDeadlineSeconds;
+  const terminating = typeof deadline === 'number' && deadline >= 0;
+  switch (requirement.scopeName) {
+    case 'Terminating':
+      return terminating;
+    case 'NotTerminating':
+      return !terminating;
+    case 'BestEffort':
+      return podQOSClass(podSpec) === 'BestEffort';
+    case 'NotBestEffort':
+      return podQOSClass(podSpec) !== 'BestEffort';
+    case 'PriorityClass': {
+      const priorityClass = typeof podSpec.priorityClassName === 'string' ? podSpec.priorityClassName : '';
+      // As a label selector over {PriorityClass: <name>}, where the key is always present (even empty).
+      switch (requirement.operator) {
+        case 'Exists':
+          return priorityClass !== '';
+        case 'In':
+          return requirement.values.includes(priorityClass);
+        case 'NotIn':
+          return !requirement.values.includes(priorityClass);
+        default:
+          return false;
+      }
     }
-  });
+    case 'CrossNamespacePodAffinity':
+      return usesCrossNamespacePodAffinity(podSpec);
+    default:
+      return false;
+  }
+}
+
+/** Whether a quota's scopes (spec.scopes and spec.scopeSelector) select this object: scopes only ever select pods. */
+export function quotaSelects(quota: KubeObject, group: string, plural: string, object: KubeObject): boolean {
+  const requirements = scopeRequirements(quota);
+  if (requirements.length === 0) return true;
+  if (group !== '' || plural !== 'pods') return false;
+  return requirements.every((requirement) => podMatchesScope(requirement, object));
 }
 
 /** A quantity as the quota status and messages print it. */

@@ -8,8 +8,9 @@ import { resourceQuotas } from '../resources/corev1/quotas.js';
 import { configMaps } from '../resources/configmaps.js';
 import { QuotaLedger, ResourceQuotaAdmission } from './resource-quota.js';
 import { QuotaController } from './quota-controller.js';
-import { formatUsage, missingCompute, usageOf } from './quota-usage.js';
-import { pod } from './test-support.js';
+import { formatUsage, missingCompute, quotaSelects, usageOf } from './quota-usage.js';
+import { persistentVolumeClaims } from '../resources/corev1/volumes.js';
+import { attributesOf, pod } from './test-support.js';
 
 const context = (namespace: string, dryRun = false): WriteContext => ({
   user: { username: 'admin', groups: ['system:masters'] },
@@ -103,5 +104,113 @@ describe('ResourceQuota admission and the quota controller', () => {
     await controller.recalculate('side');
     assert.equal((await used('other', 'side'))?.configmaps, '2', 'a charge in flight still counts');
     await eventually(async () => (await used('other', 'side'))?.configmaps === '1');
+  });
+});
+
+describe('ResourceQuota on updates', () => {
+  const storage = new MemoryStorage();
+  const chain = new AdmissionChain();
+  const quotas = new GenericStore(resourceQuotas, storage);
+  const claims = new GenericStore(persistentVolumeClaims, storage, { admission: chain });
+  const ledger = new QuotaLedger();
+  const controller = new QuotaController(quotas, () => [quotas, claims], ledger);
+  const plugin = new ResourceQuotaAdmission(quotas, ledger);
+  chain.register(plugin);
+
+  before(async () => {
+    await controller.start();
+  });
+  after(async () => {
+    controller.stop();
+    await storage.close();
+  });
+
+  const used = async (name: string, namespace = 'ns') => (await quotas.getObject(namespace, name)).status?.used as Record<string, string> | undefined;
+  const eventually = async (check: () => Promise<boolean>) => {
+    const deadline = Date.now() + 10_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) assert.fail('timed out');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  };
+  const claim = (name: string, storageRequest: string) => ({
+    metadata: { name },
+    spec: { accessModes: ['ReadWriteOnce'], volumeName: `pv-${name}`, resources: { requests: { storage: storageRequest } } },
+  });
+  const resize = async (name: string, storageRequest: string) => {
+    const current = await claims.getObject('ns', name);
+    const next = structuredClone(current);
+    (next.spec as { resources: { requests: Record<string, string> } }).resources.requests.storage = storageRequest;
+    return claims.update(name, next, context('ns'));
+  };
+
+  it('charges a claim’s growth against the old object and refuses growth past hard with upstream’s message', async () => {
+    await quotas.create({ metadata: { name: 'storage' }, spec: { hard: { 'requests.storage': '10Gi', persistentvolumeclaims: '5' } } }, context('ns'));
+    await eventually(async () => (await used('storage'))?.['requests.storage'] === '0');
+    await claims.create(claim('data', '4Gi'), context('ns'));
+    assert.deepEqual(await used('storage'), { 'requests.storage': '4Gi', persistentvolumeclaims: '1' });
+    await resize('data', '8Gi');
+    assert.deepEqual(await used('storage'), { 'requests.storage': '8Gi', persistentvolumeclaims: '1' }, 'only the 4Gi delta is charged; the object count is not');
+    await assert.rejects(resize('data', '12Gi'), (error: unknown) => {
+      assert.ok(error instanceof StatusError);
+      assert.equal(error.code, 403);
+      assert.equal(error.message, 'persistentvolumeclaims "data" is forbidden: exceeded quota: storage, requested: requests.storage=4Gi, used: requests.storage=8Gi, limited: requests.storage=10Gi');
+      return true;
+    });
+    assert.equal((await claims.getObject('ns', 'data')).spec?.resources?.requests?.storage, '8Gi');
+  });
+
+  it('an update that changes no usage is not charged, and a dry-run update charges nothing', async () => {
+    const current = await claims.getObject('ns', 'data');
+    await claims.update('data', { ...current, metadata: { ...current.metadata, labels: { touched: 'yes' } } }, context('ns'));
+    const dry = structuredClone(await claims.getObject('ns', 'data'));
+    dry.spec.resources.requests.storage = '9Gi';
+    await claims.update('data', dry, context('ns', true));
+    assert.deepEqual(await used('storage'), { 'requests.storage': '8Gi', persistentvolumeclaims: '1' });
+  });
+
+  it('a delete gives its usage back through the quota controller', async () => {
+    await claims.delete('data', {}, context('ns'));
+    await eventually(async () => (await used('storage'))?.['requests.storage'] === '0' && (await used('storage'))?.persistentvolumeclaims === '0');
+  });
+
+  it('a service turned into a load balancer is charged services.loadbalancers and its node ports', async () => {
+    const quota = { metadata: { name: 'lb', namespace: 'ns', resourceVersion: '1' }, spec: { hard: { 'services.loadbalancers': '0', 'services.nodeports': '5' } }, status: { hard: { 'services.loadbalancers': '0', 'services.nodeports': '5' }, used: { 'services.loadbalancers': '0', 'services.nodeports': '0' } } };
+    const sideStorage = new MemoryStorage();
+    const sideQuotas = new GenericStore(resourceQuotas, sideStorage);
+    await sideQuotas.storage.create(sideQuotas.key('ns', 'lb'), JSON.stringify(quota));
+    const side = new ResourceQuotaAdmission(sideQuotas, new QuotaLedger());
+    const old = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'ns', resourceVersion: '5' }, spec: { type: 'ClusterIP', ports: [{ port: 80 }, { port: 443 }] } };
+    const asLoadBalancer = { ...old, spec: { ...old.spec, type: 'LoadBalancer' } };
+    await assert.rejects(side.validate(attributesOf('services', asLoadBalancer, { operation: 'UPDATE', oldObject: old })), /exceeded quota: lb, requested: services.loadbalancers=1, used: services.loadbalancers=0, limited: services.loadbalancers=0$/);
+    // Without a load balancer quota to break, NodePort charges the two ports.
+    await side.validate(attributesOf('services', { ...old, spec: { ...old.spec, type: 'NodePort' } }, { operation: 'UPDATE', oldObject: old }));
+    assert.equal((JSON.parse((await sideQuotas.storage.get(sideQuotas.key('ns', 'lb')))!.value) as { status: { used: Record<string, string> } }).status.used['services.nodeports'], '2');
+    await sideStorage.close();
+  });
+});
+
+describe('quota scopes', () => {
+  const quota = (spec: Record<string, unknown>) => ({ metadata: { name: 'q' }, spec: { hard: { pods: '1' }, ...spec } });
+  const plain = pod('p', { containers: [{ name: 'c' }] });
+  const critical = pod('p', { priorityClassName: 'critical', activeDeadlineSeconds: 30, containers: [{ name: 'c', resources: { requests: { cpu: '1' } } }] });
+
+  it('matches spec.scopes and scopeSelector expressions as upstream’s pod evaluator does', () => {
+    assert.equal(quotaSelects(quota({ scopes: ['BestEffort', 'NotTerminating'] }), '', 'pods', plain), true);
+    assert.equal(quotaSelects(quota({ scopes: ['BestEffort'] }), '', 'pods', critical), false);
+    assert.equal(quotaSelects(quota({ scopes: ['Terminating', 'NotBestEffort'] }), '', 'pods', critical), true);
+    const priority = (operator: string, values?: string[]) => quota({ scopeSelector: { matchExpressions: [{ scopeName: 'PriorityClass', operator, values }] } });
+    assert.equal(quotaSelects(priority('In', ['critical', 'high']), '', 'pods', critical), true);
+    assert.equal(quotaSelects(priority('In', ['high']), '', 'pods', critical), false);
+    assert.equal(quotaSelects(priority('NotIn', ['high']), '', 'pods', plain), true);
+    assert.equal(quotaSelects(priority('Exists'), '', 'pods', plain), false);
+    assert.equal(quotaSelects(priority('Exists'), '', 'pods', critical), true);
+    assert.equal(quotaSelects(priority('DoesNotExist'), '', 'pods', plain), false, 'the PriorityClass key is always present');
+    const crossNamespace = pod('x', { affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { topologyKey: 'k', namespaceSelector: {} } }] } }, containers: [] });
+    const scoped = quota({ scopeSelector: { matchExpressions: [{ scopeName: 'CrossNamespacePodAffinity', operator: 'Exists' }] } });
+    assert.equal(quotaSelects(scoped, '', 'pods', crossNamespace), true);
+    assert.equal(quotaSelects(scoped, '', 'pods', plain), false);
+    assert.equal(quotaSelects(scoped, '', 'configmaps', { metadata: {} }), false, 'scoped quotas count pods only');
+    assert.equal(quotaSelects(quota({}), '', 'configmaps', { metadata: {} }), true);
   });
 });

@@ -1,5 +1,6 @@
 // ResourceQuota (upstream plugin/pkg/admission/resourcequota): a create is charged against every quota of
-// its namespace that tracks what it uses, before it is written. The charge is a compare-and-swap on the
+// its namespace that tracks what it uses, before it is written; so is an update of a kind whose usage can
+// grow in place (a claim's storage, a service's type), by what it adds. The charge is a compare-and-swap on the
 // quota's status (as upstream's quota evaluator does), serialized per namespace so concurrent creates
 // cannot both take the last unit; a charge that never becomes an object is released by the quota
 // controller (quota-controller.ts), which recalculates usage from the caches. Runs last, as upstream orders it.
@@ -15,7 +16,7 @@ import { ConflictError } from '../../apiserver/storage/interface.js';
 import { encodeForStorage } from '../../apiserver/registry/encode.js';
 import { conflict, OBJECT_MODIFIED } from '../../apiserver/request/status.js';
 import type { Usage } from './quota-usage.js';
-import { formatUsage, missingCompute, prettyPrint, quotaSelects, tracks, usageOf } from './quota-usage.js';
+import { chargesUpdates, formatUsage, missingCompute, prettyPrint, quotaSelects, tracks, usageOf } from './quota-usage.js';
 
 /** How long a charge waits for its object to appear before the controller stops counting it. */
 export const PENDING_CHARGE_MS = 5_000;
@@ -110,14 +111,22 @@ export class ResourceQuotaAdmission implements AdmissionPlugin {
 
   async validate(attributes: AdmissionAttributes): Promise<void> {
     const object = attributes.object;
-    // Usage only grows by creating objects here (pods cannot change their containers' resources).
-    if (attributes.operation !== 'CREATE' || attributes.subresource !== '' || !object || !attributes.namespace) return;
+    if (attributes.subresource !== '' || !object || !attributes.namespace) return;
+    const { group, resource } = attributes.resource;
+    if (attributes.operation !== 'CREATE' && !(attributes.operation === 'UPDATE' && chargesUpdates(group, resource))) return;
     const namespace = attributes.namespace;
     await this.quotas.cache.start();
     const listed = this.quotas.cache.list(this.quotas.key(namespace, ''));
     if (listed.length === 0) return;
-    const { group, resource } = attributes.resource;
     const usage = usageOf(group, resource, object);
+    // An update is charged what it adds over the stored object (upstream's SubtractWithNonNegativeResult):
+    // what it gives back is released by the quota controller's recalculation, never here.
+    const old = attributes.operation === 'UPDATE' ? attributes.oldObject : undefined;
+    if (old?.metadata.resourceVersion) {
+      const before = usageOf(group, resource, old);
+      for (const [name, amount] of usage) usage.set(name, Math.max(0, amount - (before.get(name) ?? 0)));
+    }
+    if (![...usage.values()].some((amount) => amount > 0)) return;
     const relevant = listed.filter((item) => {
       const quota = JSON.parse(item.bytes) as KubeObject;
       return [...hardOf(quota).keys()].some((name) => tracks(name, group, resource)) && quotaSelects(quota, group, resource, object);

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import type { Authorizer } from '../../filters/authorize.js';
 import type { KubeObject } from '../../registry/object.js';
 import type { AdmissionAttributes, AdmissionContext } from '../interface.js';
 import type { ObjectSource } from '../sources.js';
@@ -101,5 +102,79 @@ describe('ValidatingAdmissionPolicy plugin', () => {
     const bob = { ...deployment(1), user: { username: 'bob', groups: [] } };
     await assert.rejects(plugin([limit], [binding('b', 'limit', ['Deny'])]).validate!(bob, context()));
     await plugin([limit], [binding('b', 'limit', ['Deny'])]).validate!({ ...bob, name: 'excluded' }, context());
+  });
+});
+
+describe('ValidatingAdmissionPolicy: the authorizer variable, variables and namespaceObject', () => {
+  // A stand-in for RBAC: alice may get pods in "default" and read /healthz; the SA "ci/deployer" may create deployments.
+  const asked: string[] = [];
+  const authorizer: Authorizer = async (user, info) => {
+    asked.push(`${user.username} ${info.verb} ${info.isResourceRequest ? `${info.apiGroup}/${info.resource}/${info.subresource}@${info.namespace}/${info.name}` : info.path}`);
+    if (info.resource === 'secrets') return { allowed: false, error: 'authorizer unavailable' };
+    if (user.username === 'alice' && info.resource === 'pods' && info.namespace === 'default' && info.verb === 'get') return { allowed: true, reason: 'RBAC: allowed by RoleBinding "pod-readers/default"' };
+    if (user.username === 'alice' && info.path === '/healthz') return { allowed: true };
+    if (user.username === 'system:serviceaccount:ci:deployer' && user.groups.includes('system:serviceaccounts:ci') && info.resource === 'deployments' && info.verb === 'create') return { allowed: true };
+    return { allowed: false };
+  };
+  const withAuthorizer = (policies: KubeObject[], bindings: KubeObject[]) =>
+    validatingAdmissionPolicyPlugin({ policies: source(policies), bindings: source(bindings), namespaces, params: () => undefined, authorizer: () => authorizer });
+  const denied = (admission: ReturnType<typeof withAuthorizer>, attributes: AdmissionAttributes) =>
+    admission.validate!(attributes, context()).then(
+      () => 'allowed',
+      (error: Error) => error.message.replace(/^.*denied request: /, ''),
+    );
+
+  it('checks resources, paths and service accounts with the server’s authorizer for the requesting user', async () => {
+    const checks = policy('checks', {
+      validations: [
+        { expression: "authorizer.group('').resource('pods').namespace(object.metadata.namespace).check('get').allowed()", message: 'cannot read pods' },
+        { expression: "authorizer.path('/healthz').check('get').allowed()", message: 'cannot read healthz' },
+        { expression: "authorizer.serviceAccount('ci', 'deployer').group('apps').resource('deployments').namespace('default').check('create').allowed()", message: 'deployer cannot create' },
+        { expression: "authorizer.group('').resource('pods').namespace('default').check('get').reason() == 'RBAC: allowed by RoleBinding \"pod-readers/default\"'", message: 'no reason' },
+      ],
+    });
+    const admission = withAuthorizer([checks], [binding('checks', 'checks', ['Deny'])]);
+    assert.equal(await denied(admission, deployment(1)), 'allowed');
+    assert.equal(await denied(admission, deployment(1, 'limits')), 'cannot read pods');
+    assert.equal(await denied(admission, { ...deployment(1), user: { username: 'bob', groups: [] } }), 'cannot read pods');
+    assert.ok(asked.includes('system:serviceaccount:ci:deployer create apps/deployments/@default/'));
+  });
+
+  it('requestResource names the request; errored() and error() report a failed check; invalid arguments are errors', async () => {
+    const own = policy('own', {
+      validations: [
+        { expression: "authorizer.requestResource.check('create').allowed()", messageExpression: "'may not create: ' + string(authorizer.requestResource.check('create').allowed()) + ' ' + authorizer.requestResource.check('create').reason()" },
+        { expression: "!authorizer.group('').resource('secrets').check('list').errored()", messageExpression: "authorizer.group('').resource('secrets').check('list').error()" },
+      ],
+    });
+    const admission = withAuthorizer([own], [binding('own', 'own', ['Deny'])]);
+    asked.length = 0;
+    assert.equal(await denied(admission, deployment(1)), 'may not create: false');
+    assert.equal(asked[0], 'alice create apps/deployments/@default/web');
+    const errored = withAuthorizer([policy('errored', { validations: own.spec!.validations.slice(1) })], [binding('errored', 'errored', ['Deny'])]);
+    assert.equal(await denied(errored, deployment(1)), 'authorizer unavailable');
+    const invalid = withAuthorizer([policy('invalid', { validations: [{ expression: "authorizer.serviceAccount('Not Valid', 'x').path('/x').check('get').allowed()" }] })], [binding('invalid', 'invalid', ['Deny'])]);
+    assert.equal(await denied(invalid, deployment(1)), "expression 'authorizer.serviceAccount('Not Valid', 'x').path('/x').check('get').allowed()' resulted in error: Invalid service account namespace");
+  });
+
+  it('variables compose (an authorization check in a variable, a later variable using it), and a failing variable fails only its users', async () => {
+    const composed = policy('composed', {
+      variables: [
+        { name: 'canRead', expression: "authorizer.group('').resource('pods').namespace(object.metadata.namespace).check('get').allowed()" },
+        { name: 'small', expression: 'object.spec.replicas <= 3' },
+        { name: 'ok', expression: 'variables.canRead || variables.small' },
+        { name: 'broken', expression: 'object.spec.missing > 1' },
+      ],
+      validations: [
+        { expression: 'variables.ok', messageExpression: "'too many replicas for a reader-less user: ' + string(object.spec.replicas)" },
+        { expression: "namespaceObject == null || !has(namespaceObject.metadata.labels) || namespaceObject.metadata.labels.tier != 'prod' || variables.canRead", message: 'prod needs readers' },
+      ],
+    });
+    const admission = withAuthorizer([composed], [binding('composed', 'composed', ['Deny'])]);
+    assert.equal(await denied(admission, deployment(9)), 'allowed');
+    assert.equal(await denied(admission, deployment(2, 'limits')), 'allowed');
+    assert.equal(await denied(admission, deployment(9, 'limits')), 'too many replicas for a reader-less user: 9');
+    const usesBroken = withAuthorizer([policy('b', { variables: composed.spec!.variables, validations: [{ expression: 'variables.broken' }] })], [binding('b', 'b', ['Deny'])]);
+    assert.match(await denied(usesBroken, deployment(1)), /^expression 'variables.broken' resulted in error: /);
   });
 });

@@ -3,12 +3,13 @@
 // become denials, warnings or audit annotations as the binding's validationActions say. Policies are
 // compiled once per resourceVersion; bindings and params are read from caches per request.
 
+import type { Authorizer } from '../../filters/authorize.js';
 import type { KubeObject } from '../../registry/object.js';
 import { isObject } from '../../registry/object.js';
 import { StatusError, forbidden } from '../../request/status.js';
 import type { AdmissionAttributes, AdmissionPlugin } from '../interface.js';
 import type { CompiledExpression, MatchCondition } from '../expressions.js';
-import { baseActivation, compileExpression, compileMatchConditions, evaluateMatchConditions, toDynamic } from '../expressions.js';
+import { baseActivation, compileExpression, compileMatchConditions, evaluateMatchConditions, evaluateSettled, toDynamic } from '../expressions.js';
 import type { NamespaceLookup } from '../matching.js';
 import { anyRuleMatches, isExemptConfigurationResource, namespaceSelectorMatches, objectSelectorMatches, parseSelector, requestNamespace } from '../matching.js';
 import type { ObjectSource } from '../sources.js';
@@ -27,6 +28,8 @@ export interface PolicyPluginOptions {
   bindings: ObjectSource;
   namespaces: ObjectSource;
   params: ParamSources;
+  /** The server's authorizer, for the `authorizer` variable (read per request). */
+  authorizer?: () => Authorizer | undefined;
 }
 
 interface CompiledValidation {
@@ -106,47 +109,51 @@ function firstLine(error: unknown): string {
 }
 
 /** One evaluation of a policy with one param: the failed validations, or an error for the failure policy. */
-function evaluate(policy: CompiledPolicy, activation: Record<string, unknown>, annotations: Map<string, string[]>): Decision[] {
+async function evaluate(policy: CompiledPolicy, activation: Record<string, unknown>, annotations: Map<string, string[]>): Promise<Decision[]> {
   const decisions: Decision[] = [];
   const failure = (message: string, expressionIndex = 0) => {
     if (!policy.failOpen) decisions.push({ message, expressionIndex });
   };
-  const conditions = evaluateMatchConditions(policy.conditions, activation);
+  const conditions = await evaluateMatchConditions(policy.conditions, activation);
   if ('error' in conditions) {
     failure(conditions.error);
     return decisions;
   }
   if (!conditions.matches) return decisions;
-  // Variables are evaluated in order, each seeing the ones before it (upstream evaluates lazily; a failing
-  // variable fails only the expressions that use it there — here it fails the evaluation).
+  // Variables are evaluated in order, each seeing the ones before it. As upstream's lazy composition, a
+  // variable that fails fails only the expressions that use it: reading it throws its error.
   const variables: Record<string, unknown> = {};
   activation.variables = variables;
   for (const variable of policy.variables) {
     try {
-      variables[variable.name] = variable.program.evaluate(activation);
+      variables[variable.name] = await evaluateSettled(variable.program, activation);
     } catch (error) {
-      failure(`variable '${variable.name}' resulted in error: ${firstLine(error)}`);
-      return decisions;
+      Object.defineProperty(variables, variable.name, {
+        enumerable: true,
+        get() {
+          throw error;
+        },
+      });
     }
   }
-  policy.validations.forEach((validation, index) => {
+  for (const [index, validation] of policy.validations.entries()) {
     let result: unknown;
     try {
-      result = validation.program.evaluate(activation);
+      result = await evaluateSettled(validation.program, activation);
     } catch (error) {
       failure(`expression '${validation.program.expression}' resulted in error: ${firstLine(error)}`, index);
-      return;
+      continue;
     }
-    if (result === true) return;
+    if (result === true) continue;
     if (result !== false) {
       failure(`expression '${validation.program.expression}' resulted in error: must evaluate to bool`, index);
-      return;
+      continue;
     }
-    decisions.push({ message: validationMessage(validation, activation), reason: validation.reason, expressionIndex: index });
-  });
+    decisions.push({ message: await validationMessage(validation, activation), reason: validation.reason, expressionIndex: index });
+  }
   for (const annotation of policy.auditAnnotations) {
     try {
-      const value = annotation.program.evaluate(activation);
+      const value = await evaluateSettled(annotation.program, activation);
       if (value === null || value === undefined) continue;
       if (typeof value !== 'string') throw new Error('valueExpression must evaluate to a string or null');
       const values = annotations.get(annotation.key) ?? [];
@@ -160,10 +167,10 @@ function evaluate(policy: CompiledPolicy, activation: Record<string, unknown>, a
 }
 
 /** The messageExpression's result when it gives one, else the message, else upstream's "failed expression". */
-function validationMessage(validation: CompiledValidation, activation: Record<string, unknown>): string {
+async function validationMessage(validation: CompiledValidation, activation: Record<string, unknown>): Promise<string> {
   if (validation.messageExpression) {
     try {
-      const message = validation.messageExpression.evaluate(activation);
+      const message = await evaluateSettled(validation.messageExpression, activation);
       if (typeof message === 'string' && message.trim() !== '' && !/[\r\n]/.test(message)) return message.trim();
     } catch {
       // upstream falls back to the static message (and records the error in metrics)
@@ -275,8 +282,8 @@ export function validatingAdmissionPolicyPlugin(options: PolicyPluginOptions): A
           const namespaceObject = namespaceName ? await namespaces(namespaceName) : undefined;
           const actions: string[] = Array.isArray(binding.spec?.validationActions) ? binding.spec.validationActions : [];
           for (const param of params) {
-            const activation = { ...baseActivation(attributes), params: toDynamic(param), namespaceObject: toDynamic(namespaceObject ?? null) };
-            for (const decision of evaluate(policy, activation, annotations)) {
+            const activation = { ...baseActivation(attributes, options.authorizer?.()), params: toDynamic(param), namespaceObject: toDynamic(namespaceObject ?? null) };
+            for (const decision of await evaluate(policy, activation, annotations)) {
               if (actions.includes('Deny')) denied.push({ policy: policy.name, binding: bindingName, decision });
               if (actions.includes('Warn')) context.warnings.push(`Validation failed for ValidatingAdmissionPolicy '${policy.name}' with binding '${bindingName}': ${decision.message}`);
               if (actions.includes('Audit')) {

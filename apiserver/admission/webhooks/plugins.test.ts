@@ -122,4 +122,23 @@ describe('admission webhook plugins', () => {
     const open = validatingWebhookPlugin({ configurations: source([configuration('cond', [{ name: 'cond.example.com', path: '/conditional', matchConditions: condition, failurePolicy: 'Ignore' }])]), namespaces });
     await open.validate!(attributes(), context());
   });
+
+  it('matchConditions may ask the authorizer: the webhook is called only for users the check selects', async () => {
+    let calls = 0;
+    server.handlers.set('/authorized', () => {
+      calls++;
+      return { allowed: true };
+    });
+    // Only users who may not read secrets in the namespace go through this webhook.
+    const condition = [{ name: 'untrusted', expression: "!authorizer.group('').resource('secrets').namespace(request.namespace).check('get').allowed()" }];
+    const plugin = validatingWebhookPlugin({
+      configurations: source([configuration('authz', [{ name: 'authz.example.com', path: '/authorized', matchConditions: condition }])]),
+      namespaces,
+      authorizer: () => async (user, info) => ({ allowed: user.username === 'admin' && info.resource === 'secrets' && info.namespace === 'default' }),
+    });
+    await plugin.validate!(attributes(), context());
+    assert.equal(calls, 0);
+    await plugin.validate!(attributes({ user: { username: 'bob', groups: [] } }), context());
+    assert.equal(calls, 1);
+  });
 });

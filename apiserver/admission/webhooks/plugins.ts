@@ -7,6 +7,7 @@ import { isDeepStrictEqual } from 'node:util';
 import fastJsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
 import type { ServiceResolver } from '../../../apiextensions/conversion/service-resolver.js';
+import type { Authorizer } from '../../filters/authorize.js';
 import type { KubeObject } from '../../registry/object.js';
 import { isObject } from '../../registry/object.js';
 import { badRequest, forbidden, internalError, invalid } from '../../request/status.js';
@@ -23,6 +24,8 @@ export interface WebhookPluginOptions {
   configurations: ObjectSource;
   namespaces: ObjectSource;
   resolver?: ServiceResolver;
+  /** The server's authorizer, for the `authorizer` variable of matchConditions (read per request). */
+  authorizer?: () => Authorizer | undefined;
 }
 
 async function matchingWebhooks(options: WebhookPluginOptions, compiled: CompiledConfigurations, attributes: AdmissionAttributes): Promise<CompiledWebhook[] | undefined> {
@@ -46,7 +49,7 @@ export function validatingWebhookPlugin(options: WebhookPluginOptions): Admissio
         webhooks.map(async (webhook, index): Promise<unknown> => {
           const failedOpenKey = `failed-open.validating.webhook.admission.k8s.io/round_0_index_${index}`;
           try {
-            if (!(await webhook.matches(attributes, namespaces))) return undefined;
+            if (!(await webhook.matches(attributes, namespaces, options.authorizer?.()))) return undefined;
             await webhook.call(attributes, context, false, failedOpenKey);
             return undefined;
           } catch (error) {
@@ -75,7 +78,7 @@ export function mutatingWebhookPlugin(options: WebhookPluginOptions): AdmissionP
   async function run(webhook: CompiledWebhook, index: number, round: number, attributes: AdmissionAttributes, context: AdmissionContext): Promise<{ called: boolean; changed: boolean }> {
     const failedOpenKey = `failed-open.mutation.webhook.admission.k8s.io/round_${round}_index_${index}`;
     try {
-      if (!(await webhook.matches(attributes, namespaces))) return { called: false, changed: false };
+      if (!(await webhook.matches(attributes, namespaces, options.authorizer?.()))) return { called: false, changed: false };
     } catch (error) {
       if (!(error instanceof CallError)) throw error;
       webhook.failed(error, context, failedOpenKey);

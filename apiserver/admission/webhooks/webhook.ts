@@ -2,6 +2,7 @@
 // resourceVersion: its selectors parsed, its matchConditions compiled, its HTTPS client ready. `matches`
 // and `call` are upstream's ShouldCallHook and callHook, with upstream's errors.
 
+import type { Authorizer } from '../../filters/authorize.js';
 import { randomUUID } from 'node:crypto';
 import type { ServiceResolver } from '../../../apiextensions/conversion/service-resolver.js';
 import type { KubeObject } from '../../registry/object.js';
@@ -49,13 +50,13 @@ export class CompiledWebhook {
    * Rules, namespaceSelector and objectSelector decide silently; a matchCondition that cannot be evaluated
    * is a call failure, judged by the failure policy like an unreachable webhook.
    */
-  async matches(attributes: AdmissionAttributes, namespaces: NamespaceLookup): Promise<boolean> {
+  async matches(attributes: AdmissionAttributes, namespaces: NamespaceLookup, authorizer?: Authorizer): Promise<boolean> {
     if (!anyRuleMatches(this.spec.rules, attributes, { equivalent: this.spec.matchPolicy !== 'Exact' })) return false;
     if (!(await namespaceSelectorMatches(this.namespaceSelector, attributes, namespaces))) return false;
     if (!objectSelectorMatches(this.objectSelector, attributes)) return false;
     if (this.conditionErrors.length > 0) throw new CallError(this.conditionErrors.join(', '));
     if (this.conditions.length === 0) return true;
-    const result = evaluateMatchConditions(this.conditions, baseActivation(attributes));
+    const result = await evaluateMatchConditions(this.conditions, baseActivation(attributes, authorizer));
     if ('error' in result) throw new CallError(result.error);
     return result.matches;
   }
