@@ -6,6 +6,7 @@ import type { JSONSchema } from '../schema/types.js';
 import type { KubeObject, UserInfo } from './object.js';
 import type { GarbageCollectionPolicy } from './delete-propagation.js';
 import type { GenericStore, WriteContext } from './store.js';
+import type { VersionConverter } from './conversion.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete' | 'deletecollection';
 
@@ -122,8 +123,13 @@ export interface ResourceDefinition {
   storagePrefix: string;
   /** A deprecated version: every request to it gets this Warning (upstream's deprecation filter). */
   deprecationWarning?: string;
-  /** Hash shown in discovery (stable per storage GVK). */
+  /** Hash shown in discovery (stable per storage GVK); '' for kinds that are never stored (no hash, as upstream). */
   storageVersionHash?: string;
+  /**
+   * A built-in kind served in several versions from one storage prefix (autoscaling/v1 and v2 HPAs): objects
+   * are stored in the converter's storage version and converted on the way in and out (see conversion.ts).
+   */
+  converter?: VersionConverter;
   /**
    * The error for a GET of a missing object, when it is not the plain `<resource> "name" not found` (an
    * aggregated API whose objects mirror others may say which one is missing, as metrics-server does).
