@@ -387,6 +387,23 @@ describe('moreProtobufKinds: hand-encoded bodies', () => {
     });
   });
 
+  it('decodes the HorizontalPodAutoscaler `kubectl autoscale` sends (pointer fields kept, zero status counters dropped)', () => {
+    const body = envelope(
+      'autoscaling/v1',
+      'HorizontalPodAutoscaler',
+      goObjectMeta('web'),
+      msg(2, msg(1, str(1, 'Deployment'), str(2, 'web'), str(3, 'apps/v1')), int(2, 1), int(3, 3), int(4, 50)),
+      msg(3, int(3, 0), int(4, 0)),
+    );
+    assert.deepEqual(decode(body), {
+      apiVersion: 'autoscaling/v1',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'web' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'web', apiVersion: 'apps/v1' }, minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 50 },
+      status: {},
+    });
+  });
+
   it('decodes a ResourceQuota with a scope selector', () => {
     const body = envelope(
       'v1',
@@ -419,6 +436,7 @@ describe('moreProtobufKinds table', () => {
     );
     assert.deepEqual(kinds.sort(), [
       'apps/v1/Deployment',
+      'autoscaling/v1/HorizontalPodAutoscaler',
       'batch/v1/CronJob',
       'batch/v1/Job',
       'networking.k8s.io/v1/Ingress',
