@@ -30,8 +30,6 @@ import { LEASE_STORAGE_PREFIX, type Leadership } from '../../../apiserver/server
 
 export const DEPRECATION_WARNING = 'v1 ComponentStatus is deprecated in v1.19+';
 const PROBE_TIMEOUT_MS = 5_000;
-/** Reads within this window share one round of probes (a list reads the revision more than once). */
-const REUSE_MS = 500;
 
 function condition(object: KubeObject): Record<string, unknown> | undefined {
   const conditions = Array.isArray(object.conditions) ? object.conditions.filter(isObject) : [];
@@ -178,8 +176,8 @@ function statusObject(name: string, result: ProbeResult): KubeObject {
  * printing serve fresh results without a special path.
  */
 export class ComponentStatusStorage extends MemoryStorage {
+  /** The round of probes under way: concurrent reads share it rather than probing twice at once. */
   private refreshing: Promise<void> | undefined;
-  private refreshedAt = 0;
   private writes: Promise<void> = Promise.resolve();
 
   constructor(private readonly probes: ComponentProbe[]) {
@@ -204,11 +202,8 @@ export class ComponentStatusStorage extends MemoryStorage {
   }
 
   private refreshAll(): Promise<void> {
-    if (this.refreshing) return this.refreshing;
-    if (Date.now() - this.refreshedAt < REUSE_MS) return Promise.resolve();
-    this.refreshing = Promise.all(this.probes.map((probe) => this.record(probe))).then(
+    this.refreshing ??= Promise.all(this.probes.map((probe) => this.record(probe))).then(
       () => {
-        this.refreshedAt = Date.now();
         this.refreshing = undefined;
       },
       (error: unknown) => {
