@@ -10,7 +10,7 @@ import { structuralCheckFor } from '../apiserver/schema/structural-check.js';
 import { schemaPatchMeta } from '../apiserver/schema/patch-meta.js';
 import type { GenericStore } from '../apiserver/registry/store.js';
 import { StatusError } from '../apiserver/request/status.js';
-import { corePriorities, coreResources } from './resources/index.js';
+import { computedResourceStores, corePriorities, coreResources } from './resources/index.js';
 import { NamespaceController, ensureBootstrapNamespaces } from './controllers/namespace-lifecycle.js';
 import { registerBuiltinAdmission } from './admission/index.js';
 import { readAdmissionConfiguration } from './admission/admission-configuration.js';
@@ -119,6 +119,11 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   // Reviews answer with this server's own authorizer (kubectl auth can-i / can-i --list / whoami).
   for (const { definition, review } of reviewsFor(authorization.authorizer, authorization.rules, (token, audiences) => reviewToken(server.options.authentication, token, audiences))) {
     server.addResource({ definition, storage, entry: { store: new ReviewStore(definition, review) } });
+  }
+  // Kinds that are never stored (bindings, componentstatuses) bring their own stores.
+  const components = { storage, values, leadership: generic.leadership, leaseName: server.options.name };
+  for (const store of computedResourceStores({ store: (plural) => stores.get(plural)!, admission: server.admission, components })) {
+    server.addResource({ definition: store.resource, storage, entry: { store } });
   }
   const admissionConfigFile = stringFlag(values, 'admission-control-config-file');
   const admissionConfig = admissionConfigFile ? readAdmissionConfiguration(admissionConfigFile) : {};

@@ -29,7 +29,8 @@ export function apiResourceList(gv: GroupVersionResources): Record<string, unkno
     };
     if (resource.shortNames.length) entry.shortNames = resource.shortNames;
     if (resource.categories.length) entry.categories = resource.categories;
-    entry.storageVersionHash = resource.storageVersionHash ?? storageVersionHash(resource.group, resource.version, resource.kind);
+    const hash = resource.storageVersionHash ?? storageVersionHash(resource.group, resource.version, resource.kind);
+    if (hash) entry.storageVersionHash = hash;
     resources.push(entry);
     for (const [name, sub] of Object.entries(resource.subresources).sort(([a], [b]) => a.localeCompare(b))) {
       const subEntry: Record<string, unknown> = { name: `${resource.plural}/${name}`, singularName: '', namespaced: resource.namespaced, kind: sub.kind ?? resource.kind, verbs: [...sub.verbs].sort() };

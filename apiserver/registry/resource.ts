@@ -125,17 +125,20 @@ export interface ResourceDefinition {
    * (finalizers, graceful deletion) always answers with the object.
    */
   returnDeletedObject?: boolean;
-  /**
-   * Objects are stored in another group's shape (events.k8s.io/v1 Events are stored as core/v1 Events):
-   * the generic store converts on every way in and out (see conversion.ts).
-   */
-  storedAs?: VersionConverter;
+
   /** Storage key prefix: /registry/<group>/<plural> by default (core group: /registry/<plural>). */
   storagePrefix: string;
   /** A deprecated version: every request to it gets this Warning (upstream's deprecation filter). */
   deprecationWarning?: string;
-  /** Hash shown in discovery (stable per storage GVK). */
+  /** Hash shown in discovery (stable per storage GVK); '' for kinds that are never stored (no hash, as upstream). */
   storageVersionHash?: string;
+  /**
+   * A built-in kind served in several versions from one storage prefix (autoscaling/v1 and v2 HPAs), or in
+   * another group's shape (events.k8s.io/v1 Events are stored as core/v1 Events, the converter's
+   * storageApiVersion): objects are stored in the converter's storage version and converted on the way in
+   * and out (see conversion.ts).
+   */
+  converter?: VersionConverter;
   /**
    * The error for a GET of a missing object, when it is not the plain `<resource> "name" not found` (an
    * aggregated API whose objects mirror others may say which one is missing, as metrics-server does).

@@ -85,12 +85,15 @@ export class GenericStore {
   readonly cache: WatchCache;
   readonly qualified: { group: string; resource: string };
 
+  private readonly hooks: StoreHooks;
+
   constructor(
     readonly resource: ResourceDefinition,
     readonly storage: Storage,
-    private readonly hooks: StoreHooks = {},
+    hooks: StoreHooks = {},
   ) {
-    if (resource.storedAs && !hooks.converter) this.hooks = { ...hooks, converter: resource.storedAs };
+    // A built-in kind may declare its converter; a CRD's comes as a hook.
+    this.hooks = resource.converter && !hooks.converter ? { ...hooks, converter: resource.converter } : hooks;
     this.qualified = groupResource(resource);
     this.cache = new WatchCache(storage, resource.storagePrefix, { attributes: (object, key) => this.attributes(object, key) });
   }

@@ -33,9 +33,9 @@ export function isProtobufContentType(contentType: string): boolean {
 
 /**
  * `time` is metav1.Time (`{1: seconds, 2: nanos}`), rendered as RFC 3339 at second precision like the
- * Go JSON encoder. `bytes` is rendered as base64, as Go renders []byte.
+ * Go JSON encoder. `quantity` is resource.Quantity (`{1: string}`), rendered as its string. `bytes` is rendered as base64, as Go renders []byte.
  */
-export type ScalarType = 'string' | 'bytes' | 'int64' | 'int32' | 'bool' | 'time' | 'intOrString';
+export type ScalarType = 'string' | 'bytes' | 'int64' | 'int32' | 'bool' | 'time' | 'intOrString' | 'quantity';
 
 /**
  * Map value types. `stringList` is a message whose field 1 is a repeated string (authentication's
@@ -63,6 +63,8 @@ export type MessageSpec = { readonly [fieldNumber: number]: FieldSpec };
 
 /** apiVersion → kind → top-level message. */
 export type ProtobufKindTable = { readonly [apiVersion: string]: { readonly [kind: string]: MessageSpec } };
+
+const QUANTITY: MessageSpec = { 1: { name: 'string', type: 'string' } };
 
 const IntOrString: MessageSpec = {
   1: { name: 'type', type: 'int64' },
@@ -322,6 +324,9 @@ function decodeSingle(reader: WireReader, wireType: number, field: FieldSpec, pa
       const value = decodeMessage(reader.readLengthDelimited(), IntOrString, path);
       return value.type === 1 ? (value.strVal ?? '') : (value.intVal ?? 0);
     }
+    case 'quantity':
+      expectWireType(wireType, WIRE_LENGTH_DELIMITED, path);
+      return decodeMessage(reader.readLengthDelimited(), QUANTITY, path).string ?? '';
     case 'message':
       expectWireType(wireType, WIRE_LENGTH_DELIMITED, path);
       return decodeMessage(reader.readLengthDelimited(), field.message ?? {}, path);

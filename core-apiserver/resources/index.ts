@@ -2,6 +2,10 @@
 // group's own index).
 
 import type { ResourceDefinition } from '../../apiserver/registry/resource.js';
+import type { GenericStore } from '../../apiserver/registry/store.js';
+import type { AdmissionChain } from '../../apiserver/admission/interface.js';
+import { BindingStore } from './corev1/bindings.js';
+import { ComponentStatusStore, controlPlaneProbes, type ComponentSources } from './corev1/component-statuses.js';
 import { configMaps } from './configmaps.js';
 import { endpoints } from './endpoints.js';
 import { endpointSlices } from './endpointslices.js';
@@ -23,3 +27,16 @@ export const corePriorities: Record<string, { group: number; version: number }> 
   ...workloadPriorities,
   ...infraPriorities,
 };
+
+/** What the kinds that are never stored need from the server. */
+export interface ComputedResourceSources {
+  /** The stored kinds' stores by plural (bindings write pods). */
+  store(plural: string): GenericStore;
+  admission: AdmissionChain;
+  components: ComponentSources;
+}
+
+/** Kinds that are not stored objects (v1 bindings, componentstatuses): each brings a store of its own. */
+export function computedResourceStores(sources: ComputedResourceSources): GenericStore[] {
+  return [new BindingStore(() => sources.store('pods'), sources.admission), new ComponentStatusStore(controlPlaneProbes(sources.components))];
+}

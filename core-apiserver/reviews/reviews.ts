@@ -15,7 +15,8 @@ import type { Review } from './review-store.js';
 const create = ['create'] as const;
 
 function declare(group: string, kind: string, plural: string, namespaced = false): ResourceDefinition {
-  return defineResource({ group, version: 'v1', kind, plural, namespaced, verbs: [...create], schemaName: `io.k8s.api.${group.split('.')[0]}.v1.${kind}` });
+  // Never stored, so discovery shows no storage version hash (as upstream).
+  return defineResource({ group, version: 'v1', kind, plural, namespaced, verbs: [...create], schemaName: `io.k8s.api.${group.split('.')[0]}.v1.${kind}`, storageVersionHash: '' });
 }
 
 export const subjectAccessReviews = declare('authorization.k8s.io', 'SubjectAccessReview', 'subjectaccessreviews');

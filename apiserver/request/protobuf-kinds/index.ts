@@ -1,9 +1,11 @@
 // Protobuf tables for the other kinds `kubectl create <subcommand>` can POST (role, rolebinding,
-// clusterrole, clusterrolebinding, deployment, job, cronjob, quota, priorityclass, pdb, ingress); core v1
+// clusterrole, clusterrolebinding, deployment, job, cronjob, quota, priorityclass, pdb, ingress) and
+// `kubectl autoscale`'s HorizontalPodAutoscaler; core v1
 // and the reviews live in core-v1.ts and reviews.ts. ../protobuf.ts merges them into builtinProtobufKinds.
 
 import type { ProtobufKindTable } from '../protobuf.js';
 import { appsKinds } from './apps.js';
+import { autoscalingKinds } from './autoscaling.js';
 import { batchKinds } from './batch.js';
 import { coreKinds } from './core.js';
 import { networkingKinds } from './networking.js';
@@ -15,6 +17,7 @@ import { schedulingKinds } from './scheduling.js';
 export const moreProtobufKinds: ProtobufKindTable = {
   ...rbacKinds,
   ...appsKinds,
+  ...autoscalingKinds,
   ...batchKinds,
   ...coreKinds,
   ...policyKinds,

@@ -387,6 +387,61 @@ describe('moreProtobufKinds: hand-encoded bodies', () => {
     });
   });
 
+  it('decodes the HorizontalPodAutoscaler `kubectl autoscale` sends (pointer fields kept, zero status counters dropped)', () => {
+    const body = envelope(
+      'autoscaling/v1',
+      'HorizontalPodAutoscaler',
+      goObjectMeta('web'),
+      msg(2, msg(1, str(1, 'Deployment'), str(2, 'web'), str(3, 'apps/v1')), int(2, 1), int(3, 3), int(4, 50)),
+      msg(3, int(3, 0), int(4, 0)),
+    );
+    assert.deepEqual(decode(body), {
+      apiVersion: 'autoscaling/v1',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'web' },
+      spec: { scaleTargetRef: { kind: 'Deployment', name: 'web', apiVersion: 'apps/v1' }, minReplicas: 1, maxReplicas: 3, targetCPUUtilizationPercentage: 50 },
+      status: {},
+    });
+  });
+
+  it('decodes an autoscaling/v2 HorizontalPodAutoscaler with quantities, behavior and statuses', () => {
+    const cpuTarget = msg(2, str(1, 'Utilization'), int(4, 50));
+    const memoryTarget = msg(2, str(1, 'AverageValue'), msg(3, str(1, '500Mi')));
+    const body = envelope(
+      'autoscaling/v2',
+      'HorizontalPodAutoscaler',
+      goObjectMeta('web'),
+      msg(
+        2,
+        msg(1, str(1, 'Deployment'), str(2, 'web'), str(3, 'apps/v1')),
+        int(2, 1),
+        int(3, 3),
+        msg(4, str(1, 'Resource'), msg(4, str(1, 'cpu'), cpuTarget)),
+        msg(4, str(1, 'Resource'), msg(4, str(1, 'memory'), memoryTarget)),
+        msg(4, str(1, 'External'), msg(5, msg(1, str(1, 'queue')), msg(2, str(1, 'Value'), msg(2, str(1, '30'))))),
+        msg(5, msg(2, int(3, 120), str(1, 'Min'), msg(2, str(1, 'Percent'), int(2, 10), int(3, 60)))),
+      ),
+      msg(3, int(3, 2), int(4, 3), msg(5, str(1, 'Resource'), msg(4, str(1, 'cpu'), msg(2, msg(2, str(1, '120m')), int(3, 42))))),
+    );
+    assert.deepEqual(decode(body), {
+      apiVersion: 'autoscaling/v2',
+      kind: 'HorizontalPodAutoscaler',
+      metadata: { name: 'web' },
+      spec: {
+        scaleTargetRef: { kind: 'Deployment', name: 'web', apiVersion: 'apps/v1' },
+        minReplicas: 1,
+        maxReplicas: 3,
+        metrics: [
+          { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 50 } } },
+          { type: 'Resource', resource: { name: 'memory', target: { type: 'AverageValue', averageValue: '500Mi' } } },
+          { type: 'External', external: { metric: { name: 'queue' }, target: { type: 'Value', value: '30' } } },
+        ],
+        behavior: { scaleDown: { selectPolicy: 'Min', policies: [{ type: 'Percent', value: 10, periodSeconds: 60 }], stabilizationWindowSeconds: 120 } },
+      },
+      status: { currentReplicas: 2, desiredReplicas: 3, currentMetrics: [{ type: 'Resource', resource: { name: 'cpu', current: { averageValue: '120m', averageUtilization: 42 } } }] },
+    });
+  });
+
   it('decodes a ResourceQuota with a scope selector', () => {
     const body = envelope(
       'v1',
@@ -419,6 +474,8 @@ describe('moreProtobufKinds table', () => {
     );
     assert.deepEqual(kinds.sort(), [
       'apps/v1/Deployment',
+      'autoscaling/v1/HorizontalPodAutoscaler',
+      'autoscaling/v2/HorizontalPodAutoscaler',
       'batch/v1/CronJob',
       'batch/v1/Job',
       'networking.k8s.io/v1/Ingress',

@@ -4,6 +4,7 @@
 import type { ResourceDefinition } from '../../../apiserver/registry/resource.js';
 import { certificateSigningRequests, flowSchemas, priorityLevelConfigurations } from './certificates-flowcontrol.js';
 import { priorityClasses, runtimeClasses, storageClasses } from './classes.js';
+import { csiResources } from './csi.js';
 import { events, leases } from './leases-events.js';
 import { ingressClasses, ingresses, networkPolicies } from './networking.js';
 import { rbacResources } from './rbac.js';
@@ -17,6 +18,7 @@ export const infraResources: ResourceDefinition[] = [
   leases,
   ...rbacResources,
   storageClasses,
+  ...csiResources,
   priorityClasses,
   mutatingWebhookConfigurations,
   validatingWebhookConfigurations,

@@ -156,7 +156,7 @@ export const events = defineResource({
   shortNames: ['ev'],
   schemaName: 'io.k8s.api.events.v1.Event',
   storagePrefix: '/registry/events/',
-  storedAs: eventConversion,
+  converter: eventConversion,
   strategy: { validate: validateEventCreate, defaultGarbageCollectionPolicy: 'Unsupported' },
   printerColumns: [
     { name: 'Last Seen', type: 'string', get description() { return eventDoc('lastTimestamp'); }, value: (event) => eventTimes(event).last },

@@ -1,7 +1,7 @@
 // autoscaling/v2 HorizontalPodAutoscaler and policy/v1 PodDisruptionBudget: defaulting, the main spec
 // checks, and the kubectl printers (TARGETS as formatHPAMetrics prints it).
 
-import { defineResource, statusSubresource } from '../../../apiserver/registry/resource.js';
+import { defineResource, statusSubresource, type PrinterColumn } from '../../../apiserver/registry/resource.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { isObject } from '../../../apiserver/registry/object.js';
 import type { FieldError } from '../../../apiserver/request/status.js';
@@ -99,6 +99,27 @@ export function hpaTargets(hpa: KubeObject): string {
 
 const HPA_SPEC = 'io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerSpec';
 
+/** kubectl's HPA columns (printHorizontalPodAutoscaler), over a v2 object. */
+export const hpaPrinterColumns: PrinterColumn[] = [
+  nameColumn,
+  {
+    name: 'Reference',
+    type: 'string',
+    get description() {
+      return doc(HPA_SPEC, 'scaleTargetRef');
+    },
+    value: (hpa) => {
+      const ref = isObject(specOf(hpa).scaleTargetRef) ? (specOf(hpa).scaleTargetRef as Json) : {};
+      return `${String(ref.kind ?? '')}/${String(ref.name ?? '')}`;
+    },
+  },
+  { name: 'Targets', type: 'string', get description() { return doc(HPA_SPEC, 'metrics'); }, value: hpaTargets },
+  { name: 'MinPods', type: 'string', get description() { return doc(HPA_SPEC, 'minReplicas'); }, value: (hpa) => (typeof specOf(hpa).minReplicas === 'number' ? specOf(hpa).minReplicas : '<unset>') },
+  { name: 'MaxPods', type: 'string', get description() { return doc(HPA_SPEC, 'maxReplicas'); }, value: (hpa) => count(specOf(hpa).maxReplicas) },
+  { name: 'Replicas', type: 'string', get description() { return doc('io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus', 'currentReplicas'); }, value: (hpa) => count(statusOf(hpa).currentReplicas) },
+  ageColumn,
+];
+
 export const horizontalPodAutoscalers = defineResource({
   group: 'autoscaling',
   version: 'v2',
@@ -119,25 +140,7 @@ export const horizontalPodAutoscalers = defineResource({
     validate: validateHpa,
     validateUpdate: validateHpa,
   },
-  printerColumns: [
-    nameColumn,
-    {
-      name: 'Reference',
-      type: 'string',
-      get description() {
-        return doc(HPA_SPEC, 'scaleTargetRef');
-      },
-      value: (hpa) => {
-        const ref = isObject(specOf(hpa).scaleTargetRef) ? (specOf(hpa).scaleTargetRef as Json) : {};
-        return `${String(ref.kind ?? '')}/${String(ref.name ?? '')}`;
-      },
-    },
-    { name: 'Targets', type: 'string', get description() { return doc(HPA_SPEC, 'metrics'); }, value: hpaTargets },
-    { name: 'MinPods', type: 'string', get description() { return doc(HPA_SPEC, 'minReplicas'); }, value: (hpa) => (typeof specOf(hpa).minReplicas === 'number' ? specOf(hpa).minReplicas : '<unset>') },
-    { name: 'MaxPods', type: 'string', get description() { return doc(HPA_SPEC, 'maxReplicas'); }, value: (hpa) => count(specOf(hpa).maxReplicas) },
-    { name: 'Replicas', type: 'string', get description() { return doc('io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus', 'currentReplicas'); }, value: (hpa) => count(statusOf(hpa).currentReplicas) },
-    ageColumn,
-  ],
+  printerColumns: hpaPrinterColumns,
 });
 
 // ---- PodDisruptionBudget --------------------------------------------------------------------------
