@@ -20,7 +20,9 @@ import { flowHash } from './shuffle-sharding.js';
 import type { FlowSchema, PriorityLevelConfiguration } from './types.js';
 import { FLOW_SCHEMA_UID_HEADER, PRIORITY_LEVEL_UID_HEADER } from './types.js';
 import { WatchTracker } from './watch-tracker.js';
-import { estimateWork, type WorkEstimate } from './work-estimate.js';
+import { estimateWork, type WorkEstimate, type WorkEstimatorSources } from './work-estimate.js';
+
+const MUTATING_VERBS = new Set(['create', 'update', 'patch', 'delete']);
 
 export interface FlowControlOptions {
   /** --max-requests-inflight + --max-mutating-requests-inflight. */
@@ -76,16 +78,21 @@ export class FlowControl {
   private nominalCLSum = 0;
   private fairFraction = 0;
   private source: FlowControlSource | undefined;
-  /** Flow hashes by schema and distinguisher: hashing (64-bit FNV in BigInt) costs more than classifying. */
-  private readonly hashes = new Map<string, number>();
   private readonly tallies = new Map<string, FlowTally>();
   private readonly watches = new WatchTracker();
   private readonly timer: NodeJS.Timeout | undefined;
   private stopReporting: (() => void) | undefined;
   private readonly now: () => number;
+  private readonly estimatorSources: WorkEstimatorSources;
+  /**
+   * Per flow schema object: its tally and its flow hashes by distinguisher, found without building a key
+   * per request (hashing, 64-bit FNV in BigInt, costs more than classifying).
+   */
+  private readonly bySchema = new WeakMap<FlowSchema, { tally: FlowTally; hashes: Map<string, number> }>();
 
   constructor(private readonly options: FlowControlOptions) {
-    this.now = options.now ?? (() => performance.now());
+    this.now = options.now ?? performance.now.bind(performance);
+    this.estimatorSources = { objectCount: options.objectCount ?? (() => undefined), interestedWatches: (request) => this.watches.interested(request) };
     // Until the stored configuration arrives the mandatory objects are in effect, as upstream.
     this.configure([], []);
     const period = options.borrowingPeriodMs ?? BORROWING_ADJUSTMENT_PERIOD_MS;
@@ -141,7 +148,7 @@ export class FlowControl {
       }
       const demand = new SeatDemandIntegrator(this.now);
       const currentCL = initialCurrentCL(limits);
-      const queueSet = new QueueSet<FlowTally>({ ...config, concurrencyLimit: currentCL }, { now: this.now, observer: tallyObserver, onDemand: (seats) => demand.set(seats) });
+      const queueSet = new QueueSet<FlowTally>({ ...config, concurrencyLimit: currentCL }, { now: this.now, observer: tallyObserver, onDemand: (seats, atMs) => demand.set(seats, atMs) });
       this.levels.set(name, { object, limits, currentCL, queueSet, demand, demandStats: new SeatDemandStats(), target: 0, quiescing: false });
     }
     this.updateBorrowing();
@@ -187,7 +194,7 @@ export class FlowControl {
   /** The seats a request would take at a level. */
   estimate(info: RequestInfo, query: URLSearchParams | undefined, levelName: string): WorkEstimate {
     const level = this.levels.get(levelName);
-    return estimateWork(info, query, { objectCount: this.options.objectCount ?? (() => undefined), interestedWatches: (request) => this.watches.interested(request) }, level?.limits.maxSeats ?? 0);
+    return estimateWork(info, query, this.estimatorSources, level?.limits.maxSeats ?? 0);
   }
 
   /**
@@ -203,13 +210,29 @@ export class FlowControl {
     if (flowSchema.metadata.uid) res.setHeader(FLOW_SCHEMA_UID_HEADER, flowSchema.metadata.uid);
     if (priorityLevel.metadata.uid) res.setHeader(PRIORITY_LEVEL_UID_HEADER, priorityLevel.metadata.uid);
     const level = this.levels.get(priorityLevel.metadata.name)!;
-    const tally = this.tallyOf(level.object.metadata.name, flowSchema.metadata.name);
-    const estimate = this.estimate(info, query, level.object.metadata.name);
-    tally.observeSeats(Math.max(estimate.initialSeats, estimate.finalSeats));
+    let perSchema = this.bySchema.get(flowSchema);
+    if (!perSchema || perSchema.tally.priorityLevel !== priorityLevel.metadata.name) {
+      perSchema = { tally: this.tallyOf(priorityLevel.metadata.name, flowSchema.metadata.name), hashes: new Map() };
+      this.bySchema.set(flowSchema, perSchema);
+    }
+    const tally = perSchema.tally;
+    const estimate = estimateWork(info, query, this.estimatorSources, level.limits.maxSeats);
+    tally.seats.observe(Math.max(estimate.initialSeats, estimate.finalSeats));
+    if (MUTATING_VERBS.has(info.verb)) tally.watchCounts.observe(this.watches.interested(info));
     const forgetWatch = info.verb === 'watch' ? this.watches.register(info, query) : undefined;
     if (forgetWatch) res.once('close', forgetWatch);
     const queues = level.object.spec.limited?.limitResponse.queuing?.queues ?? 0;
-    const hash = queues > 1 ? this.hashOf(flowSchema.metadata.name, distinguisher) : 0;
+    let hash = 0;
+    if (queues > 1) {
+      const known = perSchema.hashes.get(distinguisher);
+      if (known === undefined) {
+        if (perSchema.hashes.size >= 10_000) perSchema.hashes.clear();
+        hash = flowHash(flowSchema.metadata.name, distinguisher);
+        perSchema.hashes.set(distinguisher, hash);
+      } else {
+        hash = known;
+      }
+    }
     try {
       const admitted = level.queueSet.acquire(hash, estimate, tally, (cancel) => res.once('close', cancel));
       if (typeof admitted === 'function') return admitted;
@@ -234,17 +257,6 @@ export class FlowControl {
       });
     }
     return tally;
-  }
-
-  private hashOf(flowSchemaName: string, distinguisher: string): number {
-    const key = `${flowSchemaName}\u0000${distinguisher}`;
-    let hash = this.hashes.get(key);
-    if (hash === undefined) {
-      if (this.hashes.size >= 10_000) this.hashes.clear();
-      hash = flowHash(flowSchemaName, distinguisher);
-      this.hashes.set(key, hash);
-    }
-    return hash;
   }
 
   private levelReports(): LevelReport[] {

@@ -3,7 +3,7 @@
 // the servers that have admitted a request report (an all-in-one process runs APF in its front server
 // only; its delegates' idle controllers must not report zeros over it).
 
-import { flowControlMetrics, onFlowControlCollect } from '../metrics/registry.js';
+import { flowControlMetrics, onFlowControlCollect, type HistogramSeries } from '../metrics/registry.js';
 import type { QueueSetObserver, RejectReason } from './queue-set.js';
 
 export class FlowTally {
@@ -14,20 +14,20 @@ export class FlowTally {
   dispatched = 0;
   readonly rejected = new Map<RejectReason, number>();
   private readonly labels: { priority_level: string; flow_schema: string };
+  readonly seats: HistogramSeries;
+  readonly watchCounts: HistogramSeries;
+  readonly waitedExecuted: HistogramSeries;
+  readonly waitedRejected: HistogramSeries;
 
   constructor(
     readonly priorityLevel: string,
     readonly flowSchema: string,
   ) {
     this.labels = { priority_level: priorityLevel, flow_schema: flowSchema };
-  }
-
-  observeSeats(seats: number): void {
-    flowControlMetrics.workEstimatedSeats.observe(this.labels, seats);
-  }
-
-  observeWatchCount(watches: number): void {
-    flowControlMetrics.watchCountSamples.observe(this.labels, watches);
+    this.seats = flowControlMetrics.workEstimatedSeats.seriesFor(this.labels);
+    this.watchCounts = flowControlMetrics.watchCountSamples.seriesFor(this.labels);
+    this.waitedExecuted = flowControlMetrics.requestWaitDuration.seriesFor({ ...this.labels, execute: 'true' });
+    this.waitedRejected = flowControlMetrics.requestWaitDuration.seriesFor({ ...this.labels, execute: 'false' });
   }
 
   report(): void {
@@ -53,11 +53,11 @@ export const tallyObserver: QueueSetObserver<FlowTally> = {
   },
   dispatched(tally, waitedMs) {
     tally.dispatched++;
-    if (waitedMs > 0) flowControlMetrics.requestWaitDuration.observe({ priority_level: tally.priorityLevel, flow_schema: tally.flowSchema, execute: 'true' }, waitedMs / 1000);
+    tally.waitedExecuted.observe(waitedMs / 1000);
   },
-  rejected(tally, reason) {
+  rejected(tally, reason, waitedMs) {
     tally.rejected.set(reason, (tally.rejected.get(reason) ?? 0) + 1);
-    flowControlMetrics.requestWaitDuration.observe({ priority_level: tally.priorityLevel, flow_schema: tally.flowSchema, execute: 'false' }, 0);
+    tally.waitedRejected.observe(waitedMs / 1000);
   },
 };
 

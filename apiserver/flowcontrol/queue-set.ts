@@ -33,7 +33,7 @@ export interface QueueSetObserver<T> {
   queued(tag: T, requests: number, seats: number): void;
   executing(tag: T, requests: number, seats: number): void;
   dispatched(tag: T, waitedMs: number, fromQueue: boolean): void;
-  rejected(tag: T, reason: RejectReason): void;
+  rejected(tag: T, reason: RejectReason, waitedMs: number): void;
 }
 
 interface Request<T> {
@@ -108,7 +108,7 @@ export class QueueSet<T = undefined> {
 
   constructor(
     private config: QueueSetConfig,
-    private readonly options: { now?: () => number; observer?: QueueSetObserver<T>; onDemand?: (seats: number) => void } = {},
+    private readonly options: { now?: () => number; observer?: QueueSetObserver<T>; onDemand?: (seats: number, atMs: number) => void } = {},
   ) {
     this.lastMs = this.now();
     this.addQueues();
@@ -173,7 +173,7 @@ export class QueueSet<T = undefined> {
   }
 
   private noteDemand(): void {
-    this.options.onDemand?.(this.seatsInUse + this.seatsWaiting);
+    this.options.onDemand?.(this.seatsInUse + this.seatsWaiting, this.lastMs);
   }
 
   private handFor(hash: number): number[] {
@@ -228,7 +228,7 @@ export class QueueSet<T = undefined> {
     if (this.config.exempt || !queuing || queuing.queues === 0) {
       if (!this.canAccommodate(seats)) {
         this.rejected++;
-        this.options.observer?.rejected(request.tag, 'concurrency-limit');
+        this.options.observer?.rejected(request.tag, 'concurrency-limit', 0);
         throw new RejectedError('concurrency-limit');
       }
       return this.start(request, false);
@@ -243,7 +243,7 @@ export class QueueSet<T = undefined> {
     }
     if (this.seatsInUse >= this.config.concurrencyLimit && queue.waiting.length >= queuing.queueLengthLimit) {
       this.rejected++;
-      this.options.observer?.rejected(request.tag, 'queue-full');
+      this.options.observer?.rejected(request.tag, 'queue-full', 0);
       throw new RejectedError('queue-full');
     }
     const promise = new Promise<() => void>((resolve, reject) => {
@@ -278,8 +278,9 @@ export class QueueSet<T = undefined> {
     if (queue.index >= (this.config.queuing?.queues ?? 0)) this.trimQueues();
   }
 
+  /** The caller has just synced the time. */
   private start(request: Request<T>, fromQueue: boolean): () => void {
-    request.startMs = this.now();
+    request.startMs = this.lastMs;
     this.executingRequests++;
     this.seatsInUse += request.seats;
     this.dispatched++;
@@ -309,7 +310,7 @@ export class QueueSet<T = undefined> {
       queue.executing--;
       // The request was charged the estimated service time up front; give back what it did not use (or
       // charge what it used beyond it).
-      const servedSeconds = (this.now() - request.startMs) / 1000;
+      const servedSeconds = (this.lastMs - request.startMs) / 1000;
       queue.nextDispatchR -= request.estimate.initialSeats * (ESTIMATED_SERVICE_SECONDS - servedSeconds);
       this.boundNextDispatch(queue);
       this.deactivateIfIdle(queue);
@@ -350,7 +351,7 @@ export class QueueSet<T = undefined> {
     this.rejected++;
     if (why === 'time-out') this.timedOut++;
     else this.cancelled++;
-    this.options.observer?.rejected(request.tag, why);
+    this.options.observer?.rejected(request.tag, why, this.lastMs - request.arrivalMs);
     this.noteDemand();
     this.boundNextDispatch(queue);
     request.reject!(new RejectedError(why));

@@ -25,8 +25,9 @@ export class SeatDemandIntegrator {
     this.lastMs = now();
   }
 
-  set(value: number): void {
-    this.advance();
+  /** `atMs`: the caller's reading of the same clock, when it has one. */
+  set(value: number, atMs?: number): void {
+    this.advance(atMs);
     this.value = value;
     if (value > this.max) this.max = value;
   }
@@ -44,8 +45,8 @@ export class SeatDemandIntegrator {
     return observation;
   }
 
-  private advance(): void {
-    const now = this.now();
+  private advance(atMs?: number): void {
+    const now = atMs ?? this.now();
     const seconds = (now - this.lastMs) / 1000;
     this.lastMs = now;
     if (seconds <= 0) return;

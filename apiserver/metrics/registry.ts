@@ -88,6 +88,80 @@ export const auditMetrics = {
 };
 
 /**
+ * A histogram whose series are held by the code that observes them (one object per label set, found
+ * once): observing is a bucket search and two additions, where prom-client's observe hashes the labels on
+ * every call. Rendered like prom-client's histograms.
+ */
+export class TalliedHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, HistogramSeries>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly buckets: number[],
+  ) {
+    registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  /** The series of one label set (created on first use; keep it and observe on it). */
+  seriesFor(labels: Record<string, string>): HistogramSeries {
+    const key = Object.values(labels).join('\u0000');
+    let series = this.series.get(key);
+    if (!series) {
+      series = new HistogramSeries(labels, this.buckets);
+      this.series.set(key, series);
+    }
+    return series;
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string | number>; value: number; metricName: string }[] } {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const series of this.series.values()) {
+      let cumulative = 0;
+      this.buckets.forEach((bound, index) => {
+        cumulative += series.counts[index];
+        values.push({ labels: { ...series.labels, le: bound }, value: cumulative, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { ...series.labels, le: '+Inf' }, value: series.count, metricName: `${this.name}_bucket` });
+      values.push({ labels: series.labels, value: series.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: series.labels, value: series.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+}
+
+export class HistogramSeries {
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+
+  constructor(
+    readonly labels: Record<string, string>,
+    private readonly buckets: number[],
+  ) {
+    this.counts = buckets.map(() => 0);
+  }
+
+  observe(value: number): void {
+    this.sum += value;
+    this.count++;
+    const buckets = this.buckets;
+    for (let index = 0; index < buckets.length; index++) {
+      if (value <= buckets[index]) {
+        this.counts[index]++;
+        return;
+      }
+    }
+  }
+}
+
+/**
  * For API Priority and Fairness. The gauges and counters are filled when /metrics is scraped, from the
  * totals the flow-control code keeps anyway (`onFlowControlCollect`), so the request path pays nothing
  * for them; the histograms are observed per request.
@@ -118,10 +192,10 @@ export const flowControlMetrics = {
   requestConcurrencyInUse: new Gauge({ name: 'apiserver_flowcontrol_request_concurrency_in_use', help: 'Concurrency (number of seats) occupied by the currently executing (initial stage for a WATCH, any stage otherwise) requests in the API Priority and Fairness subsystem', labelNames: PL_FS, ...collected }),
   dispatchedRequests: new Counter({ name: 'apiserver_flowcontrol_dispatched_requests_total', help: 'Number of requests executed by API Priority and Fairness subsystem', labelNames: PL_FS, ...collected }),
   rejectedRequests: new Counter({ name: 'apiserver_flowcontrol_rejected_requests_total', help: 'Number of requests rejected by API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema', 'reason'] as const, ...collected }),
-  requestWaitDuration: new Histogram({ name: 'apiserver_flowcontrol_request_wait_duration_seconds', help: 'Length of time a request spent waiting in its queue', labelNames: ['priority_level', 'flow_schema', 'execute'] as const, buckets: FLOWCONTROL_DURATION_BUCKETS, registers: [registry] }),
+  requestWaitDuration: new TalliedHistogram('apiserver_flowcontrol_request_wait_duration_seconds', 'Length of time a request spent waiting in its queue', FLOWCONTROL_DURATION_BUCKETS),
   requestExecutionSeconds: new Histogram({ name: 'apiserver_flowcontrol_request_execution_seconds', help: 'Duration of initial stage (for a WATCH) or any (for a non-WATCH) stage of request execution in the API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema', 'type'] as const, buckets: FLOWCONTROL_DURATION_BUCKETS, registers: [registry] }),
-  workEstimatedSeats: new Histogram({ name: 'apiserver_flowcontrol_work_estimated_seats', help: 'Number of estimated seats (maximum of initial and final seats) associated with requests in API Priority and Fairness', labelNames: PL_FS, buckets: [1, 2, 4, 10], registers: [registry] }),
-  watchCountSamples: new Histogram({ name: 'apiserver_flowcontrol_watch_count_samples', help: 'count of watchers for mutating requests in API Priority and Fairness', labelNames: PL_FS, buckets: [0, 1, 10, 100, 1000, 10000], registers: [registry] }),
+  workEstimatedSeats: new TalliedHistogram('apiserver_flowcontrol_work_estimated_seats', 'Number of estimated seats (maximum of initial and final seats) associated with requests in API Priority and Fairness', [1, 2, 4, 10]),
+  watchCountSamples: new TalliedHistogram('apiserver_flowcontrol_watch_count_samples', 'count of watchers for mutating requests in API Priority and Fairness', [0, 1, 10, 100, 1000, 10000]),
   requestConcurrencyLimit: new Gauge({ name: 'apiserver_flowcontrol_request_concurrency_limit', help: 'Nominal number of execution seats configured for each priority level', labelNames: PL, ...collected }),
   nominalLimitSeats: new Gauge({ name: 'apiserver_flowcontrol_nominal_limit_seats', help: 'Nominal number of execution seats configured for each priority level', labelNames: PL, ...collected }),
   lowerLimitSeats: new Gauge({ name: 'apiserver_flowcontrol_lower_limit_seats', help: 'Configured lower bound on number of execution seats available to each priority level', labelNames: PL, ...collected }),
