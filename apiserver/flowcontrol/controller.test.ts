@@ -127,3 +127,22 @@ test('a schema whose level is missing is skipped; a changed configuration applie
   control.configure([...SUGGESTED_FLOW_SCHEMAS.map(withUid), dangling], [...SUGGESTED_PRIORITY_LEVELS.map(withUid), level]);
   assert.equal(control.classify(user, info('/api/v1/pods')).priorityLevel.metadata.name, 'nowhere');
 });
+
+test('a write seen by many open watches keeps seats a few milliseconds after it answered; a closed watch stops counting', async () => {
+  const control = bootstrapped(600);
+  const user = { username: 'bob', groups: ['system:authenticated'] };
+  const watchers = Array.from({ length: 20 }, () => new FakeResponse());
+  for (const res of watchers) (control.admit(user, parseRequestInfo('GET', '/api/v1/namespaces/default/configmaps', new URLSearchParams('watch=true')), res as unknown as ServerResponse) as () => void)();
+  const write = () => control.admit(user, parseRequestInfo('POST', '/api/v1/namespaces/default/configmaps', new URLSearchParams()), new FakeResponse() as unknown as ServerResponse) as () => void;
+  const release = write();
+  // 20 watches: 2 seats for 2 × 5 ms / 2 after the answer.
+  assert.equal(control.levelStats('global-default')!.seatsInUse, 2);
+  release();
+  assert.deepEqual([control.levelStats('global-default')!.executing, control.levelStats('global-default')!.seatsInUse], [0, 2]);
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(control.levelStats('global-default')!.seatsInUse, 0);
+  for (const res of watchers.slice(0, 15)) res.emit('close');
+  write()();
+  assert.equal(control.levelStats('global-default')!.seatsInUse, 0, '5 watches left: the write costs its one seat only while it runs');
+  control.stop();
+});

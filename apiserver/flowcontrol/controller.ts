@@ -219,8 +219,6 @@ export class FlowControl {
     const estimate = estimateWork(info, query, this.estimatorSources, level.limits.maxSeats);
     tally.seats.observe(Math.max(estimate.initialSeats, estimate.finalSeats));
     if (MUTATING_VERBS.has(info.verb)) tally.watchCounts.observe(this.watches.interested(info));
-    const forgetWatch = info.verb === 'watch' ? this.watches.register(info, query) : undefined;
-    if (forgetWatch) res.once('close', forgetWatch);
     const queues = level.object.spec.limited?.limitResponse.queuing?.queues ?? 0;
     let hash = 0;
     if (queues > 1) {
@@ -235,8 +233,13 @@ export class FlowControl {
     }
     try {
       const admitted = level.queueSet.acquire(hash, estimate, tally, (cancel) => res.once('close', cancel));
-      if (typeof admitted === 'function') return admitted;
-      return admitted.catch((error: unknown) => {
+      // An admitted watch counts, until it ends, toward the price of the writes it will see.
+      const counted = (release: () => void) => {
+        if (info.verb === 'watch') res.once('close', this.watches.register(info, query));
+        return release;
+      };
+      if (typeof admitted === 'function') return counted(admitted);
+      return admitted.then(counted, (error: unknown) => {
         throw error instanceof RejectedError ? tooManyRequests(1) : error;
       });
     } catch (error) {
