@@ -40,7 +40,7 @@ export function levelLimits(level: PriorityLevelConfiguration, serverConcurrency
   const nominalCL = shareSum > 0 ? Math.ceil((serverConcurrencyLimit * sharesOf(level)) / shareSum) : 0;
   const lendableCL = lendablePercent === undefined ? 0 : Math.round((nominalCL * lendablePercent) / 100);
   const borrowingCL = borrowingLimitPercent === undefined ? serverConcurrencyLimit : Math.round((nominalCL * borrowingLimitPercent) / 100);
-  const queuing = limited?.limitResponse.type === 'Queue' ? limited.limitResponse.queuing : undefined;
+  const queuing = limited?.limitResponse?.type === 'Queue' ? limited.limitResponse.queuing : undefined;
   const maxSeats = queuing ? Math.max(1, Math.min(Math.ceil(nominalCL * MAX_SEATS_FRACTION), Math.trunc(nominalCL / Math.max(1, queuing.handSize)))) : 0;
   return { nominalCL, lendableCL, borrowingCL, minCL: nominalCL - lendableCL, maxCL: nominalCL + borrowingCL, maxSeats };
 }

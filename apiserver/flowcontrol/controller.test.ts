@@ -146,3 +146,19 @@ test('a write seen by many open watches keeps seats a few milliseconds after it 
   assert.equal(control.levelStats('global-default')!.seatsInUse, 0, '5 watches left: the write costs its one seat only while it runs');
   control.stop();
 });
+
+test('a removed level finishes what it admitted, then goes and its seats return to the others', () => {
+  const control = new FlowControl({ serverConcurrencyLimit: 600, maxQueueWaitMs: 1000, borrowingPeriodMs: 0 });
+  const level: PriorityLevelConfiguration = { metadata: { name: 'short-lived', uid: 'uid-short-lived' }, spec: { type: 'Limited', limited: { nominalConcurrencyShares: 100, limitResponse: { type: 'Reject' } } } };
+  const schema: FlowSchema = { metadata: { name: 'short-lived', uid: 'uid-fs' }, spec: { priorityLevelConfiguration: { name: 'short-lived' }, matchingPrecedence: 50, rules: [{ subjects: [{ kind: 'User', user: { name: 'eve' } }], resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'], namespaces: ['*'], clusterScope: true }] }] } };
+  control.configure([...SUGGESTED_FLOW_SCHEMAS.map(withUid), schema], [...SUGGESTED_PRIORITY_LEVELS.map(withUid), level]);
+  const before = control.levelStats('global-default')!.nominalCL;
+  const release = control.admit({ username: 'eve', groups: ['system:authenticated'] }, info('/api/v1/pods'), new FakeResponse() as unknown as ServerResponse) as () => void;
+  control.configure(SUGGESTED_FLOW_SCHEMAS.map(withUid), SUGGESTED_PRIORITY_LEVELS.map(withUid));
+  assert.equal(control.levelStats('short-lived')!.quiescing, true);
+  assert.equal(control.classify({ username: 'eve', groups: ['system:authenticated'] }, info('/api/v1/pods')).priorityLevel.metadata.name, 'global-default');
+  release();
+  control.updateBorrowing();
+  assert.equal(control.levelStats('short-lived'), undefined);
+  assert.ok(control.levelStats('global-default')!.nominalCL > before);
+});

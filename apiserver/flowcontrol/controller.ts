@@ -14,13 +14,14 @@ import { MANDATORY_FLOW_SCHEMAS, MANDATORY_PRIORITY_LEVELS } from './bootstrap.j
 import { BORROWING_ADJUSTMENT_PERIOD_MS, allocateCurrentLimits, initialCurrentCL, levelLimits, sharesOf, type LevelLimits } from './borrowing.js';
 import { flowDistinguisher, flowSchemaMatches, inMatchingOrder } from './classify.js';
 import { FlowTally, reportMetrics, tallyObserver, type LevelReport } from './metrics.js';
-import { QueueSet, RejectedError, type QueueSetStats } from './queue-set.js';
+import { QueueSet, RejectedError, type QueueSetConfig, type QueueSetStats } from './queue-set.js';
 import { SeatDemandIntegrator, SeatDemandStats } from './seat-demand.js';
 import { flowHash } from './shuffle-sharding.js';
 import type { FlowSchema, PriorityLevelConfiguration } from './types.js';
 import { FLOW_SCHEMA_UID_HEADER, PRIORITY_LEVEL_UID_HEADER } from './types.js';
 import { WatchTracker } from './watch-tracker.js';
-import { estimateWork, type WorkEstimate, type WorkEstimatorSources } from './work-estimate.js';
+import { DroppedRequests } from './dropped-requests.js';
+import { estimateWork, type WorkEstimatorSources } from './work-estimate.js';
 
 const MUTATING_VERBS = new Set(['create', 'update', 'patch', 'delete']);
 
@@ -80,6 +81,8 @@ export class FlowControl {
   private source: FlowControlSource | undefined;
   private readonly tallies = new Map<string, FlowTally>();
   private readonly watches = new WatchTracker();
+  private readonly dropped = new DroppedRequests();
+  private configuration: [FlowSchema[], PriorityLevelConfiguration[]] = [[], []];
   private readonly timer: NodeJS.Timeout | undefined;
   private stopReporting: (() => void) | undefined;
   private readonly now: () => number;
@@ -114,6 +117,7 @@ export class FlowControl {
 
   /** Applies a configuration; the mandatory objects fill in for any that are missing. */
   configure(flowSchemas: FlowSchema[], priorityLevels: PriorityLevelConfiguration[]): void {
+    this.configuration = [flowSchemas, priorityLevels];
     const levelObjects = new Map(priorityLevels.map((level) => [level.metadata.name, level]));
     for (const mandatory of MANDATORY_PRIORITY_LEVELS) if (!levelObjects.has(mandatory.metadata.name)) levelObjects.set(mandatory.metadata.name, mandatory);
     const schemaObjects = new Map(flowSchemas.map((schema) => [schema.metadata.name, schema]));
@@ -131,24 +135,17 @@ export class FlowControl {
     for (const [name, object] of levelObjects) {
       const limits = levelLimits(object, this.options.serverConcurrencyLimit, shareSum);
       this.nominalCLSum += limits.nominalCL;
-      const limitResponse = object.spec.limited?.limitResponse;
-      const config = {
-        concurrencyLimit: 0,
-        exempt: object.spec.type === 'Exempt',
-        queuing: limitResponse?.type === 'Queue' ? limitResponse.queuing : undefined,
-        maxWaitMs: this.options.maxQueueWaitMs,
-      };
       const existing = this.levels.get(name);
       if (existing) {
         existing.object = object;
         existing.quiescing = !desired.has(name);
         existing.limits = limits;
-        existing.queueSet.reconfigure({ ...config, concurrencyLimit: existing.currentCL });
+        existing.queueSet.reconfigure(this.queueSetConfig(object, existing.currentCL));
         continue;
       }
       const demand = new SeatDemandIntegrator(this.now);
       const currentCL = initialCurrentCL(limits);
-      const queueSet = new QueueSet<FlowTally>({ ...config, concurrencyLimit: currentCL }, { now: this.now, observer: tallyObserver, onDemand: (seats, atMs) => demand.set(seats, atMs) });
+      const queueSet = new QueueSet<FlowTally>(this.queueSetConfig(object, currentCL), { now: this.now, observer: tallyObserver, onDemand: (seats, atMs) => demand.set(seats, atMs) });
       this.levels.set(name, { object, limits, currentCL, queueSet, demand, demandStats: new SeatDemandStats(), target: 0, quiescing: false });
     }
     this.updateBorrowing();
@@ -158,6 +155,8 @@ export class FlowControl {
 
   /** Re-derives every level's CurrentCL from its seat demand since the last time (every 10 s). */
   updateBorrowing(): void {
+    // A removed level that has finished its last request goes now (its seats return to the others).
+    for (const level of this.levels.values()) if (level.quiescing && level.queueSet.idle) return this.configure(...this.configuration);
     const levels = [...this.levels.values()];
     for (const level of levels) level.demandStats.update(level.demand.reset());
     const outcome = allocateCurrentLimits(
@@ -169,14 +168,13 @@ export class FlowControl {
       level.target = outcome.targets[index];
       if (level.currentCL === outcome.currentCLs[index]) return;
       level.currentCL = outcome.currentCLs[index];
-      const limitResponse = level.object.spec.limited?.limitResponse;
-      level.queueSet.reconfigure({
-        concurrencyLimit: level.currentCL,
-        exempt: level.object.spec.type === 'Exempt',
-        queuing: limitResponse?.type === 'Queue' ? limitResponse.queuing : undefined,
-        maxWaitMs: this.options.maxQueueWaitMs,
-      });
+      level.queueSet.reconfigure(this.queueSetConfig(level.object, level.currentCL));
     });
+  }
+
+  private queueSetConfig(object: PriorityLevelConfiguration, concurrencyLimit: number): QueueSetConfig {
+    const limitResponse = object.spec.limited?.limitResponse;
+    return { concurrencyLimit, exempt: object.spec.type === 'Exempt', queuing: limitResponse?.type === 'Queue' ? limitResponse.queuing : undefined, maxWaitMs: this.options.maxQueueWaitMs };
   }
 
   classify(user: UserInfo, info: RequestInfo): Classification {
@@ -191,17 +189,11 @@ export class FlowControl {
     return { flowSchema: MANDATORY_FLOW_SCHEMAS[1], priorityLevel: catchAll.object, distinguisher: user.username };
   }
 
-  /** The seats a request would take at a level. */
-  estimate(info: RequestInfo, query: URLSearchParams | undefined, levelName: string): WorkEstimate {
-    const level = this.levels.get(levelName);
-    return estimateWork(info, query, this.estimatorSources, level?.limits.maxSeats ?? 0);
-  }
-
   /**
    * Classifies the request, names its schema and level in the response headers, estimates its seats and
    * waits for them. Returns the release function (synchronously when the seats are free); a full level or
    * queue, or a wait past the limit, is upstream's 429 "Too many requests, please try again later." with
-   * Retry-After.
+   * a Retry-After that grows while the level keeps dropping requests.
    */
   admit(user: UserInfo, info: RequestInfo, res: ServerResponse, query?: URLSearchParams): (() => void) | Promise<() => void> {
     const { flowSchema, priorityLevel, distinguisher } = this.classify(user, info);
@@ -219,7 +211,7 @@ export class FlowControl {
     const estimate = estimateWork(info, query, this.estimatorSources, level.limits.maxSeats);
     tally.seats.observe(Math.max(estimate.initialSeats, estimate.finalSeats));
     if (MUTATING_VERBS.has(info.verb)) tally.watchCounts.observe(this.watches.interested(info));
-    const queues = level.object.spec.limited?.limitResponse.queuing?.queues ?? 0;
+    const queues = level.object.spec.limited?.limitResponse?.queuing?.queues ?? 0;
     let hash = 0;
     if (queues > 1) {
       const known = perSchema.hashes.get(distinguisher);
@@ -240,10 +232,10 @@ export class FlowControl {
       };
       if (typeof admitted === 'function') return counted(admitted);
       return admitted.then(counted, (error: unknown) => {
-        throw error instanceof RejectedError ? tooManyRequests(1) : error;
+        throw error instanceof RejectedError ? tooManyRequests(this.dropped.record(level.object.metadata.name)) : error;
       });
     } catch (error) {
-      throw error instanceof RejectedError ? tooManyRequests(1) : error;
+      throw error instanceof RejectedError ? tooManyRequests(this.dropped.record(level.object.metadata.name)) : error;
     }
   }
 
