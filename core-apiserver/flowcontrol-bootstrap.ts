@@ -46,7 +46,7 @@ function shouldUpdateSpec(stored: KubeObject, mandatory: boolean): boolean {
 function danglingCondition(flowSchema: FlowSchema, levelExists: boolean): { type: string; status: string; reason: string; message: string } {
   const name = flowSchema.spec.priorityLevelConfiguration.name;
   return levelExists
-    ? { type: 'Dangling', status: 'False', reason: 'Found', message: `This FlowSchema references an existing PriorityLevelConfiguration object named "${name}"` }
+    ? { type: 'Dangling', status: 'False', reason: 'Found', message: `This FlowSchema references the PriorityLevelConfiguration object named "${name}" and it exists` }
     : { type: 'Dangling', status: 'True', reason: 'NotFound', message: `This FlowSchema references the PriorityLevelConfiguration object named "${name}" but there is no such object` };
 }
 

@@ -87,16 +87,126 @@ export const auditMetrics = {
   levels: new Counter({ name: 'apiserver_audit_level_total', help: 'Counter of policy levels for audit events (1 per request).', labelNames: ['level'] as const, registers: [registry] }),
 };
 
-/** For API Priority and Fairness: call these where requests are queued, dispatched or rejected. */
+/**
+ * A histogram whose series are held by the code that observes them (one object per label set, found
+ * once): observing is a bucket search and two additions, where prom-client's observe hashes the labels on
+ * every call. Rendered like prom-client's histograms.
+ */
+export class TalliedHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private readonly series = new Map<string, HistogramSeries>();
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly buckets: number[],
+  ) {
+    registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  /** The series of one label set (created on first use; keep it and observe on it). */
+  seriesFor(labels: Record<string, string>): HistogramSeries {
+    const key = Object.values(labels).join('\u0000');
+    let series = this.series.get(key);
+    if (!series) {
+      series = new HistogramSeries(labels, this.buckets);
+      this.series.set(key, series);
+    }
+    return series;
+  }
+
+  reset(): void {
+    this.series.clear();
+  }
+
+  get(): { name: string; help: string; type: string; aggregator: string; values: { labels: Record<string, string | number>; value: number; metricName: string }[] } {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const series of this.series.values()) {
+      let cumulative = 0;
+      this.buckets.forEach((bound, index) => {
+        cumulative += series.counts[index];
+        values.push({ labels: { ...series.labels, le: bound }, value: cumulative, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { ...series.labels, le: '+Inf' }, value: series.count, metricName: `${this.name}_bucket` });
+      values.push({ labels: series.labels, value: series.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: series.labels, value: series.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+}
+
+export class HistogramSeries {
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+
+  constructor(
+    readonly labels: Record<string, string>,
+    private readonly buckets: number[],
+  ) {
+    this.counts = buckets.map(() => 0);
+  }
+
+  observe(value: number): void {
+    this.sum += value;
+    this.count++;
+    const buckets = this.buckets;
+    for (let index = 0; index < buckets.length; index++) {
+      if (value <= buckets[index]) {
+        this.counts[index]++;
+        return;
+      }
+    }
+  }
+}
+
+/**
+ * For API Priority and Fairness. The gauges and counters are filled when /metrics is scraped, from the
+ * totals the flow-control code keeps anyway (`onFlowControlCollect`), so the request path pays nothing
+ * for them; the histograms are observed per request.
+ */
+let flowControlCollector: (() => void) | undefined;
+let lastFlowControlCollect = 0;
+function collectFlowControl(): void {
+  // Every metric below calls this on each scrape: refresh once per scrape, not once per metric.
+  const now = Date.now();
+  if (now - lastFlowControlCollect < 200) return;
+  lastFlowControlCollect = now;
+  flowControlCollector?.();
+}
+/** Sets what fills the flow-control gauges and counters at scrape time. */
+export function onFlowControlCollect(collector: () => void): void {
+  flowControlCollector = collector;
+  lastFlowControlCollect = 0;
+}
+const PL = ['priority_level'] as const;
+const PL_FS = ['priority_level', 'flow_schema'] as const;
+const collected = { registers: [registry], collect: collectFlowControl };
+const FLOWCONTROL_DURATION_BUCKETS = [0, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30];
 export const flowControlMetrics = {
-  currentInqueueRequests: new Gauge({ name: 'apiserver_flowcontrol_current_inqueue_requests', help: 'Number of requests currently pending in queues of the API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema'] as const, registers: [registry] }),
-  currentExecutingRequests: new Gauge({ name: 'apiserver_flowcontrol_current_executing_requests', help: 'Number of requests in initial (for a WATCH) or any (for a non-WATCH) execution stage in the API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema'] as const, registers: [registry] }),
-  currentExecutingSeats: new Gauge({ name: 'apiserver_flowcontrol_current_executing_seats', help: 'Concurrency (number of seats) occupied by the currently executing (initial stage for a WATCH, any stage otherwise) requests in the API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema'] as const, registers: [registry] }),
-  dispatchedRequests: new Counter({ name: 'apiserver_flowcontrol_dispatched_requests_total', help: 'Number of requests executed by API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema'] as const, registers: [registry] }),
-  rejectedRequests: new Counter({ name: 'apiserver_flowcontrol_rejected_requests_total', help: 'Number of requests rejected by API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema', 'reason'] as const, registers: [registry] }),
-  requestWaitDuration: new Histogram({ name: 'apiserver_flowcontrol_request_wait_duration_seconds', help: 'Length of time a request spent waiting in its queue', labelNames: ['priority_level', 'flow_schema', 'execute'] as const, buckets: [0, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30], registers: [registry] }),
-  requestExecutionSeconds: new Histogram({ name: 'apiserver_flowcontrol_request_execution_seconds', help: 'Duration of initial stage (for a WATCH) or any (for a non-WATCH) stage of request execution in the API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema', 'type'] as const, buckets: [0, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30], registers: [registry] }),
-  nominalLimitSeats: new Gauge({ name: 'apiserver_flowcontrol_nominal_limit_seats', help: 'Nominal number of execution seats configured for each priority level', labelNames: ['priority_level'] as const, registers: [registry] }),
+  currentInqueueRequests: new Gauge({ name: 'apiserver_flowcontrol_current_inqueue_requests', help: 'Number of requests currently pending in queues of the API Priority and Fairness subsystem', labelNames: PL_FS, ...collected }),
+  currentInqueueSeats: new Gauge({ name: 'apiserver_flowcontrol_current_inqueue_seats', help: 'Number of seats currently pending in queues of the API Priority and Fairness subsystem', labelNames: PL_FS, ...collected }),
+  currentExecutingRequests: new Gauge({ name: 'apiserver_flowcontrol_current_executing_requests', help: 'Number of requests in initial (for a WATCH) or any (for a non-WATCH) execution stage in the API Priority and Fairness subsystem', labelNames: PL_FS, ...collected }),
+  currentExecutingSeats: new Gauge({ name: 'apiserver_flowcontrol_current_executing_seats', help: 'Concurrency (number of seats) occupied by the currently executing (initial stage for a WATCH, any stage otherwise) requests in the API Priority and Fairness subsystem', labelNames: PL_FS, ...collected }),
+  requestConcurrencyInUse: new Gauge({ name: 'apiserver_flowcontrol_request_concurrency_in_use', help: 'Concurrency (number of seats) occupied by the currently executing (initial stage for a WATCH, any stage otherwise) requests in the API Priority and Fairness subsystem', labelNames: PL_FS, ...collected }),
+  dispatchedRequests: new Counter({ name: 'apiserver_flowcontrol_dispatched_requests_total', help: 'Number of requests executed by API Priority and Fairness subsystem', labelNames: PL_FS, ...collected }),
+  rejectedRequests: new Counter({ name: 'apiserver_flowcontrol_rejected_requests_total', help: 'Number of requests rejected by API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema', 'reason'] as const, ...collected }),
+  requestWaitDuration: new TalliedHistogram('apiserver_flowcontrol_request_wait_duration_seconds', 'Length of time a request spent waiting in its queue', FLOWCONTROL_DURATION_BUCKETS),
+  requestExecutionSeconds: new Histogram({ name: 'apiserver_flowcontrol_request_execution_seconds', help: 'Duration of initial stage (for a WATCH) or any (for a non-WATCH) stage of request execution in the API Priority and Fairness subsystem', labelNames: ['priority_level', 'flow_schema', 'type'] as const, buckets: FLOWCONTROL_DURATION_BUCKETS, registers: [registry] }),
+  workEstimatedSeats: new TalliedHistogram('apiserver_flowcontrol_work_estimated_seats', 'Number of estimated seats (maximum of initial and final seats) associated with requests in API Priority and Fairness', [1, 2, 4, 10]),
+  watchCountSamples: new TalliedHistogram('apiserver_flowcontrol_watch_count_samples', 'count of watchers for mutating requests in API Priority and Fairness', [0, 1, 10, 100, 1000, 10000]),
+  requestConcurrencyLimit: new Gauge({ name: 'apiserver_flowcontrol_request_concurrency_limit', help: 'Nominal number of execution seats configured for each priority level', labelNames: PL, ...collected }),
+  nominalLimitSeats: new Gauge({ name: 'apiserver_flowcontrol_nominal_limit_seats', help: 'Nominal number of execution seats configured for each priority level', labelNames: PL, ...collected }),
+  lowerLimitSeats: new Gauge({ name: 'apiserver_flowcontrol_lower_limit_seats', help: 'Configured lower bound on number of execution seats available to each priority level', labelNames: PL, ...collected }),
+  upperLimitSeats: new Gauge({ name: 'apiserver_flowcontrol_upper_limit_seats', help: 'Configured upper bound on number of execution seats available to each priority level', labelNames: PL, ...collected }),
+  currentLimitSeats: new Gauge({ name: 'apiserver_flowcontrol_current_limit_seats', help: 'current derived number of execution seats available to each priority level', labelNames: PL, ...collected }),
+  demandSeatsHighWatermark: new Gauge({ name: 'apiserver_flowcontrol_demand_seats_high_watermark', help: 'High watermark, over last adjustment period, of demand_seats', labelNames: PL, ...collected }),
+  demandSeatsAverage: new Gauge({ name: 'apiserver_flowcontrol_demand_seats_average', help: 'Time-weighted average, over last adjustment period, of demand_seats', labelNames: PL, ...collected }),
+  demandSeatsStdev: new Gauge({ name: 'apiserver_flowcontrol_demand_seats_stdev', help: 'Time-weighted standard deviation, over last adjustment period, of demand_seats', labelNames: PL, ...collected }),
+  demandSeatsSmoothed: new Gauge({ name: 'apiserver_flowcontrol_demand_seats_smoothed', help: 'Smoothed seat demands', labelNames: PL, ...collected }),
+  targetSeats: new Gauge({ name: 'apiserver_flowcontrol_target_seats', help: 'Seat allocation targets', labelNames: PL, ...collected }),
+  seatFairFrac: new Gauge({ name: 'apiserver_flowcontrol_seat_fair_frac', help: "Fair fraction of server's concurrency to allocate to each priority level that can use it", ...collected }),
 };
 
 // Upstream's admission latency buckets (k8s.io/apiserver/pkg/admission/metrics).

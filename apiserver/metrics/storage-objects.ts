@@ -25,6 +25,11 @@ export function trackStorageObjects(resource: string, count: () => number): () =
   };
 }
 
+/** The object count of a resource stored in this process (API Priority and Fairness prices LISTs by it). */
+export function storedObjectCount(resource: string): number | undefined {
+  return sources.get(resource)?.();
+}
+
 const storageTypes = new Map<string, string>();
 
 /** Names the storage prefix of a resource for etcd_request_duration_seconds' `type` label. */

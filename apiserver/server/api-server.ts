@@ -28,6 +28,7 @@ import { authorize, bootstrapAuthorizer } from '../filters/authorize.js';
 import { impersonate } from '../filters/impersonate.js';
 import { InFlightLimiter } from '../filters/in-flight.js';
 import type { FlowControl } from '../flowcontrol/controller.js';
+import { serveDumpPriorityLevels } from '../flowcontrol/debug.js';
 import { withTimeout } from '../filters/timeout.js';
 import { HealthChecks, serveHealth } from './health.js';
 import { versionInfo } from './version.js';
@@ -379,7 +380,7 @@ export class ApiServer {
    */
   private async admitFlow(res: ServerResponse, state: RequestState, longRunning: boolean): Promise<(() => void) | undefined> {
     if (longRunning && state.info.verb !== 'watch') return undefined;
-    const admitted = this.options.flowControl!.admit(state.user, state.info, res);
+    const admitted = this.options.flowControl!.admit(state.user, state.info, res, state.query);
     const release = typeof admitted === 'function' ? admitted : await admitted;
     if (longRunning) {
       const writeHead = res.writeHead;
@@ -404,6 +405,10 @@ export class ApiServer {
       if (await serveHealth(res, this.health, info.path, query)) return;
       if (info.path === '/metrics') {
         await serveMetrics(res, req.method);
+        return;
+      }
+      if (info.path === '/debug/api_priority_and_fairness/dump_priority_levels' && this.options.flowControl) {
+        serveDumpPriorityLevels(res, this.options.flowControl);
         return;
       }
       if (info.path === '/version' || info.path === '/version/') {

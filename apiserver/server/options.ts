@@ -26,6 +26,7 @@ import { DELEGATED_AUTHORIZATION_FLAGS, delegatingAuthorizerFromFlags } from '..
 import { LeaderElector, type Leadership } from './leader-election.js';
 import { AUDIT_FLAGS, auditFromFlags } from '../audit/options.js';
 import { instrumentStorage } from '../storage/instrumented.js';
+import { storedObjectCount } from '../metrics/storage-objects.js';
 
 export const GENERIC_FLAGS: FlagSpec[] = [
   { name: 'secure-port', type: 'number', default: 6443, description: 'The port on which to serve HTTPS with authentication and authorization (0 picks a free port).' },
@@ -149,7 +150,7 @@ export function createGenericServer(component: string, values: FlagValues, authe
   // API Priority and Fairness shares out both in-flight limits; with either at 0 (no limit) there is nothing to share.
   const serverConcurrencyLimit = (numberFlag(values, 'max-requests-inflight') ?? 400) + (numberFlag(values, 'max-mutating-requests-inflight') ?? 200);
   const requestTimeoutMs = (numberFlag(values, 'request-timeout') ?? 60) * 1000;
-  const flowControl = values['enable-priority-and-fairness'] !== false && numberFlag(values, 'max-requests-inflight') !== 0 && numberFlag(values, 'max-mutating-requests-inflight') !== 0 ? new FlowControl({ serverConcurrencyLimit, maxQueueWaitMs: requestTimeoutMs / 4 }) : undefined;
+  const flowControl = values['enable-priority-and-fairness'] !== false && numberFlag(values, 'max-requests-inflight') !== 0 && numberFlag(values, 'max-mutating-requests-inflight') !== 0 ? new FlowControl({ serverConcurrencyLimit, maxQueueWaitMs: requestTimeoutMs / 4, objectCount: storedObjectCount }) : undefined;
   const server = new ApiServer({
     flowControl,
     name: component,
