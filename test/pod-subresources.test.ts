@@ -6,7 +6,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
-import net from 'node:net';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Cluster } from './harness.js';
@@ -190,18 +189,8 @@ describe('logs, exec, attach and port-forward on the simulated runtime', () => {
   });
 
   it('kubectl port-forward gets the refusal too', async () => {
-    const child = cluster.spawnKubectl(['port-forward', 'pod/web', ':80']);
-    let output = '';
-    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    // The tunnel is opened at the first connection: connect to the local port kubectl prints.
-    const port = await eventually('a local port', async () => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(output)?.[1], 30_000);
-    await new Promise<void>((resolve) => {
-      const socket = net.connect(Number(port), '127.0.0.1', () => socket.end());
-      socket.on('error', () => resolve());
-      socket.on('close', () => resolve());
-    });
-    await eventually('the refusal', async () => (/cannot forward ports to pod "default\/web"/.test(output) ? true : undefined), 30_000).finally(() => child.kill());
+    // kubectl opens the tunnel (websockets, else SPDY) before it listens, and stops on the refusal.
+    assert.match(await fails(['port-forward', 'pod/web', ':80']), /error upgrading connection: .*so it cannot forward ports to pod "default\/web"/);
   });
 });
 
@@ -217,5 +206,15 @@ describe('kubectl debug', () => {
     const changed = await cluster.kubectl(['patch', 'pod', 'web', '--subresource=ephemeralcontainers', '-p', JSON.stringify({ spec: { ephemeralContainers: [{ name: 'debugger', image: 'alpine' }] } })]);
     assert.notEqual(changed.code, 0);
     assert.match(changed.stderr, /existing ephemeral containers "debugger" may not be changed/);
+  });
+
+  it('PodSecurity judges the ephemeral container a debug adds', async () => {
+    await ok(['create', 'namespace', 'secure']);
+    await ok(['label', 'namespace', 'secure', 'pod-security.kubernetes.io/enforce=baseline']);
+    await ok(['-n', 'secure', 'run', 'app', '--image=nginx']);
+    const refused = await fails(['-n', 'secure', 'debug', 'app', '--image=busybox', '--profile=sysadmin', '--container=root']);
+    assert.match(refused, /violates PodSecurity "baseline:latest": privileged \(container "root" must not set securityContext\.privileged=true\)/);
+    await ok(['-n', 'secure', 'debug', 'app', '--image=busybox', '--profile=baseline', '--container=plain']);
+    assert.equal(await ok(['-n', 'secure', 'get', 'pod', 'app', '-o', 'jsonpath={.spec.ephemeralContainers[*].name}']), 'plain');
   });
 });

@@ -50,11 +50,14 @@ export class PodSecurity implements AdmissionPlugin {
 
   async validate(attributes: AdmissionAttributes, context: AdmissionContext): Promise<void> {
     const object = attributes.object;
-    if (!object || attributes.subresource !== '' || !attributes.namespace) return;
-    // Pods are judged when created; a pod's security-relevant fields cannot change afterwards.
+    if (!object || !attributes.namespace) return;
+    // Pods are judged when created, and again when `kubectl debug` adds an ephemeral container (the only
+    // way their security-relevant fields change afterwards, upstream's pods/ephemeralcontainers check).
     const { group, resource } = attributes.resource;
     const isPod = group === '' && resource === 'pods';
-    if (isPod ? attributes.operation !== 'CREATE' : attributes.operation !== 'CREATE' && attributes.operation !== 'UPDATE') return;
+    const addsEphemeral = isPod && attributes.subresource === 'ephemeralcontainers' && attributes.operation === 'UPDATE';
+    if (attributes.subresource !== '' && !addsEphemeral) return;
+    if (isPod ? attributes.operation !== 'CREATE' && !addsEphemeral : attributes.operation !== 'CREATE' && attributes.operation !== 'UPDATE') return;
     const podSpec = isPod ? record(object.spec) : templateSpecOf(group, resource, object);
     if (!podSpec) return;
     const labels = await this.namespaceLabels(attributes.namespace);
