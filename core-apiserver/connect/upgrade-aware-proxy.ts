@@ -128,7 +128,7 @@ export function rewriteLocation(location: string, pathPrepend: string, backendHo
 }
 
 /** Streams one connect request to `location` and its answer back. Resolves when the exchange is over. */
-export function proxyConnect(request: ConnectRequest, location: ProxyLocation, transport: ProxyTransport, behaviour: ProxyBehaviour): Promise<void> {
+export async function proxyConnect(request: ConnectRequest, location: ProxyLocation, transport: ProxyTransport, behaviour: ProxyBehaviour): Promise<void> {
   if (request.upgrade) return proxyUpgrade(request, request.upgrade, location, transport);
   if (behaviour.upgradeRequired) throw badRequest('Upgrade request required');
   return proxyPlain(request, location, transport, behaviour);
