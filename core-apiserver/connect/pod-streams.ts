@@ -11,7 +11,7 @@ import { isObject } from '../../apiserver/registry/object.js';
 import type { FieldError } from '../../apiserver/request/status.js';
 import { badRequest, internalError, invalid, StatusError } from '../../apiserver/request/status.js';
 import { queryBool } from '../../apiserver/request/query-bool.js';
-import { attributesFor, runMutating, runValidating } from '../../apiserver/admission/run.js';
+import { admitConnect } from './connect-admission.js';
 import type { KubeletClient } from './kubelet-client.js';
 import type { ProxyLocation, ProxyTransport } from './upgrade-aware-proxy.js';
 import { proxyConnect, tlsOptions } from './upgrade-aware-proxy.js';
@@ -221,16 +221,6 @@ function logSubresource(kubelet: KubeletClient): ConnectSubresource {
       await streamLog(request, location, options.insecureSkipTLSVerifyBackend ? connection.insecureTransport : connection.transport, options.follow);
     },
   };
-}
-
-/** Connect requests pass admission as CONNECT of the options object (upstream's ConnectResource). */
-async function admitConnect(request: ConnectRequest, subresource: string, options: Json): Promise<void> {
-  const chain = request.store.admission;
-  if (!chain || chain.plugins.length === 0) return;
-  const attributes = attributesFor({ operation: 'CONNECT', resource: request.store.resource, subresource, namespace: request.namespace, name: request.name, object: options as KubeObject, dryRun: false, user: request.user });
-  const context = { warnings: [], auditAnnotations: {} };
-  await runMutating(chain, attributes, context);
-  await runValidating(chain, attributes, context);
 }
 
 type StreamKind = 'exec' | 'attach' | 'portforward';

@@ -5,11 +5,10 @@
 
 import https from 'node:https';
 import type { ConnectRequest, ConnectSubresource, SubresourceDefinition } from '../../apiserver/registry/resource.js';
-import type { KubeObject } from '../../apiserver/registry/object.js';
 import { badRequest, internalError } from '../../apiserver/request/status.js';
-import { attributesFor, runMutating, runValidating } from '../../apiserver/admission/run.js';
+import { admitConnect } from './connect-admission.js';
 import type { KubeletClient } from './kubelet-client.js';
-import type { ProxyTransport } from './upgrade-aware-proxy.js';
+import type { ProxyLocation, ProxyTransport } from './upgrade-aware-proxy.js';
 import { proxyConnect } from './upgrade-aware-proxy.js';
 import { podLocation, serviceLocation, splitSchemeNamePort } from './proxy-locations.js';
 
@@ -25,16 +24,6 @@ function store(request: ConnectRequest, plural: string) {
   return found;
 }
 
-async function admitProxy(request: ConnectRequest, kind: string): Promise<void> {
-  const chain = request.store.admission;
-  if (!chain || chain.plugins.length === 0) return;
-  const options = { kind, apiVersion: 'v1', path: request.subpath } as unknown as KubeObject;
-  const attributes = attributesFor({ operation: 'CONNECT', resource: request.store.resource, subresource: 'proxy', namespace: request.namespace, name: request.name, object: options, dryRun: false, user: request.user });
-  const context = { warnings: [], auditAnnotations: {} };
-  await runMutating(chain, attributes, context);
-  await runValidating(chain, attributes, context);
-}
-
 function proxy(kind: string, handle: ConnectSubresource['handle']): SubresourceDefinition {
   return { kind, verbs: PROXY_VERBS, connect: { methods: PROXY_METHODS, handle } };
 }
@@ -42,7 +31,7 @@ function proxy(kind: string, handle: ConnectSubresource['handle']): SubresourceD
 export function podProxySubresource(): SubresourceDefinition {
   return proxy('PodProxyOptions', async (request) => {
     const location = await podLocation(request.store, request.namespace, request.name, request.subpath);
-    await admitProxy(request, 'PodProxyOptions');
+    await admitConnect(request, 'proxy', { kind: 'PodProxyOptions', apiVersion: 'v1', path: request.subpath });
     await proxyConnect(request, { ...location, query: queryOf(request) }, PROXY_TRANSPORT, { rewrite: true, upgradeRequired: false });
   });
 }
@@ -50,7 +39,7 @@ export function podProxySubresource(): SubresourceDefinition {
 export function serviceProxySubresource(): SubresourceDefinition {
   return proxy('ServiceProxyOptions', async (request) => {
     const location = await serviceLocation(request.store, store(request, 'endpoints'), store(request, 'pods'), request.namespace, request.name, request.subpath);
-    await admitProxy(request, 'ServiceProxyOptions');
+    await admitConnect(request, 'proxy', { kind: 'ServiceProxyOptions', apiVersion: 'v1', path: request.subpath });
     await proxyConnect(request, { ...location, query: queryOf(request) }, PROXY_TRANSPORT, { rewrite: true, upgradeRequired: false });
   });
 }
@@ -66,12 +55,12 @@ export function nodeProxySubresource(kubelet: KubeletClient): SubresourceDefinit
     if (!parsed) throw badRequest(`invalid node request ${JSON.stringify(request.name)}`);
     const connection = await kubelet.connectionInfo(request.store, parsed.name);
     if (/^169\.254\./.test(connection.host) || /^fe[89ab]/i.test(connection.host)) throw badRequest('address not allowed');
-    await admitProxy(request, 'NodeProxyOptions');
+    await admitConnect(request, 'proxy', { kind: 'NodeProxyOptions', apiVersion: 'v1', path: request.subpath });
     const own = parsed.port === '' || parsed.port === String(connection.port);
-    const location = own
+    const location: ProxyLocation = own
       ? { scheme: connection.scheme, host: connection.host, port: connection.port, path: request.subpath, query: queryOf(request) }
       : { scheme: parsed.scheme || 'http', host: connection.host, port: Number(parsed.port), path: request.subpath, query: queryOf(request) };
-    await proxyConnect(request, location as Parameters<typeof proxyConnect>[1], own ? connection.transport : PROXY_TRANSPORT, { rewrite: true, upgradeRequired: false });
+    await proxyConnect(request, location, own ? connection.transport : PROXY_TRANSPORT, { rewrite: true, upgradeRequired: false });
   });
 }
 
