@@ -214,7 +214,14 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
     const route = info.isResourceRequest ? router.route(info.apiGroup, info.apiVersion) : undefined;
     if (!route) throw pathNotFound();
     if (route.kind === 'unavailable') throw route.error;
-    if (route.kind === 'self' || route.target.inProcess) return false; // our own servers offer no upgrades
+    if (route.kind === 'self') return false;
+    // A delegate in this process takes the upgrade as it is, with the identity established here.
+    const inProcess = route.target.inProcess;
+    if (inProcess) {
+      if (!inProcess.serveUpgradeAuthenticated) return false;
+      await inProcess.serveUpgradeAuthenticated(req, socket, head, state.user);
+      return true;
+    }
     forwardUpgrade(req, socket, head, route.target, state.user);
     return true;
   };

@@ -5,6 +5,7 @@
 
 import type https from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { UserInfo } from '../apiserver/registry/object.js';
 import { AGGREGATED_DISCOVERY_V2 } from '../apiserver/request/negotiation.js';
 import { fetchFromBackend } from './backend-client.js';
@@ -13,6 +14,8 @@ import { discoveryPath } from './availability.js';
 /** A server in this process (the all-in-one chain): requests are handed over without an HTTP hop. */
 export interface InProcessServer {
   serveAuthenticated(req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<void>;
+  /** Upgrade requests (exec, attach, port-forward, proxied websockets), already authenticated and authorized. */
+  serveUpgradeAuthenticated?(req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo): Promise<void>;
   discoverySnapshot(): { groups: { name: string; versions: { version: string; resources: Record<string, unknown>[] }[] }[]; openapiPaths: Record<string, { serverRelativeURL: string }> };
   openapiDocument(key: string): string | undefined;
   health: { run(endpoint: string, excluded: Set<string>): Promise<{ ok: boolean; body: string }> };

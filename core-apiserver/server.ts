@@ -49,9 +49,11 @@ import { lookupServiceResolver } from '../apiextensions/conversion/service-resol
 import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
 import { FlowControlBootstrap } from './flowcontrol-bootstrap.js';
 import { watchCacheSource } from '../apiserver/flowcontrol/sources.js';
+import { KUBELET_FLAGS, KubeletClient, withConnectSubresources } from './connect/index.js';
 
 export const CORE_FLAGS: FlagSpec[] = [
   ...SERVICE_FLAGS,
+  ...KUBELET_FLAGS,
   ...AUTHENTICATION_FLAGS,
   AUTHORIZATION_MODE_FLAG,
   {
@@ -99,8 +101,10 @@ export function createCoreApiServer(generic: GenericServer, values: FlagValues):
   const withTokens = (declared: ResourceDefinition): ResourceDefinition =>
     declared.plural === 'serviceaccounts' && tokens ? { ...declared, subresources: { ...declared.subresources, token: tokenSubresource(tokens, (plural) => stores.get(plural)!) } } : declared;
   configureBuiltInAuthentication(server.options.authentication, values, storeObjects((plural) => stores.get(plural)));
+  // Logs, exec, attach, port-forward and nodes/proxy reach kubelets with the kubelet client certificate.
+  const kubelet = KubeletClient.fromFlags(values);
   for (const declared of coreResources) {
-    const definition = withTokens(declared);
+    const definition = withConnectSubresources(withTokens(declared), kubelet);
     const schema = definition.schemaName ? definitions[definition.schemaName] : definition.schema;
     const hooks = { structuralCheck: structuralCheckFor(schema, definitions), admission: server.admission };
     const patchMeta = schemaPatchMeta(schema, definitions);

@@ -94,7 +94,8 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
     'encryption-provider-config': component === 'core-apiserver' || component === 'apiextensions' ? options.encryptionProviderConfig : undefined,
   });
 
-  const coreValues: FlagValues = { ...valuesFor('core-apiserver', 0), 'namespace-controller': false, 'advertise-port': options.securePort || 6443, ...authenticationValues(options.authentication ?? {}, pki, 'core-apiserver') };
+  const kubeletClient = await ensureClientCertificate(options.dataDir, 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters']);
+  const coreValues: FlagValues = { ...valuesFor('core-apiserver', 0), 'kubelet-client-certificate': kubeletClient.cert, 'kubelet-client-key': kubeletClient.key, 'kubelet-certificate-authority': pki.caCert, 'kubelet-preferred-address-types': ['InternalIP', 'ExternalIP', 'Hostname'], 'namespace-controller': false, 'advertise-port': options.securePort || 6443, ...authenticationValues(options.authentication ?? {}, pki, 'core-apiserver') };
   const coreGeneric = createGenericServer('core-apiserver', coreValues);
   const apiextensionsGeneric = createGenericServer('apiextensions', valuesFor('apiextensions', 0));
   const sampleGeneric = createGenericServer('sample-extension', { ...valuesFor('sample-extension', 0), 'storage-backend': 'memory' });

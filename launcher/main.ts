@@ -100,6 +100,8 @@ const nodeName = stringFlag(values, 'node-name') ?? defaultNodeName();
 const nodeClient = await ensureClientCertificate(dataDir, 'node-agent-client', `system:node:${nodeName}`, ['system:nodes']);
 const nodeKubeconfig = await writeComponentKubeconfig(dataDir, 'node-agent', server, pki.caCert, nodeClient);
 const distRoot = resolve(fileURLToPath(new URL('..', import.meta.url)));
+// core reaches kubelets (logs, exec, nodes/proxy) with its own client certificate, as kubeadm's apiserver-kubelet-client.
+const kubeletClient = await ensureClientCertificate(dataDir, 'apiserver-kubelet-client', 'kube-apiserver-kubelet-client', ['system:masters']);
 
 // On etcd every server shares the one keyspace (upstream's layout keeps their keys apart) and elects
 // leaders for its run-once controllers, so more replicas of any of them can join.
@@ -161,7 +163,7 @@ for (const component of BACKENDS) {
           '--requestheader-allowed-names=front-proxy-client',
           '--requestheader-uid-headers=X-Remote-Uid',
           // The aggregator finalizes namespaces across every API; core's own controller would finalize early.
-          ...(component === 'core-apiserver' ? [`--advertise-port=${securePort}`, '--namespace-controller=false', `--node-monitor-grace-period=${numberFlag(values, 'node-monitor-grace-period') ?? 40}`, `--workload-controllers=${values['workload-controllers'] !== false}`, ...asArgs(authenticationValues(values, pki, 'core-apiserver'))] : delegation),
+          ...(component === 'core-apiserver' ? [`--kubelet-client-certificate=${kubeletClient.cert}`, `--kubelet-client-key=${kubeletClient.key}`, `--kubelet-certificate-authority=${pki.caCert}`, '--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname', `--advertise-port=${securePort}`, '--namespace-controller=false', `--node-monitor-grace-period=${numberFlag(values, 'node-monitor-grace-period') ?? 40}`, `--workload-controllers=${values['workload-controllers'] !== false}`, ...asArgs(authenticationValues(values, pki, 'core-apiserver'))] : delegation),
           ...(component === 'sample-extension'
             ? [
                 `--kubeconfig=${metricsKubeconfig}`,

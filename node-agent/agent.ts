@@ -34,7 +34,7 @@ export async function startNodeAgent(options: NodeAgentOptions): Promise<Running
 
   async function runNode(name: string, cpuCores: number, memoryBytes: number, port: number, podSubnet: number, usage: NodeUsageSource['node']): Promise<void> {
     let agent: NodeAgent | undefined;
-    const endpoint = await serveResourceMetrics({ port, ...options.tls }, { pods: () => agent?.runningPods() ?? [], node: usage });
+    const endpoint = await serveResourceMetrics({ port, ...options.tls }, { pods: () => agent?.runningPods() ?? [], boundPods: () => agent?.boundPods() ?? [], node: usage });
     closers.push(endpoint.close);
     agent = new NodeAgent(options.client, { name, cpuCores, memoryBytes, maxPods: 110, kubeletPort: endpoint.port, podSubnet }, options.heartbeatMs ?? 10_000);
     agents.push(agent);

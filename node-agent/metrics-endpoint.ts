@@ -6,11 +6,14 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { containerUsage, type ContainerUsage } from './usage.js';
 import type { KubeObject } from '../apiserver/registry/object.js';
+import { serveKubeletEndpoint } from './kubelet-endpoints.js';
 
 export interface NodeUsageSource {
   /** Cumulative CPU core-seconds of the node and its working-set memory. */
   node(now: number, containers: ContainerUsage[]): { cpuSeconds: number; memoryBytes: number };
   pods(): KubeObject[];
+  /** Every pod bound to the node, running or not (the kubelet's /pods, logs, exec). */
+  boundPods?(): KubeObject[];
 }
 
 function labels(usage: ContainerUsage): string {
@@ -53,6 +56,7 @@ export async function serveResourceMetrics(options: { port: number; cert: string
       return;
     }
     const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/metrics/resource' && path !== '/healthz' && serveKubeletEndpoint(req, res, () => source.boundPods?.() ?? source.pods())) return;
     if (req.method !== 'GET' || (path !== '/metrics/resource' && path !== '/healthz')) {
       res.writeHead(404, { 'Content-Type': 'text/plain' });
       res.end('404 page not found\n');

@@ -61,6 +61,11 @@ export class NodeAgent {
     this.pods?.stop();
   }
 
+  /** Every pod bound here that is not being deleted. */
+  boundPods(): KubeObject[] {
+    return (this.pods?.list() ?? []).filter((pod) => !pod.metadata.deletionTimestamp);
+  }
+
   /** Pods bound here that the runtime reports Running (what the metrics endpoint serves). */
   runningPods(): KubeObject[] {
     return (this.pods?.list() ?? []).filter((pod) => (pod.status as { phase?: string } | undefined)?.phase === 'Running' && !pod.metadata.deletionTimestamp);
@@ -136,6 +141,31 @@ export class NodeAgent {
     return ip;
   }
 
+  /**
+   * Ephemeral containers added to a running pod (`kubectl debug`) are reported running as the simulated
+   * runtime reports every container; no process starts, so attaching to one gets the runtime's refusal.
+   */
+  private async startEphemeralContainers(pod: KubeObject, path: string): Promise<void> {
+    const spec = (pod.spec ?? {}) as { ephemeralContainers?: { name: string; image?: string }[] };
+    const statuses = ((pod.status as { ephemeralContainerStatuses?: { name: string }[] } | undefined)?.ephemeralContainerStatuses ?? []);
+    const declared = spec.ephemeralContainers ?? [];
+    if (declared.every((container) => statuses.some((status) => status.name === container.name))) return;
+    const now = new Date().toISOString();
+    const ephemeralContainerStatuses = declared.map(
+      (container) =>
+        statuses.find((status) => status.name === container.name) ?? {
+          name: container.name,
+          image: container.image ?? '',
+          imageID: `simulated://${container.image ?? ''}`,
+          containerID: `simulated://${pod.metadata.uid ?? ''}/${container.name}`,
+          ready: false,
+          restartCount: 0,
+          state: { running: { startedAt: now } },
+        },
+    );
+    await this.client.call('PATCH', `${path}/status`, { status: { ephemeralContainerStatuses } }, 'application/merge-patch+json');
+  }
+
   /** The simulated runtime: start what is bound here, confirm deletions. */
   private async sync(pod: KubeObject): Promise<void> {
     const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
@@ -149,7 +179,8 @@ export class NodeAgent {
       return;
     }
     const status = (pod.status ?? {}) as { phase?: string };
-    if (status.phase === 'Running' || status.phase === 'Succeeded' || status.phase === 'Failed') return;
+    if (status.phase === 'Running') return this.startEphemeralContainers(pod, path);
+    if (status.phase === 'Succeeded' || status.phase === 'Failed') return;
     const now = new Date().toISOString();
     const spec = (pod.spec ?? {}) as { containers?: { name: string; image?: string }[]; initContainers?: { name: string; image?: string }[] };
     const ip = this.podIp(pod);

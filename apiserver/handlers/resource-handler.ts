@@ -27,6 +27,7 @@ import { applyPatch, duplicateKeysMessage, parsePatch, patchTypeOf } from './pat
 import { handleViewSubresource } from './view-subresource.js';
 import { attributesFor, runMutating, runValidating } from '../admission/run.js';
 import { queryBool } from '../request/query-bool.js';
+import { connectSubresourceOf, serveConnect } from './connect.js';
 
 export interface ResourceEntry {
   store: GenericStore;
@@ -59,6 +60,8 @@ export async function handleResourceRequest(request: ResourceRequest): Promise<v
   if (subresource && !resource.subresources[subresource]) throw pathNotFound();
   if (resource.namespaced && !info.namespace && info.name) throw pathNotFound();
   if (!resource.namespaced && info.namespace && info.resource !== 'namespaces') throw pathNotFound();
+  const connect = connectSubresourceOf(entry, info);
+  if (connect) return serveConnect({ req: request.req, res: request.res, info, query: request.query, user: request.user, entry, lookup: request.lookup }, connect);
   const verb = info.verb as Verb;
   const allowed = subresource ? resource.subresources[subresource].verbs : resource.verbs;
   if (!allowed.includes(verb)) throw methodNotSupported({ group: resource.group, resource: resource.plural }, verb);

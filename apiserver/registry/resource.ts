@@ -1,6 +1,8 @@
 // A resource is a declaration: what it is called, where it lives, how it is validated and printed.
 // The generic store, the handlers, discovery and OpenAPI do the rest from this one object.
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FieldError } from '../request/status.js';
 import type { JSONSchema } from '../schema/types.js';
 import type { KubeObject, UserInfo } from './object.js';
@@ -79,6 +81,41 @@ export interface SubresourceDefinition {
    * pods/eviction). Answers the response's status code and body.
    */
   create?(action: SubresourceAction): Promise<{ code: number; body: unknown }>;
+  /**
+   * A subresource the server connects somewhere else (upstream's rest.Connecter: pods/exec, pods/log,
+   * services/proxy): requests with one of `methods` — plain or protocol upgrades — are handed to `handle`.
+   */
+  connect?: ConnectSubresource;
+  /** Defaulting of a write through this subresource (an `updates` subresource such as pods/ephemeralcontainers). */
+  prepareForUpdate?(object: KubeObject, old: KubeObject, context: StrategyContext): void;
+  /** Validation of a write through this subresource. */
+  validateUpdate?(object: KubeObject, old: KubeObject, context: StrategyContext): FieldError[];
+}
+
+export interface ConnectSubresource {
+  /** HTTP methods served (upstream's ConnectMethods). */
+  methods: string[];
+  /** Answers the request; throws a StatusError for anything it refuses before answering. */
+  handle(request: ConnectRequest): Promise<void>;
+}
+
+/** One request to a connect subresource, authenticated and authorized. */
+export interface ConnectRequest {
+  req: IncomingMessage;
+  /** The response of a plain request. */
+  res?: ServerResponse;
+  /** An upgrade request: the client's socket and the bytes that came after its headers. */
+  upgrade?: { socket: Duplex; head: Buffer };
+  /** The parent resource's store. */
+  store: GenericStore;
+  namespace: string;
+  name: string;
+  /** The path after the subresource (`/a/b` of …/proxy/a/b, with a trailing slash if the request had one); '' when none. */
+  subpath: string;
+  query: URLSearchParams;
+  user: UserInfo;
+  /** Another resource served by the same server (nodes for a pod's kubelet, endpoints for a service). */
+  resource(group: string, version: string, plural: string): GenericStore | undefined;
 }
 
 /** What a POST to an action subresource gets to work with. */

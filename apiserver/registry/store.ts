@@ -470,6 +470,7 @@ export class GenericStore {
     if (metadata.namespace === undefined && old.namespace !== undefined) metadata.namespace = old.namespace;
     const strategyContext = this.strategyContext(context);
     if (subresource === '') resource.strategy.prepareForUpdate?.(next, current, strategyContext);
+    else resource.subresources[subresource]?.prepareForUpdate?.(next, current, strategyContext);
     this.recheckAfterDefaulting(next);
     const admission = await this.admitWrite('UPDATE', context, subresource || context.viaSubresource || '', next, current, metadata.name ?? '');
     if (resource.generation) {
@@ -483,6 +484,7 @@ export class GenericStore {
       ...validateObjectMeta(metadata, resource.namespaced, resource.nameValidation),
       ...(subresource === '' ? (resource.strategy.validateUpdate?.(next, current, strategyContext) ?? []) : []),
       ...(subresource === 'status' ? (resource.strategy.validateStatusUpdate?.(next, current, strategyContext) ?? []) : []),
+      ...(subresource ? (resource.subresources[subresource]?.validateUpdate?.(next, current, strategyContext) ?? []) : []),
     ];
     if (errors.length > 0) throw invalid(resource.kind, resource.group, metadata.name ?? '', errors);
     await this.validateWrite(admission, context);

@@ -81,6 +81,7 @@ export type FieldErrorType =
   | 'FieldValueTooLong'
   | 'FieldValueTooMany'
   | 'FieldValueTypeInvalid'
+  | 'FieldValueNotFound'
   | 'InternalError';
 
 export function fieldErrorMessage(error: FieldError): string {
@@ -103,6 +104,8 @@ export function fieldErrorMessage(error: FieldError): string {
     }
     case 'FieldValueForbidden':
       return `Forbidden${detail}`;
+    case 'FieldValueNotFound':
+      return `Not found: ${renderValue(error.value)}${detail}`;
     case 'FieldValueTooLong':
       return `Too long${detail}`;
     case 'FieldValueTooMany':

@@ -20,6 +20,7 @@ import type { StoreHooks } from '../registry/store.js';
 import { GenericStore } from '../registry/store.js';
 import type { ResourceEntry } from '../handlers/resource-handler.js';
 import { handleResourceRequest } from '../handlers/resource-handler.js';
+import { connectSubresourceOf, serveConnect } from '../handlers/connect.js';
 import type { WatchRegistry } from '../handlers/watch.js';
 import type { AuthenticationConfig } from '../filters/authenticate.js';
 import { authenticate, isFrontProxy } from '../filters/authenticate.js';
@@ -230,7 +231,7 @@ export class ApiServer {
    */
   upgradeHandler: ((req: IncomingMessage, socket: Duplex, head: Buffer, state: RequestState) => Promise<boolean>) | undefined;
 
-  private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  private async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, delegatedUser?: UserInfo): Promise<void> {
     socket.on('error', () => socket.destroy());
     try {
       const url = req.url ?? '/';
@@ -239,18 +240,34 @@ export class ApiServer {
       const info = parseRequestInfo(req.method ?? 'GET', queryIndex < 0 ? url : url.slice(0, queryIndex), query);
       const state = { info, query, warnings: [] as string[], auditAnnotations: {} } as RequestState;
       // Backends get the aggregator's audit ID with the rest of the request's headers.
-      state.auditID = this.auditIdOf(req);
+      state.auditID = delegatedUser && typeof req.headers['audit-id'] === 'string' ? req.headers['audit-id'] : this.auditIdOf(req);
       req.headers['audit-id'] = state.auditID;
-      state.user = await authenticate(req, this.options.authentication);
-      state.user = await impersonate(req, state.user, this.options.authorizer ?? bootstrapAuthorizer);
-      await authorize(this.options.authorizer ?? bootstrapAuthorizer, state.user, info);
+      if (delegatedUser) {
+        state.user = delegatedUser;
+      } else {
+        state.user = await authenticate(req, this.options.authentication);
+        state.user = await impersonate(req, state.user, this.options.authorizer ?? bootstrapAuthorizer);
+        await authorize(this.options.authorizer ?? bootstrapAuthorizer, state.user, info);
+      }
       if (this.upgradeHandler && (await this.upgradeHandler(req, socket, head, state))) return;
+      // Connect subresources (exec, attach, port-forward, proxies) take upgrades themselves.
+      const entry = info.isResourceRequest ? this.entries.get(`${info.apiGroup}/${info.apiVersion}/${info.resource}`) : undefined;
+      const connect = entry && connectSubresourceOf(entry, info);
+      if (entry && connect) {
+        await serveConnect({ req, upgrade: { socket, head }, info, query, user: state.user, entry, lookup: (group, version, plural) => this.resourceEntry(group, version, plural) }, connect);
+        return;
+      }
       throw new StatusError(400, 'BadRequest', `upgrade requests are not supported for ${info.path}`);
     } catch (error) {
       const status = toStatusError(error);
       const body = JSON.stringify(status.toStatus());
       socket.end(`HTTP/1.1 ${status.code} ${status.reason || 'Error'}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     }
+  }
+
+  /** An upgrade request the in-process aggregator already authenticated and authorized. */
+  serveUpgradeAuthenticated(req: IncomingMessage, socket: Duplex, head: Buffer, user: UserInfo): Promise<void> {
+    return this.handleUpgrade(req, socket, head, user);
   }
 
   /** The Node request listener. API requests never allocate a Koa context (see `app`). */

@@ -51,7 +51,8 @@ function defaultHandler(handler: Json): void {
   if (isObject(handler.grpc)) handler.grpc.service ??= '';
 }
 
-function defaultContainer(container: Json, hostNetwork: boolean): void {
+/** SetDefaults_Container and the defaults of what a container holds (ports, env, probes, hooks). */
+export function defaultContainer(container: Json, hostNetwork: boolean): void {
   if (container.imagePullPolicy === undefined || container.imagePullPolicy === '') {
     container.imagePullPolicy = typeof container.image === 'string' && imageTag(container.image) !== 'latest' ? 'IfNotPresent' : 'Always';
   }

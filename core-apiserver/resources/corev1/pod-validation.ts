@@ -60,7 +60,8 @@ function validateResources(container: Json, path: string): FieldError[] {
   return errors;
 }
 
-function validateContainer(container: Json, path: string, names: Set<string>): FieldError[] {
+/** validateContainerCommon with the name's uniqueness among `names` (which it extends). */
+export function validateContainer(container: Json, path: string, names: Set<string>): FieldError[] {
   const errors: FieldError[] = [];
   const name = typeof container.name === 'string' ? container.name : '';
   if (!name) errors.push({ field: `${path}.name`, type: 'FieldValueRequired' });

@@ -11,6 +11,7 @@ import { podCells, podIP, readinessGates } from './pod-printer.js';
 import { validatePodSpec, validatePodSpecUpdate } from './pod-validation.js';
 import { bindingSubresource } from './pod-binding.js';
 import { evictionSubresource } from './pod-eviction.js';
+import { ephemeralContainersSubresource } from './pod-ephemeral-containers.js';
 
 const POD_SPEC = 'io.k8s.api.core.v1.PodSpec';
 const POD_STATUS = 'io.k8s.api.core.v1.PodStatus';
@@ -35,7 +36,7 @@ export const pods = defineResource({
   shortNames: ['po'],
   categories: ['all'],
   schemaName: 'io.k8s.api.core.v1.Pod',
-  subresources: { status: statusSubresource, binding: bindingSubresource, eviction: evictionSubresource },
+  subresources: { status: statusSubresource, binding: bindingSubresource, eviction: evictionSubresource, ephemeralcontainers: ephemeralContainersSubresource },
   selectableFields: {
     'spec.nodeName': (pod) => specField(pod, 'nodeName'),
     'spec.restartPolicy': (pod) => specField(pod, 'restartPolicy'),
@@ -57,7 +58,13 @@ export const pods = defineResource({
     prepareForUpdate(pod) {
       applyPodDefaults(pod);
     },
-    validate: (pod) => validatePodSpec(podSpecOf(pod), 'spec'),
+    validate: (pod) => [
+      ...validatePodSpec(podSpecOf(pod), 'spec'),
+      // Only the ephemeralcontainers subresource adds them (upstream's ValidatePodCreate).
+      ...(Array.isArray(podSpecOf(pod).ephemeralContainers) && (podSpecOf(pod).ephemeralContainers as unknown[]).length > 0
+        ? [{ field: 'spec.ephemeralContainers', type: 'FieldValueForbidden' as const, detail: 'cannot be set on create' }]
+        : []),
+    ],
     validateUpdate: (pod, old) => [...validatePodSpec(podSpecOf(pod), 'spec'), ...validatePodSpecUpdate(pod, old)],
   },
   printerColumns: [
