@@ -133,7 +133,12 @@ spec:
   });
 
   it('serves metrics.k8s.io objects as metrics-server does', async () => {
-    const nodes = JSON.parse(await ok(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes'])) as { kind: string; items: { metadata: { name: string; labels?: Record<string, string> }; window: string; timestamp: string; usage: { cpu: string; memory: string } }[] };
+    type NodeMetricsList = { kind: string; items: { metadata: { name: string; labels?: Record<string, string> }; window: string; timestamp: string; usage: { cpu: string; memory: string } }[] };
+    // A node whose last scrape failed (a busy machine can make one time out) is left out until the next one, as metrics-server does.
+    const nodes = await eventually('metrics of every node', async () => {
+      const list = JSON.parse(await ok(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes'])) as NodeMetricsList;
+      return list.items.length === 3 ? list : undefined;
+    });
     assert.equal(nodes.kind, 'NodeMetricsList');
     assert.deepEqual(nodes.items.map((item) => item.metadata.name), ['host-1', 'sim-node-1', 'sim-node-2']);
     const node = nodes.items[1];
