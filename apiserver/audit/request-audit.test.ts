@@ -5,13 +5,15 @@ import assert from 'node:assert/strict';
 import type { TestServer } from '../server/test-server.js';
 import { request, startTestServer, watch } from '../server/test-server.js';
 import type { AuditBackend } from './log-backend.js';
+import { LogBackend } from './log-backend.js';
 import { parsePolicy } from './policy.js';
 import { microTimestamp } from './event.js';
 
 class MemoryBackend implements AuditBackend {
   lines: string[] = [];
-  write(line: string): void {
+  write(line: string): boolean {
     this.lines.push(line);
+    return true;
   }
   async close(): Promise<void> {}
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -196,6 +198,41 @@ describe('audit events', () => {
       assert.deepEqual(event.responseStatus, { metadata: {}, message: 'Authentication failed, attempted: bearer', code: 401 });
     } finally {
       await strict.close();
+    }
+  });
+
+  it('blocking-strict: a request whose RequestReceived event cannot be written fails with a 500; blocking serves it anyway', async () => {
+    const originalWrite = process.stderr.write;
+    process.stderr.write = () => true; // the backend reports the failed writes there
+    const strict = await startTestServer({ audit: { policy, backend: new LogBackend({ path: '/dev/full', mode: 'blocking-strict' }) } });
+    const blocking = await startTestServer({ audit: { policy, backend: new LogBackend({ path: '/dev/full' }) } });
+    try {
+      const failed = await request(strict.port, 'GET', '/apis/example.com/v1/namespaces/default/widgets');
+      assert.equal(failed.status, 500);
+      assert.equal(failed.json.reason, 'InternalError');
+      assert.equal(failed.json.message, 'Internal error occurred: failed to store audit event');
+      // Not audited at all (level None) is not affected.
+      assert.equal((await request(strict.port, 'GET', '/apis/example.com/v1/gadgets')).status, 200);
+      assert.equal((await request(blocking.port, 'GET', '/apis/example.com/v1/namespaces/default/widgets')).status, 200);
+    } finally {
+      await strict.close();
+      await blocking.close();
+      process.stderr.write = originalWrite;
+    }
+  });
+
+  it('--audit-log-format=legacy: one text line per stage, with the same audit ID', async () => {
+    const legacy = new MemoryBackend();
+    const server = await startTestServer({ audit: { policy, backend: legacy, format: 'legacy' } });
+    try {
+      const response = await request(server.port, 'GET', '/apis/example.com/v1/namespaces/default/widgets/nope', { headers: { 'User-Agent': 'kubectl/v1.32.0' } });
+      const auditID = String(response.headers['audit-id']);
+      for (let wait = 0; wait < 100 && legacy.lines.length < 2; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(legacy.lines.length, 2);
+      assert.match(legacy.lines[0], new RegExp(`^\\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z AUDIT: id="${auditID}" stage="RequestReceived" ip="127.0.0.1" method="get" user="system:anonymous" groups="\\\\"system:unauthenticated\\\\"" as="<self>" asgroups="<lookup>" user-agent="kubectl/v1.32.0" namespace="default" uri="/apis/example.com/v1/namespaces/default/widgets/nope" response="<deferred>"\n$`));
+      assert.match(legacy.lines[1], new RegExp(`AUDIT: id="${auditID}" stage="ResponseComplete" .* response="404"\n$`));
+    } finally {
+      await server.close();
     }
   });
 
