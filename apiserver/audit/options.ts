@@ -27,6 +27,9 @@ export const AUDIT_FLAGS: FlagSpec[] = [
   { name: 'audit-log-batch-max-wait', type: 'string', default: '0s', description: 'The amount of time to wait before force writing the batch that hadn\'t reached the max size. Only used in batch mode.' },
 ];
 
+/** The log options the launcher hands to every server as given. */
+export const PASSED_AUDIT_FLAGS = ['audit-log-mode', 'audit-log-format', 'audit-log-compress', 'audit-log-batch-buffer-size', 'audit-log-batch-max-size', 'audit-log-batch-max-wait'];
+
 export function auditFromFlags(values: FlagValues): AuditConfig | undefined {
   const policyFile = stringFlag(values, 'audit-policy-file');
   const path = stringFlag(values, 'audit-log-path');

@@ -118,6 +118,18 @@ describe('audit events', () => {
     assert.deepEqual(update.objectRef, { resource: 'widgets', namespace: 'full', name: 'both', uid: full.json.metadata.uid, apiGroup: 'example.com', apiVersion: 'v1', resourceVersion: full.json.metadata.resourceVersion });
   });
 
+  it('a delete\'s DeleteOptions are its request object at Request level', async () => {
+    await request(test.port, 'POST', '/apis/example.com/v1/namespaces/request/widgets', { body: widget('doomed') });
+    const options = { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' };
+    const deleted = await request(test.port, 'DELETE', '/apis/example.com/v1/namespaces/request/widgets/doomed', { body: options });
+    assert.equal(deleted.status, 200);
+    const event = (await eventsFor(String(deleted.headers['audit-id']), 2))[1];
+    assert.equal(event.verb, 'delete');
+    assert.deepEqual(event.requestObject, options);
+    assert.deepEqual(event.objectRef, { resource: 'widgets', namespace: 'request', name: 'doomed', apiGroup: 'example.com', apiVersion: 'v1' });
+    assert.equal(event.responseStatus.code, 200);
+  });
+
   it('a YAML apply patch is logged as the object it describes', async () => {
     const yaml = 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: applied\nspec:\n  color: green\n';
     const response = await request(test.port, 'PATCH', '/apis/example.com/v1/namespaces/request/widgets/applied?fieldManager=audit-test', { body: yaml, headers: { 'Content-Type': 'application/apply-patch+yaml' } });

@@ -163,7 +163,8 @@ export class RequestAudit {
     this.codeSeen = true;
     this.event.responseStatus = this.event.responseStatus ? { ...this.event.responseStatus, code } : { metadata: {}, code };
     if (this.longRunning) this.emit('ResponseStarted');
-    if (this.captureResponse === 'all' || (this.captureResponse === 'errors' && code >= 300)) this.responseChunks = [];
+    // Errors carry a Status, and so may a delete's success (upstream records any Status's fields).
+    if (this.captureResponse === 'all' || (this.captureResponse === 'errors' && (code >= 300 || this.event.verb === 'delete'))) this.responseChunks = [];
   }
 
   /** A chunk of the response body (kept only when the event needs it). */
@@ -189,21 +190,28 @@ export class RequestAudit {
         if (levelAtLeast(event.level, 'Request')) event.requestObject = this.omitManagedFields ? withoutManagedFields(object) : object;
       }
     }
-    const previous = event.responseStatus;
-    if (this.responseChunks) {
-      const body = decodeBody(Buffer.concat(this.responseChunks), this.res.getHeader('content-type') as string | undefined, this.res.getHeader('content-encoding') as string | undefined);
-      event.responseStatus = responseStatusFrom(previous?.code ?? code, body);
-      if (body !== undefined && this.captureResponse === 'all') event.responseObject = this.omitManagedFields ? withoutManagedFields(body) : body;
+    if (!this.codeSeen) {
+      // The client went away before any response (upstream fakes a success, and ResponseStarted for watches).
+      event.responseStatus = { metadata: {}, status: 'Success', message: 'Connection closed early', code: 200 };
+      if (this.longRunning) this.emit('ResponseStarted');
     } else {
-      event.responseStatus = { metadata: {}, code: previous?.code ?? code };
+      const previous = event.responseStatus;
+      if (this.responseChunks) {
+        const body = decodeBody(Buffer.concat(this.responseChunks), this.res.getHeader('content-type') as string | undefined, this.res.getHeader('content-encoding') as string | undefined);
+        event.responseStatus = responseStatusFrom(previous?.code ?? code, body);
+        if (body !== undefined && this.captureResponse === 'all') event.responseObject = this.omitManagedFields ? withoutManagedFields(body) : body;
+      } else {
+        event.responseStatus = { metadata: {}, code: previous?.code ?? code };
+      }
+      if (previous?.message && !event.responseStatus.message) event.responseStatus.message = previous.message;
     }
-    if (previous?.message && !event.responseStatus.message) event.responseStatus.message = previous.message;
     this.emit('ResponseComplete');
   }
 
   private tapRequestBody(): void {
     const method = this.req.method;
-    if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH') return;
+    // A delete may carry DeleteOptions, logged as its request object.
+    if (method !== 'POST' && method !== 'PUT' && method !== 'PATCH' && method !== 'DELETE') return;
     this.requestChunks = [];
     const req = this.req as Pushable;
     const original = req.push;
