@@ -54,9 +54,10 @@ export function microTimestamp(epochMicros = nowMicros()): string {
   // Formatting a date is the costly part; it changes once a second.
   if (second !== cachedSecond) {
     cachedSecond = second;
-    cachedSecondText = new Date(second * 1000).toISOString().slice(0, 19);
+    cachedSecondText = `${new Date(second * 1000).toISOString().slice(0, 19)}.`;
   }
-  return `${cachedSecondText}.${String(Math.floor(epochMicros) - second * 1_000_000).padStart(6, '0')}Z`;
+  // 1000000 + µs has seven digits: dropping the first pads the fraction to six.
+  return `${cachedSecondText}${String(1_000_000 + Math.floor(epochMicros) - second * 1_000_000).slice(1)}Z`;
 }
 
 // performance.timeOrigin is fixed for the process but its getter is a native call: read it once.

@@ -6,8 +6,11 @@ import type { TestServer } from '../server/test-server.js';
 import { request, startTestServer, watch } from '../server/test-server.js';
 import type { AuditBackend } from './log-backend.js';
 import { LogBackend } from './log-backend.js';
+import { sourceIPs } from './request-audit.js';
+import type { IncomingMessage } from 'node:http';
 import { parsePolicy } from './policy.js';
 import { microTimestamp } from './event.js';
+import { registry } from '../metrics/registry.js';
 
 class MemoryBackend implements AuditBackend {
   lines: string[] = [];
@@ -246,6 +249,39 @@ describe('audit events', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('apiserver_audit_level_total counts requests by level and apiserver_audit_event_total the events', async () => {
+    const value = async (name: string, level?: string) => {
+      const metric = (await registry.getSingleMetric(name)?.get())?.values.find((sample) => !level || sample.labels.level === level);
+      return metric?.value ?? 0;
+    };
+    const [metadata, none, events] = [await value('apiserver_audit_level_total', 'Metadata'), await value('apiserver_audit_level_total', 'None'), await value('apiserver_audit_event_total')];
+    await request(test.port, 'GET', '/api/v1/namespaces/counted/pods');
+    await request(test.port, 'GET', '/api/v1/namespaces/counted/pods');
+    await request(test.port, 'GET', '/apis/example.com/v1/gadgets');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(await value('apiserver_audit_level_total', 'Metadata'), metadata + 2);
+    assert.equal(await value('apiserver_audit_level_total', 'None'), none + 1);
+    // The memory backend of this suite does not count; a log backend counts what it is given.
+    const log = new LogBackend({ path: '/dev/null' });
+    log.write('{}\n');
+    log.write('{}\n');
+    await log.close();
+    assert.equal(await value('apiserver_audit_event_total'), events + 2);
+  });
+
+  it('sourceIPs as upstream\'s utilnet.SourceIPs: the forwarded chain, X-Real-Ip if new, the peer unless it ends the chain', () => {
+    const ips = (remoteAddress: string, headers: Record<string, string> = {}) => sourceIPs({ socket: { remoteAddress }, headers } as unknown as IncomingMessage);
+    assert.deepEqual(ips('::ffff:127.0.0.1'), ['127.0.0.1']);
+    assert.deepEqual(ips('::1'), ['::1']);
+    assert.deepEqual(ips('10.0.0.9', { 'x-forwarded-for': '1.2.3.4, bogus, 1.2.3.4 ,::ffff:5.6.7.8' }), ['1.2.3.4', '1.2.3.4', '5.6.7.8', '10.0.0.9']);
+    assert.deepEqual(ips('10.0.0.9', { 'x-forwarded-for': '1.2.3.4, 10.0.0.9' }), ['1.2.3.4', '10.0.0.9']);
+    assert.deepEqual(ips('10.0.0.9', { 'x-forwarded-for': '10.0.0.9, 1.2.3.4' }), ['10.0.0.9', '1.2.3.4', '10.0.0.9']);
+    assert.deepEqual(ips('10.0.0.9', { 'x-real-ip': '1.2.3.4' }), ['1.2.3.4', '10.0.0.9']);
+    assert.deepEqual(ips('10.0.0.9', { 'x-forwarded-for': '1.2.3.4', 'x-real-ip': '1.2.3.4' }), ['1.2.3.4', '10.0.0.9']);
+    assert.deepEqual(ips('10.0.0.9', { 'x-forwarded-for': '1.2.3.4', 'x-real-ip': '1.2.3.4' }), ['1.2.3.4', '10.0.0.9'], 'the same again');
+    assert.deepEqual(ips('10.0.0.8', { 'x-forwarded-for': '1.2.3.4', 'x-real-ip': '1.2.3.4' }), ['1.2.3.4', '10.0.0.8'], 'another peer');
   });
 
   it('microsecond timestamps are RFC 3339 with six digits', () => {

@@ -15,9 +15,9 @@ import type { UserInfo } from '../registry/object.js';
 import type { RequestInfo } from '../request/request-info.js';
 import { isLongRunning } from '../request/request-info.js';
 import { decodeProtobufObject, isProtobufContentType } from '../request/protobuf.js';
-import { auditMetrics } from '../metrics/registry.js';
+import { auditLevelCounts, auditMetrics } from '../metrics/registry.js';
 import type { AuditBackend } from './log-backend.js';
-import type { Policy, Stage } from './policy.js';
+import type { Level, Policy, Stage } from './policy.js';
 import { compilePolicy, levelAtLeast } from './policy.js';
 import type { AuditEvent, SerializationCache } from './event.js';
 import { completeObjectReference, legacyEventLine, microTimestamp, nowMicros, objectReferenceFor, responseStatusFrom, serializeEvent, withoutManagedFields } from './event.js';
@@ -32,13 +32,8 @@ export interface AuditConfig {
   format?: LogFormat;
 }
 
-const levelCounters = new Map<string, ReturnType<typeof auditMetrics.levels.labels>>();
-
-/** The counter child of a level, looked up once (label hashing costs more than the increment). */
-function levelCounter(level: string): ReturnType<typeof auditMetrics.levels.labels> {
-  let counter = levelCounters.get(level);
-  if (!counter) levelCounters.set(level, (counter = auditMetrics.levels.labels({ level })));
-  return counter;
+function countLevel(level: Level): void {
+  auditLevelCounts.set(level, (auditLevelCounts.get(level) ?? 0) + 1);
 }
 
 /** Request bodies larger than this are not kept for the event (the request itself may still succeed). */
@@ -87,7 +82,7 @@ export class RequestAudit {
    */
   start(info: RequestInfo, user: UserInfo | undefined, announce = true): void {
     const decision = compilePolicy(this.config.policy).evaluate(info, user);
-    levelCounter(decision.level).inc();
+    countLevel(decision.level);
     if (decision.level === 'None') {
       this.stopTappingRequest();
       this.requestChunks = undefined;
@@ -296,11 +291,12 @@ function decodeBody(bytes: Buffer, contentType: string | undefined, encoding: st
  * listed, then the connection's address unless it is the last one listed.
  */
 export function sourceIPs(req: IncomingMessage): string[] {
-  const remote = canonicalIP(req.socket?.remoteAddress);
+  const remoteAddress = req.socket?.remoteAddress;
   const forwarded = req.headers['x-forwarded-for'];
   const real = req.headers['x-real-ip'];
-  // The common case: a direct client.
-  if (!forwarded && !real) return remote ? [remote] : [];
+  // Consecutive requests mostly come from the same place: the last answer is shared (nobody changes it).
+  const last = lastSourceIPs;
+  if (last.remoteAddress === remoteAddress && last.forwarded === forwarded && last.real === real) return last.ips;
   const ips: string[] = [];
   if (typeof forwarded === 'string') {
     for (const part of forwarded.split(',')) {
@@ -310,9 +306,13 @@ export function sourceIPs(req: IncomingMessage): string[] {
   }
   const realIP = typeof real === 'string' ? canonicalIP(real.trim()) : undefined;
   if (realIP && !ips.includes(realIP)) ips.push(realIP);
+  const remote = canonicalIP(remoteAddress);
   if (remote && ips[ips.length - 1] !== remote) ips.push(remote);
+  lastSourceIPs = { remoteAddress, forwarded, real, ips };
   return ips;
 }
+
+let lastSourceIPs: { remoteAddress: string | undefined; forwarded: string | string[] | undefined; real: string | string[] | undefined; ips: string[] } = { remoteAddress: '', forwarded: undefined, real: undefined, ips: [] };
 
 /** An address as Go prints a parsed net.IP: IPv4-mapped IPv6 as plain IPv4; undefined if not an IP. */
 function canonicalIP(candidate: string | undefined): string | undefined {
