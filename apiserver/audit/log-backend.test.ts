@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LogMode } from './log-backend.js';
@@ -176,5 +177,23 @@ describe('audit log backend', () => {
     const blocking = new LogBackend({ path: '/dev/null' });
     assert.equal(blocking.failsRequests, false);
     await blocking.close();
+  });
+
+  it('a process that exits without closing its log still leaves every line in it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-log-'));
+    try {
+      const module = new URL('./log-backend.js', import.meta.url).href;
+      for (const mode of ['blocking', 'batch']) {
+        const path = join(dir, `${mode}.log`);
+        const script = `import { LogBackend } from ${JSON.stringify(module)};
+const backend = new LogBackend({ path: ${JSON.stringify(path)}, mode: ${JSON.stringify(mode)}, batch: { maxSize: 1000, maxWaitMs: 60000 } });
+for (let n = 0; n < 100; n++) backend.write(JSON.stringify({ n }) + '\\n');
+process.exit(0);`;
+        execFileSync(process.execPath, ['--input-type=module', '-e', script]);
+        assert.equal(readFileSync(path, 'utf8').split('\n').filter(Boolean).length, 100, mode);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -57,6 +57,12 @@ export interface AuditBackend {
 }
 
 const MEGABYTE = 1024 * 1024;
+
+// A process that exits without closing its backends still leaves their last lines in the files.
+const openBackends = new Set<LogBackend>();
+process.once('exit', () => {
+  for (const backend of openBackends) backend.flushSync();
+});
 const errorCounter = auditMetrics.errors.labels({ plugin: 'log' });
 
 export class LogBackend implements AuditBackend {
@@ -75,7 +81,6 @@ export class LogBackend implements AuditBackend {
   private readonly idle: (() => void)[] = [];
   private readonly compressions = new Set<Promise<void>>();
   private readonly flushNow = () => this.flush();
-  private readonly flushAtExit = () => this.flushSync();
 
   constructor(private readonly options: LogBackendOptions) {
     this.mode = options.mode ?? 'blocking';
@@ -85,8 +90,7 @@ export class LogBackend implements AuditBackend {
       mkdirSync(dirname(options.path), { recursive: true });
       this.open();
     }
-    // A process that exits without closing the backend still leaves its last lines in the file.
-    process.once('exit', this.flushAtExit);
+    openBackends.add(this);
   }
 
   get failsRequests(): boolean {
@@ -148,7 +152,7 @@ export class LogBackend implements AuditBackend {
   }
 
   /** Writes every pending line now; false if any could not be written. */
-  private flushSync(): boolean {
+  flushSync(): boolean {
     if (!this.pending.length) return true;
     const lines = this.takePending();
     if (this.options.path === '-') {
@@ -299,7 +303,7 @@ export class LogBackend implements AuditBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    process.removeListener('exit', this.flushAtExit);
+    openBackends.delete(this);
     if (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
     if (this.timer) clearTimeout(this.timer);
     this.flushSync();

@@ -61,6 +61,8 @@ export class RequestAudit {
   private finished = false;
   private restorePush: (() => void) | undefined;
   private serialized: SerializationCache | undefined;
+  /** When the request arrived (upstream takes requestReceivedTimestamp before authentication). */
+  private readonly receivedMicros = nowMicros();
   // The response's own methods, called by the shared wrappers below.
   writeHeadOriginal: WriteHead | undefined;
   writeOriginal: Write | undefined;
@@ -98,7 +100,7 @@ export class RequestAudit {
       this.requestChunks = undefined;
     }
     this.captureResponse = levelAtLeast(decision.level, 'RequestResponse') && !this.longRunning ? 'all' : 'errors';
-    const received = microTimestamp();
+    const received = microTimestamp(this.receivedMicros);
     this.event = {
       level: decision.level,
       auditID: this.auditID,
