@@ -7,6 +7,7 @@ import { request, startTestServer, watch } from '../server/test-server.js';
 import type { AuditBackend } from './log-backend.js';
 import { LogBackend } from './log-backend.js';
 import { sourceIPs } from './request-audit.js';
+import http from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { parsePolicy } from './policy.js';
 import { microTimestamp } from './event.js';
@@ -198,6 +199,29 @@ describe('audit events', () => {
     } finally {
       console.error = originalError;
     }
+  });
+
+  it('a client that goes away before any response: ResponseComplete with upstream\'s faked success', async () => {
+    test.server.addRoute(async (req) => {
+      if (req.url !== '/hang') return false;
+      await new Promise((resolve) => req.once('close', resolve));
+      return true;
+    });
+    const before = backend.lines.length;
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port: test.port, path: '/hang' });
+      req.on('error', () => resolve());
+      req.end();
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 200);
+    });
+    const deadline = Date.now() + 5000;
+    const events = () => backend.lines.slice(before).map((line) => JSON.parse(line)).filter((event) => event.requestURI === '/hang');
+    while (events().length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(events().map((event) => event.stage), ['RequestReceived', 'ResponseComplete']);
+    assert.deepEqual(events()[1].responseStatus, { metadata: {}, status: 'Success', message: 'Connection closed early', code: 200 });
   });
 
   it('a failed authentication is one ResponseStarted event without a user, saying what was tried', async () => {
