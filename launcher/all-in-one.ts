@@ -48,7 +48,7 @@ export interface AllInOneOptions {
   /** Authentication flags (token file, OIDC, anonymous …); ServiceAccount keys default to the PKI's. */
   authentication?: FlagValues;
   /** Audit policy and rotation for every server; each logs to <dataDir>/audit-<component>.log. */
-  audit?: { policyFile: string; maxSizeMB?: number; maxBackups?: number; maxAgeDays?: number };
+  audit?: { policyFile: string; maxSizeMB?: number; maxBackups?: number; maxAgeDays?: number; flags?: FlagValues };
   /** EncryptionConfiguration file for core-apiserver and apiextensions. */
   encryptionProviderConfig?: string;
 }
@@ -89,6 +89,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
           'audit-log-maxsize': options.audit.maxSizeMB ?? 0,
           'audit-log-maxbackup': options.audit.maxBackups ?? 0,
           'audit-log-maxage': options.audit.maxAgeDays ?? 0,
+          ...Object.fromEntries(Object.entries(options.audit.flags ?? {}).filter(([, value]) => value !== undefined)),
         }
       : {}),
     'encryption-provider-config': component === 'core-apiserver' || component === 'apiextensions' ? options.encryptionProviderConfig : undefined,

@@ -16,6 +16,7 @@ import { SupervisedChild } from './supervisor.js';
 import { freePort, waitForReady } from './ports.js';
 import { registerMetricsExtension, registerNodeAgentAccess, waitForApiService } from './register-extension.js';
 import { AUTHENTICATION_FLAGS } from '../apiserver/authentication/options.js';
+import { AUDIT_FLAGS, PASSED_AUDIT_FLAGS } from '../apiserver/audit/options.js';
 import { asArgs, authenticationValues } from './authentication-args.js';
 import { writeClientKubeconfig } from './kubeconfig.js';
 
@@ -47,6 +48,8 @@ const FLAGS: FlagSpec[] = [
   { name: 'audit-log-maxsize', type: 'number', default: 0, description: 'Megabytes of each audit log before it is rotated (0: 100).' },
   { name: 'audit-log-maxbackup', type: 'number', default: 0, description: 'Rotated audit log files kept per server (0: all).' },
   { name: 'audit-log-maxage', type: 'number', default: 0, description: 'Days rotated audit log files are kept (0: no limit).' },
+  // Passed on to every server as given (their defaults: json, blocking, no compression).
+  ...AUDIT_FLAGS.filter((spec) => PASSED_AUDIT_FLAGS.includes(spec.name)).map((spec) => ({ ...spec, default: undefined })),
   // Passed on to the aggregator and core-apiserver (ServiceAccount keys default to the launcher's PKI).
   ...AUTHENTICATION_FLAGS.map((spec) => ({ ...spec, default: undefined })),
 ];
@@ -69,7 +72,7 @@ if (values['all-in-one'] === true) {
     simulatedNodes: numberFlag(values, 'simulated-nodes') ?? 0,
     metricResolutionSeconds: numberFlag(values, 'metric-resolution') ?? 15,
     authentication: values,
-    audit: stringFlag(values, 'audit-policy-file') ? { policyFile: resolve(stringFlag(values, 'audit-policy-file')!), maxSizeMB: numberFlag(values, 'audit-log-maxsize'), maxBackups: numberFlag(values, 'audit-log-maxbackup'), maxAgeDays: numberFlag(values, 'audit-log-maxage') } : undefined,
+    audit: stringFlag(values, 'audit-policy-file') ? { policyFile: resolve(stringFlag(values, 'audit-policy-file')!), maxSizeMB: numberFlag(values, 'audit-log-maxsize'), maxBackups: numberFlag(values, 'audit-log-maxbackup'), maxAgeDays: numberFlag(values, 'audit-log-maxage'), flags: Object.fromEntries(PASSED_AUDIT_FLAGS.map((name) => [name, values[name]])) } : undefined,
     encryptionProviderConfig: stringFlag(values, 'encryption-provider-config'),
   });
   log(`[launcher] admin kubeconfig: ${chain.kubeconfig}`);
@@ -136,6 +139,7 @@ function auditArgs(component: string): string[] {
     `--audit-policy-file=${resolve(policy)}`,
     `--audit-log-path=${join(dataDir, `audit-${component}.log`)}`,
     ...['audit-log-maxsize', 'audit-log-maxbackup', 'audit-log-maxage'].map((name) => `--${name}=${numberFlag(values, name) ?? 0}`),
+    ...PASSED_AUDIT_FLAGS.filter((name) => values[name] !== undefined).map((name) => `--${name}=${String(values[name])}`),
   ];
 }
 

@@ -232,3 +232,33 @@ describe('audit logging in the all-in-one chain', () => {
     assert.deepEqual(read('core-apiserver'), [], 'the in-process delegate does not audit it again');
   });
 });
+
+describe('audit logging as text lines, written in batches (--audit-log-format=legacy --audit-log-mode=batch)', () => {
+  let legacy: Cluster;
+  let dir: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'audit-legacy-'));
+    writeFileSync(join(dir, 'policy.yaml'), POLICY);
+    legacy = await Cluster.start([`--audit-policy-file=${join(dir, 'policy.yaml')}`, '--audit-log-format=legacy', '--audit-log-mode=batch', '--audit-log-batch-max-size=50', '--audit-log-batch-max-wait=200ms']);
+  });
+
+  after(async () => {
+    await legacy?.stop();
+    legacy?.cleanup();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('kubectl get pods: one line per stage in the aggregator\'s and core\'s logs, with the Audit-Id kubectl sees', async () => {
+    const result = await legacy.kubectl(['get', 'pods', '-v=8']);
+    assert.equal(result.code, 0, result.stderr);
+    const auditID = auditIdFromVerbose(result.stderr, 'GET', '/pods');
+    const lines = (component: string) => readFileSync(join(legacy.dataDir, `audit-${component}.log`), 'utf8').split('\n').filter((line) => line.includes(`id="${auditID}"`));
+    for (const component of ['aggregator', 'core-apiserver']) {
+      const logged = await eventually(`${component}'s lines of the list`, () => (lines(component).length >= 2 ? lines(component) : undefined));
+      assert.equal(logged.length, 2, logged.join('\n'));
+      assert.match(logged[0], /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z AUDIT: id="[0-9a-f-]{36}" stage="RequestReceived" ip="127\.0\.0\.1" method="list" user="admin" groups="\\"system:masters\\",\\"system:authenticated\\"" as="<self>" asgroups="<lookup>" user-agent="kubectl\/v[^"]+" namespace="default" uri="\/api\/v1\/namespaces\/default\/pods\?limit=500" response="<deferred>"$/);
+      assert.match(logged[1], / stage="ResponseComplete" .* response="200"$/);
+    }
+  });
+});

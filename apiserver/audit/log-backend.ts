@@ -1,15 +1,35 @@
-// The log backend (--audit-log-path): events are queued in memory and written in batches by one
-// asynchronous write at a time, so a request never waits for the disk. While a write is under way new
-// events gather into the next batch. A queue that grows past its bound (a disk that cannot keep up) drops
-// events rather than holding memory or slowing requests, and counts them, as upstream's batch backend does.
-// Rotation follows lumberjack, which kube-apiserver uses: when the next write would take the file past
-// --audit-log-maxsize megabytes it is renamed to <name>-<UTC time>.<ext> and a new file started; old files
-// beyond --audit-log-maxbackup or older than --audit-log-maxage days are removed.
+// The log backend (--audit-log-path) and its modes (--audit-log-mode), as upstream's:
+//  - blocking (the default): nothing is dropped and the request path does the writing. Lines from one turn
+//    of the event loop are joined and written synchronously at its end (setImmediate), before the loop
+//    takes new I/O: one write(2) for many events, no thread-pool round trip (which costs several times a
+//    small synchronous write on a busy machine).
+//  - blocking-strict: each line is written at once; a request whose RequestReceived event cannot be
+//    written fails (the caller sees write() return false), as upstream's strict mode.
+//  - batch: lines are queued (at most --audit-log-batch-buffer-size; more are dropped and counted) and
+//    written asynchronously, off the event loop, once --audit-log-batch-max-size are waiting or
+//    --audit-log-batch-max-wait has passed since the first.
+// Rotation follows lumberjack, which kube-apiserver uses: when the next line would take the file past
+// --audit-log-maxsize megabytes it is renamed to <name>-<UTC time>.<ext> (gzipped afterwards with
+// --audit-log-compress) and a new file started; old files beyond --audit-log-maxbackup or older than
+// --audit-log-maxage days are removed.
 
-import { closeSync, openSync, fstatSync, renameSync, readdirSync, unlinkSync, mkdirSync, writeSync } from 'node:fs';
-import { write as writeAsync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, createWriteStream, fstatSync, mkdirSync, openSync, readdirSync, renameSync, unlinkSync, write as writeAsync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { auditMetrics } from '../metrics/registry.js';
+
+export const LOG_MODES = ['batch', 'blocking', 'blocking-strict'] as const;
+export type LogMode = (typeof LOG_MODES)[number];
+
+export interface BatchOptions {
+  /** Lines queued before new ones are dropped. */
+  bufferSize: number;
+  /** Lines that start a write at once. */
+  maxSize: number;
+  /** Milliseconds a line waits at most for others to join its write. */
+  maxWaitMs: number;
+}
 
 export interface LogBackendOptions {
   /** File path, or "-" for standard output. */
@@ -20,85 +40,214 @@ export interface LogBackendOptions {
   maxBackups?: number;
   /** Days rotated files are kept (0: no limit). */
   maxAgeDays?: number;
-  /** Events queued before new ones are dropped. */
-  bufferSize?: number;
+  /** Gzip rotated files. */
+  compress?: boolean;
+  mode?: LogMode;
+  /** Batch mode only (upstream's defaults for the log backend: 10000 lines, a batch of 1, no wait). */
+  batch?: Partial<BatchOptions>;
 }
 
 export interface AuditBackend {
-  write(line: string): void;
-  /** Writes everything queued; resolves once it is on disk (on shutdown). */
+  /** A line that cannot be written at RequestReceived fails the request (blocking-strict). */
+  readonly failsRequests?: boolean;
+  /** Takes one line; false when it could not be stored (only blocking-strict knows at once). */
+  write(line: string): boolean;
+  /** Writes everything queued; resolves once it is in the file (on shutdown). */
   close(): Promise<void>;
 }
 
 const MEGABYTE = 1024 * 1024;
 
+// A process that exits without closing its backends still leaves their last lines in the files.
+const openBackends = new Set<LogBackend>();
+process.once('exit', () => {
+  for (const backend of openBackends) backend.flushSync();
+});
+const errorCounter = auditMetrics.errors.labels({ plugin: 'log' });
+
 export class LogBackend implements AuditBackend {
-  private queue: string[] = [];
-  private writing = false;
+  readonly mode: LogMode;
+  private readonly batch: BatchOptions;
+  private pending: string[] = [];
+  /** Events since the events counter was last brought up to date (it is updated per write, not per line). */
+  private uncounted = 0;
   private scheduled = false;
+  private timer: NodeJS.Timeout | undefined;
+  private writing = false;
   private closed = false;
   private fd: number | undefined;
   private size = 0;
   private readonly maxBytes: number;
   private readonly idle: (() => void)[] = [];
+  private readonly compressions = new Set<Promise<void>>();
+  private readonly flushNow = () => this.flush();
 
   constructor(private readonly options: LogBackendOptions) {
+    this.mode = options.mode ?? 'blocking';
+    this.batch = { bufferSize: 10_000, maxSize: 1, maxWaitMs: 0, ...options.batch };
     this.maxBytes = (options.maxSizeMB || 100) * MEGABYTE;
     if (options.path !== '-') {
       mkdirSync(dirname(options.path), { recursive: true });
       this.open();
     }
+    openBackends.add(this);
   }
 
-  write(line: string): void {
-    if (this.closed) return;
-    if (this.queue.length >= (this.options.bufferSize ?? 10_000)) {
-      auditMetrics.errors.inc({ plugin: 'log' });
-      return;
+  get failsRequests(): boolean {
+    return this.mode === 'blocking-strict';
+  }
+
+  write(line: string): boolean {
+    if (this.closed) return false;
+    this.uncounted++;
+    if (this.mode === 'blocking-strict') {
+      this.pending.push(line);
+      return this.flushSync();
     }
-    auditMetrics.events.inc();
-    this.queue.push(line);
-    if (!this.writing && !this.scheduled) {
-      this.scheduled = true;
-      // Let the events of this turn of the event loop join the same batch.
-      setImmediate(() => this.flush());
+    if (this.mode === 'batch' && this.pending.length >= this.batch.bufferSize) {
+      errorCounter.inc();
+      return false;
     }
+    this.pending.push(line);
+    if (this.mode === 'blocking') {
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.flushNow);
+      }
+    } else if (!this.writing) {
+      if (this.pending.length >= this.batch.maxSize) this.flush();
+      else this.timer ??= setTimeout(this.flushNow, this.batch.maxWaitMs);
+    }
+    return true;
   }
 
   private flush(): void {
     this.scheduled = false;
-    if (this.writing || !this.queue.length) {
-      if (!this.writing) this.notifyIdle();
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.mode !== 'batch' || this.options.path === '-') {
+      this.flushSync();
+      this.notifyIdle();
       return;
     }
-    const batch = Buffer.from(this.queue.join(''));
-    this.queue = [];
-    if (this.options.path === '-') {
-      process.stdout.write(batch);
-      return this.flush();
-    }
-    this.rotateIfNeeded(batch.length);
+    if (this.writing) return;
+    if (!this.pending.length) return this.notifyIdle();
+    const lines = this.takePending();
     this.writing = true;
-    this.writeAll(batch, 0, () => {
+    this.writeAsync(lines, () => {
       this.writing = false;
-      this.flush();
+      // What arrived meanwhile is written now if it is a full batch (or the wait is over), else it waits.
+      if (this.pending.length >= this.batch.maxSize || this.closed || this.idle.length) this.flush();
+      else if (this.pending.length) this.timer ??= setTimeout(this.flushNow, this.batch.maxWaitMs);
+      else this.notifyIdle();
     });
   }
 
-  private writeAll(batch: Buffer, offset: number, done: () => void): void {
-    writeAsync(this.fd!, batch, offset, batch.length - offset, null, (error, written) => {
-      if (error) {
-        auditMetrics.errors.inc({ plugin: 'log' });
-        process.stderr.write(`[audit] writing ${this.options.path}: ${error.message}\n`);
-        return done();
+  private takePending(): string[] {
+    const lines = this.pending;
+    this.pending = [];
+    auditMetrics.events.inc(this.uncounted);
+    this.uncounted = 0;
+    return lines;
+  }
+
+  /** Writes every pending line now; false if any could not be written. */
+  flushSync(): boolean {
+    if (!this.pending.length) return true;
+    const lines = this.takePending();
+    if (this.options.path === '-') {
+      process.stdout.write(lines.join(''));
+      return true;
+    }
+    if (this.fd === undefined) return this.failed(lines.length, new Error('the log is closed'));
+    let ok = true;
+    const chunks = this.chunksBetweenRotations(lines);
+    for (let index = 0; index < chunks.length; index++) {
+      try {
+        if (index > 0) this.rotate();
+        this.writeTextSync(chunks[index]);
+      } catch (error) {
+        ok = this.failed(1, error as Error);
       }
-      this.size += written;
-      if (offset + written < batch.length) return this.writeAll(batch, offset + written, done);
-      done();
-    });
+    }
+    return ok;
+  }
+
+  /** Writes text whole; a string goes to write(2) without a Buffer of ours unless the write was partial. */
+  private writeTextSync(text: string): void {
+    if (!text) return;
+    const total = Buffer.byteLength(text);
+    let written = writeSync(this.fd!, text);
+    if (written < total) {
+      const bytes = Buffer.from(text);
+      while (written < total) written += writeSync(this.fd!, bytes, written);
+    }
+    this.size += total;
+  }
+
+  private writeAsync(lines: string[], done: () => void): void {
+    const chunks = this.chunksBetweenRotations(lines);
+    const next = (index: number): void => {
+      if (index === chunks.length) return done();
+      // A rotation is due before every chunk but the first.
+      try {
+        if (index > 0) this.rotate();
+      } catch (error) {
+        this.failed(1, error as Error);
+        return next(chunks.length);
+      }
+      const bytes = Buffer.from(chunks[index]);
+      if (!bytes.length) return next(index + 1);
+      const writeFrom = (offset: number): void => {
+        writeAsync(this.fd!, bytes, offset, bytes.length - offset, null, (error, written) => {
+          if (error) {
+            this.failed(1, error);
+            return next(index + 1);
+          }
+          this.size += written;
+          if (offset + written < bytes.length) return writeFrom(offset + written);
+          next(index + 1);
+        });
+      };
+      writeFrom(0);
+    };
+    next(0);
+  }
+
+  /**
+   * The lines as text to write, split where lumberjack would rotate, so that a file never grows past the
+   * maximum (unless one line alone is larger): the caller rotates between chunks (the first one, possibly
+   * empty, goes to the current file).
+   */
+  private chunksBetweenRotations(lines: string[]): string[] {
+    const text = lines.join('');
+    // Lines are mostly ASCII: three bytes a character bounds the size without counting them.
+    if (this.size + text.length * 3 <= this.maxBytes || this.size + Buffer.byteLength(text) <= this.maxBytes) return [text];
+    const chunks: string[] = [];
+    let size = this.size;
+    let current: string[] = [];
+    for (const line of lines) {
+      const bytes = Buffer.byteLength(line);
+      if (size > 0 && size + bytes > this.maxBytes) {
+        chunks.push(current.join(''));
+        current = [];
+        size = 0;
+      }
+      current.push(line);
+      size += bytes;
+    }
+    chunks.push(current.join(''));
+    return chunks;
+  }
+
+  private failed(lines: number, error: Error): boolean {
+    errorCounter.inc(lines);
+    process.stderr.write(`[audit] writing ${this.options.path}: ${error.message}\n`);
+    return false;
   }
 
   private notifyIdle(): void {
+    if (this.writing || this.pending.length) return;
     for (const resolve of this.idle.splice(0)) resolve();
   }
 
@@ -107,12 +256,32 @@ export class LogBackend implements AuditBackend {
     this.size = fstatSync(this.fd).size;
   }
 
-  private rotateIfNeeded(incoming: number): void {
-    if (this.size === 0 || this.size + incoming <= this.maxBytes) return;
-    closeSync(this.fd!);
-    renameSync(this.options.path, backupName(this.options.path, new Date()));
-    this.open();
+  private rotate(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    // Names have millisecond resolution: a second rotation within the same millisecond takes the next one.
+    let when = Date.now();
+    while (existsSync(backupName(this.options.path, new Date(when))) || existsSync(`${backupName(this.options.path, new Date(when))}.gz`)) when++;
+    const backup = backupName(this.options.path, new Date(when));
+    try {
+      renameSync(this.options.path, backup);
+    } finally {
+      this.open(); // the new file, or the old one again if it could not be renamed
+    }
+    if (this.options.compress) this.compress(backup);
     this.removeOldBackups();
+  }
+
+  /** Gzips a rotated file beside itself (<backup>.gz, as lumberjack) off the request path. */
+  private compress(backup: string): void {
+    const done = pipeline(createReadStream(backup), createGzip(), createWriteStream(`${backup}.gz`, { mode: 0o600 }))
+      .then(() => unlinkSync(backup))
+      .catch((error: Error) => {
+        errorCounter.inc();
+        process.stderr.write(`[audit] compressing ${backup}: ${error.message}\n`);
+      })
+      .finally(() => this.compressions.delete(done));
+    this.compressions.add(done);
   }
 
   private removeOldBackups(): void {
@@ -125,7 +294,7 @@ export class LogBackend implements AuditBackend {
         try {
           unlinkSync(backup.path);
         } catch {
-          // already gone
+          // already gone, or still being compressed (its .gz is removed on the next rotation)
         }
       }
     });
@@ -133,16 +302,14 @@ export class LogBackend implements AuditBackend {
 
   async close(): Promise<void> {
     if (this.closed) return;
-    await new Promise<void>((resolve) => {
-      this.idle.push(resolve);
-      if (!this.writing && !this.scheduled) this.flush();
-    });
     this.closed = true;
-    if (this.fd !== undefined) {
-      // Anything queued while the last batch was written.
-      if (this.queue.length) writeSync(this.fd, this.queue.join(''));
-      closeSync(this.fd);
-    }
+    openBackends.delete(this);
+    if (this.writing) await new Promise<void>((resolve) => this.idle.push(resolve));
+    if (this.timer) clearTimeout(this.timer);
+    this.flushSync();
+    await Promise.all(this.compressions);
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
   }
 }
 
@@ -154,13 +321,15 @@ export function backupName(path: string, when: Date): string {
   return join(dirname(path), `${prefix}-${stamp}${extension}`);
 }
 
+/** Rotated files of a log, compressed ones (<backup>.gz) included. */
 export function listBackups(path: string): { path: string; time: number }[] {
   const extension = extname(path);
   const prefix = `${basename(path, extension)}-`;
   const backups: { path: string; time: number }[] = [];
   for (const entry of readdirSync(dirname(path))) {
-    if (!entry.startsWith(prefix) || !entry.endsWith(extension)) continue;
-    const stamp = entry.slice(prefix.length, entry.length - extension.length);
+    const name = entry.endsWith('.gz') ? entry.slice(0, -3) : entry;
+    if (!name.startsWith(prefix) || !name.endsWith(extension)) continue;
+    const stamp = name.slice(prefix.length, name.length - extension.length);
     const match = /^(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})\.(\d{3})$/.exec(stamp);
     if (!match) continue;
     backups.push({ path: join(dirname(path), entry), time: Date.parse(`${match[1]}T${match[2]}:${match[3]}:${match[4]}.${match[5]}Z`) });

@@ -62,46 +62,158 @@ export function levelAtLeast(level: Level, minimum: Level): boolean {
 
 /** The level for a request by `user` (the authenticated one, before impersonation; none when that failed). */
 export function evaluatePolicy(policy: Policy, attributes: AuditAttributes, user: UserInfo | undefined): RuleDecision {
-  for (const rule of policy.rules) {
-    if (!ruleMatches(rule, attributes, user)) continue;
-    return {
-      level: rule.level,
-      omitStages: rule.omitStages.length ? [...new Set([...policy.omitStages, ...rule.omitStages])] : policy.omitStages,
-      omitManagedFields: rule.omitManagedFields ?? policy.omitManagedFields,
-    };
-  }
-  return { level: 'None', omitStages: policy.omitStages, omitManagedFields: policy.omitManagedFields };
+  return compilePolicy(policy).evaluate(attributes, user);
 }
 
-function ruleMatches(rule: PolicyRule, attributes: AuditAttributes, user: UserInfo | undefined): boolean {
-  if (rule.users.length && (!user || !rule.users.includes(user.username))) return false;
-  if (rule.userGroups.length && (!user || !user.groups.some((group) => rule.userGroups.includes(group)))) return false;
-  if (rule.verbs.length && !rule.verbs.includes(attributes.verb)) return false;
-  if (rule.namespaces.length || rule.resources.length) return resourceMatches(rule, attributes);
-  if (rule.nonResourceURLs.length) return !attributes.isResourceRequest && rule.nonResourceURLs.some((spec) => pathMatches(attributes.path, spec));
+/**
+ * A policy made ready for the request path: for each verb, only the rules that can match it, with their
+ * lists as sets and their decisions made once, so that evaluating a request allocates nothing.
+ */
+export interface CompiledPolicy {
+  evaluate(attributes: AuditAttributes, user: UserInfo | undefined): RuleDecision;
+}
+
+interface CompiledRule {
+  decision: RuleDecision;
+  users: Set<string> | undefined;
+  userGroups: Set<string> | undefined;
+  verbs: Set<string> | undefined;
+  /** Resource rules (namespaces or resources listed). */
+  resourceRule: boolean;
+  namespaces: Set<string> | undefined;
+  /** By API group; an entry without resources matches the whole group. */
+  groups: Map<string, CompiledGroupResources[]> | undefined;
+  nonResourceURLs: { exact: Set<string>; prefixes: string[]; any: boolean } | undefined;
+}
+
+interface CompiledGroupResources {
+  all: boolean;
+  /** "resource" and "resource/subresource" entries. */
+  exact: Set<string>;
+  /** "*" */
+  anyResource: boolean;
+  /** "*\/subresource" entries, by subresource. */
+  anyWithSubresource: Set<string>;
+  /** "resource/*" entries, by resource (they match the resource itself too, as upstream's TrimRight). */
+  resourceWithAny: Set<string>;
+  resourceNames: Set<string> | undefined;
+}
+
+const compiled = new WeakMap<Policy, CompiledPolicy>();
+/** Distinct verbs are few (they come from HTTP methods); past this, rules are filtered per request. */
+const MAX_VERBS = 64;
+
+export function compilePolicy(policy: Policy): CompiledPolicy {
+  let checker = compiled.get(policy);
+  if (checker) return checker;
+  const policyStages = policy.omitStages;
+  const rules: CompiledRule[] = policy.rules.map((rule) => ({
+    decision: Object.freeze({
+      level: rule.level,
+      omitStages: rule.omitStages.length ? [...new Set([...policyStages, ...rule.omitStages])] : policyStages,
+      omitManagedFields: rule.omitManagedFields ?? policy.omitManagedFields,
+    }),
+    users: setOf(rule.users),
+    userGroups: setOf(rule.userGroups),
+    verbs: setOf(rule.verbs),
+    resourceRule: rule.namespaces.length > 0 || rule.resources.length > 0,
+    namespaces: setOf(rule.namespaces),
+    groups: rule.resources.length ? groupsOf(rule.resources) : undefined,
+    nonResourceURLs: rule.nonResourceURLs.length
+      ? {
+          exact: new Set(rule.nonResourceURLs),
+          prefixes: rule.nonResourceURLs.filter((spec) => spec !== '*' && spec.endsWith('*')).map((spec) => spec.replace(/\*+$/, '')),
+          any: rule.nonResourceURLs.includes('*'),
+        }
+      : undefined,
+  }));
+  const fallback: RuleDecision = Object.freeze({ level: 'None', omitStages: policyStages, omitManagedFields: policy.omitManagedFields });
+  const byVerb = new Map<string, CompiledRule[]>();
+  const rulesFor = (verb: string): CompiledRule[] => {
+    let list = byVerb.get(verb);
+    if (list) return list;
+    list = rules.filter((rule) => !rule.verbs || rule.verbs.has(verb));
+    if (byVerb.size < MAX_VERBS) byVerb.set(verb, list);
+    return list;
+  };
+  checker = {
+    evaluate(attributes, user) {
+      for (const rule of rulesFor(attributes.verb)) if (compiledRuleMatches(rule, attributes, user)) return rule.decision;
+      return fallback;
+    },
+  };
+  compiled.set(policy, checker);
+  return checker;
+}
+
+function setOf(list: string[]): Set<string> | undefined {
+  return list.length ? new Set(list) : undefined;
+}
+
+function groupsOf(resources: GroupResources[]): Map<string, CompiledGroupResources[]> {
+  const groups = new Map<string, CompiledGroupResources[]>();
+  for (const entry of resources) {
+    const compiledEntry: CompiledGroupResources = {
+      all: entry.resources.length === 0,
+      exact: new Set(),
+      anyResource: false,
+      anyWithSubresource: new Set(),
+      resourceWithAny: new Set(),
+      resourceNames: setOf(entry.resourceNames),
+    };
+    for (const resource of entry.resources) {
+      if (resource === '*') compiledEntry.anyResource = true;
+      if (resource.startsWith('*/')) compiledEntry.anyWithSubresource.add(resource.replace(/^[*/]+/, ''));
+      if (resource.endsWith('/*')) compiledEntry.resourceWithAny.add(resource.replace(/[/*]+$/, ''));
+      compiledEntry.exact.add(resource);
+    }
+    const list = groups.get(entry.group) ?? [];
+    list.push(compiledEntry);
+    groups.set(entry.group, list);
+  }
+  return groups;
+}
+
+function compiledRuleMatches(rule: CompiledRule, attributes: AuditAttributes, user: UserInfo | undefined): boolean {
+  if (rule.users && (!user || !rule.users.has(user.username))) return false;
+  if (rule.userGroups) {
+    if (!user) return false;
+    let member = false;
+    for (const group of user.groups) {
+      if (rule.userGroups.has(group)) {
+        member = true;
+        break;
+      }
+    }
+    if (!member) return false;
+  }
+  if (rule.resourceRule) return compiledResourceMatches(rule, attributes);
+  if (rule.nonResourceURLs) {
+    if (attributes.isResourceRequest) return false;
+    const urls = rule.nonResourceURLs;
+    if (urls.any || urls.exact.has(attributes.path)) return true;
+    for (const prefix of urls.prefixes) if (attributes.path.startsWith(prefix)) return true;
+    return false;
+  }
   return true;
 }
 
-function pathMatches(path: string, spec: string): boolean {
-  if (spec === '*' || spec === path) return true;
-  return spec.endsWith('*') && path.startsWith(spec.replace(/\*+$/, ''));
-}
-
-function resourceMatches(rule: PolicyRule, attributes: AuditAttributes): boolean {
+function compiledResourceMatches(rule: CompiledRule, attributes: AuditAttributes): boolean {
   if (!attributes.isResourceRequest) return false;
   // Cluster-scoped resources have the namespace "" (a rule may list "" to match them).
-  if (rule.namespaces.length && !rule.namespaces.includes(attributes.namespace)) return false;
-  if (!rule.resources.length) return true;
-  const { resource, subresource, name } = attributes;
-  const combined = subresource ? `${resource}/${subresource}` : resource;
-  for (const groupResources of rule.resources) {
-    if (groupResources.group !== attributes.apiGroup) continue;
-    if (!groupResources.resources.length) return true;
-    if (groupResources.resourceNames.length && !groupResources.resourceNames.includes(name)) continue;
-    for (const candidate of groupResources.resources) {
-      if (candidate === '*' || candidate === combined) return true;
-      if (subresource && candidate.startsWith('*/') && candidate.slice(2) === subresource) return true;
-      if (candidate.endsWith('/*') && candidate.slice(0, -2) === resource) return true;
+  if (rule.namespaces && !rule.namespaces.has(attributes.namespace)) return false;
+  if (!rule.groups) return true;
+  const entries = rule.groups.get(attributes.apiGroup);
+  if (!entries) return false;
+  const { resource, subresource } = attributes;
+  for (const entry of entries) {
+    if (entry.all) return true;
+    if (entry.resourceNames && !entry.resourceNames.has(attributes.name)) continue;
+    if (entry.anyResource || entry.resourceWithAny.has(resource)) return true;
+    if (subresource) {
+      if (entry.anyWithSubresource.has(subresource) || entry.exact.has(`${resource}/${subresource}`)) return true;
+    } else if (entry.exact.has(resource)) {
+      return true;
     }
   }
   return false;

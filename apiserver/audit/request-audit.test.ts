@@ -5,13 +5,19 @@ import assert from 'node:assert/strict';
 import type { TestServer } from '../server/test-server.js';
 import { request, startTestServer, watch } from '../server/test-server.js';
 import type { AuditBackend } from './log-backend.js';
+import { LogBackend } from './log-backend.js';
+import { sourceIPs } from './request-audit.js';
+import http from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { parsePolicy } from './policy.js';
 import { microTimestamp } from './event.js';
+import { registry } from '../metrics/registry.js';
 
 class MemoryBackend implements AuditBackend {
   lines: string[] = [];
-  write(line: string): void {
+  write(line: string): boolean {
     this.lines.push(line);
+    return true;
   }
   async close(): Promise<void> {}
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -116,6 +122,18 @@ describe('audit events', () => {
     assert.deepEqual(update.objectRef, { resource: 'widgets', namespace: 'full', name: 'both', uid: full.json.metadata.uid, apiGroup: 'example.com', apiVersion: 'v1', resourceVersion: full.json.metadata.resourceVersion });
   });
 
+  it('a delete\'s DeleteOptions are its request object at Request level', async () => {
+    await request(test.port, 'POST', '/apis/example.com/v1/namespaces/request/widgets', { body: widget('doomed') });
+    const options = { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' };
+    const deleted = await request(test.port, 'DELETE', '/apis/example.com/v1/namespaces/request/widgets/doomed', { body: options });
+    assert.equal(deleted.status, 200);
+    const event = (await eventsFor(String(deleted.headers['audit-id']), 2))[1];
+    assert.equal(event.verb, 'delete');
+    assert.deepEqual(event.requestObject, options);
+    assert.deepEqual(event.objectRef, { resource: 'widgets', namespace: 'request', name: 'doomed', apiGroup: 'example.com', apiVersion: 'v1' });
+    assert.equal(event.responseStatus.code, 200);
+  });
+
   it('a YAML apply patch is logged as the object it describes', async () => {
     const yaml = 'apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: applied\nspec:\n  color: green\n';
     const response = await request(test.port, 'PATCH', '/apis/example.com/v1/namespaces/request/widgets/applied?fieldManager=audit-test', { body: yaml, headers: { 'Content-Type': 'application/apply-patch+yaml' } });
@@ -183,6 +201,29 @@ describe('audit events', () => {
     }
   });
 
+  it('a client that goes away before any response: ResponseComplete with upstream\'s faked success', async () => {
+    test.server.addRoute(async (req) => {
+      if (req.url !== '/hang') return false;
+      await new Promise((resolve) => req.once('close', resolve));
+      return true;
+    });
+    const before = backend.lines.length;
+    await new Promise<void>((resolve) => {
+      const req = http.request({ host: '127.0.0.1', port: test.port, path: '/hang' });
+      req.on('error', () => resolve());
+      req.end();
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 200);
+    });
+    const deadline = Date.now() + 5000;
+    const events = () => backend.lines.slice(before).map((line) => JSON.parse(line)).filter((event) => event.requestURI === '/hang');
+    while (events().length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(events().map((event) => event.stage), ['RequestReceived', 'ResponseComplete']);
+    assert.deepEqual(events()[1].responseStatus, { metadata: {}, status: 'Success', message: 'Connection closed early', code: 200 });
+  });
+
   it('a failed authentication is one ResponseStarted event without a user, saying what was tried', async () => {
     const strict = await startTestServer({ audit: { policy, backend }, authentication: { clientCa: [], untrustedIdentityHeaders: 'reject' } });
     try {
@@ -197,6 +238,74 @@ describe('audit events', () => {
     } finally {
       await strict.close();
     }
+  });
+
+  it('blocking-strict: a request whose RequestReceived event cannot be written fails with a 500; blocking serves it anyway', async () => {
+    const originalWrite = process.stderr.write;
+    process.stderr.write = () => true; // the backend reports the failed writes there
+    const strict = await startTestServer({ audit: { policy, backend: new LogBackend({ path: '/dev/full', mode: 'blocking-strict' }) } });
+    const blocking = await startTestServer({ audit: { policy, backend: new LogBackend({ path: '/dev/full' }) } });
+    try {
+      const failed = await request(strict.port, 'GET', '/apis/example.com/v1/namespaces/default/widgets');
+      assert.equal(failed.status, 500);
+      assert.equal(failed.json.reason, 'InternalError');
+      assert.equal(failed.json.message, 'Internal error occurred: failed to store audit event');
+      // Not audited at all (level None) is not affected.
+      assert.equal((await request(strict.port, 'GET', '/apis/example.com/v1/gadgets')).status, 200);
+      assert.equal((await request(blocking.port, 'GET', '/apis/example.com/v1/namespaces/default/widgets')).status, 200);
+    } finally {
+      await strict.close();
+      await blocking.close();
+      process.stderr.write = originalWrite;
+    }
+  });
+
+  it('--audit-log-format=legacy: one text line per stage, with the same audit ID', async () => {
+    const legacy = new MemoryBackend();
+    const server = await startTestServer({ audit: { policy, backend: legacy, format: 'legacy' } });
+    try {
+      const response = await request(server.port, 'GET', '/apis/example.com/v1/namespaces/default/widgets/nope', { headers: { 'User-Agent': 'kubectl/v1.32.0' } });
+      const auditID = String(response.headers['audit-id']);
+      for (let wait = 0; wait < 100 && legacy.lines.length < 2; wait++) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(legacy.lines.length, 2);
+      assert.match(legacy.lines[0], new RegExp(`^\\d{4}-\\d{2}-\\d{2}T[\\d:.]+Z AUDIT: id="${auditID}" stage="RequestReceived" ip="127.0.0.1" method="get" user="system:anonymous" groups="\\\\"system:unauthenticated\\\\"" as="<self>" asgroups="<lookup>" user-agent="kubectl/v1.32.0" namespace="default" uri="/apis/example.com/v1/namespaces/default/widgets/nope" response="<deferred>"\n$`));
+      assert.match(legacy.lines[1], new RegExp(`AUDIT: id="${auditID}" stage="ResponseComplete" .* response="404"\n$`));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('apiserver_audit_level_total counts requests by level and apiserver_audit_event_total the events', async () => {
+    const value = async (name: string, level?: string) => {
+      const metric = (await registry.getSingleMetric(name)?.get())?.values.find((sample) => !level || sample.labels.level === level);
+      return metric?.value ?? 0;
+    };
+    const [metadata, none, events] = [await value('apiserver_audit_level_total', 'Metadata'), await value('apiserver_audit_level_total', 'None'), await value('apiserver_audit_event_total')];
+    await request(test.port, 'GET', '/api/v1/namespaces/counted/pods');
+    await request(test.port, 'GET', '/api/v1/namespaces/counted/pods');
+    await request(test.port, 'GET', '/apis/example.com/v1/gadgets');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(await value('apiserver_audit_level_total', 'Metadata'), metadata + 2);
+    assert.equal(await value('apiserver_audit_level_total', 'None'), none + 1);
+    // The memory backend of this suite does not count; a log backend counts what it is given.
+    const log = new LogBackend({ path: '/dev/null' });
+    log.write('{}\n');
+    log.write('{}\n');
+    await log.close();
+    assert.equal(await value('apiserver_audit_event_total'), events + 2);
+  });
+
+  it('sourceIPs as upstream\'s utilnet.SourceIPs: the forwarded chain, X-Real-Ip if new, the peer unless it ends the chain', () => {
+    const ips = (remoteAddress: string, headers: Record<string, string> = {}) => sourceIPs({ socket: { remoteAddress }, headers } as unknown as IncomingMessage);
+    assert.deepEqual(ips('::ffff:127.0.0.1'), ['127.0.0.1']);
+    assert.deepEqual(ips('::1'), ['::1']);
+    assert.deepEqual(ips('10.0.0.9', { 'x-forwarded-for': '1.2.3.4, bogus, 1.2.3.4 ,::ffff:5.6.7.8' }), ['1.2.3.4', '1.2.3.4', '5.6.7.8', '10.0.0.9']);
+    assert.deepEqual(ips('10.0.0.9', { 'x-forwarded-for': '1.2.3.4, 10.0.0.9' }), ['1.2.3.4', '10.0.0.9']);
+    assert.deepEqual(ips('10.0.0.9', { 'x-forwarded-for': '10.0.0.9, 1.2.3.4' }), ['10.0.0.9', '1.2.3.4', '10.0.0.9']);
+    assert.deepEqual(ips('10.0.0.9', { 'x-real-ip': '1.2.3.4' }), ['1.2.3.4', '10.0.0.9']);
+    assert.deepEqual(ips('10.0.0.9', { 'x-forwarded-for': '1.2.3.4', 'x-real-ip': '1.2.3.4' }), ['1.2.3.4', '10.0.0.9']);
+    assert.deepEqual(ips('10.0.0.9', { 'x-forwarded-for': '1.2.3.4', 'x-real-ip': '1.2.3.4' }), ['1.2.3.4', '10.0.0.9'], 'the same again');
+    assert.deepEqual(ips('10.0.0.8', { 'x-forwarded-for': '1.2.3.4', 'x-real-ip': '1.2.3.4' }), ['1.2.3.4', '10.0.0.8'], 'another peer');
   });
 
   it('microsecond timestamps are RFC 3339 with six digits', () => {

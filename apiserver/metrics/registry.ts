@@ -81,10 +81,23 @@ export const aggregatorMetrics = {
   }),
 };
 
+/**
+ * Requests by audit level since apiserver_audit_level_total was last read, added to it then: a labelled
+ * counter hashes its labels on every increment, which costs more than a request's policy evaluation.
+ */
+export const auditLevelCounts = new Map<string, number>();
+
 export const auditMetrics = {
   events: new Counter({ name: 'apiserver_audit_event_total', help: 'Counter of audit events generated and sent to the audit backend.', registers: [registry] }),
   errors: new Counter({ name: 'apiserver_audit_error_total', help: 'Counter of audit events that failed to be audited properly. Plugin identifies the plugin affected by the error.', labelNames: ['plugin'] as const, registers: [registry] }),
-  levels: new Counter({ name: 'apiserver_audit_level_total', help: 'Counter of policy levels for audit events (1 per request).', labelNames: ['level'] as const, registers: [registry] }),
+  rejected: new Counter({ name: 'apiserver_audit_requests_rejected_total', help: 'Counter of apiserver requests rejected due to an error in audit logging backend.', registers: [registry] }),
+  levels: new Counter({
+    name: 'apiserver_audit_level_total', help: 'Counter of policy levels for audit events (1 per request).', labelNames: ['level'] as const, registers: [registry],
+    collect() {
+      for (const [level, count] of auditLevelCounts) this.inc({ level }, count);
+      auditLevelCounts.clear();
+    },
+  }),
 };
 
 /**
