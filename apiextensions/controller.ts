@@ -215,7 +215,7 @@ export class CrdController {
       // Compiled once per CRD generation; the new store replaces the old one in one step.
       const validation = compileValidation(name, spec.group, version);
       const definition = customResourceDefinitionFor(spec, accepted, version, () => this.terminating.has(name), validation);
-      const storage = new ReadNormalizingStorage(this.storage, definition.storagePrefix, (value) => validation.fromStorage(value));
+      const storage = new ReadNormalizingStorage(this.storage, definition.storagePrefix, (value) => validation.fromStorage(value), version.storage === true);
       this.server.addResource({ definition, storage, hooks: { structuralCheck: validation.structuralCheck, converter } });
       versions.push({ group: definition.group, version: definition.version, plural: definition.plural });
     }

@@ -27,4 +27,24 @@ describe('storage as a served CRD version reads it', () => {
     ]);
     assert.equal((await inner.get('/registry/example.com/widgets/default/a'))?.value, '{"v":"old","n":2}', 'writes are stored as sent');
   });
+
+  it('the storage version\'s store skips normalizing the watch event of its own fresh write, and only that', async () => {
+    const inner = new MemoryStorage();
+    let calls = 0;
+    const counting = (value: string) => (calls++, normalize(value));
+    const storage = new ReadNormalizingStorage(inner, '/registry/example.com/widgets/', counting, true);
+    const events: StorageEvent[] = [];
+    const watcher = storage.watch('/registry/example.com/widgets/', await inner.currentRevision(), { onEvent: (event) => events.push(event) });
+    // Written by this store: its pipeline already pruned and defaulted it with this schema.
+    const created = await storage.create('/registry/example.com/widgets/default/a', '{"v":"fresh"}');
+    // Written by someone else (another version's store, an older server): normalized.
+    await inner.update('/registry/example.com/widgets/default/a', '{"v":"old"}', created.modRevision);
+    // A failed write leaves nothing behind that could vouch for a later value.
+    await assert.rejects(storage.create('/registry/example.com/widgets/default/a', '{"v":"old"}'));
+    await inner.create('/registry/example.com/widgets/default/b', '{"v":"old"}');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    watcher.stop();
+    assert.deepEqual(events.map((event) => event.value), ['{"v":"fresh"}', '{"v":"normalized"}', '{"v":"normalized"}']);
+    assert.equal(calls, 3, 'normalized: the two foreign values and the previous value of the update');
+  });
 });
