@@ -1,17 +1,12 @@
 // What the workload controllers share: who controls an object (its controller ownerReference), which pods
 // count (active, ready, available), and the identity the controllers write with (kube-controller-manager's).
 
-import type { KubeObject } from '../../../apiserver/registry/object.js';
-import type { WriteContext } from '../../../apiserver/registry/store.js';
+import type { KubeObject, OwnerReference } from '../../../apiserver/registry/object.js';
+import type { GenericStore, WriteContext } from '../../../apiserver/registry/store.js';
+import { decodedObject, type CachedObject } from '../../../apiserver/storage/watch-cache.js';
+import { StatusError } from '../../../apiserver/request/status.js';
 
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+export type { OwnerReference };
 
 interface PodCondition {
   type: string;
@@ -70,4 +65,23 @@ export function podAvailability(pod: KubeObject, minReadySeconds: number, now: n
 
 export function labelsOf(object: { metadata?: { labels?: Record<string, string> } } | undefined): Record<string, string> {
   return object?.metadata?.labels ?? {};
+}
+
+/** The work-queue key of a cached namespaced object: "<namespace>/<name>". */
+export function keyOf(cached: CachedObject): string {
+  const object = decodedObject<KubeObject>(cached);
+  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+}
+
+/** Writes `status` through the status subresource unless it is what the object has; a vanished object is fine. */
+export async function writeStatus(store: GenericStore, object: KubeObject, status: Record<string, unknown>, context: WriteContext): Promise<void> {
+  if (JSON.stringify(status) === JSON.stringify(object.status ?? {})) return;
+  try {
+    await store.guaranteedUpdate(object.metadata.name!, context, 'status', undefined, (stored) => {
+      if (!stored) throw new StatusError(404, 'NotFound', 'gone');
+      return { ...stored, status };
+    });
+  } catch (error) {
+    if (!(error instanceof StatusError && error.code === 404)) throw error;
+  }
 }

@@ -6,14 +6,14 @@
 // ds`); RollingUpdate replaces old pods while at most maxUnavailable nodes lack an available pod, OnDelete
 // waits for users to delete them. Status holds the counts `kubectl rollout status ds` waits on.
 
-import { decodedObject, type CachedObject } from '../../../apiserver/storage/watch-cache.js';
+import { decodedObject } from '../../../apiserver/storage/watch-cache.js';
 import type { GenericStore } from '../../../apiserver/registry/store.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { StatusError } from '../../../apiserver/request/status.js';
 import { selectorMatches, type Json } from '../../resources/workloads/workload-fields.js';
 import { nodeAffinityAdmits } from '../../../node-agent/node-affinity.js';
 import { tolerates } from '../../../node-agent/scheduler.js';
-import { controllerContext, controllerRefOf, isActivePod, isPodReady, labelsOf, ownerReferenceTo, podAvailability } from './controller-ref.js';
+import { controllerContext, controllerRefOf, isActivePod, isPodReady, labelsOf, ownerReferenceTo, podAvailability, keyOf, writeStatus } from './controller-ref.js';
 import { HashCollision, REVISION_HASH_LABEL, syncHistory, truncateHistory } from './controller-history.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -120,7 +120,7 @@ export class DaemonSetController {
       history = await syncHistory(revisions, daemonSet, 'DaemonSet', collisionCount, context);
     } catch (error) {
       if (!(error instanceof HashCollision)) throw error;
-      await this.writeStatus(daemonSet, { ...((daemonSet.status ?? {}) as Json), collisionCount: collisionCount + 1 }, context);
+      await writeStatus(this.stores.daemonSets, daemonSet, { ...((daemonSet.status ?? {}) as Json), collisionCount: collisionCount + 1 }, context);
       return;
     }
     const hash = history.hash;
@@ -201,7 +201,7 @@ export class DaemonSetController {
     if (availableCount) status.numberAvailable = availableCount;
     if (eligible.size - availableCount > 0) status.numberUnavailable = eligible.size - availableCount;
     if (collisionCount) status.collisionCount = collisionCount;
-    await this.writeStatus(daemonSet, status, context);
+    await writeStatus(this.stores.daemonSets, daemonSet, status, context);
 
     const liveHashes = new Set(owned.map((pod) => pod.metadata.labels?.[REVISION_HASH_LABEL] ?? ''));
     await truncateHistory(revisions, history, (revision) => liveHashes.has(revision.metadata.labels?.[REVISION_HASH_LABEL] ?? ''), spec.revisionHistoryLimit ?? 10, context);
@@ -243,23 +243,8 @@ export class DaemonSetController {
     };
   }
 
-  private async writeStatus(daemonSet: KubeObject, status: Json, context: ReturnType<typeof controllerContext>): Promise<void> {
-    if (JSON.stringify(status) === JSON.stringify(daemonSet.status ?? {})) return;
-    try {
-      await this.stores.daemonSets.guaranteedUpdate(daemonSet.metadata.name!, context, 'status', undefined, (stored) => {
-        if (!stored) throw new StatusError(404, 'NotFound', 'gone');
-        return { ...stored, status };
-      });
-    } catch (error) {
-      if (!(error instanceof StatusError && error.code === 404)) throw error;
-    }
-  }
 }
 
-function keyOf(cached: CachedObject): string {
-  const object = decodedObject<KubeObject>(cached);
-  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
-}
 
 function scaledUp(value: number | string, total: number): number {
   if (typeof value === 'number') return value;

@@ -10,7 +10,7 @@ import type { GenericStore } from '../../../apiserver/registry/store.js';
 import { nowTimestamp, type KubeObject } from '../../../apiserver/registry/object.js';
 import { StatusError } from '../../../apiserver/request/status.js';
 import { selectorMatches, type Json } from '../../resources/workloads/workload-fields.js';
-import { controllerContext, controllerRefOf, labelsOf, ownerReferenceTo, type OwnerReference } from './controller-ref.js';
+import { controllerContext, controllerRefOf, labelsOf, ownerReferenceTo, type OwnerReference, keyOf } from './controller-ref.js';
 import { podTemplateHash, templatesEqualIgnoringHash, HASH_LABEL } from './pod-template-hash.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -345,10 +345,6 @@ export class DeploymentController {
   }
 }
 
-function keyOf(cached: CachedObject): string {
-  const object = decodedObject<KubeObject>(cached);
-  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
-}
 
 function replicasOf(replicaSet: KubeObject): number {
   return ((replicaSet.spec as { replicas?: number } | undefined)?.replicas ?? 1);

@@ -14,7 +14,7 @@ import type { GenericStore } from '../../../apiserver/registry/store.js';
 import { nowTimestamp, type KubeObject } from '../../../apiserver/registry/object.js';
 import { StatusError } from '../../../apiserver/request/status.js';
 import { selectorMatches, type Json } from '../../resources/workloads/workload-fields.js';
-import { controllerContext, controllerRefOf, isPodReady, labelsOf } from './controller-ref.js';
+import { controllerContext, controllerRefOf, isPodReady, labelsOf, keyOf } from './controller-ref.js';
 import { WorkQueue } from './work-queue.js';
 
 /** How long an eviction keeps a pod out of currentHealthy while its deletion is pending (upstream's DeletionTimeout). */
@@ -186,10 +186,6 @@ export class DisruptionController {
   }
 }
 
-function keyOf(cached: CachedObject): string {
-  const object = decodedObject<KubeObject>(cached);
-  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
-}
 
 /** An int-or-percent of `total`, rounded up as upstream's GetScaledValueFromIntOrPercent(..., true). */
 function scaled(value: number | string, total: number, roundUp: boolean): number {

@@ -12,7 +12,7 @@ import type { GenericStore } from '../../../apiserver/registry/store.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { StatusError } from '../../../apiserver/request/status.js';
 import { selectorIsEmpty, selectorMatches, type Json } from '../../resources/workloads/workload-fields.js';
-import { controllerContext, controllerRefOf, isActivePod, isPodReady, labelsOf, ownerReferenceTo, podAvailability, type OwnerReference } from './controller-ref.js';
+import { controllerContext, controllerRefOf, isActivePod, isPodReady, labelsOf, ownerReferenceTo, podAvailability, type OwnerReference, keyOf } from './controller-ref.js';
 import { WorkQueue } from './work-queue.js';
 
 /** Pods created or deleted per sync at most (upstream's burstReplicas). */
@@ -208,10 +208,6 @@ export class ReplicaSetController {
   }
 }
 
-function keyOf(cached: CachedObject): string {
-  const object = decodedObject<KubeObject>(cached);
-  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
-}
 
 /** Which pods go first when scaling down (upstream's ActivePods ordering): unscheduled, pending, not ready, newest. */
 function deletionOrder(pods: KubeObject[]): KubeObject[] {

@@ -7,12 +7,12 @@
 // OnDelete waits for users. Status (currentRevision, updateRevision, replica counts) is what
 // `kubectl rollout status|history|undo sts` reads.
 
-import { decodedObject, type CachedObject } from '../../../apiserver/storage/watch-cache.js';
+import { decodedObject } from '../../../apiserver/storage/watch-cache.js';
 import type { GenericStore } from '../../../apiserver/registry/store.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { StatusError } from '../../../apiserver/request/status.js';
 import type { Json } from '../../resources/workloads/workload-fields.js';
-import { controllerContext, controllerRefOf, isPodReady, ownerReferenceTo, podAvailability } from './controller-ref.js';
+import { controllerContext, controllerRefOf, isPodReady, ownerReferenceTo, podAvailability, keyOf, writeStatus } from './controller-ref.js';
 import { HashCollision, REVISION_HASH_LABEL, syncHistory, truncateHistory } from './controller-history.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -80,7 +80,7 @@ export class StatefulSetController {
       history = await syncHistory(revisions, set, 'StatefulSet', current.collisionCount ?? 0, context);
     } catch (error) {
       if (!(error instanceof HashCollision)) throw error;
-      await this.writeStatus(set, { ...current, collisionCount: (current.collisionCount ?? 0) + 1 }, context);
+      await writeStatus(this.stores.statefulSets, set, { ...current, collisionCount: (current.collisionCount ?? 0) + 1 }, context);
       return;
     }
     const updateRevision = history.current.metadata.name!;
@@ -179,7 +179,7 @@ export class StatefulSetController {
       collisionCount: current.collisionCount ?? 0,
       availableReplicas: available,
     };
-    await this.writeStatus(set, status, context);
+    await writeStatus(this.stores.statefulSets, set, status, context);
     const liveRevisions = new Set([...owned.values()].map((pod) => pod.metadata.labels?.[REVISION_HASH_LABEL] ?? ''));
     liveRevisions.add(currentRevision);
     await truncateHistory(revisions, history, (revision) => liveRevisions.has(revision.metadata.name!), spec.revisionHistoryLimit ?? 10, context);
@@ -243,23 +243,8 @@ export class StatefulSetController {
     }
   }
 
-  private async writeStatus(set: KubeObject, status: Json, context: ReturnType<typeof controllerContext>): Promise<void> {
-    if (JSON.stringify(status) === JSON.stringify(set.status ?? {})) return;
-    try {
-      await this.stores.statefulSets.guaranteedUpdate(set.metadata.name!, context, 'status', undefined, (stored) => {
-        if (!stored) throw new StatusError(404, 'NotFound', 'gone');
-        return { ...stored, status };
-      });
-    } catch (error) {
-      if (!(error instanceof StatusError && error.code === 404)) throw error;
-    }
-  }
 }
 
-function keyOf(cached: CachedObject): string {
-  const object = decodedObject<KubeObject>(cached);
-  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
-}
 
 function ordinalOf(setName: string, podName: string): number | undefined {
   if (!podName.startsWith(`${setName}-`)) return undefined;
