@@ -47,4 +47,19 @@ describe('storage as a served CRD version reads it', () => {
     assert.deepEqual(events.map((event) => event.value), ['{"v":"fresh"}', '{"v":"normalized"}', '{"v":"normalized"}']);
     assert.equal(calls, 3, 'normalized: the two foreign values and the previous value of the update');
   });
+
+  it('passes progress requests and the consumer\'s wish for progress through to the backend', () => {
+    let requested = 0;
+    let wanted: (() => boolean) | undefined;
+    const inner = new MemoryStorage();
+    const backend = Object.assign(Object.create(inner) as MemoryStorage, {
+      requestProgress: () => requested++,
+      watch: (prefix: string, from: number, handlers: { wantsProgress?: () => boolean }) => ((wanted = handlers.wantsProgress), { stop() {} }),
+    });
+    const storage = new ReadNormalizingStorage(backend, '/registry/example.com/widgets/', normalize);
+    storage.requestProgress();
+    assert.equal(requested, 1);
+    storage.watch('/registry/example.com/widgets/', 0, { onEvent: () => undefined, wantsProgress: () => true });
+    assert.equal(wanted?.(), true);
+  });
 });

@@ -98,6 +98,7 @@ export class ReadNormalizingStorage implements Storage {
   watch(prefix: string, fromRevision: number, handlers: WatchHandlers): Watcher {
     return this.inner.watch(prefix, fromRevision, {
       onProgress: handlers.onProgress?.bind(handlers),
+      wantsProgress: handlers.wantsProgress?.bind(handlers),
       onError: handlers.onError?.bind(handlers),
       onEvent: (event: StorageEvent) =>
         handlers.onEvent({
@@ -110,6 +111,11 @@ export class ReadNormalizingStorage implements Storage {
 
   currentRevision(): Promise<number> {
     return this.inner.currentRevision();
+  }
+
+  /** Forwarded: a watch cache that waits to be fresh asks the backend (etcd) for progress now, not at its next tick. */
+  requestProgress(): void {
+    this.inner.requestProgress?.();
   }
 
   compact(revision: number): Promise<void> {

@@ -153,6 +153,11 @@ export class EncryptedStorage implements Storage {
     return this.inner.currentRevision();
   }
 
+  /** Forwarded: a watch cache that waits to be fresh asks the backend (etcd) for progress now, not at its next tick. */
+  requestProgress(): void {
+    this.inner.requestProgress?.();
+  }
+
   compact(revision: number): Promise<void> {
     return this.inner.compact(revision);
   }
