@@ -3,7 +3,7 @@
 
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Cluster } from './harness.js';
+import { Cluster, eventually } from './harness.js';
 import { EtcdTestCluster } from '../apiserver/storage/etcd-test-server.js';
 
 describe('componentstatuses on etcd', () => {
@@ -28,7 +28,7 @@ describe('componentstatuses on etcd', () => {
     assert.equal(code, 0);
   });
 
-  it('names every member, and a killed one is Unhealthy at once with why', async () => {
+  it('names every member, and a killed one is Unhealthy with why', async () => {
     assert.deepEqual(await getCs(), [
       ['controller-manager', 'Healthy', 'ok'],
       ['etcd-0', 'Healthy', 'ok'],
@@ -37,7 +37,11 @@ describe('componentstatuses on etcd', () => {
     ]);
     const dead = etcd.members[2];
     await etcd.kill(dead);
-    const after = await getCs();
+    // If the killed member led, the others answer /health unhealthy until they elect a new leader.
+    const after = await eventually('the survivors healthy again', async () => {
+      const rows = await getCs();
+      return rows.slice(0, 3).every((row) => row[1] === 'Healthy') ? rows : undefined;
+    });
     assert.deepEqual(after.slice(0, 3).map((row) => row.slice(0, 2)), [['controller-manager', 'Healthy'], ['etcd-0', 'Healthy'], ['etcd-1', 'Healthy']]);
     assert.deepEqual(after[3].slice(0, 2), ['etcd-2', 'Unhealthy']);
     assert.match(after[3][2], new RegExp(`^Get "${dead.clientUrl}/health": `));
