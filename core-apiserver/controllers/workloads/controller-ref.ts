@@ -85,3 +85,17 @@ export async function writeStatus(store: GenericStore, object: KubeObject, statu
     if (!(error instanceof StatusError && error.code === 404)) throw error;
   }
 }
+
+/** Queues "<namespace>/<owner>" whenever a pod controlled by a `kind` changes (DaemonSets, StatefulSets). */
+export function watchControlledPods(pods: GenericStore, kind: string, enqueue: (key: string) => void): { stop(): void } {
+  return pods.cache.watch({
+    fromRevision: 0,
+    prefix: pods.resource.storagePrefix,
+    filter: () => true,
+    onEvent: (_type, object) => {
+      const pod = decodedObject<KubeObject>(object);
+      const reference = controllerRefOf(pod);
+      if (reference?.kind === kind) enqueue(`${pod.metadata.namespace}/${reference.name}`);
+    },
+  });
+}

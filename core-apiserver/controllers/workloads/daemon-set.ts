@@ -13,7 +13,7 @@ import { StatusError } from '../../../apiserver/request/status.js';
 import { selectorMatches, type Json } from '../../resources/workloads/workload-fields.js';
 import { nodeAffinityAdmits } from '../../../node-agent/node-affinity.js';
 import { tolerates } from '../../../node-agent/scheduler.js';
-import { controllerContext, controllerRefOf, isActivePod, isPodReady, labelsOf, ownerReferenceTo, podAvailability, keyOf, writeStatus } from './controller-ref.js';
+import { controllerContext, controllerRefOf, isActivePod, isPodReady, labelsOf, ownerReferenceTo, podAvailability, keyOf, watchControlledPods, writeStatus } from './controller-ref.js';
 import { HashCollision, REVISION_HASH_LABEL, syncHistory, truncateHistory } from './controller-history.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -80,16 +80,7 @@ export class DaemonSetController {
     for (const store of Object.values(this.stores)) await store.cache.start();
     this.watches.push(
       daemonSets.cache.watch({ fromRevision: 0, prefix: daemonSets.resource.storagePrefix, filter: () => true, onEvent: (_type, object) => this.queue.add(keyOf(object)) }),
-      pods.cache.watch({
-        fromRevision: 0,
-        prefix: pods.resource.storagePrefix,
-        filter: () => true,
-        onEvent: (_type, object) => {
-          const pod = decodedObject<KubeObject>(object);
-          const reference = controllerRefOf(pod);
-          if (reference?.kind === 'DaemonSet') this.queue.add(`${pod.metadata.namespace}/${reference.name}`);
-        },
-      }),
+      watchControlledPods(pods, 'DaemonSet', (key) => this.queue.add(key)),
       // A node that comes, goes or changes labels or taints may need a daemon pod or lose one.
       nodes.cache.watch({ fromRevision: 0, prefix: nodes.resource.storagePrefix, filter: () => true, onEvent: () => this.enqueueAll() }),
     );

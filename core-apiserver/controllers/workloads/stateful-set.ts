@@ -12,7 +12,7 @@ import type { GenericStore } from '../../../apiserver/registry/store.js';
 import type { KubeObject } from '../../../apiserver/registry/object.js';
 import { StatusError } from '../../../apiserver/request/status.js';
 import type { Json } from '../../resources/workloads/workload-fields.js';
-import { controllerContext, controllerRefOf, isPodReady, ownerReferenceTo, podAvailability, keyOf, writeStatus } from './controller-ref.js';
+import { controllerContext, controllerRefOf, isPodReady, ownerReferenceTo, podAvailability, keyOf, watchControlledPods, writeStatus } from './controller-ref.js';
 import { HashCollision, REVISION_HASH_LABEL, syncHistory, truncateHistory } from './controller-history.js';
 import { WorkQueue } from './work-queue.js';
 
@@ -46,16 +46,7 @@ export class StatefulSetController {
     for (const store of Object.values(this.stores)) await store.cache.start();
     this.watches.push(
       statefulSets.cache.watch({ fromRevision: 0, prefix: statefulSets.resource.storagePrefix, filter: () => true, onEvent: (_type, object) => this.queue.add(keyOf(object)) }),
-      pods.cache.watch({
-        fromRevision: 0,
-        prefix: pods.resource.storagePrefix,
-        filter: () => true,
-        onEvent: (_type, object) => {
-          const pod = decodedObject<KubeObject>(object);
-          const reference = controllerRefOf(pod);
-          if (reference?.kind === 'StatefulSet') this.queue.add(`${pod.metadata.namespace}/${reference.name}`);
-        },
-      }),
+      watchControlledPods(pods, 'StatefulSet', (key) => this.queue.add(key)),
     );
   }
 
