@@ -48,7 +48,17 @@ function typeOf(resource: ResourceDefinition): TypeNode {
  * Upstream's reset fields: writes to the main resource never own the status (the strategy resets it), and
  * writes through a subresource own only that subresource's paths.
  */
+const filters = new WeakMap<ResourceDefinition, Map<string, FieldFilter>>();
+
 function fieldFilter(resource: ResourceDefinition, subresource: string): FieldFilter {
+  let bySubresource = filters.get(resource);
+  if (!bySubresource) filters.set(resource, (bySubresource = new Map()));
+  let filter = bySubresource.get(subresource);
+  if (!filter) bySubresource.set(subresource, (filter = buildFieldFilter(resource, subresource)));
+  return filter;
+}
+
+function buildFieldFilter(resource: ResourceDefinition, subresource: string): FieldFilter {
   if (subresource && !resource.subresources[subresource]?.view) {
     const roots = new Set((resource.subresources[subresource]?.updates ?? []).map((path) => fieldElement(path.split('.')[0]).id));
     return (set) => {

@@ -62,7 +62,16 @@ export function cloneJson<T>(value: T): T {
   return structuredClone(value);
 }
 
+let timestampSecond = Number.NaN;
+let timestampText = '';
+
 export function nowTimestamp(): string {
-  // Kubernetes timestamps have second precision (RFC 3339, UTC, no fraction).
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Kubernetes timestamps have second precision (RFC 3339, UTC, no fraction); every write stamps one, so
+  // the text is formatted once per second.
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== timestampSecond) {
+    timestampSecond = second;
+    timestampText = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return timestampText;
 }

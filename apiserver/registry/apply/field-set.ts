@@ -15,10 +15,22 @@ export type Path = PathElement[];
 
 /** JSON as Go's encoder writes it (HTML characters and line separators escaped, object keys sorted). */
 export function goJson(value: unknown): string {
+  // Names and key values are nearly always plain strings: no object keys to sort, usually nothing to escape.
+  if (typeof value === 'string') {
+    const plain = JSON.stringify(value);
+    return GO_ESCAPED.test(plain) ? plain.replace(GO_ESCAPED_ALL, goEscape) : plain;
+  }
   const text = JSON.stringify(value, (_key, item: unknown) =>
     isObject(item) ? Object.fromEntries(Object.keys(item).sort().map((key) => [key, item[key]])) : item,
   );
-  return text.replace(/[<>&\u2028\u2029]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.replace(GO_ESCAPED_ALL, goEscape);
+}
+
+const GO_ESCAPED = /[<>&\u2028\u2029]/;
+const GO_ESCAPED_ALL = /[<>&\u2028\u2029]/g;
+
+function goEscape(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 export function fieldElement(name: string): PathElement {
@@ -143,6 +155,7 @@ interface Child {
   set: FieldSet;
 }
 
+/** Built by insert/descend, then never changed: the set operations share the subtrees they leave alone. */
 export class FieldSet {
   readonly members = new Map<string, PathElement>();
   readonly children = new Map<string, Child>();
@@ -184,19 +197,15 @@ export class FieldSet {
     return this.children.get(element.id)?.set ?? new FieldSet();
   }
 
-  copy(): FieldSet {
-    return this.union(new FieldSet());
-  }
-
   union(other: FieldSet): FieldSet {
     const result = new FieldSet();
     for (const [id, element] of this.members) result.members.set(id, element);
     for (const [id, element] of other.members) result.members.set(id, element);
     for (const [id, child] of this.children) {
       const theirs = other.children.get(id);
-      result.children.set(id, { element: child.element, set: theirs ? child.set.union(theirs.set) : child.set.copy() });
+      result.children.set(id, theirs ? { element: child.element, set: child.set.union(theirs.set) } : child);
     }
-    for (const [id, child] of other.children) if (!this.children.has(id)) result.children.set(id, { element: child.element, set: child.set.copy() });
+    for (const [id, child] of other.children) if (!this.children.has(id)) result.children.set(id, child);
     return result;
   }
 
@@ -218,8 +227,12 @@ export class FieldSet {
     for (const [id, element] of this.members) if (!other.members.has(id)) result.members.set(id, element);
     for (const [id, child] of this.children) {
       const theirs = other.children.get(id);
-      const rest = theirs ? child.set.difference(theirs.set) : child.set.copy();
-      if (!rest.empty()) result.children.set(id, { element: child.element, set: rest });
+      if (!theirs) {
+        if (!child.set.empty()) result.children.set(id, child);
+      } else {
+        const rest = child.set.difference(theirs.set);
+        if (!rest.empty()) result.children.set(id, { element: child.element, set: rest });
+      }
     }
     return result;
   }
@@ -231,8 +244,12 @@ export class FieldSet {
     for (const [id, child] of this.children) {
       if (other.members.has(id)) continue;
       const theirs = other.children.get(id);
-      const rest = theirs ? child.set.recursiveDifference(theirs.set) : child.set.copy();
-      if (!rest.empty()) result.children.set(id, { element: child.element, set: rest });
+      if (!theirs) {
+        if (!child.set.empty()) result.children.set(id, child);
+      } else {
+        const rest = child.set.recursiveDifference(theirs.set);
+        if (!rest.empty()) result.children.set(id, { element: child.element, set: rest });
+      }
     }
     return result;
   }

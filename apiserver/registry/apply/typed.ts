@@ -142,6 +142,7 @@ export function compare(lhs: unknown, rhs: unknown, type: TypeNode): Comparison 
 }
 
 function compareAt(lhs: unknown, rhs: unknown, type: TypeNode, path: Path, result: Comparison): void {
+  if (lhs === undefined && path.length > 0) return addedAt(rhs, type, path, result.added);
   const atom = type.atom();
   const kind = kindOf(atom, rhs !== undefined ? rhs : lhs);
   if (lhs !== undefined && rhs !== undefined && kindOf(atom, lhs) !== kind) {
@@ -208,6 +209,50 @@ function compareAt(lhs: unknown, rhs: unknown, type: TypeNode, path: Path, resul
   // A map or list that appears or disappears as a whole is itself added or removed.
   if (lhs === undefined) result.added.insert(path);
   else if (rhs === undefined) result.removed.insert(path);
+}
+
+/**
+ * compareAt with nothing on the left, the whole of a create: everything at and below `path` is added. Walks
+ * the set's nodes directly instead of copying a path per field, since every write pays for it.
+ */
+function addedAt(value: unknown, type: TypeNode, path: Path, added: FieldSet): void {
+  let parent = added;
+  for (let index = 0; index < path.length - 1; index++) parent = parent.descend(path[index]);
+  addAll(value, type, parent, path[path.length - 1]);
+}
+
+/** Inserts `element` into `parent` as a member, with everything `value` sets below it. */
+function addAll(value: unknown, type: TypeNode, parent: FieldSet, element: PathElement): void {
+  const atom = type.atom();
+  const kind = kindOf(atom, value);
+  parent.members.set(element.id, element);
+  if (kind === 'scalar') return;
+  const below = new FieldSet();
+  if (kind === 'list') {
+    const list = atom.list!;
+    if (list.atomic || !Array.isArray(value) || value.length === 0) return;
+    const items = new Map<string, { element: PathElement; item: unknown; count: number }>();
+    for (const { element: itemElement, item } of indexItems(list, value)) {
+      const entry = items.get(itemElement.id);
+      if (entry) entry.count++;
+      else items.set(itemElement.id, { element: itemElement, item, count: 1 });
+    }
+    for (const entry of items.values()) {
+      // Duplicated items are added as a whole, as compareAt does.
+      if (entry.count > 1) below.members.set(entry.element.id, entry.element);
+      else addAll(entry.item, list.element, below, entry.element);
+    }
+  } else {
+    const map = atom.map!;
+    if (map.atomic || !isObject(value)) return;
+    for (const key in value) {
+      const childType = fieldType(map, key);
+      if (childType) addAll(value[key], childType, below, fieldElement(key));
+    }
+  }
+  if (below.empty()) return;
+  const existing = parent.children.get(element.id);
+  parent.children.set(element.id, { element, set: existing ? existing.set.union(below) : below });
 }
 
 // ---- removal ---------------------------------------------------------------------------------

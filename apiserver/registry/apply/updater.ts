@@ -42,6 +42,9 @@ function changes(live: unknown, next: unknown, type: TypeNode, filter: FieldFilt
 /** Moves changed fields away from every manager but `workflow`; throws on conflicts unless `force`. */
 function reassign(live: unknown, next: unknown, type: TypeNode, managers: Managers, workflow: string, force: boolean, filter: FieldFilter) {
   const changed = changes(live, next, type, filter);
+  let others = false;
+  for (const manager of managers.keys()) if (manager !== workflow) others = true;
+  if (!others) return changed;
   const touched = changed.modified.union(changed.added);
   const conflicts: Conflict[] = [];
   const conflictSets = new Map<string, FieldSet>();
@@ -69,8 +72,10 @@ function reassign(live: unknown, next: unknown, type: TypeNode, managers: Manage
 /** A non-apply write by `manager` from `live` to `next`. */
 export function update(live: unknown, next: unknown, type: TypeNode, apiVersion: string, managers: Managers, manager: string, filter: FieldFilter): Managers {
   const changed = reassign(live, next, type, managers, manager, true, filter);
-  const previous = managers.get(manager)?.set ?? new FieldSet();
-  const set = filter(previous.difference(changed.removed).union(changed.modified).union(changed.added));
+  const previous = managers.get(manager)?.set;
+  const touched = changed.modified.empty() ? changed.added : changed.modified.union(changed.added);
+  // The changes are filtered already; only what the manager owned before may hold filtered-out fields.
+  const set = previous ? filter(previous.difference(changed.removed).union(touched)) : touched;
   if (set.empty()) managers.delete(manager);
   else managers.set(manager, { set, apiVersion, applied: false });
   return managers;
