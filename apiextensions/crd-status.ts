@@ -173,10 +173,9 @@ export function desiredStatus(crd: KubeObject, sameGroup: KubeObject[]): CrdStat
   else conditions = conditions.filter((condition) => condition.type !== 'NonStructuralSchema');
   const approval = apiApprovalCondition(spec.group, crd.metadata.annotations);
   if (approval) conditions = setCondition(conditions, approval);
-  const storedVersions = [...(current.storedVersions ?? [])];
-  const storage = spec.versions.find((version) => version.storage)?.name;
-  if (storage && !storedVersions.includes(storage)) storedVersions.push(storage);
-  return { ...current, conditions, acceptedNames, storedVersions };
+  // storedVersions are the strategy's (create and spec updates) and the user's (status writes after a
+  // storage migration): no controller adds to them, or a pruned version would come back.
+  return { ...current, conditions, acceptedNames };
 }
 
 /** Semantic equality of spec.names (defaulted) and status.acceptedNames. */
