@@ -4,7 +4,7 @@
 
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { isObject } from '../apiserver/registry/object.js';
-import { RenderedValue, type FieldError } from '../apiserver/request/status.js';
+import { fieldErrorMessage, RenderedValue, type FieldError } from '../apiserver/request/status.js';
 import { isDns1035Label, isDns1123Subdomain } from '../apiserver/registry/names.js';
 import { compileSchemaRules } from './cel/compile.js';
 import { invalidPatterns } from '../apiserver/schema/pattern.js';
@@ -248,8 +248,23 @@ function validateSpec(crd: KubeObject, baseOptions: CrdValidationOptions): Field
   errors.push(...validateSubresources(view.subresources, 'spec.subresources'));
   errors.push(...validateColumns(view.additionalPrinterColumns, 'spec.additionalPrinterColumns'));
   if (Array.isArray(view.selectableFields) && view.selectableFields.length > 0) {
-    if (!view.validation) errors.push({ field: 'spec.selectableFields', type: 'FieldValueInvalid', value: '', detail: 'selectableFields may only be set when validations.schema is included' });
-    else errors.push(...validateSelectableFields(view.selectableFields, view.validation.openAPIV3Schema, 'spec.selectableFields'));
+    if (view.validation) {
+      errors.push(...validateSelectableFields(view.selectableFields, view.validation.openAPIV3Schema, 'spec.selectableFields'));
+    } else if (view.versions.every((entry) => isObject(entry.schema?.openAPIV3Schema))) {
+      // Deliberately not upstream: the same selectableFields in every version with per-version schemas is
+      // refused there ("may only be set when validations.schema is included") only because conversion
+      // hoisted the fields and not the schemas. Each version's fields are checked against its own schema.
+      const seen = new Set<string>();
+      for (const entry of view.versions) {
+        for (const error of validateSelectableFields(view.selectableFields, entry.schema?.openAPIV3Schema, 'spec.selectableFields')) {
+          const key = `${error.field}\u0000${fieldErrorMessage(error)}`;
+          if (!seen.has(key)) errors.push(error);
+          seen.add(key);
+        }
+      }
+    } else {
+      errors.push({ field: 'spec.selectableFields', type: 'FieldValueInvalid', value: '', detail: 'selectableFields may only be set when validations.schema is included' });
+    }
   }
   const strategy = isObject(spec.conversion) ? spec.conversion.strategy : undefined;
   if (isObject(spec.conversion) && strategy !== 'None' && preserveUnknownFields) {
