@@ -319,7 +319,7 @@ function validateSchemaAt(holder: CrdVersion['schema'], path: string, statusEnab
   // Patterns are RE2 upstream: one that Go cannot compile is rejected here, not at the first write.
   errors.push(...invalidPatterns(schema, root));
   // CEL rules are typed by the schema: only a valid structural schema is compiled against.
-  if (options.requireStructuralSchema && found.length === 0 && !isNonStructural(schema)) ruleErrors.push(...compileSchemaRules(schema, root).errors);
+  if (options.requireStructuralSchema && found.length === 0) ruleErrors.push(...compileSchemaRules(schema, root).errors);
   return errors;
 }
 
@@ -395,8 +395,13 @@ function validatePreserveUnknownFields(crd: KubeObject, old: KubeObject | undefi
 
 /** Warnings for schema parts that are accepted but have no effect (upstream says nothing about them). */
 export function crdWarnings(crd: KubeObject): string[] {
-  const versions = Array.isArray(crd.spec?.versions) ? (crd.spec.versions as CrdVersion[]) : [];
-  return versions.flatMap((version, index) => (isObject(version) ? schemaWarnings(version.schema?.openAPIV3Schema, `spec.versions[${index}].schema.openAPIV3Schema`) : []));
+  if (!isObject(crd.spec)) return [];
+  // At the same paths as the errors: a schema shared by every version is spec.validation's.
+  const view = internalView(crd.spec as Partial<CrdSpec>);
+  return [
+    ...schemaWarnings(view.validation?.openAPIV3Schema, 'spec.validation.openAPIV3Schema'),
+    ...view.versions.flatMap((entry) => schemaWarnings(entry.schema?.openAPIV3Schema, `spec.versions[${entry.index}].schema.openAPIV3Schema`)),
+  ];
 }
 
 /** Upstream's PrepareForUpdate: a new storage version joins status.storedVersions. */

@@ -264,4 +264,19 @@ ${options.schema ?? '        type: object\n'}`
     await ok(['apply', '-f', manifest('gadget-v1-only.yaml', gadgetCrd({ versions: onlyV1 }))]);
     assert.equal((await ok(['get', 'crd', 'gadgets.toys.example.com', '-o', 'jsonpath={.status.storedVersions}'])).stdout, '["v1"]');
   });
+
+  it('hostile CRDs get a 4xx, never a 500: a schema nested too deeply, a body too deep to process, malformed JSON', async () => {
+    const deep = (depth: number) => {
+      const schema = '{"type":"object","properties":{"a":'.repeat(depth) + '{"type":"object"}' + '}}'.repeat(depth);
+      return `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"deeps.x.example.com"},"spec":{"group":"x.example.com","scope":"Namespaced","names":{"plural":"deeps","kind":"Deep"},"versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":${schema}}}]}}`;
+    };
+    const post = (name: string, body: string) => cluster.kubectl(['create', '--raw', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', '-f', manifest(name, body)]);
+    const nested = await post('deep-600.json', deep(600));
+    assert.ok(nested.stderr.includes('spec.validation.openAPIV3Schema: Forbidden: must not nest more than 500 levels deep'), nested.stderr);
+    const tooDeep = await post('deep-5000.json', deep(5000));
+    assert.match(tooDeep.stderr, /Error from server \(BadRequest\)/);
+    const malformed = await post('malformed.json', deep(1).replace('"default"', '').slice(0, 180));
+    assert.match(malformed.stderr, /Error from server \(BadRequest\)/);
+    assert.notEqual((await cluster.kubectl(['get', 'crd', 'deeps.x.example.com'])).code, 0, 'nothing was stored');
+  });
 });
