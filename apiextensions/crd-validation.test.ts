@@ -545,6 +545,17 @@ describe('CRD validation on update (upstream TestValidateCustomResourceDefinitio
     assert.deepEqual(update(protectedCrd(), approved), [required('metadata.annotations[api-approved.kubernetes.io]')]);
   });
 
+  it('per-expression cost limits are not applied again to versions whose schema is unchanged', () => {
+    const expensive = (rule: string) => ({ type: 'object', properties: { f: { type: 'array', items: { type: 'string' }, 'x-kubernetes-validations': [{ rule, messageExpression: 'self[0] + self[1] + self[2] + self[3] + self[4] + self[5] + self[6] + self[7]' }] } } });
+    const twoVersions = (v1Rule: string, v2Rule: string) =>
+      crd({ versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: expensive(v1Rule) } }, { name: 'v2', served: true, storage: false, schema: { openAPIV3Schema: expensive(v2Rule) } }] });
+    const old = stored(twoVersions('true', '1 == 1'));
+    old.status.storedVersions = ['v1'];
+    const created = messages(validateCrd(Object.assign(twoVersions('true', '1 == 1'), { status: { storedVersions: ['v1'] } })));
+    assert.ok(created.some((line) => line.startsWith('spec.versions[0].schema.openAPIV3Schema.properties[f].x-kubernetes-validations[0].messageExpression: Forbidden: estimated messageExpression cost exceeds budget')), created.join('\n'));
+    assert.deepEqual(update(twoVersions('true', '2 == 2'), old), [forbidden('spec.versions[1].schema.openAPIV3Schema.properties[f].x-kubernetes-validations[0].messageExpression')]);
+  });
+
   it('status writes check the accepted names only (upstream status strategy)', () => {
     const object = stored(crd(), { storedVersions: [], acceptedNames: { plural: 'Bad_Plural', kind: 'Plural', listKind: 'Plural' } });
     assert.deepEqual(summary(validateCrdStatusUpdate(object)), [invalid('status.acceptedNames.listKind'), invalid('status.acceptedNames.plural')]);

@@ -23,7 +23,7 @@ import {
   type SchemaOptions,
   type SchemaViolation,
 } from './structural-schema.js';
-import { internalView, subresourcesFor } from './crd-internal-view.js';
+import { internalView, semanticEqual, subresourcesFor } from './crd-internal-view.js';
 import { caBundleProblem, hasRecognizedReviewVersionOrEmpty, validateConversion, type ConversionOptions } from './crd-conversion-validation.js';
 import { validateColumns, validateDeprecationWarning, validateSelectableFields, validateSubresources } from './crd-version-fields.js';
 import { API_APPROVED_ANNOTATION, apiApprovalState, isProtectedCommunityGroup } from './crd-api-approval.js';
@@ -106,6 +106,11 @@ export interface CrdValidationOptions extends SchemaOptions, ConversionOptions {
   requireOpenAPISchema: boolean;
   /** Scope and kind are fixed once the CRD was Established. */
   requireImmutableNames: boolean;
+  /**
+   * Versions whose schema the update leaves as it was: their rules are not held to the per-expression
+   * cost limit again (upstream's versionsWithUnchangedSchemas; cost estimates may grow between releases).
+   */
+  unchangedSchemaVersions?: Set<string>;
 }
 
 const CREATE_OPTIONS: CrdValidationOptions = {
@@ -127,7 +132,7 @@ function isEstablished(crd: KubeObject): boolean {
 }
 
 /** Upstream's ValidateCustomResourceDefinitionUpdate options, read off the stored CRD. */
-export function updateOptions(old: KubeObject): CrdValidationOptions {
+export function updateOptions(old: KubeObject, next?: KubeObject): CrdValidationOptions {
   const spec = (isObject(old.spec) ? old.spec : {}) as Partial<CrdSpec>;
   const schemas = schemasOf(spec);
   const versions = Array.isArray(spec.versions) ? spec.versions : [];
@@ -142,7 +147,22 @@ export function updateOptions(old: KubeObject): CrdValidationOptions {
     requireMapListKeysMapSetValidation: !schemas.some(hasInvalidMapListKeysMapSet),
     requireRecognizedConversionReviewVersion: !isObject(spec.conversion) || hasRecognizedReviewVersionOrEmpty(spec.conversion),
     allowInvalidCABundle: !established || caBundleProblem(spec.conversion) !== undefined,
+    unchangedSchemaVersions: unchangedSchemaVersions(next, old),
   };
+}
+
+function unchangedSchemaVersions(next: KubeObject | undefined, old: KubeObject): Set<string> {
+  const schemaOf = (object: KubeObject | undefined, name: unknown) => {
+    const versions: unknown[] = Array.isArray(object?.spec?.versions) ? object.spec.versions : [];
+    const version = versions.find((item) => isObject(item) && item.name === name) as CrdVersion | undefined;
+    return version ? { found: true, schema: version.schema?.openAPIV3Schema } : { found: false, schema: undefined };
+  };
+  const unchanged = new Set<string>();
+  for (const version of (Array.isArray(next?.spec?.versions) ? next.spec.versions : []).filter(isObject) as CrdVersion[]) {
+    const before = schemaOf(old, version.name);
+    if (before.found && semanticEqual(version.schema?.openAPIV3Schema, before.schema)) unchanged.add(version.name);
+  }
+  return unchanged;
 }
 
 /** Upstream's metadata.name rule for CRDs: a DNS subdomain that is plural.group. */
@@ -156,7 +176,7 @@ function validateName(crd: KubeObject): FieldError[] {
 
 /** Upstream's ValidateCustomResourceDefinition (create) and, with `old`, ValidateCustomResourceDefinitionUpdate. */
 export function validateCrd(crd: KubeObject, old?: KubeObject): FieldError[] {
-  const options = old ? updateOptions(old) : CREATE_OPTIONS;
+  const options = old ? updateOptions(old, crd) : CREATE_OPTIONS;
   try {
     return [
       ...validateName(crd),
@@ -223,7 +243,7 @@ function validateSpec(crd: KubeObject, baseOptions: CrdValidationOptions): Field
     if (nameProblems.length > 0) errors.push({ field: `${path}.name`, type: 'FieldValueInvalid', value: version.name ?? '', detail: nameProblems.join(',') });
     errors.push(...validateDeprecationWarning(version as unknown as Record<string, unknown>, path));
     const statusEnabled = isObject(subresourcesFor(view, entry)?.status);
-    errors.push(...validateSchemaAt(entry.schema, `${path}.schema`, statusEnabled, options, violations, schemaErrors));
+    errors.push(...validateSchemaAt(entry.schema, `${path}.schema`, statusEnabled, withCostSuppression(options, version.name), violations, schemaErrors));
     errors.push(...validateSubresources(entry.subresources, `${path}.subresources`));
     errors.push(...validateColumns(entry.additionalPrinterColumns, `${path}.additionalPrinterColumns`));
     if (Array.isArray(entry.selectableFields) && entry.selectableFields.length > 0) {
@@ -242,7 +262,7 @@ function validateSpec(crd: KubeObject, baseOptions: CrdValidationOptions): Field
   }
   errors.push(...validateNames(names, 'spec.names'));
 
-  errors.push(...validateSchemaAt(view.validation, 'spec.validation', anyStatus, options, violations, schemaErrors));
+  errors.push(...validateSchemaAt(view.validation, 'spec.validation', anyStatus, withCostSuppression(options, view.versions[0]?.version.name), violations, schemaErrors));
   // Schema violations of every version together, grouped by cause: one missing type in three versions is one problem.
   errors.push(...groupByCause(violations), ...schemaErrors);
   errors.push(...validateSubresources(view.subresources, 'spec.subresources'));
@@ -274,6 +294,16 @@ function validateSpec(crd: KubeObject, baseOptions: CrdValidationOptions): Field
   return errors;
 }
 
+interface SchemaCheckOptions extends CrdValidationOptions {
+  suppressPerExpressionCost?: boolean;
+}
+
+function withCostSuppression(options: CrdValidationOptions, version: unknown): SchemaCheckOptions {
+  return { ...options, suppressPerExpressionCost: options.unchangedSchemaVersions?.has(version as string) === true };
+}
+
+const PER_EXPRESSION_COST = /^estimated (rule|messageExpression) cost exceeds budget/;
+
 /** The fields a schema may have at its root when the status subresource is on, in upstream's struct order. */
 const ROOT_FIELDS_IN_ORDER: [string, string][] = [
   ['id', 'ID'], ['$schema', 'Schema'], ['$ref', 'Ref'], ['description', 'Description'], ['type', 'Type'], ['format', 'Format'], ['title', 'Title'],
@@ -293,7 +323,7 @@ const ALLOWED_AT_STATUS_ROOT = ['Description', 'Type', 'Format', 'Title', 'Maxim
  * (`spec.validation` or `spec.versions[i].schema`). Schema violations go to `violations` (grouped later);
  * other errors are returned, and rule-compilation errors go to `ruleErrors` (reported after the schema's).
  */
-function validateSchemaAt(holder: CrdVersion['schema'], path: string, statusEnabled: boolean, options: CrdValidationOptions, violations: SchemaViolation[], ruleErrors: FieldError[]): FieldError[] {
+function validateSchemaAt(holder: CrdVersion['schema'], path: string, statusEnabled: boolean, options: SchemaCheckOptions, violations: SchemaViolation[], ruleErrors: FieldError[]): FieldError[] {
   const schema = holder?.openAPIV3Schema;
   if (!isObject(schema)) return [];
   const errors: FieldError[] = [];
@@ -319,7 +349,10 @@ function validateSchemaAt(holder: CrdVersion['schema'], path: string, statusEnab
   // Patterns are RE2 upstream: one that Go cannot compile is rejected here, not at the first write.
   errors.push(...invalidPatterns(schema, root));
   // CEL rules are typed by the schema: only a valid structural schema is compiled against.
-  if (options.requireStructuralSchema && found.length === 0) ruleErrors.push(...compileSchemaRules(schema, root).errors);
+  if (options.requireStructuralSchema && found.length === 0) {
+    const compiled = compileSchemaRules(schema, root).errors;
+    ruleErrors.push(...(options.suppressPerExpressionCost ? compiled.filter((error) => !(error.type === 'FieldValueForbidden' && PER_EXPRESSION_COST.test(error.detail ?? ''))) : compiled));
+  }
   return errors;
 }
 
