@@ -528,7 +528,9 @@ describe('CRD validation on update (upstream TestValidateCustomResourceDefinitio
     const next = crd();
     defaultCrd(next);
     next.status = structuredClone(old.status);
-    assert.deepEqual(messages(validateCrd(next, old)), ['status.storedVersions[1]: Invalid value: "version2": must appear in spec.versions']);
+    assert.deepEqual(messages(validateCrd(next, old)), [
+      `status.storedVersions[1]: Invalid value: "version2": must appear in spec.versions — fix: rewrite the objects stored as version2 in the storage version, then drop it with: kubectl patch crd plural.group.com --subresource=status --type=json -p '[{"op":"remove","path":"/status/storedVersions/1"}]'`,
+    ]);
   });
 
   it('preserveUnknownFields: switching to true is refused, keeping it is allowed', () => {

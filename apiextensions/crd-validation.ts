@@ -402,7 +402,12 @@ function validateStoredVersions(crd: KubeObject): FieldError[] {
     if (version.storage === true && !found) errors.push({ field: 'status.storedVersions', type: 'FieldValueInvalid', value: stored, detail: `must have the storage version ${version.name}` });
     if (found) remaining.delete(version.name);
   }
-  for (const [version, index] of remaining) errors.push({ field: `status.storedVersions[${index}]`, type: 'FieldValueInvalid', value: version, detail: 'must appear in spec.versions' });
+  // Upstream's text first; the way out after it (the most asked-about CRD error, see k/k#87691).
+  const name = crd.metadata.name ?? '';
+  for (const [version, index] of remaining) {
+    const fix = `rewrite the objects stored as ${String(version)} in the storage version, then drop it with: kubectl patch crd ${name} --subresource=status --type=json -p '[{"op":"remove","path":"/status/storedVersions/${index}"}]'`;
+    errors.push({ field: `status.storedVersions[${index}]`, type: 'FieldValueInvalid', value: version, detail: `must appear in spec.versions — fix: ${fix}` });
+  }
   return errors;
 }
 

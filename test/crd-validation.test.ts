@@ -254,13 +254,16 @@ ${options.schema ?? '        type: object\n'}`
     await ok(['apply', '-f', manifest('gadget-v.yaml', gadgetCrd({ versions: twoVersions }))]);
     const onlyV1 = '  - name: v1\n    served: true\n    storage: true\n    schema: {openAPIV3Schema: {type: object}}\n';
     const stderr = await fails(['apply', '-f', manifest('gadget-v1.yaml', gadgetCrd({ versions: onlyV1 }))]);
-    assert.ok(stderr.includes('status.storedVersions[0]: Invalid value: "v1alpha1": must appear in spec.versions'), stderr);
+    assert.ok(stderr.includes('status.storedVersions[0]: Invalid value: "v1alpha1": must appear in spec.versions — fix: '), stderr);
     // The way out: make v1 the storage version (it joins storedVersions), migrate the objects, drop
-    // v1alpha1 from the status, and then from the spec.
+    // v1alpha1 from the status with the command the error suggests, and then from the spec.
     const twoThenOne = twoVersions.replace('storage: true', 'storage: false').replace(/storage: false\n(    schema: \{openAPIV3Schema: \{type: object, properties)/, 'storage: true\n$1');
     await ok(['apply', '-f', manifest('gadget-v1-storage.yaml', gadgetCrd({ versions: twoThenOne }))]);
     assert.equal((await ok(['get', 'crd', 'gadgets.toys.example.com', '-o', 'jsonpath={.status.storedVersions}'])).stdout, '["v1alpha1","v1"]');
-    await ok(['patch', 'crd', 'gadgets.toys.example.com', '--subresource=status', '--type=merge', '-p', '{"status":{"storedVersions":["v1"]}}']);
+    const again = await fails(['apply', '-f', manifest('gadget-v1.yaml', gadgetCrd({ versions: onlyV1 }))]);
+    const suggested = /kubectl patch crd (\S+) --subresource=status --type=json -p '([^']+)'/.exec(again);
+    assert.ok(suggested, again);
+    await ok(['patch', 'crd', suggested[1], '--subresource=status', '--type=json', '-p', suggested[2]]);
     await ok(['apply', '-f', manifest('gadget-v1-only.yaml', gadgetCrd({ versions: onlyV1 }))]);
     assert.equal((await ok(['get', 'crd', 'gadgets.toys.example.com', '-o', 'jsonpath={.status.storedVersions}'])).stdout, '["v1"]');
   });
