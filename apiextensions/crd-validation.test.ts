@@ -409,6 +409,56 @@ describe('CRD validation on create (upstream TestValidateCustomResourceDefinitio
       expected: [invalid('metadata.annotations[api-approved.kubernetes.io]')],
     },
     { name: 'an approved protected group', object: crd({ group: 'sigs.k8s.io' }, { name: 'plural.sigs.k8s.io', annotations: { 'api-approved.kubernetes.io': 'https://github.com/kubernetes/kubernetes/pull/78458' } }), expected: [] },
+    {
+      name: 'skip CEL expression validation when OpenAPIv3 schema is an invalid structural schema',
+      object: crd({ versions: [{ name: 'version', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { field: { type: 'integer' } }, additionalProperties: { type: 'string' }, 'x-kubernetes-validations': [{ rule: 'self.invalidFieldName > 50' }] } } }] }),
+      expected: [forbidden('spec.validation.openAPIV3Schema.additionalProperties'), forbidden('spec.validation.openAPIV3Schema.additionalProperties')],
+    },
+    {
+      name: 'skip CEL expression validation when OpenAPIv3 schema is an invalid structural schema at level below',
+      object: crd({
+        versions: [
+          {
+            name: 'version',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', properties: { field: { type: 'object', properties: { field: { type: 'integer' } }, additionalProperties: { type: 'string' } } }, 'x-kubernetes-validations': [{ rule: 'self.invalidFieldName > 50' }] } },
+          },
+        ],
+      }),
+      expected: [forbidden('spec.validation.openAPIV3Schema.properties[field].additionalProperties')],
+    },
+    {
+      name: 'do not skip when OpenAPIv3 schema is an invalid structural schema in a separate part of the schema tree',
+      object: crd({
+        versions: [
+          {
+            name: 'version',
+            served: true,
+            storage: true,
+            schema: objectSchema({
+              a: { type: 'object', properties: { field: { type: 'integer' } }, additionalProperties: { type: 'string' } },
+              b: { type: 'object', properties: { field: { type: 'integer' } }, 'x-kubernetes-validations': [{ rule: 'self.invalidFieldName > 50' }] },
+            }),
+          },
+        ],
+      }),
+      expected: [forbidden('spec.validation.openAPIV3Schema.properties[a].additionalProperties'), invalid('spec.validation.openAPIV3Schema.properties[b].x-kubernetes-validations[0].rule')],
+    },
+    {
+      name: 'do not skip CEL expression validation when OpenAPIv3 schema is an invalid structural schema at level above',
+      object: crd({
+        versions: [
+          {
+            name: 'version',
+            served: true,
+            storage: true,
+            schema: objectSchema({ a: { type: 'object', properties: { b: { type: 'integer', 'x-kubernetes-validations': [{ rule: "self == 'abc'" }] } }, additionalProperties: { type: 'string' } } }),
+          },
+        ],
+      }),
+      expected: [forbidden('spec.validation.openAPIV3Schema.properties[a].additionalProperties'), invalid('spec.validation.openAPIV3Schema.properties[a].properties[b].x-kubernetes-validations[0].rule')],
+    },
     { name: 'a bypassed protected group', object: crd({ group: 'x.kubernetes.io' }, { name: 'plural.x.kubernetes.io', annotations: { 'api-approved.kubernetes.io': 'unapproved, experimental-only' } }), expected: [] },
   ];
   for (const { name, object, expected } of table) {

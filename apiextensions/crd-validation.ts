@@ -17,7 +17,7 @@ import {
   hasNonAtomicSetType,
   hasUnprunedDefaults,
   isNonStructural,
-  schemaViolations,
+  schemaViolationsByKind,
   schemaWarnings,
   STRICT_SCHEMA_OPTIONS,
   type SchemaOptions,
@@ -344,14 +344,20 @@ function validateSchemaAt(holder: CrdVersion['schema'], path: string, statusEnab
     }
   }
   if (schema.nullable === true) errors.push({ field: `${root}.nullable`, type: 'FieldValueForbidden', detail: 'nullable cannot be true at the root' });
-  const found = schemaViolations(schema, root, options);
-  violations.push(...found);
+  const { generic, structural, defaults } = schemaViolationsByKind(schema, root, options);
+  violations.push(...generic, ...structural, ...defaults);
   // Patterns are RE2 upstream: one that Go cannot compile is rejected here, not at the first write.
   errors.push(...invalidPatterns(schema, root));
   // CEL rules are typed by the schema: only a valid structural schema is compiled against.
-  if (options.requireStructuralSchema && found.length === 0) {
-    const compiled = compileSchemaRules(schema, root).errors;
-    ruleErrors.push(...(options.suppressPerExpressionCost ? compiled.filter((error) => !(error.type === 'FieldValueForbidden' && PER_EXPRESSION_COST.test(error.detail ?? ''))) : compiled));
+  // As upstream, a rule is only compiled when what it can see is valid: the whole schema structural with
+  // valid defaults, and no other violation at or below the rule's own node.
+  if (options.requireStructuralSchema && structural.length === 0 && defaults.length === 0) {
+    const compiled = compileSchemaRules(schema, root).errors.filter((error) => {
+      if (options.suppressPerExpressionCost && error.type === 'FieldValueForbidden' && PER_EXPRESSION_COST.test(error.detail ?? '')) return false;
+      const node = /^(.*)\.x-kubernetes-validations(\[\d+\])?(\.[A-Za-z]+)?$/.exec(error.field)?.[1];
+      return node === undefined || !generic.some((violation) => violation.error.field.startsWith(`${node}.`));
+    });
+    ruleErrors.push(...compiled);
   }
   return errors;
 }

@@ -74,19 +74,30 @@ export function validateCrdSchema(schema: unknown, path: string, options: Schema
  * upstream: the generic OpenAPI rules always apply; defaults are checked only against a structural schema.
  */
 export function schemaViolations(schema: unknown, path: string, options: SchemaOptions = STRICT_SCHEMA_OPTIONS): SchemaViolation[] {
-  if (!isObject(schema)) return [];
+  const { generic, structural, defaults } = schemaViolationsByKind(schema, path, options);
+  return [...generic, ...structural, ...defaults];
+}
+
+/**
+ * The violations by the rule set that found them: the generic OpenAPI rules (ValidateCustomResourceDefinitionOpenAPISchema),
+ * ValidateStructural, and (only for a structural schema) the defaults. CEL rules compile only when the
+ * last two are clean, and a rule only when no generic violation sits at or below its node.
+ */
+export function schemaViolationsByKind(schema: unknown, path: string, options: SchemaOptions = STRICT_SCHEMA_OPTIONS): { generic: SchemaViolation[]; structural: SchemaViolation[]; defaults: SchemaViolation[] } {
+  const none = { generic: [], structural: [], defaults: [] };
+  if (!isObject(schema)) return none;
   if (schemaDepth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH) {
-    return [{ cause: 'unsupported-keyword', error: { field: path, type: 'FieldValueForbidden', detail: `must not nest more than ${MAX_SCHEMA_DEPTH} levels deep` }, fix: 'flatten the schema' }];
+    // Reported as structural: nothing else (defaults, rules) is attempted on such a schema.
+    return { ...none, structural: [{ cause: 'unsupported-keyword', error: { field: path, type: 'FieldValueForbidden', detail: `must not nest more than ${MAX_SCHEMA_DEPTH} levels deep` }, fix: 'flatten the schema' }] };
   }
   const generic: SchemaViolation[] = [];
-  const walker = new SchemaWalker(path, generic, options);
-  walker.generic(schema, path, { isRoot: true, insideMeta: false, defaultsForbidden: undefined });
-  if (!options.requireStructuralSchema) return generic;
+  new SchemaWalker(path, generic, options).generic(schema, path, { isRoot: true, insideMeta: false, defaultsForbidden: undefined });
+  if (!options.requireStructuralSchema) return { ...none, generic };
   const structural = structuralViolations(schema, path);
-  if (structural.length > 0) return [...generic, ...structural];
+  if (structural.length > 0) return { ...none, generic, structural };
   const defaults: SchemaViolation[] = [];
   new SchemaWalker(path, defaults, options).defaults(schema, path, false);
-  return [...generic, ...defaults];
+  return { generic, structural, defaults };
 }
 
 /** Upstream's ValidateStructural alone (the NonStructuralSchema condition reports these). */
