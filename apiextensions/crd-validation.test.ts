@@ -459,6 +459,21 @@ describe('CRD validation on create (upstream TestValidateCustomResourceDefinitio
       }),
       expected: [forbidden('spec.validation.openAPIV3Schema.properties[a].additionalProperties'), invalid('spec.validation.openAPIV3Schema.properties[a].properties[b].x-kubernetes-validations[0].rule')],
     },
+    {
+      name: 'require valid types, invalid: a null type is unsupported and forbidden, and not an object at the root',
+      object: crd({ versions: [{ name: 'version', served: true, storage: true, schema: { openAPIV3Schema: { type: 'null' } } }] }),
+      expected: [unsupported('spec.validation.openAPIV3Schema.type'), forbidden('spec.validation.openAPIV3Schema.type'), invalid('spec.validation.openAPIV3Schema.type')],
+    },
+    {
+      name: 'multiple schema items with list type extension map',
+      object: crd({ versions: [{ name: 'version', served: true, storage: true, schema: objectSchema({ l: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['k'], items: [{ type: 'object' }, { type: 'object' }] } }) }] }),
+      expected: [forbidden('spec.validation.openAPIV3Schema.properties[l].items'), invalid('spec.validation.openAPIV3Schema.properties[l].items')],
+    },
+    {
+      name: 'empty list map keys extension with list type extension map',
+      object: crd({ versions: [{ name: 'version', served: true, storage: true, schema: objectSchema({ l: { type: 'array', 'x-kubernetes-list-type': 'map' } }) }] }),
+      expected: [required('spec.validation.openAPIV3Schema.properties[l].x-kubernetes-list-map-keys'), required('spec.validation.openAPIV3Schema.properties[l].items'), required('spec.validation.openAPIV3Schema.properties[l].items')],
+    },
     { name: 'a bypassed protected group', object: crd({ group: 'x.kubernetes.io' }, { name: 'plural.x.kubernetes.io', annotations: { 'api-approved.kubernetes.io': 'unapproved, experimental-only' } }), expected: [] },
   ];
   for (const { name, object, expected } of table) {

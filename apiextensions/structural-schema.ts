@@ -204,10 +204,11 @@ class SchemaWalker {
   generic(schema: Schema, path: string, context: GenericContext): void {
     const where = schemaLocation(this.relative(path));
     if (schema.type !== undefined && schema.type !== '') {
-      if (schema.type === 'null') this.add('wrong-type', { field: `${path}.type`, type: 'FieldValueForbidden', detail: 'type cannot be set to null, use nullable as an alternative' }, `replace "type: null" at ${where} by the value's type and "nullable: true"`);
-      else if (this.options.requireValidPropertyType && (typeof schema.type !== 'string' || !OPENAPI_TYPES.includes(schema.type))) {
+      // Upstream reports both for "null": it is no OpenAPI type, and nullable is the way to allow null.
+      if (this.options.requireValidPropertyType && (typeof schema.type !== 'string' || !OPENAPI_TYPES.includes(schema.type))) {
         this.add('wrong-type', { field: `${path}.type`, type: 'FieldValueNotSupported', value: schema.type, supported: OPENAPI_TYPES }, `use one of ${OPENAPI_TYPES.join(', ')} as the type at ${where}`);
       }
+      if (schema.type === 'null') this.add('wrong-type', { field: `${path}.type`, type: 'FieldValueForbidden', detail: 'type cannot be set to null, use nullable as an alternative' }, `replace "type: null" at ${where} by the value's type and "nullable: true"`);
     }
     const unsupported: [string, string][] = [
       ['$ref', '$ref is not supported'],
