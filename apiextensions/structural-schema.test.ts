@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { fieldErrorMessage } from '../apiserver/request/status.js';
-import { defaultCrd, recordStorageVersion, validateCrd } from './crd-validation.js';
+import { defaultCrd, initialStatus, recordStorageVersion, validateCrd } from './crd-validation.js';
 import { schemaWarnings, validateCrdSchema } from './structural-schema.js';
 
 const ROOT = 'spec.versions[0].schema.openAPIV3Schema';
@@ -19,6 +19,7 @@ function crd(versions: Record<string, unknown>[], extra: Record<string, unknown>
     spec: { group: 'stable.example.com', scope: 'Namespaced', names: { plural: 'crontabs', kind: 'CronTab' }, versions, ...extra },
   };
   defaultCrd(object);
+  initialStatus(object);
   return object;
 }
 
@@ -80,7 +81,7 @@ describe('structural schema violations (upstream wording, grouped by cause, with
       name: 'map list keys that are neither required nor defaulted',
       schema: { type: 'object', properties: { ports: { type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'], items: { type: 'object', properties: { name: { type: 'string' } } } } } },
       expected: [
-        `${ROOT}.properties[ports].items.properties[name]: Required value: this property is in x-kubernetes-list-map-keys, so it must have a default or be a required property — fix: add "name" to items.required at properties.ports, or give it a default`,
+        `${ROOT}.properties[ports].items.properties[name].default: Required value: this property is in x-kubernetes-list-map-keys, so it must have a default or be a required property — fix: add "name" to items.required at properties.ports, or give it a default`,
       ],
     },
     {
@@ -151,7 +152,9 @@ describe('CRD versions', () => {
   it('rejects removing a version that is still in storedVersions', () => {
     const object = crd([version('v1', { storage: true })]);
     object.status = { storedVersions: ['v1beta1', 'v1'] };
-    assert.deepEqual(messages(object), ['status.storedVersions[0]: Invalid value: "v1beta1": must appear in spec.versions']);
+    const lines = messages(object);
+    assert.equal(lines.length, 1);
+    assert.ok(lines[0].startsWith('status.storedVersions[0]: Invalid value: "v1beta1": must appear in spec.versions — fix: '), lines[0]);
   });
 
   it('adds a new storage version to storedVersions on update', () => {
@@ -166,10 +169,13 @@ describe('CRD versions', () => {
     const webhookWithoutConfig = crd([version('v1', { storage: true })], { conversion: { strategy: 'Webhook' } });
     assert.deepEqual(messages(webhookWithoutConfig), ['spec.conversion.webhookClientConfig: Required value: required when strategy is set to Webhook', 'spec.conversion.conversionReviewVersions: Required value']);
     const noneWithConfig = crd([version('v1', { storage: true })], { conversion: { strategy: 'None', webhook: { clientConfig: { url: 'https://x' }, conversionReviewVersions: ['v1'] } } });
-    assert.deepEqual(messages(noneWithConfig), ['spec.conversion.webhookClientConfig: Forbidden: should not be set when strategy is not set to Webhook']);
+    assert.deepEqual(messages(noneWithConfig), [
+      'spec.conversion.webhookClientConfig: Forbidden: should not be set when strategy is not set to Webhook',
+      'spec.conversion.conversionReviewVersions: Forbidden: should not be set when strategy is not set to Webhook',
+    ]);
     const bad = crd([version('v1', { storage: true })], { conversion: { strategy: 'Webhook', webhook: { clientConfig: { url: 'http://example.com/convert' }, conversionReviewVersions: ['v2'] } } });
     assert.deepEqual(messages(bad), [
-      `spec.conversion.webhookClientConfig.url: Invalid value: "http://example.com/convert": 'https' is the only allowed URL scheme`,
+      `spec.conversion.webhookClientConfig.url: Invalid value: "http": 'https' is the only allowed URL scheme; desired format: https://host[/path]`,
       'spec.conversion.conversionReviewVersions: Invalid value: []string{"v2"}: must include at least one of v1, v1beta1',
     ]);
     const both = crd([version('v1', { storage: true })], { conversion: { strategy: 'Webhook', webhook: { clientConfig: { url: 'https://x', service: { name: 'a', namespace: 'b' } }, conversionReviewVersions: ['v1'] } } });
@@ -185,15 +191,17 @@ describe('CRD versions', () => {
         additionalPrinterColumns: [{ name: 'Color', type: 'string', jsonPath: 'spec.color' }],
       }),
     ]);
+    // One version: upstream's internal version holds its columns and selectable fields at the spec.
     assert.deepEqual(messages(object), [
-      'spec.versions[0].additionalPrinterColumns[0].jsonPath: Invalid value: "spec.color": must be a simple json path starting with .',
-      'spec.versions[0].selectableFields[2].jsonPath: Invalid value: ".spec.tags": must point to a field of type string, boolean or integer. Enum string fields and strings with formats are allowed.',
-      'spec.versions[0].selectableFields[3].jsonPath: Invalid value: ".spec.missing": is an invalid path: does not refer to a valid field: missing not found',
-      'spec.versions[0].selectableFields[4].jsonPath: Invalid value: ".metadata.name": must not point to fields in metadata',
-      'spec.versions[0].selectableFields[5].jsonPath: Invalid value: "spec.color": must be a simple json path starting with .',
-      'spec.versions[0].selectableFields[6].jsonPath: Duplicate value: ".spec.color"',
+      'spec.additionalPrinterColumns[0].JSONPath: Invalid value: "spec.color": must be a simple json path starting with .',
+      'spec.selectableFields[2].jsonPath: Invalid value: ".spec.tags": must point to a field of type string, boolean or integer. Enum string fields and strings with formats are allowed.',
+      'spec.selectableFields[3].jsonPath: Invalid value: ".spec.missing": is an invalid path: does not refer to a valid field',
+      'spec.selectableFields[4].jsonPath: Invalid value: ".metadata.name": is an invalid path: does not refer to a valid field',
+      'spec.selectableFields[5].jsonPath: Invalid value: "spec.color": is an invalid path: expected [ or . but got: spec',
+      'spec.selectableFields[6].jsonPath: Duplicate value: ".spec.color"',
     ]);
-    const tooMany = crd([version('v1', { storage: true, selectableFields: fields(Array.from({ length: 9 }, () => '.spec.color')) })]);
-    assert.ok(messages(tooMany).includes('spec.versions[0].selectableFields: Too many: 9: must have at most 8 items'));
+    // Two versions with different fields: each at its own version.
+    const two = crd([version('v1', { storage: true, selectableFields: fields(['.spec.tags']) }), version('v2', { selectableFields: fields(['.spec.color']) })]);
+    assert.deepEqual(messages(two), ['spec.versions[0].selectableFields[0].jsonPath: Invalid value: ".spec.tags": must point to a field of type string, boolean or integer. Enum string fields and strings with formats are allowed.']);
   });
 });

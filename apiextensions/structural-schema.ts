@@ -38,21 +38,108 @@ const CAUSES = [
 ] as const;
 
 /**
- * Every violation of one version's schema; `path` is the schema's field path
- * (`spec.versions[0].schema.openAPIV3Schema`).
+ * Upstream's validationOptions that a schema check reads. On create all are true; on update each is
+ * false when the stored CRD already broke the rule (upstream's ratcheting: a CRD accepted by an older
+ * server can still be updated).
  */
-export function validateCrdSchema(schema: unknown, path: string): FieldError[] {
-  return groupByCause(schemaViolations(schema, path));
+export interface SchemaOptions {
+  requireValidPropertyType: boolean;
+  requireStructuralSchema: boolean;
+  requirePrunedDefaults: boolean;
+  requireAtomicSetType: boolean;
+  requireMapListKeysMapSetValidation: boolean;
 }
 
-/** The violations of one schema, ungrouped (a CRD groups those of all its versions together). */
-export function schemaViolations(schema: unknown, path: string): SchemaViolation[] {
+export const STRICT_SCHEMA_OPTIONS: SchemaOptions = {
+  requireValidPropertyType: true,
+  requireStructuralSchema: true,
+  requirePrunedDefaults: true,
+  requireAtomicSetType: true,
+  requireMapListKeysMapSetValidation: true,
+};
+
+/** Deeper schemas are refused rather than walked (each level is a stack frame in every walker). */
+export const MAX_SCHEMA_DEPTH = 500;
+
+/**
+ * Every violation of one version's schema; `path` is the schema's field path
+ * (`spec.validation.openAPIV3Schema` or `spec.versions[0].schema.openAPIV3Schema`).
+ */
+export function validateCrdSchema(schema: unknown, path: string, options: SchemaOptions = STRICT_SCHEMA_OPTIONS): FieldError[] {
+  return groupByCause(schemaViolations(schema, path, options));
+}
+
+/**
+ * The violations of one schema, ungrouped (a CRD groups those of all its versions together). As
+ * upstream: the generic OpenAPI rules always apply; defaults are checked only against a structural schema.
+ */
+export function schemaViolations(schema: unknown, path: string, options: SchemaOptions = STRICT_SCHEMA_OPTIONS): SchemaViolation[] {
+  const { generic, structural, defaults } = schemaViolationsByKind(schema, path, options);
+  return [...generic, ...structural, ...defaults];
+}
+
+/**
+ * The violations by the rule set that found them: the generic OpenAPI rules (ValidateCustomResourceDefinitionOpenAPISchema),
+ * ValidateStructural, and (only for a structural schema) the defaults. CEL rules compile only when the
+ * last two are clean, and a rule only when no generic violation sits at or below its node.
+ */
+export function schemaViolationsByKind(schema: unknown, path: string, options: SchemaOptions = STRICT_SCHEMA_OPTIONS): { generic: SchemaViolation[]; structural: SchemaViolation[]; defaults: SchemaViolation[] } {
+  const none = { generic: [], structural: [], defaults: [] };
+  if (!isObject(schema)) return none;
+  if (schemaDepth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH) {
+    // Reported as structural: nothing else (defaults, rules) is attempted on such a schema.
+    return { ...none, structural: [{ cause: 'unsupported-keyword', error: { field: path, type: 'FieldValueForbidden', detail: `must not nest more than ${MAX_SCHEMA_DEPTH} levels deep` }, fix: 'flatten the schema' }] };
+  }
+  const generic: SchemaViolation[] = [];
+  new SchemaWalker(path, generic, options).generic(schema, path, { isRoot: true, insideMeta: false, defaultsForbidden: undefined });
+  if (!options.requireStructuralSchema) return { ...none, generic };
+  const structural = structuralViolations(schema, path);
+  if (structural.length > 0) return { ...none, generic, structural };
+  const defaults: SchemaViolation[] = [];
+  new SchemaWalker(path, defaults, options).defaults(schema, path, false);
+  return { generic, structural, defaults };
+}
+
+/** Upstream's ValidateStructural alone (the NonStructuralSchema condition reports these). */
+export function structuralViolations(schema: unknown, path: string): SchemaViolation[] {
   if (!isObject(schema)) return [];
+  if (schemaDepth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH) return [];
   const violations: SchemaViolation[] = [];
-  const walker = new SchemaWalker(path, violations);
-  walker.generic(schema, path, { isRoot: true, insideMeta: false, defaultsForbidden: undefined });
-  walker.structural(schema, 'root', path, '');
+  new SchemaWalker(path, violations, STRICT_SCHEMA_OPTIONS).structural(schema, 'root', path, '');
   return violations;
+}
+
+/** How deep a schema nests, counted up to `limit` + 1 (iteratively, so a hostile schema cannot overflow the stack). */
+export function schemaDepth(schema: unknown, limit: number): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[schema, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (!isObject(node)) continue;
+    if (depth > deepest) deepest = depth;
+    if (deepest > limit) return deepest;
+    const children: unknown[] = [node.items, node.additionalProperties, node.not, node.additionalItems];
+    if (Array.isArray(node.items)) children.push(...node.items);
+    for (const key of ['properties', 'patternProperties', 'definitions', 'dependencies']) if (isObject(node[key])) children.push(...Object.values(node[key] as Schema));
+    for (const key of ['allOf', 'anyOf', 'oneOf']) if (Array.isArray(node[key])) children.push(...(node[key] as unknown[]));
+    for (const child of children) if (isObject(child)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
+/** Whether any schema node matches (upstream's SchemaHas, over every sub-schema). */
+export function schemaHas(schema: unknown, predicate: (node: Schema) => boolean): boolean {
+  const stack: unknown[] = [schema];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (!isObject(node)) continue;
+    if (predicate(node)) return true;
+    stack.push(node.items, node.additionalProperties, node.not, node.additionalItems);
+    if (Array.isArray(node.items)) stack.push(...node.items);
+    for (const key of ['properties', 'patternProperties', 'definitions', 'dependencies']) if (isObject(node[key])) stack.push(...Object.values(node[key] as Schema));
+    for (const key of ['allOf', 'anyOf', 'oneOf']) if (Array.isArray(node[key])) stack.push(...(node[key] as unknown[]));
+  }
+  return false;
 }
 
 /** Sorted by root cause, then by path; each detail ends with its fix. */
@@ -95,6 +182,7 @@ class SchemaWalker {
   constructor(
     private readonly rootPath: string,
     private readonly violations: SchemaViolation[],
+    private readonly options: SchemaOptions,
   ) {}
 
   private add(cause: string, error: FieldError, fix: string): void {
@@ -116,10 +204,11 @@ class SchemaWalker {
   generic(schema: Schema, path: string, context: GenericContext): void {
     const where = schemaLocation(this.relative(path));
     if (schema.type !== undefined && schema.type !== '') {
-      if (schema.type === 'null') this.add('wrong-type', { field: `${path}.type`, type: 'FieldValueForbidden', detail: 'type cannot be set to null, use nullable as an alternative' }, `replace "type: null" at ${where} by the value's type and "nullable: true"`);
-      else if (typeof schema.type !== 'string' || !OPENAPI_TYPES.includes(schema.type)) {
+      // Upstream reports both for "null": it is no OpenAPI type, and nullable is the way to allow null.
+      if (this.options.requireValidPropertyType && (typeof schema.type !== 'string' || !OPENAPI_TYPES.includes(schema.type))) {
         this.add('wrong-type', { field: `${path}.type`, type: 'FieldValueNotSupported', value: schema.type, supported: OPENAPI_TYPES }, `use one of ${OPENAPI_TYPES.join(', ')} as the type at ${where}`);
       }
+      if (schema.type === 'null') this.add('wrong-type', { field: `${path}.type`, type: 'FieldValueForbidden', detail: 'type cannot be set to null, use nullable as an alternative' }, `replace "type: null" at ${where} by the value's type and "nullable: true"`);
     }
     const unsupported: [string, string][] = [
       ['$ref', '$ref is not supported'],
@@ -141,12 +230,8 @@ class SchemaWalker {
     if (context.insideMeta && schema['x-kubernetes-embedded-resource'] === true) {
       this.add('embedded-resource', { field: `${path}.x-kubernetes-embedded-resource`, type: 'FieldValueForbidden', detail: 'must not be used inside of resource meta' }, `remove "x-kubernetes-embedded-resource" at ${where}`);
     }
-    if (schema.default !== undefined) {
-      if (context.defaultsForbidden !== undefined) {
-        this.add('default', { field: `${path}.default`, type: 'FieldValueForbidden', detail: `must not be set${context.defaultsForbidden ? ` ${context.defaultsForbidden}` : ''}` }, `remove "default" at ${where}`);
-      } else if (!context.insideMeta) {
-        this.checkDefault(schema, path, where);
-      }
+    if (schema.default !== undefined && context.defaultsForbidden !== undefined) {
+      this.add('default', { field: `${path}.default`, type: 'FieldValueForbidden', detail: `must not be set${context.defaultsForbidden ? ` ${context.defaultsForbidden}` : ''}` }, `remove "default" at ${where}`);
     }
     if (schema.additionalProperties !== undefined && schema.additionalProperties !== true) {
       if (isObject(schema.properties) && Object.keys(schema.properties).length > 0) {
@@ -184,58 +269,107 @@ class SchemaWalker {
   private mapType(schema: Schema, path: string, where: string): void {
     const mapType = schema['x-kubernetes-map-type'];
     if (mapType === undefined) return;
+    if (schema.type !== 'object') {
+      const fix = `add "type: object" at ${where}, or remove x-kubernetes-map-type`;
+      if (schema.type === undefined || schema.type === '') this.add('list-type', { field: `${path}.type`, type: 'FieldValueRequired', detail: 'must be object if x-kubernetes-map-type is specified' }, fix);
+      else this.add('list-type', { field: `${path}.type`, type: 'FieldValueInvalid', value: schema.type, detail: 'must be object if x-kubernetes-map-type is specified' }, fix);
+    }
     if (mapType !== 'granular' && mapType !== 'atomic') {
       this.add('list-type', { field: `${path}.x-kubernetes-map-type`, type: 'FieldValueNotSupported', value: mapType, supported: ['atomic', 'granular'] }, `use granular or atomic as x-kubernetes-map-type at ${where}`);
-    }
-    if (schema.type !== 'object') {
-      this.add('list-type', { field: `${path}.type`, type: 'FieldValueInvalid', value: schema.type ?? '', detail: 'must be object if x-kubernetes-map-type is specified' }, `add "type: object" at ${where}, or remove x-kubernetes-map-type`);
     }
   }
 
   private listType(schema: Schema, path: string, where: string): void {
     const listType = schema['x-kubernetes-list-type'];
     const keys = schema['x-kubernetes-list-map-keys'];
+    const items = schema.items;
+    if (listType !== undefined && schema.type !== 'array') {
+      const fix = `add "type: array" at ${where}, or remove x-kubernetes-list-type`;
+      if (schema.type === undefined || schema.type === '') this.add('list-type', { field: `${path}.type`, type: 'FieldValueRequired', detail: 'must be array if x-kubernetes-list-type is specified' }, fix);
+      else this.add('list-type', { field: `${path}.type`, type: 'FieldValueInvalid', value: schema.type, detail: 'must be array if x-kubernetes-list-type is specified' }, fix);
+    } else if (this.options.requireAtomicSetType && listType === 'set' && isObject(items)) {
+      // Set items are compared whole: nested lists and maps must be atomic for that to be well defined.
+      if (items.type === 'array' && items['x-kubernetes-list-type'] !== undefined && items['x-kubernetes-list-type'] !== 'atomic') {
+        this.add('list-type', { field: `${path}.items.x-kubernetes-list-type`, type: 'FieldValueInvalid', value: items['x-kubernetes-list-type'], detail: 'must be atomic as item of a list with x-kubernetes-list-type=set' }, `set "x-kubernetes-list-type: atomic" on the items at ${where}`);
+      } else if (items.type === 'object' && items['x-kubernetes-map-type'] !== 'atomic') {
+        // Upstream reports the items' list type here (nil for an object), so the value reads null.
+        this.add('list-type', { field: `${path}.items.x-kubernetes-map-type`, type: 'FieldValueInvalid', value: items['x-kubernetes-list-type'] ?? null, detail: 'must be atomic as item of a list with x-kubernetes-list-type=set' }, `set "x-kubernetes-map-type: atomic" on the items at ${where}, or make the list "x-kubernetes-list-type: map" with keys`);
+      }
+    }
     if (listType !== undefined && !LIST_TYPES.includes(listType as string)) {
       this.add('list-type', { field: `${path}.x-kubernetes-list-type`, type: 'FieldValueNotSupported', value: listType, supported: LIST_TYPES }, `use atomic, set or map as x-kubernetes-list-type at ${where}`);
     }
-    if (Array.isArray(keys) && keys.length > 0 && listType !== 'map') {
-      this.add('list-type', { field: `${path}.x-kubernetes-list-map-keys`, type: 'FieldValueForbidden', detail: 'must not be set if x-kubernetes-list-type is not map' }, `add "x-kubernetes-list-type: map" at ${where}, or remove the keys`);
+    if (Array.isArray(keys) && keys.length > 0) {
+      const fix = `add "x-kubernetes-list-type: map" at ${where}, or remove x-kubernetes-list-map-keys`;
+      if (listType === undefined) this.add('list-type', { field: `${path}.x-kubernetes-list-type`, type: 'FieldValueRequired', detail: 'must be map if x-kubernetes-list-map-keys is non-empty' }, fix);
+      else if (listType !== 'map') this.add('list-type', { field: `${path}.x-kubernetes-list-type`, type: 'FieldValueInvalid', value: listType, detail: 'must be map if x-kubernetes-list-map-keys is non-empty' }, fix);
     }
-    if (listType !== undefined && schema.type !== 'array') {
-      this.add('list-type', { field: `${path}.type`, type: 'FieldValueInvalid', value: schema.type ?? '', detail: 'must be array if x-kubernetes-list-type is specified' }, `add "type: array" at ${where}, or remove x-kubernetes-list-type`);
-    }
-    if (listType !== 'map') return;
-    if (!Array.isArray(keys) || keys.length === 0) {
-      this.add('list-type', { field: `${path}.x-kubernetes-list-map-keys`, type: 'FieldValueRequired', detail: 'must not be empty if x-kubernetes-list-type is map' }, `name the key fields of the items in x-kubernetes-list-map-keys at ${where}`);
-    }
-    const items = schema.items;
-    if (items === undefined) {
-      this.add('list-type', { field: `${path}.items`, type: 'FieldValueRequired', detail: 'must have a schema if x-kubernetes-list-type is map' }, `add an "items" schema of type object at ${where}`);
-      return;
-    }
-    if (!isObject(items)) return;
-    if (items.type !== 'object') {
-      this.add('list-type', { field: `${path}.items.type`, type: 'FieldValueInvalid', value: items.type ?? '', detail: "must be object if parent array's x-kubernetes-list-type is map" }, `make the items at ${where} "type: object"`);
-      return;
-    }
-    const properties = isObject(items.properties) ? items.properties : {};
-    const required = Array.isArray(items.required) ? items.required : [];
-    const seen = new Set<unknown>();
-    for (const key of Array.isArray(keys) ? keys : []) {
-      const property = properties[key as string];
-      if (!isObject(property)) {
-        this.add('list-type', { field: `${path}.x-kubernetes-list-map-keys`, type: 'FieldValueInvalid', value: keys, detail: 'entries must all be names of item properties' }, `declare "${String(key)}" under items.properties at ${where}`);
+    if (listType === 'map') {
+      if (!Array.isArray(keys) || keys.length === 0) {
+        this.add('list-type', { field: `${path}.x-kubernetes-list-map-keys`, type: 'FieldValueRequired', detail: 'must not be empty if x-kubernetes-list-type is map' }, `name the key fields of the items in x-kubernetes-list-map-keys at ${where}`);
+      }
+      if (items === undefined) {
+        this.add('list-type', { field: `${path}.items`, type: 'FieldValueRequired', detail: 'must have a schema if x-kubernetes-list-type is map' }, `add an "items" schema of type object at ${where}`);
+      } else if (!isObject(items)) {
+        this.add('list-type', { field: `${path}.items`, type: 'FieldValueInvalid', value: items, detail: 'must only have a single schema if x-kubernetes-list-type is map' }, `make "items" at ${where} one schema`);
+      } else if (items.type !== 'object') {
+        this.add('list-type', { field: `${path}.items.type`, type: 'FieldValueInvalid', value: items.type ?? '', detail: "must be object if parent array's x-kubernetes-list-type is map" }, `make the items at ${where} "type: object"`);
       } else {
-        if (property.type === 'array' || property.type === 'object') {
-          this.add('list-type', { field: `${path}.items.properties[${String(key)}].type`, type: 'FieldValueInvalid', value: items.type, detail: "must be a scalar type if parent array's x-kubernetes-list-type is map" }, `make the key "${String(key)}" a string, integer, number or boolean`);
-        }
-        if (!required.includes(key) && property.default === undefined) {
-          this.add('list-type', { field: `${path}.items.properties[${String(key)}]`, type: 'FieldValueRequired', detail: 'this property is in x-kubernetes-list-map-keys, so it must have a default or be a required property' }, `add "${String(key)}" to items.required at ${where}, or give it a default`);
+        const properties = isObject(items.properties) ? items.properties : {};
+        const seen = new Set<unknown>();
+        for (const key of Array.isArray(keys) ? keys : []) {
+          const property = properties[key as string];
+          if (!isObject(property)) {
+            this.add('list-type', { field: `${path}.x-kubernetes-list-map-keys`, type: 'FieldValueInvalid', value: keys, detail: 'entries must all be names of item properties' }, `declare "${String(key)}" under items.properties at ${where}`);
+          } else if (property.type === 'array' || property.type === 'object') {
+            this.add('list-type', { field: `${path}.items.properties[${String(key)}].type`, type: 'FieldValueInvalid', value: items.type, detail: "must be a scalar type if parent array's x-kubernetes-list-type is map" }, `make the key "${String(key)}" a string, integer, number or boolean`);
+          }
+          if (seen.has(key)) this.add('list-type', { field: `${path}.x-kubernetes-list-map-keys`, type: 'FieldValueInvalid', value: keys, detail: 'must not contain duplicate entries' }, `list "${String(key)}" once`);
+          seen.add(key);
         }
       }
-      if (seen.has(key)) this.add('list-type', { field: `${path}.x-kubernetes-list-map-keys`, type: 'FieldValueInvalid', value: keys, detail: 'must not contain duplicate entries' }, `list "${String(key)}" once`);
-      seen.add(key);
     }
+    if (this.options.requireMapListKeysMapSetValidation) this.mapListKeysMapSet(schema, path, where);
+  }
+
+  /** Upstream's validateMapListKeysMapSet: items of sets and maps, and map keys, must always be present. */
+  mapListKeysMapSet(schema: Schema, path: string, where: string): void {
+    const listType = schema['x-kubernetes-list-type'];
+    const items = schema.items;
+    if (!isObject(items) || (listType !== 'set' && listType !== 'map')) return;
+    if (items.nullable === true) {
+      this.add('list-type', { field: `${path}.items.nullable`, type: 'FieldValueForbidden', detail: `cannot be nullable when x-kubernetes-list-type is ${listType}` }, `remove "nullable" from the items at ${where}`);
+    }
+    if (listType !== 'map') return;
+    const required = Array.isArray(items.required) ? items.required : [];
+    const properties = isObject(items.properties) ? items.properties : {};
+    const keys = schema['x-kubernetes-list-map-keys'];
+    for (const key of Array.isArray(keys) ? keys : []) {
+      const property = properties[key as string];
+      if (!isObject(property)) continue;
+      if (!required.includes(key) && property.default === undefined) {
+        this.add('list-type', { field: `${path}.items.properties[${String(key)}].default`, type: 'FieldValueRequired', detail: 'this property is in x-kubernetes-list-map-keys, so it must have a default or be a required property' }, `add "${String(key)}" to items.required at ${where}, or give it a default`);
+      }
+      if (property.nullable === true) {
+        this.add('list-type', { field: `${path}.items.properties[${String(key)}].nullable`, type: 'FieldValueForbidden', detail: 'this property is in x-kubernetes-list-map-keys, so it cannot be nullable' }, `remove "nullable" from the key "${String(key)}" at ${where}`);
+      }
+    }
+  }
+
+  /**
+   * Upstream's structural defaulting check (ValidateDefaults), run once the schema is structural: every
+   * default must be valid for its schema and carry nothing pruning would drop.
+   */
+  defaults(schema: Schema, path: string, rootMeta: boolean): void {
+    if (schema.default !== undefined && !rootMeta) this.checkDefault(schema, path, schemaLocation(this.relative(path)));
+    const isRoot = path === this.rootPath;
+    if (isObject(schema.properties)) {
+      for (const [name, property] of Object.entries(schema.properties)) {
+        if (isObject(property)) this.defaults(property, `${path}.properties[${name}]`, rootMeta || (isRoot && ['metadata', 'apiVersion', 'kind'].includes(name)));
+      }
+    }
+    if (isObject(schema.items)) this.defaults(schema.items, `${path}.items`, rootMeta);
+    if (isObject(schema.additionalProperties)) this.defaults(schema.additionalProperties, `${path}.additionalProperties`, rootMeta);
   }
 
   /** A default must be valid for its schema and must not carry fields pruning would drop. */
@@ -247,7 +381,7 @@ class SchemaWalker {
     for (const error of result.errors) {
       this.add('default', { ...error, field: `${path}.${error.field}` }, `make the default at ${where} match its schema`);
     }
-    if (result.unknownFields.length > 0) {
+    if (result.unknownFields.length > 0 && this.options.requirePrunedDefaults) {
       this.add('default', { field: `${path}.default`, type: 'FieldValueInvalid', value, detail: 'must not have unknown fields' }, `remove ${result.unknownFields.map((field) => `"${field.replace(/^default\.?/, '')}"`).join(', ')} from the default at ${where}, or declare them in the schema`);
     }
   }
@@ -342,6 +476,8 @@ class SchemaWalker {
       ['x-kubernetes-int-or-string', 'must be false to be structural', (item) => item === true],
       ['x-kubernetes-list-map-keys', 'must be empty to be structural', (item) => Array.isArray(item) && item.length > 0],
       ['x-kubernetes-list-type', 'must be undefined to be structural', (item) => item !== undefined],
+      ['x-kubernetes-map-type', 'must be undefined to be structural', (item) => item !== undefined],
+      ['x-kubernetes-validations', 'must be empty to be structural', (item) => Array.isArray(item) && item.length > 0],
     ];
     for (const [keyword, detail, present] of forbidden) {
       if (!present(value[keyword])) continue;
@@ -350,21 +486,22 @@ class SchemaWalker {
     if (isObject(value.properties) && value.properties.metadata !== undefined) {
       this.add('value-validation', { field: `${path}.properties[metadata]`, type: 'FieldValueForbidden', detail: 'must not be specified in a nested context' }, `remove metadata from ${this.inSchema(path)}`);
     }
-    // Completeness: a field or items named here must be specified in the structural schema too.
+    // Completeness (upstream's validateStructuralCompleteness): a field or items named here must be
+    // specified in the structural schema too; below a missing one nothing more is reported.
     const structuralProperties = structural && isObject(structural.properties) ? structural.properties : {};
     if (isObject(value.properties)) {
       for (const [name, property] of Object.entries(value.properties)) {
-        const counterpart = structuralProperties[name];
-        if (counterpart === undefined && !(structural && structural['x-kubernetes-preserve-unknown-fields'] === true)) {
+        const counterpart = structural ? structuralProperties[name] : undefined;
+        if (structural && !isObject(counterpart)) {
           this.add('value-validation', { field: `${structuralPath}.properties[${name}]`, type: 'FieldValueRequired', detail: `because it is defined in ${path}.properties[${name}]` }, `declare "${name}" with its type under properties at ${where}`);
         }
         if (isObject(property)) this.nested(property, 'field', `${path}.properties[${name}]`, isObject(counterpart) ? counterpart : undefined, `${structuralPath}.properties[${name}]`, `${relative}.properties.${name}`, false);
       }
     }
     if (isObject(value.items)) {
-      const counterpart = structural?.items;
-      if (counterpart === undefined) this.add('value-validation', { field: `${structuralPath}.items`, type: 'FieldValueRequired', detail: `because it is defined in ${path}.items` }, `declare "items" at ${where}`);
-      this.nested(value.items, 'item', `${path}.items`, isObject(counterpart) ? counterpart : undefined, `${structuralPath}.items`, `${relative}.items`, false);
+      const counterpart = structural && isObject(structural.items) ? structural.items : undefined;
+      if (structural && !counterpart) this.add('value-validation', { field: `${structuralPath}.items`, type: 'FieldValueRequired', detail: `because it is defined in ${path}.items` }, `declare "items" at ${where}`);
+      this.nested(value.items, 'item', `${path}.items`, counterpart, `${structuralPath}.items`, `${relative}.items`, false);
     }
     const junctors: [string, unknown][] = [['anyOf', skipAnyOf ? undefined : value.anyOf], ['allOf', value.allOf], ['oneOf', value.oneOf]];
     for (const [junctor, list] of junctors) {
@@ -381,6 +518,7 @@ class SchemaWalker {
  */
 export function schemaWarnings(schema: unknown, path: string): string[] {
   const warnings: string[] = [];
+  if (schemaDepth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH) return warnings;
   const visit = (node: unknown, at: string) => {
     if (!isObject(node)) return;
     const type = typeof node.type === 'string' ? node.type : '';
@@ -404,10 +542,64 @@ function isIntOrStringAnyOf(list: unknown): boolean {
 /** metadata at the root may say it is an object and restrict name and generateName, nothing else. */
 function restrictsOnlyNames(metadata: Schema): boolean {
   for (const [key, value] of Object.entries(metadata)) {
-    if (key === 'type') continue;
+    // The type is checked on its own; a default there is refused by the generic rules.
+    if (key === 'type' || key === 'default') continue;
     if (key === 'properties' && isObject(value) && Object.keys(value).every((name) => name === 'name' || name === 'generateName')) continue;
     if (key === 'properties' && isObject(value) && Object.keys(value).length === 0) continue;
     return false;
   }
   return true;
+}
+
+// ---- What a stored CRD already breaks (upstream relaxes those rules on update, see SchemaOptions) ----
+
+export function hasInvalidTypes(schema: unknown): boolean {
+  return schemaHas(schema, (node) => node.type !== undefined && node.type !== '' && !OPENAPI_TYPES.includes(node.type as string));
+}
+
+export function hasDefaults(schema: unknown): boolean {
+  return schemaHas(schema, (node) => node.default !== undefined);
+}
+
+export function hasKubernetesExtensions(schema: unknown): boolean {
+  return schemaHas(
+    schema,
+    (node) =>
+      node['x-kubernetes-embedded-resource'] === true ||
+      (node['x-kubernetes-preserve-unknown-fields'] !== undefined && node['x-kubernetes-preserve-unknown-fields'] !== null) ||
+      node['x-kubernetes-int-or-string'] === true ||
+      (Array.isArray(node['x-kubernetes-list-map-keys']) && node['x-kubernetes-list-map-keys'].length > 0) ||
+      (node['x-kubernetes-list-type'] !== undefined && node['x-kubernetes-list-type'] !== null) ||
+      (Array.isArray(node['x-kubernetes-validations']) && node['x-kubernetes-validations'].length > 0),
+  );
+}
+
+export function isNonStructural(schema: unknown): boolean {
+  return isObject(schema) && (schemaDepth(schema, MAX_SCHEMA_DEPTH) > MAX_SCHEMA_DEPTH || structuralViolations(schema, '').length > 0);
+}
+
+/** A structural schema with a default carrying fields pruning would drop (upstream's schemaHasUnprunedDefaults). */
+export function hasUnprunedDefaults(schema: unknown): boolean {
+  if (!isObject(schema) || !hasDefaults(schema) || isNonStructural(schema)) return false;
+  const violations: SchemaViolation[] = [];
+  new SchemaWalker('', violations, STRICT_SCHEMA_OPTIONS).defaults(schema, '', false);
+  return violations.some((violation) => violation.error.detail === 'must not have unknown fields');
+}
+
+export function hasNonAtomicSetType(schema: unknown): boolean {
+  return schemaHas(schema, (node) => {
+    const items = node.items;
+    if (node['x-kubernetes-list-type'] !== 'set' || !isObject(items)) return false;
+    if (items.type === 'array') return items['x-kubernetes-list-type'] !== undefined && items['x-kubernetes-list-type'] !== 'atomic';
+    if (items.type === 'object') return items['x-kubernetes-map-type'] !== 'atomic';
+    return false;
+  });
+}
+
+export function hasInvalidMapListKeysMapSet(schema: unknown): boolean {
+  return schemaHas(schema, (node) => {
+    const violations: SchemaViolation[] = [];
+    new SchemaWalker('', violations, STRICT_SCHEMA_OPTIONS).mapListKeysMapSet(node, '', '');
+    return violations.length > 0;
+  });
 }

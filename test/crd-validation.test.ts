@@ -179,4 +179,107 @@ describe('custom resource validation with kubectl', () => {
     const stderr = await fails(['patch', 'widget', 'big', '--type=merge', '-p', '{"spec":{"replicas":7}}']);
     assert.ok(stderr.includes('spec.replicas: Invalid value: 7: spec.replicas in body should be less than or equal to 5'), stderr);
   });
+
+  // ---- the CRD object itself (upstream's CRD validation, at the internal version's field paths) ----
+
+  function gadgetCrd(options: { group?: string; annotations?: string; versions?: string; schema?: string } = {}): string {
+    const group = options.group ?? 'toys.example.com';
+    return `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.${group}
+${options.annotations ?? ''}spec:
+  group: ${group}
+  scope: Namespaced
+  names: {plural: gadgets, kind: Gadget}
+  versions:
+${
+  options.versions ??
+  `  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+${options.schema ?? '        type: object\n'}`
+}`;
+  }
+
+  it('a CRD with a non-structural schema is refused at upstream path, type and wording, with the fix after it', async () => {
+    const stderr = await fails(['apply', '-f', manifest('gadget-bad.yaml', gadgetCrd({ schema: '        type: object\n        properties:\n          spec:\n            properties:\n              size: {type: integer}\n' }))]);
+    assert.match(stderr, /The CustomResourceDefinition "gadgets.toys.example.com" is invalid/);
+    assert.ok(stderr.includes('spec.validation.openAPIV3Schema.properties[spec].type: Required value: must not be empty for specified object fields — fix: add "type: object" at properties.spec'), stderr);
+  });
+
+  it('printer columns, scale paths and conversion settings are checked with upstream messages', async () => {
+    const versions = `  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object}}
+    additionalPrinterColumns: [{name: Size, type: int, jsonPath: .spec.size}]
+    subresources: {scale: {specReplicasPath: .status.replicas, statusReplicasPath: .status.replicas}}
+  conversion:
+    strategy: None
+    webhook: {conversionReviewVersions: [v1]}
+`;
+    const stderr = await fails(['create', '-f', manifest('gadget-fields.yaml', gadgetCrd({ versions }))]);
+    assert.ok(stderr.includes('spec.additionalPrinterColumns[0].type: Invalid value: "int": must be one of boolean,date,integer,number,string'), stderr);
+    assert.ok(stderr.includes('spec.subresources.scale.specReplicasPath: Invalid value: ".status.replicas": should be a json path under .spec'), stderr);
+    assert.ok(stderr.includes('spec.conversion.conversionReviewVersions: Forbidden: should not be set when strategy is not set to Webhook'), stderr);
+  });
+
+  it('a CRD in a Kubernetes group needs the API approval annotation, and its condition says how it was approved', async () => {
+    const missing = await fails(['create', '-f', manifest('gadget-k8s.yaml', gadgetCrd({ group: 'toys.k8s.io' }))]);
+    assert.ok(
+      missing.includes('metadata.annotations[api-approved.kubernetes.io]: Required value: protected groups must have approval annotation "api-approved.kubernetes.io", see https://github.com/kubernetes/enhancements/pull/1111'),
+      missing,
+    );
+    await ok(['create', '-f', manifest('gadget-k8s-ok.yaml', gadgetCrd({ group: 'toys.k8s.io', annotations: '  annotations: {api-approved.kubernetes.io: "unapproved, testing only"}\n' }))]);
+    const condition = await eventually(async () => {
+      const result = await cluster.kubectl(['get', 'crd', 'gadgets.toys.k8s.io', '-o', 'jsonpath={.status.conditions[?(@.type=="KubernetesAPIApprovalPolicyConformant")].reason} {.status.conditions[?(@.type=="KubernetesAPIApprovalPolicyConformant")].message}']);
+      return result.stdout.trim() ? result.stdout : undefined;
+    }, 'the approval condition is set');
+    assert.equal(condition, 'UnapprovedAnnotation not approved: "unapproved, testing only"');
+  });
+
+  it('a version still in status.storedVersions cannot be removed from spec.versions', async () => {
+    const twoVersions = `  - name: v1alpha1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object}}
+  - name: v1
+    served: true
+    storage: false
+    schema: {openAPIV3Schema: {type: object, properties: {spec: {type: object}}}}
+`;
+    await ok(['apply', '-f', manifest('gadget-v.yaml', gadgetCrd({ versions: twoVersions }))]);
+    const onlyV1 = '  - name: v1\n    served: true\n    storage: true\n    schema: {openAPIV3Schema: {type: object}}\n';
+    const stderr = await fails(['apply', '-f', manifest('gadget-v1.yaml', gadgetCrd({ versions: onlyV1 }))]);
+    assert.ok(stderr.includes('status.storedVersions[0]: Invalid value: "v1alpha1": must appear in spec.versions — fix: '), stderr);
+    // The way out: make v1 the storage version (it joins storedVersions), migrate the objects, drop
+    // v1alpha1 from the status with the command the error suggests, and then from the spec.
+    const twoThenOne = twoVersions.replace('storage: true', 'storage: false').replace(/storage: false\n(    schema: \{openAPIV3Schema: \{type: object, properties)/, 'storage: true\n$1');
+    await ok(['apply', '-f', manifest('gadget-v1-storage.yaml', gadgetCrd({ versions: twoThenOne }))]);
+    assert.equal((await ok(['get', 'crd', 'gadgets.toys.example.com', '-o', 'jsonpath={.status.storedVersions}'])).stdout, '["v1alpha1","v1"]');
+    const again = await fails(['apply', '-f', manifest('gadget-v1.yaml', gadgetCrd({ versions: onlyV1 }))]);
+    const suggested = /kubectl patch crd (\S+) --subresource=status --type=json -p '([^']+)'/.exec(again);
+    assert.ok(suggested, again);
+    await ok(['patch', 'crd', suggested[1], '--subresource=status', '--type=json', '-p', suggested[2]]);
+    await ok(['apply', '-f', manifest('gadget-v1-only.yaml', gadgetCrd({ versions: onlyV1 }))]);
+    assert.equal((await ok(['get', 'crd', 'gadgets.toys.example.com', '-o', 'jsonpath={.status.storedVersions}'])).stdout, '["v1"]');
+  });
+
+  it('hostile CRDs get a 4xx, never a 500: a schema nested too deeply, a body too deep to process, malformed JSON', async () => {
+    const deep = (depth: number) => {
+      const schema = '{"type":"object","properties":{"a":'.repeat(depth) + '{"type":"object"}' + '}}'.repeat(depth);
+      return `{"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition","metadata":{"name":"deeps.x.example.com"},"spec":{"group":"x.example.com","scope":"Namespaced","names":{"plural":"deeps","kind":"Deep"},"versions":[{"name":"v1","served":true,"storage":true,"schema":{"openAPIV3Schema":${schema}}}]}}`;
+    };
+    const post = (name: string, body: string) => cluster.kubectl(['create', '--raw', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', '-f', manifest(name, body)]);
+    const nested = await post('deep-600.json', deep(600));
+    assert.ok(nested.stderr.includes('spec.validation.openAPIV3Schema: Forbidden: must not nest more than 500 levels deep'), nested.stderr);
+    const tooDeep = await post('deep-5000.json', deep(5000));
+    assert.match(tooDeep.stderr, /Error from server \(BadRequest\)/);
+    const malformed = await post('malformed.json', deep(1).replace('"default"', '').slice(0, 180));
+    assert.match(malformed.stderr, /Error from server \(BadRequest\)/);
+    assert.notEqual((await cluster.kubectl(['get', 'crd', 'deeps.x.example.com'])).code, 0, 'nothing was stored');
+  });
 });

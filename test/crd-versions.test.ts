@@ -168,12 +168,11 @@ subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{name: https, port: ${webhook.p
     const result = await cluster.kubectl(['apply', '-f', manifest('bad-crd.yaml', bad)]);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /"badcrons.stable.example.com" is invalid/);
-    // Grouped by cause across both versions, each with its fix (and upstream's path and prefix first).
+    // Both versions share one schema, which upstream's internal version holds at spec.validation: each
+    // violation is reported once, grouped by cause, with its fix (upstream's path and prefix first).
     const typeErrors = [
-      'spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[extra].type: Required value: must not be empty for specified object fields — fix: add a type',
-      'spec.versions[0].schema.openAPIV3Schema.properties[spec].type: Required value: must not be empty for specified object fields — fix: add "type: object" at properties.spec',
-      'spec.versions[1].schema.openAPIV3Schema.properties[spec].properties[extra].type: Required value: must not be empty for specified object fields — fix: add a type',
-      'spec.versions[1].schema.openAPIV3Schema.properties[spec].type: Required value: must not be empty for specified object fields — fix: add "type: object" at properties.spec',
+      'spec.validation.openAPIV3Schema.properties[spec].properties[extra].type: Required value: must not be empty for specified object fields — fix: add a type',
+      'spec.validation.openAPIV3Schema.properties[spec].type: Required value: must not be empty for specified object fields — fix: add "type: object" at properties.spec',
     ];
     let last = -1;
     for (const text of typeErrors) {

@@ -1,7 +1,7 @@
 // apiextensions.k8s.io/v1 CustomResourceDefinition: cluster-scoped, named <plural>.<group>.
 
 import { defineResource, statusSubresource } from '../../apiserver/registry/resource.js';
-import { beforeCrdDelete, crdWarnings, defaultCrd, initialStatus, recordStorageVersion, validateCrd, validateCrdUpdate } from '../crd-validation.js';
+import { beforeCrdDelete, crdWarnings, defaultCrd, initialStatus, recordStorageVersion, validateCrd, validateCrdStatusUpdate } from '../crd-validation.js';
 
 export const customResourceDefinitions = defineResource({
   group: 'apiextensions.k8s.io',
@@ -29,8 +29,9 @@ export const customResourceDefinitions = defineResource({
     },
     validateUpdate: (crd, old, context) => {
       context.warnings.push(...crdWarnings(crd));
-      return validateCrdUpdate(crd, old);
+      return validateCrd(crd, old);
     },
+    validateStatusUpdate: (crd) => validateCrdStatusUpdate(crd),
     beforeDelete: (crd) => beforeCrdDelete(crd),
   },
 });

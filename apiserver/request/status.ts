@@ -277,6 +277,8 @@ export function timeout(message: string): StatusError {
 /** Any thrown value → StatusError; unknown errors become a 500 without leaking stack traces. */
 export function toStatusError(error: unknown): StatusError {
   if (error instanceof StatusError) return error;
+  // Only a request's own nesting can exhaust the stack (Go's decoder refuses such bodies with a 400 too).
+  if (error instanceof RangeError && /call stack/i.test(error.message)) return badRequest('the object is nested too deeply to be processed');
   const message = error instanceof Error ? error.message : String(error);
   return internalError(message);
 }
