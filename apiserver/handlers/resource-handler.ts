@@ -242,16 +242,20 @@ function writeContext(request: ResourceRequest, options: { dryRun?: string[]; er
   };
 }
 
-async function readObject(request: ResourceRequest): Promise<KubeObject> {
+async function readObject(request: ResourceRequest, context?: WriteContext): Promise<KubeObject> {
   const body = await readBody(request.req, request.maxBodyBytes);
-  return decodeObjectBody(body, request.req.headers['content-type']) as KubeObject;
+  // Repeated keys matter only when they are reported (fieldValidation Strict or Warn).
+  const strict = context && context.fieldValidation !== 'Ignore' ? { report: undefined } : undefined;
+  const object = decodeObjectBody(body, request.req.headers['content-type'], strict) as KubeObject;
+  if (strict?.report) context!.decodeReport = strict.report;
+  return object;
 }
 
 async function create(request: ResourceRequest): Promise<void> {
   if (request.info.name && !request.info.subresource) throw methodNotSupported({ group: request.entry.store.resource.group, resource: request.entry.store.resource.plural }, 'create');
   const negotiated = negotiation(request, false);
   const context = writeContext(request);
-  const object = await readObject(request);
+  const object = await readObject(request, context);
   const result = await request.entry.store.create(object, context);
   respond(request, 201, result.bytes, negotiated);
 }
@@ -284,7 +288,7 @@ async function createThroughSubresource(request: ResourceRequest, subresource: S
 async function update(request: ResourceRequest): Promise<void> {
   const negotiated = negotiation(request, false);
   const context = writeContext(request);
-  const object = await readObject(request);
+  const object = await readObject(request, context);
   const result = await request.entry.store.update(request.info.name, object, context, request.info.subresource);
   respond(request, result.created ? 201 : 200, result.bytes, negotiated);
 }

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { jsonDuplicateFields, parseYamlLeniently, withDecodeProblems } from './strict-decoding.js';
+
+const report = (text: string) => jsonDuplicateFields(text, JSON.parse(text));
+
+describe('strict decoding: repeated keys', () => {
+  it('finds nothing in a body without repeated keys, even with key-like text in its strings', () => {
+    assert.equal(report('{"a":1,"b":{"c":"x\\":y","d":[{"e":1}]}}'), undefined);
+    assert.equal(report('{"metadata":{"annotations":{"last":"{\\"a\\":1,\\"a\\":2}"}}}'), undefined);
+  });
+
+  it('names each repeated key by its path, arrays by index, in document order', () => {
+    const found = report('{"spec":{"unknownField":"foo","replicas":2,"replicas":3,"template":{"spec":{"containers":[{"name":"a"},{"name":"b","name":"c"}]}}}}');
+    assert.deepEqual(
+      found?.problems.map((problem) => problem.message),
+      ['duplicate field "spec.replicas"', 'duplicate field "spec.template.spec.containers[1].name"'],
+    );
+    assert.ok(found!.offsetOf('spec.unknownField')! < found!.problems[0].offset);
+  });
+
+  it('decodes escaped keys and reports a key repeated at the top level without a prefix', () => {
+    const found = report('{ "k\\u0069nd" : "A", "kind": "B" }');
+    assert.deepEqual(found?.problems.map((problem) => problem.message), ['duplicate field "kind"']);
+  });
+
+  it('orders built-in problems by position and puts a custom resource\'s repeated keys first', () => {
+    const found = report('{"spec":{"unknownField":"foo","replicas":2,"replicas":3,"zzz":1}}')!;
+    const unknown = ['spec.unknownField', 'spec.zzz'];
+    const messages = unknown.map((field) => `unknown field "${field}"`);
+    assert.deepEqual(withDecodeProblems(found, unknown, messages, false), ['unknown field "spec.unknownField"', 'duplicate field "spec.replicas"', 'unknown field "spec.zzz"']);
+    assert.deepEqual(withDecodeProblems(found, unknown, messages, true), ['duplicate field "spec.replicas"', 'unknown field "spec.unknownField"', 'unknown field "spec.zzz"']);
+  });
+
+  it('parses YAML with repeated keys leniently (the last wins) and lists them by line', () => {
+    const { document, duplicateKeys } = parseYamlLeniently('a: 1\nb:\n  c: 1\n  c: 2\na: 3\n');
+    assert.deepEqual(document, { a: 3, b: { c: 2 } });
+    assert.deepEqual(duplicateKeys, ['line 4: key "c" already set in map', 'line 5: key "a" already set in map']);
+  });
+});
