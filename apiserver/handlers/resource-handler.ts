@@ -337,7 +337,8 @@ function checkDuplicateKeys(duplicateKeys: string[], context: WriteContext): voi
   if (duplicateKeys.length === 0 || context.fieldValidation === 'Ignore') return;
   const message = duplicateKeysMessage(duplicateKeys);
   if (context.fieldValidation === 'Strict') throw badRequest(`error strict decoding YAML: ${message}`);
-  context.warnings.push(message);
+  // Upstream splits a YAML strict-decoding error into one warning per repeated key.
+  context.warnings.push(...duplicateKeys);
 }
 
 /** DeleteOptions from the body or, when there is none, from the query (upstream reads one or the other), validated. */

@@ -273,7 +273,8 @@ export class GenericStore {
       // strict JSON decoder of built-in kinds reports them in document order.
       if (this.resource.schema) unknownFields.sort();
       let problems = unknownFields.map((field) => `unknown field "${field}"${suggestions?.has(field) ? `, did you mean "${suggestions.get(field)}"?` : ''}`);
-      if (decoded) problems = withDecodeProblems(decoded, unknownFields, problems, this.resource.schema !== undefined);
+      let warnings = problems;
+      if (decoded) ({ errors: problems, warnings } = withDecodeProblems(decoded, unknownFields, problems, this.resource.schema !== undefined));
       if (context.fieldValidation === 'Strict') {
         if (forPatch) {
           throw invalidRequest([{ field: 'patch', type: 'FieldValueInvalid', value: patched, detail: `strict decoding error: ${problems.join(', ')}` }]);
@@ -281,7 +282,7 @@ export class GenericStore {
         const kind = this.resource.kind;
         throw badRequest(`${kind} in version "${this.resource.version}" cannot be handled as a ${kind}: strict decoding error: ${problems.join(', ')}`);
       }
-      for (const problem of problems) if (!context.warnings.includes(problem)) context.warnings.push(problem);
+      for (const warning of warnings) if (!context.warnings.includes(warning)) context.warnings.push(warning);
     }
     if (errors.length === 0) return;
     // Upstream defaults while decoding, before validation, so a required field the strategy defaults (e.g.

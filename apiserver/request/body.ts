@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { badRequest, requestEntityTooLarge, unsupportedMediaType, StatusError } from './status.js';
 import { decodeProtobufObject, isProtobufContentType } from './protobuf.js';
-import { jsonDuplicateFields, parseYamlLeniently, yamlDuplicateKeysMessage, type StrictDecodeReport } from './strict-decoding.js';
+import { jsonDuplicateFields, parseYamlLeniently, yamlDuplicateKeysReport, type StrictDecodeReport } from './strict-decoding.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -47,10 +47,8 @@ export function decodeObjectBody(body: Buffer, contentType: string | undefined, 
   } else if (media === 'application/yaml' || media === 'application/x-yaml' || media === 'text/yaml') {
     const { document, duplicateKeys } = parseYamlLeniently(body.toString('utf8'));
     decoded = document;
-    if (strict && duplicateKeys.length > 0) {
-      // The strict YAML conversion runs before the JSON decoding: its error comes first.
-      strict.report = { problems: [{ message: yamlDuplicateKeysMessage(duplicateKeys), offset: -1 }], offsetOf: () => undefined };
-    }
+    // The strict YAML conversion runs before the JSON decoding: its error comes first.
+    if (strict && duplicateKeys.length > 0) strict.report = yamlDuplicateKeysReport(duplicateKeys);
   } else if (isProtobufContentType(media)) {
     decoded = decodeProtobufObject(body);
   } else {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { jsonDuplicateFields, parseYamlLeniently, withDecodeProblems } from './strict-decoding.js';
+import { jsonDuplicateFields, parseYamlLeniently, withDecodeProblems, yamlDuplicateKeysReport } from './strict-decoding.js';
 
 const report = (text: string) => jsonDuplicateFields(text, JSON.parse(text));
 
@@ -25,12 +25,24 @@ describe('strict decoding: repeated keys', () => {
     assert.deepEqual(found?.problems.map((problem) => problem.message), ['duplicate field "kind"']);
   });
 
-  it('orders built-in problems by position and puts a custom resource\'s repeated keys first', () => {
-    const found = report('{"spec":{"unknownField":"foo","replicas":2,"replicas":3,"zzz":1}}')!;
+  it('orders built-in problems by position, a key both unknown and repeated only as unknown, and a custom resource\'s repeated keys first', () => {
+    const found = report('{"spec":{"unknownField":"foo","replicas":2,"replicas":3,"zzz":1,"zzz":2}}')!;
     const unknown = ['spec.unknownField', 'spec.zzz'];
     const messages = unknown.map((field) => `unknown field "${field}"`);
-    assert.deepEqual(withDecodeProblems(found, unknown, messages, false), ['unknown field "spec.unknownField"', 'duplicate field "spec.replicas"', 'unknown field "spec.zzz"']);
-    assert.deepEqual(withDecodeProblems(found, unknown, messages, true), ['duplicate field "spec.replicas"', 'unknown field "spec.unknownField"', 'unknown field "spec.zzz"']);
+    assert.deepEqual(withDecodeProblems(found, unknown, messages, false).errors, ['unknown field "spec.unknownField"', 'duplicate field "spec.replicas"', 'unknown field "spec.zzz"']);
+    assert.deepEqual(withDecodeProblems(found, unknown, messages, true).errors, ['duplicate field "spec.replicas"', 'duplicate field "spec.zzz"', 'unknown field "spec.unknownField"', 'unknown field "spec.zzz"']);
+  });
+
+  it('reports YAML repeated keys as one error and one warning per key, built-in unknown fields in sorted-key order', () => {
+    const yaml = yamlDuplicateKeysReport(['line 5: key "name" already set in map', 'line 12: key "paused" already set in map']);
+    const unknown = ['spec.unknown1', 'spec.template.spec.containers[0].unknownNested'];
+    const result = withDecodeProblems(yaml, unknown, unknown.map((field) => `unknown field "${field}"`), false);
+    assert.deepEqual(result.errors, [
+      'yaml: unmarshal errors:\n  line 5: key "name" already set in map\n  line 12: key "paused" already set in map',
+      'unknown field "spec.template.spec.containers[0].unknownNested"',
+      'unknown field "spec.unknown1"',
+    ]);
+    assert.deepEqual(result.warnings.slice(0, 2), ['line 5: key "name" already set in map', 'line 12: key "paused" already set in map']);
   });
 
   it('parses YAML with repeated keys leniently (the last wins) and lists them by line', () => {

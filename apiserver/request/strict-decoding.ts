@@ -11,6 +11,10 @@ import { badRequest, StatusError } from './status.js';
 export interface DecodeProblem {
   message: string;
   offset: number;
+  /** The repeated field's path (JSON bodies). */
+  path?: string;
+  /** Its warnings under fieldValidation=Warn, when not just the message (YAML: one per repeated key). */
+  warnings?: string[];
 }
 
 /**
@@ -19,6 +23,8 @@ export interface DecodeProblem {
  */
 export interface StrictDecodeReport {
   problems: DecodeProblem[];
+  /** The body was YAML: the decoder saw its keys sorted, as the YAML-to-JSON conversion writes them. */
+  yaml?: boolean;
   /** Offset of a field path's first key in the body; undefined for paths it does not have. */
   offsetOf(path: string): number | undefined;
 }
@@ -127,7 +133,7 @@ class JsonKeyScanner {
       const offset = this.index;
       const key = this.string();
       const childPath = path ? `${path}.${key}` : key;
-      if (seen.has(key)) this.problems.push({ message: `duplicate field "${childPath}"`, offset });
+      if (seen.has(key)) this.problems.push({ message: `duplicate field "${childPath}"`, offset, path: childPath });
       else seen.add(key);
       if (!this.offsets.has(childPath)) this.offsets.set(childPath, offset);
       this.skipSpace();
@@ -190,21 +196,48 @@ export function parseYamlLeniently(text: string): { document: unknown; duplicate
   }
 }
 
-/** The strict YAML-to-JSON conversion's message for repeated keys. */
-export function yamlDuplicateKeysMessage(duplicateKeys: string[]): string {
-  return `error converting YAML to JSON: yaml: unmarshal errors:\n${duplicateKeys.map((line) => `  ${line}`).join('\n')}`;
+/** The strict YAML conversion's problem for repeated keys: one error listing them, one warning each. */
+export function yamlDuplicateKeysReport(duplicateKeys: string[]): StrictDecodeReport {
+  const message = `yaml: unmarshal errors:\n${duplicateKeys.map((line) => `  ${line}`).join('\n')}`;
+  return { problems: [{ message, offset: -1, warnings: duplicateKeys }], yaml: true, offsetOf: () => undefined };
 }
 
 /**
  * The body's own problems merged with the unknown fields the schema check found (`messages[i]` is about
- * `unknownFields[i]`). Built-in kinds are decoded in one pass, so their problems come in document order; a
- * custom resource is decoded first and pruned afterwards, so its repeated keys come before its unknown fields.
+ * `unknownFields[i]`), as errors (Strict) and warnings (Warn). A custom resource is decoded into a map
+ * first and pruned afterwards, so its repeated keys come before its unknown fields. A built-in kind is
+ * decoded in one pass, in document order, and a key that is unknown is only reported as unknown however
+ * often it repeats; a YAML body reaches that decoder as JSON with sorted keys, after its own repeated keys.
  */
-export function withDecodeProblems(report: StrictDecodeReport, unknownFields: string[], messages: string[], decodedBeforePruning: boolean): string[] {
-  if (decodedBeforePruning) return [...report.problems.map((problem) => problem.message), ...messages];
-  const entries = [
-    ...report.problems,
-    ...messages.map((message, index) => ({ message, offset: report.offsetOf(unknownFields[index]) ?? Number.MAX_SAFE_INTEGER })),
-  ];
-  return entries.sort((a, b) => a.offset - b.offset).map((entry) => entry.message);
+export function withDecodeProblems(
+  report: StrictDecodeReport,
+  unknownFields: string[],
+  messages: string[],
+  decodedBeforePruning: boolean,
+): { errors: string[]; warnings: string[] } {
+  let entries: { message: string; warnings?: string[] }[];
+  if (decodedBeforePruning) {
+    entries = [...report.problems, ...messages.map((message) => ({ message }))];
+  } else if (report.yaml) {
+    const order = unknownFields.map((field, index) => ({ field, message: messages[index] })).sort((a, b) => compareSortedKeyPaths(a.field, b.field));
+    entries = [...report.problems, ...order];
+  } else {
+    const underUnknown = (path: string) => unknownFields.some((field) => path === field || path.startsWith(`${field}.`) || path.startsWith(`${field}[`));
+    entries = [
+      ...report.problems.filter((problem) => problem.path === undefined || !underUnknown(problem.path)),
+      ...messages.map((message, index) => ({ message, offset: report.offsetOf(unknownFields[index]) ?? Number.MAX_SAFE_INTEGER })),
+    ].sort((a, b) => a.offset - b.offset);
+  }
+  return { errors: entries.map((entry) => entry.message), warnings: entries.flatMap((entry) => entry.warnings ?? [entry.message]) };
+}
+
+/** Orders field paths as a decoder walking objects with sorted keys meets them. */
+function compareSortedKeyPaths(a: string, b: string): number {
+  const left = a.split(/(?=[.[])/);
+  const right = b.split(/(?=[.[])/);
+  for (let index = 0; index < Math.min(left.length, right.length); index++) {
+    if (left[index] === right[index]) continue;
+    return left[index] < right[index] ? -1 : 1;
+  }
+  return left.length - right.length;
 }
