@@ -406,6 +406,22 @@ describe('Field validation (upstream FieldValidation)', () => {
     assert.equal(ignored.headers.warning, undefined);
   });
 
+  it('reports a patch body\'s own repeated keys before the patched object\'s unknown fields', async () => {
+    const created = await request('POST', '/apis/apps/v1/namespaces/default/deployments', deployment('"name":"patched",', ''), 'application/json');
+    assert.equal(created.status, 201);
+    const merge = '{"spec":{"unknown1":"val1","unknownDupe":"valDupe","unknownDupe":"valDupe2","paused":true,"paused":false,"template":{"spec":{"containers":[{"name":"nginx","image":"nginx:latest","unknownNested":"val1","imagePullPolicy":"Always","imagePullPolicy":"Never"}]}}}}';
+    const expected = 'strict decoding error: duplicate field "spec.unknownDupe", duplicate field "spec.paused", duplicate field "spec.template.spec.containers[0].imagePullPolicy", unknown field "spec.template.spec.containers[0].unknownNested", unknown field "spec.unknown1", unknown field "spec.unknownDupe"';
+    for (const type of ['application/merge-patch+json', 'application/strategic-merge-patch+json']) {
+      const strict = await request('PATCH', '/apis/apps/v1/namespaces/default/deployments/patched?fieldValidation=Strict', merge, type);
+      assert.equal(strict.status, 422);
+      assert.ok(JSON.parse(strict.body).message.endsWith(expected), JSON.parse(strict.body).message);
+    }
+    const jsonPatch = '[{"op":"add","path":"/spec/unknown1","value":"val1","foo":"bar"},{"op":"add","path":"/spec/unknown2","path":"/spec/unknown3","value":"val1"},{"op":"add","path":"/spec/paused","value":true}]';
+    const warned = await request('PATCH', '/apis/apps/v1/namespaces/default/deployments/patched?fieldValidation=Warn', jsonPatch, 'application/json-patch+json');
+    assert.equal(warned.status, 200);
+    assert.equal(String(warned.headers.warning), '299 - "json patch unknown field \\"[0].foo\\"", 299 - "json patch duplicate field \\"[1].path\\"", 299 - "unknown field \\"spec.unknown1\\"", 299 - "unknown field \\"spec.unknown3\\""');
+  });
+
   it('validates custom resources: valid apply, no schema, unknown fields, unknown metadata and duplicates', async () => {
     const ports = { type: 'array', 'x-kubernetes-list-map-keys': ['containerPort', 'protocol'], 'x-kubernetes-list-type': 'map', items: { type: 'object', required: ['containerPort', 'protocol'], properties: { containerPort: { type: 'integer', format: 'int32' }, hostIP: { type: 'string' }, hostPort: { type: 'integer', format: 'int32' }, name: { type: 'string' }, protocol: { type: 'string' } } } };
     const cronSpec = { type: 'string', pattern: '^(\\d+|\\*)(/\\d+)?(\\s+(\\d+|\\*)(/\\d+)?){4}$' };

@@ -5,6 +5,7 @@ import type { RequestInfo } from '../request/request-info.js';
 import type { ObjectNegotiation } from '../request/negotiation.js';
 import { negotiateObject, prettyPrint } from '../request/negotiation.js';
 import { decodeObjectBody, parseJson, readBody } from '../request/body.js';
+import { patchBodyProblems } from '../request/strict-decoding.js';
 import { setWarnings, writeBytes, writeJson } from '../request/response.js';
 import type { FieldError } from '../request/status.js';
 import { badRequest, invalidRequest, methodNotSupported, pathNotFound, StatusError } from '../request/status.js';
@@ -307,6 +308,7 @@ async function patch(request: ResourceRequest): Promise<void> {
   const context = writeContext(request, { errors: patchErrors });
   const body = await readBody(request.req, request.maxBodyBytes);
   const parsed = parsePatch(type, body);
+  if (type !== 'apply' && context.fieldValidation !== 'Ignore') context.decodeReport = patchBodyProblems(type, body.toString('utf8'), parsed.document);
   if (type === 'apply') {
     // upstream's checkName: an applied configuration names the object it is sent to.
     const metadata = (parsed.document as { metadata?: unknown }).metadata;

@@ -22,7 +22,7 @@ import type { PropagationPolicy } from './delete-propagation.js';
 import { deletionFinalizers } from './delete-propagation.js';
 import type { AdmissionAttributes, AdmissionChain, AdmissionOperation } from '../admission/interface.js';
 import { attributesFor, hasMutating, runMutating, runValidating } from '../admission/run.js';
-import { withDecodeProblems, type StrictDecodeReport } from '../request/strict-decoding.js';
+import { compareSortedKeyPaths, withDecodeProblems, type StrictDecodeReport } from '../request/strict-decoding.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -263,7 +263,8 @@ export class GenericStore {
 
   private checkStructure(object: KubeObject, context: WriteContext, forPatch = false): void {
     const check = this.hooks.structuralCheck;
-    const decoded = forPatch ? undefined : context.decodeReport;
+    // A patch body's own problems belong to the patched object's check; a create body's to the object's.
+    const decoded = context.decodeReport && (forPatch === (context.decodeReport.patch === true)) ? context.decodeReport : undefined;
     if (!check && !decoded) return;
     // Upstream quotes the patched object, unknown fields included, in a strict patch failure; the check prunes in place.
     const patched = forPatch && context.fieldValidation === 'Strict' ? sortedJson(object) : '';
@@ -272,6 +273,8 @@ export class GenericStore {
       // Inline schemas are CRD-style: upstream's pruning reports their unknown paths sorted, whereas the
       // strict JSON decoder of built-in kinds reports them in document order.
       if (this.resource.schema) unknownFields.sort();
+      // A patched object reaches upstream's decoder re-encoded from a map, its keys sorted.
+      else if (forPatch) unknownFields.sort(compareSortedKeyPaths);
       let problems = unknownFields.map((field) => `unknown field "${field}"${suggestions?.has(field) ? `, did you mean "${suggestions.get(field)}"?` : ''}`);
       let warnings = problems;
       if (decoded) ({ errors: problems, warnings } = withDecodeProblems(decoded, unknownFields, problems, this.resource.schema !== undefined));

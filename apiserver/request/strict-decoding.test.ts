@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { jsonDuplicateFields, parseYamlLeniently, withDecodeProblems, yamlDuplicateKeysReport } from './strict-decoding.js';
+import { jsonDuplicateFields, parseYamlLeniently, patchBodyProblems, withDecodeProblems, yamlDuplicateKeysReport } from './strict-decoding.js';
 
 const report = (text: string) => jsonDuplicateFields(text, JSON.parse(text));
 
@@ -49,5 +49,15 @@ describe('strict decoding: repeated keys', () => {
     const { document, duplicateKeys } = parseYamlLeniently('a: 1\nb:\n  c: 1\n  c: 2\na: 3\n');
     assert.deepEqual(document, { a: 3, b: { c: 2 } });
     assert.deepEqual(duplicateKeys, ['line 4: key "c" already set in map', 'line 5: key "a" already set in map']);
+  });
+
+  it('checks a merge patch for every repeated key and a JSON patch for its operations\' own fields only', () => {
+    const merge = '{"spec":{"unknownDupe":1,"unknownDupe":2,"paused":true,"paused":false}}';
+    const mergeReport = patchBodyProblems('merge', merge, JSON.parse(merge))!;
+    const unknown = ['spec.unknownDupe'];
+    assert.deepEqual(withDecodeProblems(mergeReport, unknown, ['unknown field "spec.unknownDupe"'], false).errors, ['duplicate field "spec.unknownDupe"', 'duplicate field "spec.paused"', 'unknown field "spec.unknownDupe"']);
+    const json = '[{"op":"add","path":"/spec/a","value":"v","foo":"bar"},{"op":"add","path":"/spec/b","path":"/spec/c","value":{"x":1,"x":2}}]';
+    assert.deepEqual(patchBodyProblems('json', json, JSON.parse(json))!.problems.map((problem) => problem.message), ['json patch unknown field "[0].foo"', 'json patch duplicate field "[1].path"']);
+    assert.equal(patchBodyProblems('json', '[{"op":"remove","path":"/a"}]', [{ op: 'remove', path: '/a' }]), undefined);
   });
 });

@@ -25,6 +25,8 @@ export interface StrictDecodeReport {
   problems: DecodeProblem[];
   /** The body was YAML: the decoder saw its keys sorted, as the YAML-to-JSON conversion writes them. */
   yaml?: boolean;
+  /** The body was a patch: its problems come first, then those of the patched object (decoded with sorted keys). */
+  patch?: boolean;
   /** Offset of a field path's first key in the body; undefined for paths it does not have. */
   offsetOf(path: string): number | undefined;
 }
@@ -218,7 +220,7 @@ export function withDecodeProblems(
   let entries: { message: string; warnings?: string[] }[];
   if (decodedBeforePruning) {
     entries = [...report.problems, ...messages.map((message) => ({ message }))];
-  } else if (report.yaml) {
+  } else if (report.yaml || report.patch) {
     const order = unknownFields.map((field, index) => ({ field, message: messages[index] })).sort((a, b) => compareSortedKeyPaths(a.field, b.field));
     entries = [...report.problems, ...order];
   } else {
@@ -232,7 +234,7 @@ export function withDecodeProblems(
 }
 
 /** Orders field paths as a decoder walking objects with sorted keys meets them. */
-function compareSortedKeyPaths(a: string, b: string): number {
+export function compareSortedKeyPaths(a: string, b: string): number {
   const left = a.split(/(?=[.[])/);
   const right = b.split(/(?=[.[])/);
   for (let index = 0; index < Math.min(left.length, right.length); index++) {
@@ -240,4 +242,36 @@ function compareSortedKeyPaths(a: string, b: string): number {
     return left[index] < right[index] ? -1 : 1;
   }
   return left.length - right.length;
+}
+
+const JSON_PATCH_OPERATION_FIELDS = new Set(['op', 'path', 'value', 'from']);
+const OPERATION_LEVEL = /^\[\d+\]\.[^.[]+$/;
+
+/**
+ * Strict-decoding problems of a PATCH body, reported before those of the patched object. A merge or
+ * strategic merge patch is decoded into a map, so every repeated key counts; a JSON patch is decoded into
+ * its operations, so only their own fields are checked (repeated keys inside a value are lost on the way).
+ */
+export function patchBodyProblems(type: 'merge' | 'strategic' | 'json', text: string, parsed: unknown): StrictDecodeReport | undefined {
+  if (type !== 'json') {
+    const report = jsonDuplicateFields(text, parsed);
+    return report && { ...report, patch: true };
+  }
+  const problems: DecodeProblem[] = [];
+  const unknown: string[] = [];
+  if (Array.isArray(parsed)) {
+    parsed.forEach((operation, index) => {
+      if (isObject(operation)) for (const key of Object.keys(operation)) if (!JSON_PATCH_OPERATION_FIELDS.has(key)) unknown.push(`[${index}].${key}`);
+    });
+  }
+  const duplicates = jsonDuplicateFields(text, parsed);
+  if (!duplicates && unknown.length === 0) return undefined;
+  const scanner = new JsonKeyScanner(text);
+  scanner.scan();
+  for (const path of unknown) problems.push({ message: `json patch unknown field "${path}"`, offset: scanner.offsets.get(path) ?? 0 });
+  for (const problem of duplicates?.problems ?? []) {
+    if (problem.path && OPERATION_LEVEL.test(problem.path)) problems.push({ message: `json patch ${problem.message}`, offset: problem.offset });
+  }
+  if (problems.length === 0) return undefined;
+  return { problems: problems.sort((a, b) => a.offset - b.offset), patch: true, offsetOf: () => undefined };
 }
