@@ -50,14 +50,16 @@ function countKeys(value: unknown): number {
   return count;
 }
 
-const KEY_LIKE = /"\s*:/g;
+// A closing quote (one not escaped by an odd number of backslashes) followed by a colon ends a key, and
+// nothing else: inside a string every quote is escaped, so last-applied-configuration's `\":` is no key.
+const KEY_END = /(?<!(?:^|[^\\])(?:\\\\)*\\)"\s*:/g;
 
 /**
- * Repeated keys of a JSON body already parsed into `parsed`. Every key is followed by `":` (whitespace
- * allowed), so when the text has no more such places than the parsed value has keys, no key repeats.
+ * Repeated keys of a JSON body already parsed into `parsed`. The text has exactly one key end per key it
+ * holds, so when it has no more of them than the parsed value has keys, no key repeats.
  */
 export function jsonDuplicateFields(text: string, parsed: unknown): StrictDecodeReport | undefined {
-  const places = text.match(KEY_LIKE)?.length ?? 0;
+  const places = text.match(KEY_END)?.length ?? 0;
   if (places <= countKeys(parsed)) return undefined;
   const scanner = new JsonKeyScanner(text);
   scanner.scan();
