@@ -254,6 +254,9 @@ describe('CRD OpenAPI publishing (upstream CustomResourcePublishOpenAPI)', () =>
       assert.notEqual(missing.code, 0);
       assert.match(missing.stderr, /field "bars2" does not exist/);
     }
+    // The swagger 2.0 explain (upstream's older pattern, RESOURCE: instead of FIELD:) reads /openapi/v2.
+    const v2Explain = await kubectlOk(cluster, ['explain', `${crd.plural}.spec.bars`, '--output=plaintext-openapiv2'], { version: '1.27' });
+    assert.match(v2Explain, /RESOURCE:.*bars.*<\[\]Object>.*DESCRIPTION:.*List of Bars and their specs.*FIELDS:.*bazs.*<\[\]string>.*List of Bazs.*name.*<string>.*Name of Bar/s);
     // Server-side validation answers what kubectl's client-side validation used to.
     const unknown = await cluster.kubectl([`--namespace=${NS}`, 'create', '-f', '-'], { input: `{${metaOf(crd, 'test-foo')},"spec":{"foo":true}}` });
     assert.notEqual(unknown.code, 0);
@@ -272,6 +275,9 @@ describe('CRD OpenAPI publishing (upstream CustomResourcePublishOpenAPI)', () =>
       await createAndApply(crd, `{${metaOf(crd, 'test-cr')},"a":{"b":[{"c":"d"}]}}`, version);
       await explainMatches(crd.plural, /DESCRIPTION:.*<empty>/s, version);
     }
+    // In v2 the object is bare: no fields listed, not even apiVersion or metadata.
+    const v2Explain = await kubectlOk(cluster, ['explain', crd.plural, '--output=plaintext-openapiv2'], { version: '1.27' });
+    assert.match(v2Explain, /DESCRIPTION:\s+<empty>\s*$/);
     await cleanupCrd(crd);
   });
 
