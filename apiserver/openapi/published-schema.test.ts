@@ -32,4 +32,9 @@ describe('published CRD schema', () => {
     assert.deepEqual(published.properties.other.allOf, [{ anyOf: [{ type: 'integer' }, { type: 'string' }] }]);
     assert.equal(published.properties.done.allOf, undefined);
   });
+
+  it('leaves out what a structural schema does not keep (example, externalDocs)', () => {
+    const published = publishedSchema({ type: 'object', example: { a: 1 }, properties: { a: { type: 'string', example: 'x', externalDocs: { url: 'https://example.com' }, description: 'kept' } } } as unknown as JSONSchema) as Record<string, any>;
+    assert.deepEqual(published, { type: 'object', properties: { a: { type: 'string', description: 'kept' } } });
+  });
 });

@@ -1,8 +1,9 @@
 // What apiextensions publishes for a CRD's own schema beyond the schema as written (its OpenAPI builder):
 // an embedded resource gets the fields every object has, apiVersion and kind required as the server
 // requires them, and x-kubernetes-int-or-string is spelled out as anyOf integer/string ("unfolded") so
-// clients that know nothing of the extension still see both types. The declaration's schema stays as it is:
-// validation and pruning read the extensions themselves.
+// clients that know nothing of the extension still see both types. `example` and `externalDocs`, which a
+// structural schema does not keep, are not published. The declaration's schema stays as it is: validation
+// and pruning read the extensions themselves.
 
 import type { JSONSchema } from '../schema/types.js';
 
@@ -29,6 +30,8 @@ export function publishedSchema(schema: JSONSchema): JSONSchema {
 
 function publish(node: Json): Json {
   const out: Json = { ...node };
+  delete out.example;
+  delete out.externalDocs;
   if (isObject(node.properties)) {
     const properties: Json = {};
     for (const [name, child] of Object.entries(node.properties)) properties[name] = isObject(child) ? publish(child) : child;
