@@ -5,6 +5,7 @@ import type { RequestInfo } from '../request/request-info.js';
 import type { ObjectNegotiation } from '../request/negotiation.js';
 import { negotiateObject, prettyPrint } from '../request/negotiation.js';
 import { decodeObjectBody, parseJson, readBody } from '../request/body.js';
+import { patchBodyProblems } from '../request/strict-decoding.js';
 import { setWarnings, writeBytes, writeJson } from '../request/response.js';
 import type { FieldError } from '../request/status.js';
 import { badRequest, invalidRequest, methodNotSupported, pathNotFound, StatusError } from '../request/status.js';
@@ -242,16 +243,20 @@ function writeContext(request: ResourceRequest, options: { dryRun?: string[]; er
   };
 }
 
-async function readObject(request: ResourceRequest): Promise<KubeObject> {
+async function readObject(request: ResourceRequest, context?: WriteContext): Promise<KubeObject> {
   const body = await readBody(request.req, request.maxBodyBytes);
-  return decodeObjectBody(body, request.req.headers['content-type']) as KubeObject;
+  // Repeated keys matter only when they are reported (fieldValidation Strict or Warn).
+  const strict = context && context.fieldValidation !== 'Ignore' ? { report: undefined } : undefined;
+  const object = decodeObjectBody(body, request.req.headers['content-type'], strict) as KubeObject;
+  if (strict?.report) context!.decodeReport = strict.report;
+  return object;
 }
 
 async function create(request: ResourceRequest): Promise<void> {
   if (request.info.name && !request.info.subresource) throw methodNotSupported({ group: request.entry.store.resource.group, resource: request.entry.store.resource.plural }, 'create');
   const negotiated = negotiation(request, false);
   const context = writeContext(request);
-  const object = await readObject(request);
+  const object = await readObject(request, context);
   const result = await request.entry.store.create(object, context);
   respond(request, 201, result.bytes, negotiated);
 }
@@ -284,7 +289,7 @@ async function createThroughSubresource(request: ResourceRequest, subresource: S
 async function update(request: ResourceRequest): Promise<void> {
   const negotiated = negotiation(request, false);
   const context = writeContext(request);
-  const object = await readObject(request);
+  const object = await readObject(request, context);
   const result = await request.entry.store.update(request.info.name, object, context, request.info.subresource);
   respond(request, result.created ? 201 : 200, result.bytes, negotiated);
 }
@@ -303,6 +308,7 @@ async function patch(request: ResourceRequest): Promise<void> {
   const context = writeContext(request, { errors: patchErrors });
   const body = await readBody(request.req, request.maxBodyBytes);
   const parsed = parsePatch(type, body);
+  if (type !== 'apply' && context.fieldValidation !== 'Ignore') context.decodeReport = patchBodyProblems(type, body.toString('utf8'), parsed.document);
   if (type === 'apply') {
     // upstream's checkName: an applied configuration names the object it is sent to.
     const metadata = (parsed.document as { metadata?: unknown }).metadata;
@@ -333,7 +339,8 @@ function checkDuplicateKeys(duplicateKeys: string[], context: WriteContext): voi
   if (duplicateKeys.length === 0 || context.fieldValidation === 'Ignore') return;
   const message = duplicateKeysMessage(duplicateKeys);
   if (context.fieldValidation === 'Strict') throw badRequest(`error strict decoding YAML: ${message}`);
-  context.warnings.push(message);
+  // Upstream splits a YAML strict-decoding error into one warning per repeated key.
+  context.warnings.push(...duplicateKeys);
 }
 
 /** DeleteOptions from the body or, when there is none, from the query (upstream reads one or the other), validated. */

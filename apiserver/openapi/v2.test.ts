@@ -151,6 +151,19 @@ describe('openApiV2FromV3', () => {
     assert.deepEqual(thing.properties.bounded, { exclusiveMinimum: true, minimum: 0, type: 'number' });
   });
 
+  it('publishes a kind that preserves unknown fields at its root as a bare object', () => {
+    const source = widgetDocument();
+    source.components.schemas['thing.v1.Open'] = {
+      type: 'object',
+      description: 'anything goes',
+      'x-kubernetes-preserve-unknown-fields': true,
+      properties: { apiVersion: { type: 'string' }, metadata: { allOf: [{ $ref: `${REF}io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta` }] } },
+      'x-kubernetes-group-version-kind': [{ group: 'thing', version: 'v1', kind: 'Open' }],
+    };
+    const open = (openApiV2FromV3([source]).definitions as Json)['thing.v1.Open'];
+    assert.deepEqual(open, { type: 'object', 'x-kubernetes-group-version-kind': [{ group: 'thing', version: 'v1', kind: 'Open' }] });
+  });
+
   it('drops required entirely when map values may be null', () => {
     const source = widgetDocument();
     source.components.schemas['thing.v1.Map'] = { type: 'object', required: ['a'], additionalProperties: { type: 'string', nullable: true } };

@@ -35,7 +35,7 @@ export function openApiV2FromV3(documents: Record<string, unknown>[]): Record<st
   const convert = new SchemaConverter(known);
 
   const definitions: Json = {};
-  for (const [name, schema] of Object.entries(rawDefinitions)) definitions[name] = convert.schema(schema);
+  for (const [name, schema] of Object.entries(rawDefinitions)) definitions[name] = openKind(schema) ?? convert.schema(schema);
 
   const parameters: Json = {};
   const paths: Json = {};
@@ -87,6 +87,16 @@ function mergeDefinitions(documents: Json[]): Record<string, Json> {
     }
   }
   return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * A kind whose whole object preserves unknown fields is published as a bare object (apiextensions' v2
+ * builder): kubectl 1.27 would take any property listed, even apiVersion or metadata, as the only ones allowed.
+ */
+function openKind(schema: Json): Json | undefined {
+  const kinds = schema['x-kubernetes-group-version-kind'];
+  if (schema['x-kubernetes-preserve-unknown-fields'] !== true || !Array.isArray(kinds)) return undefined;
+  return { type: 'object', 'x-kubernetes-group-version-kind': kinds };
 }
 
 class SchemaConverter {

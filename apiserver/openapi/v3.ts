@@ -6,6 +6,7 @@ import type { ResourceDefinition } from '../registry/resource.js';
 import { apiVersionOf } from '../registry/resource.js';
 import type { JSONSchema } from '../schema/types.js';
 import { metaDefinitions } from './meta-definitions.js';
+import { publishedSchema } from './published-schema.js';
 
 export interface OpenApiSource {
   group: string;
@@ -73,7 +74,7 @@ export function buildOpenApiV3(source: OpenApiSource): Record<string, unknown> {
     const gvk = { group: resource.group, version: resource.version, kind: resource.kind };
     const schemaName = schemaNameOf(resource);
     const listName = `${schemaName}List`;
-    const kindSchema = resource.schema ?? available[schemaName] ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
+    const kindSchema = (resource.schema && publishedSchema(resource.schema)) ?? available[schemaName] ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true };
     schemas[schemaName] = { ...kindSchema, 'x-kubernetes-group-version-kind': [gvk] };
     schemas[listName] = listSchema(resource, schemaName);
     wanted.add('io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta');

@@ -22,6 +22,7 @@ import type { PropagationPolicy } from './delete-propagation.js';
 import { deletionFinalizers } from './delete-propagation.js';
 import type { AdmissionAttributes, AdmissionChain, AdmissionOperation } from '../admission/interface.js';
 import { attributesFor, hasMutating, runMutating, runValidating } from '../admission/run.js';
+import { compareSortedKeyPaths, withDecodeProblems, type StrictDecodeReport } from '../request/strict-decoding.js';
 
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
 
@@ -41,6 +42,8 @@ export interface WriteContext {
   auditAnnotations?: Record<string, string>;
   /** The inner write of an action that was admitted as a whole (pods/binding, pods/eviction), as upstream's REST does. */
   skipAdmission?: boolean;
+  /** Strict-decoding problems of the body itself (repeated keys), reported with the unknown fields. */
+  decodeReport?: StrictDecodeReport;
 }
 
 /**
@@ -260,15 +263,21 @@ export class GenericStore {
 
   private checkStructure(object: KubeObject, context: WriteContext, forPatch = false): void {
     const check = this.hooks.structuralCheck;
-    if (!check) return;
+    // A patch body's own problems belong to the patched object's check; a create body's to the object's.
+    const decoded = context.decodeReport && (forPatch === (context.decodeReport.patch === true)) ? context.decodeReport : undefined;
+    if (!check && !decoded) return;
     // Upstream quotes the patched object, unknown fields included, in a strict patch failure; the check prunes in place.
     const patched = forPatch && context.fieldValidation === 'Strict' ? sortedJson(object) : '';
-    const { errors, unknownFields, suggestions } = check(object);
-    if (unknownFields.length > 0 && context.fieldValidation !== 'Ignore') {
+    const { errors, unknownFields, suggestions } = check ? check(object) : { errors: [], unknownFields: [], suggestions: undefined };
+    if ((unknownFields.length > 0 || decoded) && context.fieldValidation !== 'Ignore') {
       // Inline schemas are CRD-style: upstream's pruning reports their unknown paths sorted, whereas the
       // strict JSON decoder of built-in kinds reports them in document order.
       if (this.resource.schema) unknownFields.sort();
-      const problems = unknownFields.map((field) => `unknown field "${field}"${suggestions?.has(field) ? `, did you mean "${suggestions.get(field)}"?` : ''}`);
+      // A patched object reaches upstream's decoder re-encoded from a map, its keys sorted.
+      else if (forPatch) unknownFields.sort(compareSortedKeyPaths);
+      let problems = unknownFields.map((field) => `unknown field "${field}"${suggestions?.has(field) ? `, did you mean "${suggestions.get(field)}"?` : ''}`);
+      let warnings = problems;
+      if (decoded) ({ errors: problems, warnings } = withDecodeProblems(decoded, unknownFields, problems, this.resource.schema !== undefined));
       if (context.fieldValidation === 'Strict') {
         if (forPatch) {
           throw invalidRequest([{ field: 'patch', type: 'FieldValueInvalid', value: patched, detail: `strict decoding error: ${problems.join(', ')}` }]);
@@ -276,7 +285,7 @@ export class GenericStore {
         const kind = this.resource.kind;
         throw badRequest(`${kind} in version "${this.resource.version}" cannot be handled as a ${kind}: strict decoding error: ${problems.join(', ')}`);
       }
-      for (const problem of problems) if (!context.warnings.includes(problem)) context.warnings.push(problem);
+      for (const warning of warnings) if (!context.warnings.includes(warning)) context.warnings.push(warning);
     }
     if (errors.length === 0) return;
     // Upstream defaults while decoding, before validation, so a required field the strategy defaults (e.g.

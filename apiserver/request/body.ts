@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { badRequest, requestEntityTooLarge, unsupportedMediaType, StatusError } from './status.js';
 import { decodeProtobufObject, isProtobufContentType } from './protobuf.js';
+import { jsonDuplicateFields, parseYamlLeniently, yamlDuplicateKeysReport, type StrictDecodeReport } from './strict-decoding.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 3 * 1024 * 1024;
 
@@ -33,14 +34,21 @@ export function mediaTypeOf(contentType: string | undefined): string {
 
 const OBJECT_MEDIA_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
 
-/** Decodes a create/update body into a plain object. */
-export function decodeObjectBody(body: Buffer, contentType: string | undefined): Record<string, unknown> {
+/**
+ * Decodes a create/update body into a plain object. With `strict` (fieldValidation Strict or Warn) repeated
+ * keys are looked for too and reported in `strict.report`; either way the last value of a repeated key wins.
+ */
+export function decodeObjectBody(body: Buffer, contentType: string | undefined, strict?: { report?: StrictDecodeReport }): Record<string, unknown> {
   const media = mediaTypeOf(contentType);
   let decoded: unknown;
   if (media === 'application/json' || media === '') {
     decoded = parseJson(body);
+    if (strict) strict.report = jsonDuplicateFields(body.toString('utf8'), decoded);
   } else if (media === 'application/yaml' || media === 'application/x-yaml' || media === 'text/yaml') {
-    decoded = parseYamlBody(body);
+    const { document, duplicateKeys } = parseYamlLeniently(body.toString('utf8'));
+    decoded = document;
+    // The strict YAML conversion runs before the JSON decoding: its error comes first.
+    if (strict && duplicateKeys.length > 0) strict.report = yamlDuplicateKeysReport(duplicateKeys);
   } else if (isProtobufContentType(media)) {
     decoded = decodeProtobufObject(body);
   } else {
