@@ -8,6 +8,8 @@ import { RenderedValue } from '../../apiserver/request/status.js';
 import type { JSONSchema, ValidationRule } from '../../apiserver/schema/types.js';
 import { COST_LIMIT_EXCEEDED, costErrorMessage, estimateCost, instrument, maxCardinality, STATIC_ESTIMATED_COST_LIMIT, STATIC_ESTIMATED_CRD_COST_LIMIT } from './cost.js';
 import { validFieldPath } from './field-path.js';
+import { goRegexpError } from '../../apiserver/schema/pattern.js';
+import { parseGoDuration } from './values.js';
 import { celEqual, kubernetesEnvironment } from './library.js';
 import type { CelDecl } from './types.js';
 import { celTypeName, DeclBuilder, objectFields } from './types.js';
@@ -217,7 +219,7 @@ function compileRules(node: PlannedNode, rules: ValidationRule[], environmentFor
     const at = `${node.path}.x-kubernetes-validations[${index}]`;
     const result = compileExpression(environment(rule.optionalOldSelf === true), rule.rule, 'bool');
     if ('error' in result) {
-      context.errors.push({ field: `${at}.rule`, type: 'FieldValueInvalid', value: ruleLiteral(rule), detail: result.error === 'type' ? 'cel expression must evaluate to a bool' : `compilation failed: ${result.error}` });
+      context.errors.push({ field: `${at}.rule`, type: 'FieldValueInvalid', value: ruleLiteral(rule), detail: result.error === 'type' ? 'cel expression must evaluate to a bool' : result.raw ? result.error : `compilation failed: ${result.error}` });
       return;
     }
     const cost = saturatingProduct(estimateCost(result.program.ast, decl), cardinality);
@@ -228,7 +230,7 @@ function compileRules(node: PlannedNode, rules: ValidationRule[], environmentFor
     if (typeof rule.messageExpression === 'string' && rule.messageExpression.trim()) {
       const message = compileExpression(environment(rule.optionalOldSelf === true), rule.messageExpression, 'string');
       if ('error' in message) {
-        context.errors.push({ field: `${at}.messageExpression`, type: 'FieldValueInvalid', value: ruleLiteral(rule), detail: message.error === 'type' ? 'messageExpression must evaluate to a string' : `messageExpression compilation failed: ${message.error}` });
+        context.errors.push({ field: `${at}.messageExpression`, type: 'FieldValueInvalid', value: ruleLiteral(rule), detail: message.error === 'type' ? 'messageExpression must evaluate to a string' : message.raw ? `messageExpression ${message.error}` : `messageExpression compilation failed: ${message.error}` });
         return;
       }
       const messageCost = saturatingProduct(estimateCost(message.program.ast, decl), cardinality);
@@ -275,7 +277,7 @@ interface Parsed extends Program {
 }
 
 /** Parses and type-checks; an error is cel-go's "ERROR: <input>:line:col: …" text, or 'type' for a wrong result type. */
-function compileExpression(environment: Environment, expression: string, resultType: 'bool' | 'string'): { program: Parsed } | { error: string } {
+function compileExpression(environment: Environment, expression: string, resultType: 'bool' | 'string'): { program: Parsed } | { error: string; raw?: boolean } {
   let program: Parsed;
   try {
     program = environment.parse(expression) as unknown as Parsed;
@@ -284,19 +286,148 @@ function compileExpression(environment: Environment, expression: string, resultT
   }
   const checked = program.check();
   if (!checked.valid) return { error: celIssue(expression, checked.error!) };
+  const regexps = literalProblems(program.ast, expression);
+  // cel-go's literal validators (regex, duration, timestamp) run with the checker: before the result type's check.
+  if (regexps.compile) return { error: regexps.compile };
   if (checked.type !== resultType) return { error: 'type' };
+  // find/findAll compile their literal patterns when the program is built (the regex optimizations).
+  if (regexps.program) return { error: `program instantiation failed: ${regexps.program}`, raw: true };
   return { program };
 }
 
+interface PatternNode {
+  op: string;
+  args: any;
+  range?: { start: number };
+}
+
+/** time.Parse(time.RFC3339, text) succeeds. */
+function isRfc3339(text: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-](\d{2}):(\d{2}))$/.exec(text);
+  if (!match) return false;
+  const [, year, month, day, hour, minute, second, , , zoneHour, zoneMinute] = match.map((part) => (part === undefined ? part : part));
+  const days = new Date(Date.UTC(2000, Number(month), 0)).getUTCDate();
+  const leap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+  const maxDay = Number(month) === 2 ? (leap(Number(year)) ? 29 : 28) : days;
+  return Number(month) >= 1 && Number(month) <= 12 && Number(day) >= 1 && Number(day) <= maxDay && Number(hour) < 24 && Number(minute) < 60 && Number(second) < 60 && (zoneHour === undefined || (Number(zoneHour) < 24 && Number(zoneMinute) < 60));
+}
+
+const MIN_UNIX_SECONDS = -62135596800n;
+const MAX_UNIX_SECONDS = 253402300799n;
+
+/**
+ * Literal arguments cel-go validates before running anything: a `matches` pattern Go cannot compile,
+ * a malformed `duration('…')` or out-of-range `timestamp(…)` are compile issues ("invalid matches
+ * argument", at the literal); a bad `find`/`findAll` pattern fails when the program is built.
+ */
+function literalProblems(root: PatternNode, expression: string): { compile?: string; program?: string } {
+  const found: { compile?: string; program?: string } = {};
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    const ast = node as PatternNode;
+    if (ast.op === 'rcall' || ast.op === 'call') {
+      const [name, receiver, args] = ast.op === 'rcall' ? (ast.args as [string, PatternNode, PatternNode[]]) : [ast.args[0] as string, undefined, ast.args[1] as PatternNode[]];
+      const pattern = ast.op === 'rcall' ? args[0] : name === 'matches' ? args[1] : undefined;
+      if ((name === 'matches' || name === 'find' || name === 'findAll') && pattern?.op === 'value' && typeof pattern.args === 'string') {
+        const error = goRegexpError(pattern.args);
+        if (error && name === 'matches') found.compile ??= celIssue(expression, { message: 'invalid matches argument', range: pattern.range });
+        else if (error) found.program ??= error;
+      }
+      const negated = args?.[0]?.op === '-_' && (args[0].args as PatternNode)?.op === 'value' && typeof (args[0].args as PatternNode).args === 'bigint';
+      if (ast.op === 'call' && (name === 'duration' || name === 'timestamp') && args.length === 1 && (args[0]?.op === 'value' || negated)) {
+        const literal = negated ? -((args[0].args as PatternNode).args as bigint) : (args[0].args as unknown);
+        const bad =
+          name === 'duration'
+            ? typeof literal === 'string' && parseGoDuration(literal) === undefined
+            : typeof literal === 'string'
+              ? !isRfc3339(literal)
+              : typeof literal === 'bigint' && (literal < MIN_UNIX_SECONDS || literal > MAX_UNIX_SECONDS);
+        if (bad) found.compile ??= celIssue(expression, { message: `invalid ${name} argument`, range: args[0].range });
+      }
+      visit(receiver);
+      visit(args);
+      return;
+    }
+    if (ast.op !== undefined) visit(ast.args);
+  };
+  visit(root);
+  return found;
+}
+
+interface IssueNode {
+  op?: string;
+  pos?: number;
+  args?: any;
+  end?: number;
+  argTypes?: { name?: string }[];
+  leftStaticType?: { name?: string };
+  rightStaticType?: { name?: string };
+  checkedType?: { name?: string };
+}
+
+/** cel-js type names in cel-go's spelling: list(string), map(string, int), optional_type(int), null_type. */
+function celGoTypeName(name: string | undefined): string {
+  if (!name) return 'dyn';
+  return name
+    .replace(/\boptional</g, 'optional_type<')
+    .replace(/</g, '(')
+    .replace(/>/g, ')')
+    .replace(/\bnull\b/g, 'null_type');
+}
+
+const BINARY_OPERATORS = new Set(['==', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', '%', 'in']);
+
+/**
+ * cel-go's "found no matching overload for 'f' applied to '(int, string)'" (and `'string.(int)'` for a
+ * method), at the operator or the call's opening parenthesis, from cel-js's "no such overload: int ==
+ * string" / "found no matching overload for 'size(int)'".
+ */
+function overloadIssue(expression: string, summary: string, node: IssueNode | undefined): { summary: string; position: number } | undefined {
+  if (!node) return undefined;
+  const typeOf = (child: IssueNode | undefined) => celGoTypeName(child?.checkedType?.name);
+  if (/^no such overload: /.test(summary) && BINARY_OPERATORS.has(node.op ?? '') && Array.isArray(node.args) && node.args.length === 2) {
+    const [left, right] = node.args as IssueNode[];
+    const leftType = celGoTypeName(node.leftStaticType?.name ?? left?.checkedType?.name);
+    const rightType = celGoTypeName(node.rightStaticType?.name ?? right?.checkedType?.name);
+    const name = node.op === 'in' ? '@in' : `_${node.op}_`;
+    const between = expression.indexOf(node.op!, left?.end ?? 0);
+    return { summary: `found no matching overload for '${name}' applied to '(${leftType}, ${rightType})'`, position: between >= 0 ? between : (node.pos ?? 0) };
+  }
+  if (/^no such overload: [!-]/.test(summary) && (node.op === '!_' || node.op === '-_')) {
+    return { summary: `found no matching overload for '${node.op === '!_' ? '!_' : '-_'}' applied to '(${typeOf(node.args as IssueNode)})'`, position: node.pos ?? 0 };
+  }
+  if (/^found no matching overload for /.test(summary) && (node.op === 'rcall' || node.op === 'call')) {
+    const name = node.args[0] as string;
+    const argTypes = (node.argTypes ?? []).map((type) => celGoTypeName(type?.name)).join(', ');
+    if (node.op === 'rcall') {
+      const receiver = node.args[1] as IssueNode;
+      const open = expression.indexOf('(', (receiver?.end ?? 0) + name.length);
+      return { summary: `found no matching overload for '${name}' applied to '${typeOf(receiver)}.(${argTypes})'`, position: open >= 0 ? open : (node.pos ?? 0) };
+    }
+    const open = expression.indexOf('(', node.pos ?? 0);
+    return { summary: `found no matching overload for '${name}' applied to '(${argTypes})'`, position: open >= 0 ? open : (node.pos ?? 0) };
+  }
+  return undefined;
+}
+
 /** cel-js error → cel-go's issue format, with cel-go's wording for the common cases. */
-export function celIssue(expression: string, error: { summary?: string; message: string; range?: { start: number }; node?: { op?: string; pos?: number } }): string {
+export function celIssue(expression: string, error: { summary?: string; message: string; range?: { start: number }; node?: IssueNode }): string {
   let summary = error.summary ?? error.message.split('\n')[0];
   summary = summary
     .replace(/^Unknown variable: (.*)$/, "undeclared reference to '$1' (in container '')")
     .replace(/^No such key: (.*)$/, "undefined field '$1'");
   let position = error.range?.start ?? 0;
+  const overload = overloadIssue(expression, summary, error.node);
+  if (overload) {
+    summary = overload.summary;
+    position = overload.position;
+  }
   // cel-go places a field selection at its dot; cel-js at the field name.
-  if ((error.node?.op === '.' || error.node?.op === '.?') && expression.lastIndexOf('.', position) >= 0) position = expression.lastIndexOf('.', position);
+  else if ((error.node?.op === '.' || error.node?.op === '.?') && expression.lastIndexOf('.', position) >= 0) position = expression.lastIndexOf('.', position);
   const before = expression.slice(0, position);
   const line = before.split('\n').length;
   const lineStart = before.lastIndexOf('\n') + 1;

@@ -14,6 +14,7 @@ import { matchesFormat } from '../../apiserver/schema/formats.js';
 import { goQuote } from '../../apiserver/schema/go-values.js';
 import { compileGoRegexp, GoRegexpError, type GoRegexp } from '../../apiserver/schema/pattern.js';
 import { CelCidr, CelIp, NetAddrError, parseCelCidr, parseCelIp } from './net-address.js';
+import { celStringFormat, durationString, timestampString } from './string-format.js';
 
 export { CelCidr, CelIp };
 
@@ -190,6 +191,27 @@ function sumUints(list: bigint[]): bigint {
   return total;
 }
 
+interface Duration {
+  seconds: number | bigint;
+  nanos: number;
+  addDuration(other: Duration): Duration;
+}
+
+const zeroDuration = new Environment().evaluate("duration('0s')") as Duration;
+
+/** CEL's zero values (optional.ofNonZeroValue): 0, '', false, empty lists/maps/bytes, null, the zero duration and timestamp. */
+function isZeroValue(value: unknown): boolean {
+  if (value === null || value === undefined || value === false || value === 0 || value === 0n || value === '') return true;
+  if (value instanceof Uint8Array || Array.isArray(value)) return value.length === 0;
+  if (value instanceof Date) return !Number.isNaN(value.getTime()) && value.toISOString() === '0001-01-01T00:00:00.000Z';
+  if (value instanceof Map) return value.size === 0;
+  const name = (value as object).constructor?.name;
+  if (name === 'Duration') return Number((value as Duration).seconds) === 0 && (value as Duration).nanos === 0;
+  if (name === 'UnsignedInteger' || name === 'UnsignedInt') return Number((value as { value: number }).value) === 0;
+  if (name === 'Object' || name === undefined) return Object.keys(value as object).length === 0;
+  return false;
+}
+
 /** Equality of list elements for the sets extension (CEL's heterogeneous numeric equality included). */
 function setContains(list: unknown[], item: unknown): boolean {
   return list.some((entry) => celEqual(entry, item));
@@ -272,6 +294,7 @@ export function kubernetesEnvironment(): Environment {
     const count = Number(limit);
     return parts.length - 1 <= count ? parts.join(to) : parts.slice(0, count + 1).join(to) + from + parts.slice(count + 1).join(from);
   });
+  fn('string.format(list): string', celStringFormat);
   env.registerType('kubernetes.StringsNamespace', StringsNamespace);
   env.registerConstant('strings', 'kubernetes.StringsNamespace', new StringsNamespace());
   fn('kubernetes.StringsNamespace.quote(string): string', (_namespace: StringsNamespace, text: string) => quote(text));
@@ -283,7 +306,15 @@ export function kubernetesEnvironment(): Environment {
   fn('kubernetes.SetsNamespace.equivalent(list<A>, list<A>): bool', (_namespace: SetsNamespace, left: unknown[], right: unknown[]) => left.every((item) => setContains(right, item)) && right.every((item) => setContains(left, item)));
   fn('kubernetes.SetsNamespace.intersects(list<A>, list<A>): bool', (_namespace: SetsNamespace, left: unknown[], right: unknown[]) => left.some((item) => setContains(right, item)));
 
-  // regex library
+  // regex library (and the standard library's global matches, which cel-js lacks)
+  fn('matches(string, string): bool', (text: string, pattern: string) => {
+    try {
+      return compileGoRegexp(pattern).test(text);
+    } catch (error) {
+      if (error instanceof GoRegexpError) fail(error.message);
+      throw error;
+    }
+  });
   fn('string.find(string): string', (text: string, pattern: string) => {
     const input = codePoints(text);
     const match = compileRegex(pattern).findAt(input, 0);
@@ -299,6 +330,7 @@ export function kubernetesEnvironment(): Environment {
     fn(`list<${element}>.max(): ${element}`, (list: unknown[]) => extreme('max', list));
   }
   fn('list<int>.sum(): int', sumInts);
+  fn('list<google.protobuf.Duration>.sum(): google.protobuf.Duration', (list: Duration[]) => list.reduce((total, item) => total.addDuration(item), zeroDuration));
   fn('list<uint>.sum(): uint', sumUints);
   fn('list<double>.sum(): double', (list: number[]) => list.reduce((total, item) => total + item, 0));
   fn('list<T>.indexOf(T): int', (list: unknown[], item: unknown) => BigInt(list.findIndex((entry) => celEqual(entry, item))));
@@ -306,6 +338,14 @@ export function kubernetesEnvironment(): Environment {
     for (let index = list.length - 1; index >= 0; index--) if (celEqual(list[index], item)) return BigInt(index);
     return -1n;
   });
+
+  // conversions cel-js lacks
+  fn('string(google.protobuf.Duration): string', durationString);
+  fn('string(google.protobuf.Timestamp): string', timestampString);
+
+  // optionals: ofNonZeroValue, and == between optionals of any element type
+  fn('OptionalNamespace.ofNonZeroValue(dyn): optional<dyn>', (_namespace: unknown, value: unknown) => (isZeroValue(value) ? Optional.none() : Optional.of(value)));
+  env.registerOperator('optional == optional', (left: Optional, right: Optional) => (left.hasValue() && right.hasValue() ? celEqual(left.value(), right.value()) : left.hasValue() === right.hasValue()));
 
   // url library
   env.registerType('net.URL', CelUrl);
@@ -315,7 +355,8 @@ export function kubernetesEnvironment(): Environment {
   fn('net.URL.getHost(): string', (url: CelUrl) => (url.source.startsWith('/') ? '' : url.url.host));
   fn('net.URL.getHostname(): string', (url: CelUrl) => (url.source.startsWith('/') ? '' : url.url.hostname.replace(/^\[(.*)\]$/, '$1')));
   fn('net.URL.getPort(): string', (url: CelUrl) => (url.source.startsWith('/') ? '' : url.url.port));
-  fn('net.URL.getEscapedPath(): string', (url: CelUrl) => url.url.pathname);
+  // WHATWG URLs always have a path; Go's has none after a bare authority (`https://example.com`).
+  fn('net.URL.getEscapedPath(): string', (url: CelUrl) => (url.source.startsWith('/') || /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*\//.test(url.source) ? url.url.pathname : ''));
   fn('net.URL.getQuery(): map<string, list<string>>', (url: CelUrl) => {
     const query: Record<string, string[]> = {};
     for (const [key, value] of url.url.searchParams) (query[key] ??= []).push(value);

@@ -9,7 +9,7 @@ import type { ValidationRule } from '../../apiserver/schema/types.js';
 import { deepEqual } from '../../apiserver/registry/managed-fields.js';
 import type { CompiledRule, NodeValidator, Program } from './compile.js';
 import { COST_LIMIT_EXCEEDED, CostMeter, metered, PER_CALL_LIMIT, RUNTIME_COST_BUDGET } from './cost.js';
-import { toCelValue } from './values.js';
+import { goDurationError, parseGoDuration, toCelValue } from './values.js';
 
 const MAX_MESSAGE_EXPRESSION_SIZE = 5 * 1024;
 
@@ -159,7 +159,11 @@ function evaluate(program: Program, activation: Record<string, unknown>, state: 
 /** cel-js runtime errors in cel-go's words ("no such key: x"). */
 function runtimeMessage(error: unknown): string {
   const summary = (error as { summary?: string })?.summary ?? (error instanceof Error ? error.message.split('\n')[0] : String(error));
-  return summary.replace(/^No such key: index out of bounds, index (\d+) .*$/, 'index out of bounds: $1').replace(/^No such key: /, 'no such key: ');
+  return summary
+    .replace(/^No such key: index out of bounds, index (\d+) .*$/, 'index out of bounds: $1')
+    .replace(/^No such key: /, 'no such key: ')
+    .replace(/^integer overflow: .*$/, 'integer overflow')
+    .replace(/^Invalid duration string: (.*)$/, (match, text: string) => (parseGoDuration(text) === undefined ? goDurationError(text) : match));
 }
 
 /** The evaluated messageExpression, or undefined to fall back to `message` (upstream logs why). */
