@@ -236,6 +236,35 @@ describe('compiling rules when the CRD is written', () => {
   });
 });
 
+describe('compile issues in cel-go words (checker, literal validators, program instantiation)', () => {
+  const detail = (rule: string) => {
+    const errors = compileSchemaRules(spec({ s: { type: 'string' } }, [{ rule }]), ROOT).errors;
+    return errors.map((error) => error.detail ?? '').join('\n');
+  };
+  const cases: [string, string][] = [
+    ["self.s == 1", "compilation failed: ERROR: <input>:1:8: found no matching overload for '_==_' applied to '(string, int)'\n | self.s == 1\n | .......^"],
+    ["size(1) == 1", "compilation failed: ERROR: <input>:1:5: found no matching overload for 'size' applied to '(int)'\n | size(1) == 1\n | ....^"],
+    ["['a', 'b'].sum() == 'c'", "compilation failed: ERROR: <input>:1:15: found no matching overload for 'sum' applied to 'list(string).()'\n | ['a', 'b'].sum() == 'c'\n | ..............^"],
+    ["optional.of(1) + 1 == 2", "compilation failed: ERROR: <input>:1:16: found no matching overload for '_+_' applied to '(optional_type(int), int)'\n | optional.of(1) + 1 == 2\n | ...............^"],
+    ["self.s.matches('x++')", "compilation failed: ERROR: <input>:1:16: invalid matches argument\n | self.s.matches('x++')\n | ...............^"],
+    ["self.s.find(')') == ''", 'program instantiation failed: error parsing regexp: unexpected ): `)`'],
+    ["duration('1d') < duration('1h')", "compilation failed: ERROR: <input>:1:10: invalid duration argument\n | duration('1d') < duration('1h')\n | .........^"],
+    ["timestamp('1000-00-00T00:00:00Z') < timestamp(0)", "compilation failed: ERROR: <input>:1:11: invalid timestamp argument\n | timestamp('1000-00-00T00:00:00Z') < timestamp(0)\n | ..........^"],
+    ["timestamp(-62135596801) < timestamp(0)", "compilation failed: ERROR: <input>:1:11: invalid timestamp argument\n | timestamp(-62135596801) < timestamp(0)\n | ..........^"],
+    ["[1, 'a', false].size() == 3", "compilation failed: ERROR: <input>:1:5: expected type 'int' but found 'string'\n | [1, 'a', false].size() == 3\n | ....^"],
+    ["'%s %d'.format(['a', 1]) == 'a 1'", ''],
+    ["[1, 2].all(i, v, v > i) && {'a': 1}.transformMap(k, v, v + 1) == {'a': 2}", ''],
+  ];
+  for (const [rule, expected] of cases) it(rule, () => assert.equal(detail(rule), expected));
+
+  it('runtime errors read as cel-go reports them', () => {
+    const schema = spec({ d: { type: 'string' }, n: { type: 'integer' } }, [{ rule: 'duration(self.d) > duration("1s")' }, { rule: 'self.n + 1 > 0' }]);
+    assert.deepEqual(validate(schema, { spec: { d: '1d', n: 9223372036854775807n as unknown as number } }).slice(0, 1), [
+      `spec: Invalid value: "object": time: unknown unit "d" in duration "1d" evaluating rule: duration(self.d) > duration("1s")`,
+    ]);
+  });
+});
+
 describe('runtime cost budget', () => {
   it('stops a rule that runs out of its per-call budget', () => {
     // Accepted when the CRD is written (estimated below the 10M static limit) but 1000×1000 steps at

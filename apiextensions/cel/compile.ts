@@ -107,7 +107,7 @@ let evaluatorCapture: unknown;
 
 /** Shared by every environment: the step counter needs each environment's evaluator (see instrument). */
 function baseEnvironment(objects: Extract<CelDecl, { kind: 'object' }>[]): Environment {
-  const environment = kubernetesEnvironment();
+  const environment = kubernetesEnvironment({ homogeneousAggregateLiterals: false });
   environment.registerFunction('__k8sEvaluatorProbe(): bool', function (this: unknown) {
     evaluatorCapture = this;
     return true;
@@ -286,6 +286,8 @@ function compileExpression(environment: Environment, expression: string, resultT
   }
   const checked = program.check();
   if (!checked.valid) return { error: celIssue(expression, checked.error!) };
+  const heterogeneous = homogeneousLiteralIssue(program.ast, expression);
+  if (heterogeneous) return { error: heterogeneous };
   const regexps = literalProblems(program.ast, expression);
   // cel-go's literal validators (regex, duration, timestamp) run with the checker: before the result type's check.
   if (regexps.compile) return { error: regexps.compile };
@@ -299,6 +301,54 @@ interface PatternNode {
   op: string;
   args: any;
   range?: { start: number };
+}
+
+/**
+ * cel-go's ValidateHomogeneousAggregateLiterals: every element of a list literal (key and value of a map
+ * literal) has the first one's type, except inside the arguments of string.format.
+ */
+export function homogeneousLiteralIssue(root: PatternNode, expression: string): string | undefined {
+  const typeName = (node: PatternNode) => celGoTypeName((node as { checkedType?: { name?: string } }).checkedType?.name);
+  let issue: string | undefined;
+  const compare = (elements: PatternNode[]) => {
+    const first = elements[0] && typeName(elements[0]);
+    for (const element of elements.slice(1)) {
+      const type = typeName(element);
+      // Unresolved parameters (`[]` is list(T)) unify with anything, as after cel-go's type inference.
+      const open = (name: string) => /\b[A-Z]\b|\bdyn\b/.test(name);
+      if (type !== first && !open(type) && !open(first)) {
+        issue ??= celIssue(expression, { message: `expected type '${first}' but found '${type}'`, range: element.range });
+        return;
+      }
+    }
+  };
+  const visit = (node: unknown): void => {
+    if (issue || node === null || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    const ast = node as PatternNode;
+    if (ast.op === 'rcall' && ast.args[0] === 'format') {
+      visit(ast.args[1]);
+      return;
+    }
+    if (ast.op === 'list') {
+      compare(ast.args as PatternNode[]);
+      visit(ast.args);
+      return;
+    }
+    if (ast.op === 'map') {
+      const entries = ast.args as [PatternNode, PatternNode][];
+      compare(entries.map(([key]) => key));
+      compare(entries.map(([, value]) => value));
+      visit(entries.flat());
+      return;
+    }
+    if (ast.op !== undefined) visit(ast.args);
+  };
+  visit(root);
+  return issue;
 }
 
 /** time.Parse(time.RFC3339, text) succeeds. */

@@ -92,12 +92,15 @@ function estimate(node: AstNode, scope: Scope): Estimate {
       return { cost: operand.cost + 1, decl: operand.decl, size: operand.size };
     }
     case 'list': {
+      // A literal's size is known: comprehensions over it cost per element, not per possible element.
       const items = (node.args as AstNode[]).map((child) => estimate(child, scope));
-      return { cost: 10 + items.reduce((total, item) => total + item.cost, 0), size: items.length };
+      const item = items[0]?.decl ?? { kind: 'dyn' as const, minSize: 1, maxElements: Math.max(0, ...items.map((entry) => entry.size)) };
+      return { cost: 10 + items.reduce((total, entry) => total + entry.cost, 0), decl: { kind: 'list', item, minSize: 1, maxElements: items.length }, size: items.length };
     }
     case 'map': {
-      const entries = (node.args as [AstNode, AstNode][]).flatMap(([key, value]) => [estimate(key, scope), estimate(value, scope)]);
-      return { cost: 30 + entries.reduce((total, item) => total + item.cost, 0), size: entries.length / 2 };
+      const pairs = (node.args as [AstNode, AstNode][]).map(([key, value]) => [estimate(key, scope), estimate(value, scope)]);
+      const value = pairs[0]?.[1].decl ?? { kind: 'dyn' as const, minSize: 1, maxElements: 0 };
+      return { cost: 30 + pairs.flat().reduce((total, entry) => total + entry.cost, 0), decl: { kind: 'map', value, minSize: 1, maxElements: pairs.length }, size: pairs.length };
     }
     case 'call':
       return estimateCall(node.args[0], undefined, node.args[1], scope);
@@ -140,19 +143,30 @@ function estimateBinary(op: string, [leftNode, rightNode]: [AstNode, AstNode], s
   return { cost, decl, size: decl ? decl.maxElements : Math.max(left.size, right.size) };
 }
 
-const MACROS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
+const MACROS = new Set(['all', 'exists', 'exists_one', 'existsOne', 'map', 'filter', 'transformList', 'transformMap', 'transformMapEntry']);
+const TWO_VARIABLE_ONLY = new Set(['existsOne', 'transformList', 'transformMap', 'transformMapEntry']);
 const STRING_SCANS = new Set(['startsWith', 'endsWith', 'lowerAscii', 'upperAscii', 'trim', 'replace', 'split', 'substring', 'charAt', 'reverse', 'indexOf', 'lastIndexOf', 'isURL', 'url', 'quantity', 'isQuantity', 'ip', 'isIP', 'cidr', 'isCIDR']);
 
 function estimateCall(name: string, receiverNode: AstNode | undefined, argNodes: AstNode[], scope: Scope): Estimate {
   if (receiverNode && MACROS.has(name) && argNodes.length >= 2 && argNodes[0].op === 'id') {
     const range = estimate(receiverNode, scope);
     const element = range.decl?.kind === 'list' ? range.decl.item : range.decl?.kind === 'map' ? stringDecl(unknownSize) : undefined;
-    const inner: Scope = new Map(scope).set(argNodes[0].args as string, element);
-    const steps = argNodes.slice(1).map((child) => estimate(child, inner));
+    const inner: Scope = new Map(scope);
+    // Two-variable forms (1.32's TwoVarComprehensions): index or key first, then the item or value.
+    const twoVariables = argNodes.length >= 3 && argNodes[1].op === 'id' && (TWO_VARIABLE_ONLY.has(name) || name !== 'map');
+    if (twoVariables) {
+      const value = range.decl?.kind === 'list' ? range.decl.item : range.decl?.kind === 'map' ? range.decl.value : undefined;
+      inner.set(argNodes[0].args as string, range.decl?.kind === 'list' ? { kind: 'int', minSize: 1, maxElements: 0 } : element);
+      inner.set(argNodes[1].args as string, value);
+    } else {
+      inner.set(argNodes[0].args as string, element);
+    }
+    const steps = argNodes.slice(twoVariables ? 2 : 1).map((child) => estimate(child, inner));
     const perIteration = steps.reduce((total, step) => total + step.cost, 0) + 1;
     const count = range.decl?.kind === 'list' || range.decl?.kind === 'map' ? range.size : unknownSize;
     const cost = range.cost + count * perIteration;
-    if (name === 'map') return { cost, decl: { kind: 'list', item: steps[steps.length - 1].decl ?? stringDecl(unknownSize), minSize: 2, maxElements: count }, size: count };
+    if (name === 'map' || name === 'transformList') return { cost, decl: { kind: 'list', item: steps[steps.length - 1].decl ?? stringDecl(unknownSize), minSize: 2, maxElements: count }, size: count };
+    if (name === 'transformMap' || name === 'transformMapEntry') return { cost, decl: { kind: 'map', value: steps[steps.length - 1].decl ?? stringDecl(unknownSize), minSize: 2, maxElements: count }, size: count };
     if (name === 'filter') return { cost, decl: range.decl, size: count };
     return { cost, size: 0 };
   }

@@ -14,6 +14,8 @@ import { matchesFormat } from '../../apiserver/schema/formats.js';
 import { goQuote } from '../../apiserver/schema/go-values.js';
 import { compileGoRegexp, GoRegexpError, type GoRegexp } from '../../apiserver/schema/pattern.js';
 import { CelCidr, CelIp, NetAddrError, parseCelCidr, parseCelIp } from './net-address.js';
+import { registerTwoVarComprehensions } from './comprehensions.js';
+import { registerOptionalMacros } from './optional-macros.js';
 import { celStringFormat, durationString, timestampString } from './string-format.js';
 
 export { CelCidr, CelIp };
@@ -278,8 +280,10 @@ function netFail(run: () => unknown): any {
 }
 
 /** A fresh environment with the Kubernetes libraries; object types are registered on it per schema. */
-export function kubernetesEnvironment(): Environment {
-  const env = new Environment({ enableOptionalTypes: true });
+export function kubernetesEnvironment(options: { homogeneousAggregateLiterals?: boolean } = {}): Environment {
+  // Callers that turn cel-js's own homogeneity check off check literals themselves (cel-go exempts the
+  // arguments of string.format from it), see homogeneousLiteralIssue.
+  const env = new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: options.homogeneousAggregateLiterals ?? true });
   const fn = (signature: string, handler: (...args: any[]) => unknown) => env.registerFunction(signature, handler);
 
   // strings extension (the parts cel-js does not have)
@@ -294,6 +298,8 @@ export function kubernetesEnvironment(): Environment {
     const count = Number(limit);
     return parts.length - 1 <= count ? parts.join(to) : parts.slice(0, count + 1).join(to) + from + parts.slice(count + 1).join(from);
   });
+  registerTwoVarComprehensions(env);
+  registerOptionalMacros(env);
   fn('string.format(list): string', celStringFormat);
   env.registerType('kubernetes.StringsNamespace', StringsNamespace);
   env.registerConstant('strings', 'kubernetes.StringsNamespace', new StringsNamespace());
