@@ -216,9 +216,9 @@ describe('compiling rules when the CRD is written', () => {
     const at = `${ROOT}.properties[spec].x-kubernetes-validations`;
     assert.deepEqual(errors, [
       `${at}[0].rule: Required value: rule is not specified`,
-      `${at}[1].message: Invalid value: "two\\nlines": must not contain line breaks`,
+      `${at}[1].message: Invalid value: "two\\nlines": message must not contain line breaks`,
       `${at}[2].reason: Unsupported value: "Bogus": supported values: "FieldValueDuplicate", "FieldValueForbidden", "FieldValueInvalid", "FieldValueRequired"`,
-      `${at}[3].fieldPath: Invalid value: ".nope": must be a valid path`,
+      `${at}[3].fieldPath: Invalid value: ".nope": fieldPath must be a valid path`,
     ]);
     const optional = render(compileSchemaRules(spec({ a: { type: 'string' } }, [{ rule: 'true', optionalOldSelf: true }]), ROOT).errors);
     assert.deepEqual(optional, [`${at}[0].optionalOldSelf: Invalid value: true: may not be set if oldSelf is not used in rule`]);

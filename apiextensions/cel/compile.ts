@@ -179,21 +179,21 @@ function ruleFieldErrors(rules: ValidationRule[], schema: JSONSchema, path: stri
     const text = typeof rule?.rule === 'string' ? rule.rule.trim() : '';
     const message = typeof rule?.message === 'string' ? rule.message : '';
     if (!text) errors.push({ field: `${at}.rule`, type: 'FieldValueRequired', detail: 'rule is not specified' });
-    else if (message.length > 0 && message.trim().length === 0) errors.push({ field: `${at}.message`, type: 'FieldValueInvalid', value: message, detail: 'must be non-empty if specified' });
-    else if (NEWLINES.test(message.trim())) errors.push({ field: `${at}.message`, type: 'FieldValueInvalid', value: message, detail: 'must not contain line breaks' });
+    else if (message.length > 0 && message.trim().length === 0) errors.push({ field: `${at}.message`, type: 'FieldValueInvalid', value: message, detail: 'message must be non-empty if specified' });
+    else if (NEWLINES.test(message.trim())) errors.push({ field: `${at}.message`, type: 'FieldValueInvalid', value: message, detail: 'message must not contain line breaks' });
     else if (NEWLINES.test(text) && message.trim().length === 0) errors.push({ field: `${at}.message`, type: 'FieldValueRequired', detail: 'message must be specified if rule contains line breaks' });
     if (typeof rule?.messageExpression === 'string' && rule.messageExpression.length > 0 && rule.messageExpression.trim().length === 0) {
       errors.push({ field: `${at}.messageExpression`, type: 'FieldValueRequired', detail: 'messageExpression must be non-empty if specified' });
     }
     if (rule?.reason !== undefined && !SUPPORTED_REASONS.includes(rule.reason)) errors.push({ field: `${at}.reason`, type: 'FieldValueNotSupported', value: rule.reason, supported: SUPPORTED_REASONS });
     const fieldPath = typeof rule?.fieldPath === 'string' ? rule.fieldPath : '';
-    if (fieldPath.length > 0 && fieldPath.trim().length === 0) errors.push({ field: `${at}.fieldPath`, type: 'FieldValueInvalid', value: fieldPath, detail: 'must be non-empty if specified' });
-    if (NEWLINES.test(fieldPath)) errors.push({ field: `${at}.fieldPath`, type: 'FieldValueInvalid', value: fieldPath, detail: 'must not contain line breaks' });
+    if (fieldPath.length > 0 && fieldPath.trim().length === 0) errors.push({ field: `${at}.fieldPath`, type: 'FieldValueInvalid', value: fieldPath, detail: 'fieldPath must be non-empty if specified' });
+    if (NEWLINES.test(fieldPath)) errors.push({ field: `${at}.fieldPath`, type: 'FieldValueInvalid', value: fieldPath, detail: 'fieldPath must not contain line breaks' });
     if (fieldPath.length > 0) {
       try {
         validFieldPath(fieldPath, schema);
       } catch {
-        errors.push({ field: `${at}.fieldPath`, type: 'FieldValueInvalid', value: fieldPath, detail: 'must be a valid path' });
+        errors.push({ field: `${at}.fieldPath`, type: 'FieldValueInvalid', value: fieldPath, detail: 'fieldPath must be a valid path' });
       }
     }
   });

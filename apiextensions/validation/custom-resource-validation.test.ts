@@ -232,6 +232,41 @@ describe('custom resource validation (table)', () => {
   }
 });
 
+describe('metadata that does not decode into ObjectMeta (upstream: 400 "cannot be handled as")', () => {
+  const schema: JSONSchema = { type: 'object', properties: { spec: obj({ template: { type: 'object', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true } }) } };
+  const check = (metadata: unknown, spec?: unknown) => {
+    const validation = new CustomResourceValidation(schema);
+    const object = { apiVersion: 'example.com/v1', kind: 'Widget', metadata, ...(spec === undefined ? {} : { spec }) } as unknown as KubeObject;
+    try {
+      validation.structuralCheck(object);
+      return 'ok';
+    } catch (error) {
+      const status = error as { code?: number; reason?: string; message: string };
+      return `${status.code} ${status.reason}: ${status.message}`;
+    }
+  };
+  const handled = 'Widget in version "v1" cannot be handled as a Widget: ';
+  const cases: [string, unknown, unknown, string][] = [
+    ['a label value of another type', { name: 'w', labels: { foo: 42, bar: 'abc' } }, undefined, `400 BadRequest: ${handled}json: cannot unmarshal number into Go struct field ObjectMeta.labels of type string`],
+    ['labels that are not a map', { name: 'w', labels: 5 }, undefined, `400 BadRequest: ${handled}json: cannot unmarshal number into Go struct field ObjectMeta.labels of type map[string]string`],
+    ['a numeric name', { name: 5 }, undefined, `400 BadRequest: ${handled}json: cannot unmarshal number into Go struct field ObjectMeta.name of type string`],
+    ['a fractional generation', { name: 'w', generation: 1.5 }, undefined, `400 BadRequest: ${handled}json: cannot unmarshal number 1.5 into Go struct field ObjectMeta.generation of type int64`],
+    ['an owner reference field', { name: 'w', ownerReferences: [{ name: 3 }] }, undefined, `400 BadRequest: ${handled}json: cannot unmarshal number into Go struct field OwnerReference.ownerReferences.name of type string`],
+    ['metadata that is not an object', 'x', undefined, `400 BadRequest: ${handled}json: cannot unmarshal string into Go value of type v1.ObjectMeta`],
+    ['an embedded resource\'s metadata', { name: 'w' }, { template: { metadata: { labels: [] } } }, `400 BadRequest: ${handled}spec.template.metadata: Invalid value: map[string]interface {}{"labels":[]interface {}{}}: json: cannot unmarshal array into Go struct field ObjectMeta.labels of type map[string]string`],
+    ['an embedded resource\'s kind', { name: 'w' }, { template: { kind: 5 } }, `400 BadRequest: ${handled}spec.template.kind: Invalid value: 5: must be a string`],
+    ['unknown metadata fields are not errors', { name: 'w', bogus: 1, labels: { a: 'b' } }, undefined, 'ok'],
+  ];
+  for (const [name, metadata, spec, expected] of cases) it(name, () => assert.equal(check(metadata, spec), expected));
+
+  it('reads drop malformed metadata fields instead (objects stored before they were validated)', () => {
+    const validation = new CustomResourceValidation(schema, 'example.com/v1');
+    const stored = JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', labels: { a: 1 }, annotations: { b: 'c' } } });
+    const { resourceVersion: _stamped, ...metadata } = JSON.parse(validation.fromStorage(stored)).metadata;
+    assert.deepEqual(metadata, { name: 'w', annotations: { b: 'c' } });
+  });
+});
+
 describe('malformed schemas', () => {
   it('compile without crashing: keywords of the wrong JSON type are ignored', () => {
     const validation = new CustomResourceValidation({
