@@ -6,7 +6,8 @@ import type { Environment } from '@marcbachmann/cel-js';
 import type { FieldError } from '../../apiserver/request/status.js';
 import { RenderedValue } from '../../apiserver/request/status.js';
 import type { JSONSchema, ValidationRule } from '../../apiserver/schema/types.js';
-import { COST_LIMIT_EXCEEDED, costErrorMessage, estimateCost, instrument, maxCardinality, STATIC_ESTIMATED_COST_LIMIT, STATIC_ESTIMATED_CRD_COST_LIMIT } from './cost.js';
+import { COST_LIMIT_EXCEEDED, costErrorMessage, instrument, maxCardinality, STATIC_ESTIMATED_COST_LIMIT, STATIC_ESTIMATED_CRD_COST_LIMIT } from './cost.js';
+import { estimateStaticCost } from './cost-estimate.js';
 import { validFieldPath } from './field-path.js';
 import { goRegexpError } from '../../apiserver/schema/pattern.js';
 import { parseGoDuration } from './values.js';
@@ -45,6 +46,18 @@ interface WalkContext {
   errors: FieldError[];
   environment?: Environment;
   totalCost: number;
+  /** Upstream's TotalCost.MostExpensive: the costliest expressions (at least 1% of the CRD limit), top 4. */
+  expensive: { field: string; cost: number }[];
+  costLimits: boolean;
+}
+
+/** TotalCost.ObserveExpressionCost. */
+function observeCost(context: WalkContext, field: string, cost: number): void {
+  context.totalCost = Math.min(context.totalCost + cost, 2 ** 64 - 1);
+  if (cost < STATIC_ESTIMATED_CRD_COST_LIMIT / 100) return;
+  context.expensive.push({ field, cost });
+  context.expensive.sort((a, b) => b.cost - a.cost);
+  context.expensive.length = Math.min(context.expensive.length, 4);
 }
 
 interface PlannedNode {
@@ -134,24 +147,26 @@ function nodeEnvironment(base: Environment, decl: CelDecl, optionalOldSelf: bool
  * Compiles every rule of a CRD version's schema. `path` is where the schema sits in the CRD
  * (`spec.versions[0].schema.openAPIV3Schema`); errors use upstream's paths below it.
  */
-export function compileSchemaRules(schema: JSONSchema, path: string): CompiledSchemaRules {
+export function compileSchemaRules(schema: JSONSchema, path: string, options: { costLimits?: boolean } = {}): CompiledSchemaRules {
   try {
-    return compileAll(schema, path);
+    return compileAll(schema, path, options.costLimits ?? true);
   } catch (error) {
     // A schema malformed in ways the structural checks report elsewhere; never a 500 from here.
     return { errors: [{ field: `${path}.x-kubernetes-validations`, type: 'InternalError', detail: `failed to compile x-kubernetes-validations: ${(error as Error).message}` }] };
   }
 }
 
-function compileAll(schema: JSONSchema, path: string): CompiledSchemaRules {
+/** `costLimits` false compiles as upstream's cel.Compile alone does (its validator tests), without the CRD's limits. */
+function compileAll(schema: JSONSchema, path: string, costLimits: boolean): CompiledSchemaRules {
   const builder = new DeclBuilder(`selfType${process.hrtime()[1]}_`);
   const root = plan(schema, builder.declFor(schema, true), path, [], undefined, builder);
   if (!hasRules(root)) return { errors: [] };
-  const context: WalkContext = { builder, errors: [], totalCost: 0 };
+  const context: WalkContext = { builder, errors: [], totalCost: 0, expensive: [], costLimits };
   let base: Environment | undefined;
   const environmentFor = () => (base ??= baseEnvironment(builder.objects));
   const validator = compileNode(root, environmentFor, context);
-  if (context.totalCost > STATIC_ESTIMATED_CRD_COST_LIMIT) {
+  if (costLimits && context.totalCost > STATIC_ESTIMATED_CRD_COST_LIMIT) {
+    for (const { field } of context.expensive) context.errors.push({ field, type: 'FieldValueForbidden', detail: 'contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema' });
     context.errors.push({ field: path, type: 'FieldValueForbidden', detail: costErrorMessage('x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema', context.totalCost, STATIC_ESTIMATED_CRD_COST_LIMIT) });
   }
   return context.errors.length > 0 ? { errors: context.errors } : { errors: [], validator };
@@ -222,9 +237,9 @@ function compileRules(node: PlannedNode, rules: ValidationRule[], environmentFor
       context.errors.push({ field: `${at}.rule`, type: 'FieldValueInvalid', value: ruleLiteral(rule), detail: result.error === 'type' ? 'cel expression must evaluate to a bool' : result.raw ? result.error : `compilation failed: ${result.error}` });
       return;
     }
-    const cost = saturatingProduct(estimateCost(result.program.ast, decl), cardinality);
-    if (cost > STATIC_ESTIMATED_COST_LIMIT) context.errors.push({ field: `${at}.rule`, type: 'FieldValueForbidden', detail: costErrorMessage('estimated rule cost', cost, STATIC_ESTIMATED_COST_LIMIT) });
-    context.totalCost += cost;
+    const cost = saturatingProduct(estimateStaticCost(result.program.ast, decl), cardinality);
+    if (context.costLimits && cost > STATIC_ESTIMATED_COST_LIMIT) context.errors.push({ field: `${at}.rule`, type: 'FieldValueForbidden', detail: costErrorMessage('estimated rule cost', cost, STATIC_ESTIMATED_COST_LIMIT) });
+    observeCost(context, `${at}.rule`, cost);
     const usesOldSelf = referencesOldSelf(result.program.ast);
     let messageExpression: Program | undefined;
     if (typeof rule.messageExpression === 'string' && rule.messageExpression.trim()) {
@@ -233,9 +248,9 @@ function compileRules(node: PlannedNode, rules: ValidationRule[], environmentFor
         context.errors.push({ field: `${at}.messageExpression`, type: 'FieldValueInvalid', value: ruleLiteral(rule), detail: message.error === 'type' ? 'messageExpression must evaluate to a string' : message.raw ? `messageExpression ${message.error}` : `messageExpression compilation failed: ${message.error}` });
         return;
       }
-      const messageCost = saturatingProduct(estimateCost(message.program.ast, decl), cardinality);
-      if (messageCost > STATIC_ESTIMATED_COST_LIMIT) context.errors.push({ field: `${at}.messageExpression`, type: 'FieldValueForbidden', detail: costErrorMessage('estimated messageExpression cost', messageCost, STATIC_ESTIMATED_COST_LIMIT) });
-      context.totalCost += messageCost;
+      const messageCost = saturatingProduct(estimateStaticCost(message.program.ast, decl), cardinality);
+      if (context.costLimits && messageCost > STATIC_ESTIMATED_COST_LIMIT) context.errors.push({ field: `${at}.messageExpression`, type: 'FieldValueForbidden', detail: costErrorMessage('estimated messageExpression cost', messageCost, STATIC_ESTIMATED_COST_LIMIT) });
+      observeCost(context, `${at}.messageExpression`, messageCost);
       messageExpression = message.program;
     }
     if (usesOldSelf && node.uncorrelatable !== undefined) {
@@ -268,7 +283,7 @@ function ruleLiteral(rule: ValidationRule): RenderedValue {
 }
 
 function saturatingProduct(cost: number, cardinality: number): number {
-  return Math.min(cost * cardinality, Number.MAX_SAFE_INTEGER);
+  return cost === 0 || cardinality === 0 ? 0 : Math.min(cost * cardinality, 2 ** 64 - 1);
 }
 
 interface Parsed extends Program {
