@@ -259,6 +259,13 @@ describe('compile issues in cel-go words (checker, literal validators, program i
   ];
   for (const [rule, expected] of cases) it(rule, () => assert.equal(detail(rule), expected));
 
+  it('matches() is Go\'s RE2: (?i) and other RE2 syntax work, a bad pattern from the object is Go\'s error', () => {
+    const schema = spec({ s: { type: 'string', maxLength: 16 }, p: { type: 'string', maxLength: 16 } }, [{ rule: "self.s.matches('(?i)^ab+$')", message: 'ab' }, { rule: "!has(self.p) || 'x'.matches(self.p)" }]);
+    assert.deepEqual(validate(schema, { spec: { s: 'ABBB' } }), []);
+    assert.deepEqual(validate(schema, { spec: { s: 'AC' } }), ['spec: Invalid value: "object": ab']);
+    assert.deepEqual(validate(schema, { spec: { s: 'ab', p: '[' } }), ["spec: Invalid value: \"object\": error parsing regexp: missing closing ]: `[` evaluating rule: !has(self.p) || 'x'.matches(self.p)"]);
+  });
+
   it('runtime errors read as cel-go reports them', () => {
     const schema = spec({ d: { type: 'string' }, n: { type: 'integer' } }, [{ rule: 'duration(self.d) > duration("1s")' }, { rule: 'self.n + 1 > 0' }]);
     assert.deepEqual(validate(schema, { spec: { d: '1d', n: 9223372036854775807n as unknown as number } }).slice(0, 1), [

@@ -11,7 +11,7 @@ import { estimateStaticCost } from './cost-estimate.js';
 import { validFieldPath } from './field-path.js';
 import { goRegexpError } from '../../apiserver/schema/pattern.js';
 import { parseGoDuration } from './values.js';
-import { celEqual, kubernetesEnvironment } from './library.js';
+import { celEqual, GO_MATCHES, kubernetesEnvironment } from './library.js';
 import type { CelDecl } from './types.js';
 import { celTypeName, DeclBuilder, objectFields } from './types.js';
 
@@ -299,6 +299,7 @@ function compileExpression(environment: Environment, expression: string, resultT
   } catch (error) {
     return { error: celIssue(expression, error as Parameters<typeof celIssue>[1]) };
   }
+  useGoMatches(program.ast);
   const checked = program.check();
   if (!checked.valid) return { error: celIssue(expression, checked.error!) };
   const heterogeneous = homogeneousLiteralIssue(program.ast, expression);
@@ -310,6 +311,18 @@ function compileExpression(environment: Environment, expression: string, resultT
   // find/findAll compile their literal patterns when the program is built (the regex optimizations).
   if (regexps.program) return { error: `program instantiation failed: ${regexps.program}`, raw: true };
   return { program };
+}
+
+/** Points `matches` calls at the RE2 implementation before they are bound (cel-js's uses JavaScript's RegExp). */
+function useGoMatches(node: unknown): void {
+  if (node === null || typeof node !== 'object') return;
+  if (Array.isArray(node)) {
+    node.forEach(useGoMatches);
+    return;
+  }
+  const ast = node as PatternNode;
+  if ((ast.op === 'rcall' || ast.op === 'call') && ast.args[0] === 'matches') (ast.args as unknown[])[0] = GO_MATCHES;
+  if (ast.op !== undefined) useGoMatches(ast.args);
 }
 
 interface PatternNode {
@@ -396,10 +409,11 @@ function literalProblems(root: PatternNode, expression: string): { compile?: str
     const ast = node as PatternNode;
     if (ast.op === 'rcall' || ast.op === 'call') {
       const [name, receiver, args] = ast.op === 'rcall' ? (ast.args as [string, PatternNode, PatternNode[]]) : [ast.args[0] as string, undefined, ast.args[1] as PatternNode[]];
-      const pattern = ast.op === 'rcall' ? args[0] : name === 'matches' ? args[1] : undefined;
-      if ((name === 'matches' || name === 'find' || name === 'findAll') && pattern?.op === 'value' && typeof pattern.args === 'string') {
+      const pattern = ast.op === 'rcall' ? args[0] : name === 'matches' || name === GO_MATCHES ? args[1] : undefined;
+      const isMatches = name === 'matches' || name === GO_MATCHES;
+      if ((isMatches || name === 'find' || name === 'findAll') && pattern?.op === 'value' && typeof pattern.args === 'string') {
         const error = goRegexpError(pattern.args);
-        if (error && name === 'matches') found.compile ??= celIssue(expression, { message: 'invalid matches argument', range: pattern.range });
+        if (error && isMatches) found.compile ??= celIssue(expression, { message: 'invalid matches argument', range: pattern.range });
         else if (error) found.program ??= error;
       }
       const negated = args?.[0]?.op === '-_' && (args[0].args as PatternNode)?.op === 'value' && typeof (args[0].args as PatternNode).args === 'bigint';
@@ -466,7 +480,7 @@ function overloadIssue(expression: string, summary: string, node: IssueNode | un
     return { summary: `found no matching overload for '${node.op === '!_' ? '!_' : '-_'}' applied to '(${typeOf(node.args as IssueNode)})'`, position: node.pos ?? 0 };
   }
   if (/^found no matching overload for /.test(summary) && (node.op === 'rcall' || node.op === 'call')) {
-    const name = node.args[0] as string;
+    const name = node.args[0] === GO_MATCHES ? 'matches' : (node.args[0] as string);
     const argTypes = (node.argTypes ?? []).map((type) => celGoTypeName(type?.name)).join(', ');
     if (node.op === 'rcall') {
       const receiver = node.args[1] as IssueNode;
@@ -483,6 +497,7 @@ function overloadIssue(expression: string, summary: string, node: IssueNode | un
 export function celIssue(expression: string, error: { summary?: string; message: string; range?: { start: number }; node?: IssueNode }): string {
   let summary = error.summary ?? error.message.split('\n')[0];
   summary = summary
+    .replaceAll(GO_MATCHES, 'matches')
     .replace(/^Unknown variable: (.*)$/, "undeclared reference to '$1' (in container '')")
     .replace(/^No such key: (.*)$/, "undefined field '$1'");
   let position = error.range?.start ?? 0;

@@ -6,6 +6,7 @@
 // size times the loop condition and step. Sizes come from the schema (maxLength, maxItems,
 // maxProperties, or what fits in a request), from literals, or from a function's result.
 
+import { GO_MATCHES } from './library.js';
 import type { CelDecl } from './types.js';
 
 type Range = [number, number];
@@ -309,6 +310,7 @@ class Coster {
         if (targetNode && argNodes.length === 1) return { cost: factorR(argSize(0), STRING_TRAVERSAL) };
         break;
       case 'matches':
+      case GO_MATCHES:
         if (targetNode && argNodes.length === 1) {
           const strCost = factorR(addR(targetSize, ONE), STRING_TRAVERSAL);
           return { cost: mulR(strCost, factorR(argSize(0), REGEX_LENGTH)) };

@@ -151,6 +151,9 @@ function parseUrl(text: string): CelUrl | undefined {
 
 // ---- the environment --------------------------------------------------------------------------------
 
+/** The name CRD rules' `matches` calls are compiled to, so that they run on Go's regexp engine. */
+export const GO_MATCHES = '__k8sGoMatches';
+
 /** CEL's ordering of the comparable types (int, uint, double, bool, string, bytes, duration, timestamp). */
 function compare(left: unknown, right: unknown): number {
   if (left instanceof Uint8Array && right instanceof Uint8Array) return Buffer.compare(Buffer.from(left), Buffer.from(right));
@@ -312,15 +315,20 @@ export function kubernetesEnvironment(options: { homogeneousAggregateLiterals?: 
   fn('kubernetes.SetsNamespace.equivalent(list<A>, list<A>): bool', (_namespace: SetsNamespace, left: unknown[], right: unknown[]) => left.every((item) => setContains(right, item)) && right.every((item) => setContains(left, item)));
   fn('kubernetes.SetsNamespace.intersects(list<A>, list<A>): bool', (_namespace: SetsNamespace, left: unknown[], right: unknown[]) => left.some((item) => setContains(right, item)));
 
-  // regex library (and the standard library's global matches, which cel-js lacks)
-  fn('matches(string, string): bool', (text: string, pattern: string) => {
+  // regex library; `matches` on Go's RE2 (syntax such as `(?i)`, linear time). cel-js's own string.matches
+  // cannot be replaced, so CRD rules are rewritten to call GO_MATCHES (see compile.ts); the global
+  // matches(string, string) cel-js lacks is declared directly.
+  const goMatches = (text: string, pattern: string) => {
     try {
       return compileGoRegexp(pattern).test(text);
     } catch (error) {
       if (error instanceof GoRegexpError) fail(error.message);
       throw error;
     }
-  });
+  };
+  fn('matches(string, string): bool', goMatches);
+  fn(`${GO_MATCHES}(string, string): bool`, goMatches);
+  fn(`string.${GO_MATCHES}(string): bool`, goMatches);
   fn('string.find(string): string', (text: string, pattern: string) => {
     const input = codePoints(text);
     const match = compileRegex(pattern).findAt(input, 0);
