@@ -11,6 +11,7 @@ import { estimateStaticCost } from './cost-estimate.js';
 import { validFieldPath } from './field-path.js';
 import { goRegexpError } from '../../apiserver/schema/pattern.js';
 import { parseGoDuration } from './values.js';
+import { ZONED_ACCESSORS, zonedName } from './timestamp-zones.js';
 import { celEqual, GO_MATCHES, kubernetesEnvironment } from './library.js';
 import type { CelDecl } from './types.js';
 import { celTypeName, DeclBuilder, objectFields } from './types.js';
@@ -313,7 +314,13 @@ function compileExpression(environment: Environment, expression: string, resultT
   return { program };
 }
 
-/** Points `matches` calls at the RE2 implementation before they are bound (cel-js's uses JavaScript's RegExp). */
+const ZONED = new Set<string>(ZONED_ACCESSORS);
+
+/**
+ * Points calls cel-js implements differently from cel-go at the library's own implementations, before
+ * they are bound: `matches` (RE2 rather than JavaScript's RegExp) and timestamp accessors with a zone
+ * (which may be a `+01:00` offset).
+ */
 function useGoMatches(node: unknown): void {
   if (node === null || typeof node !== 'object') return;
   if (Array.isArray(node)) {
@@ -322,7 +329,13 @@ function useGoMatches(node: unknown): void {
   }
   const ast = node as PatternNode;
   if ((ast.op === 'rcall' || ast.op === 'call') && ast.args[0] === 'matches') (ast.args as unknown[])[0] = GO_MATCHES;
+  if (ast.op === 'rcall' && ZONED.has(ast.args[0] as string) && (ast.args[2] as unknown[]).length === 1) (ast.args as unknown[])[0] = zonedName(ast.args[0] as string);
   if (ast.op !== undefined) useGoMatches(ast.args);
+}
+
+/** The name a user wrote for a call useGoMatches renamed. */
+function userFunctionName(name: string): string {
+  return name === GO_MATCHES ? 'matches' : name.replace(/^__k8sZoned_/, '');
 }
 
 interface PatternNode {
@@ -448,14 +461,13 @@ interface IssueNode {
   checkedType?: { name?: string };
 }
 
-/** cel-js type names in cel-go's spelling: list(string), map(string, int), optional_type(int), null_type. */
+/** cel-js type names in cel-go's spelling: list(string), map(string, int), optional_type(int). */
 function celGoTypeName(name: string | undefined): string {
   if (!name) return 'dyn';
   return name
     .replace(/\boptional</g, 'optional_type<')
     .replace(/</g, '(')
-    .replace(/>/g, ')')
-    .replace(/\bnull\b/g, 'null_type');
+    .replace(/>/g, ')');
 }
 
 const BINARY_OPERATORS = new Set(['==', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', '%', 'in']);
@@ -480,7 +492,7 @@ function overloadIssue(expression: string, summary: string, node: IssueNode | un
     return { summary: `found no matching overload for '${node.op === '!_' ? '!_' : '-_'}' applied to '(${typeOf(node.args as IssueNode)})'`, position: node.pos ?? 0 };
   }
   if (/^found no matching overload for /.test(summary) && (node.op === 'rcall' || node.op === 'call')) {
-    const name = node.args[0] === GO_MATCHES ? 'matches' : (node.args[0] as string);
+    const name = userFunctionName(node.args[0] as string);
     const argTypes = (node.argTypes ?? []).map((type) => celGoTypeName(type?.name)).join(', ');
     if (node.op === 'rcall') {
       const receiver = node.args[1] as IssueNode;
@@ -498,6 +510,7 @@ export function celIssue(expression: string, error: { summary?: string; message:
   let summary = error.summary ?? error.message.split('\n')[0];
   summary = summary
     .replaceAll(GO_MATCHES, 'matches')
+    .replaceAll('__k8sZoned_', '')
     .replace(/^Unknown variable: (.*)$/, "undeclared reference to '$1' (in container '')")
     .replace(/^No such key: (.*)$/, "undefined field '$1'");
   let position = error.range?.start ?? 0;

@@ -17,6 +17,7 @@ import { CelCidr, CelIp, NetAddrError, parseCelCidr, parseCelIp } from './net-ad
 import { registerTwoVarComprehensions } from './comprehensions.js';
 import { registerOptionalMacros } from './optional-macros.js';
 import { celStringFormat, durationString, timestampString } from './string-format.js';
+import { registerZonedAccessors } from './timestamp-zones.js';
 
 export { CelCidr, CelIp };
 
@@ -303,6 +304,7 @@ export function kubernetesEnvironment(options: { homogeneousAggregateLiterals?: 
   });
   registerTwoVarComprehensions(env);
   registerOptionalMacros(env);
+  registerZonedAccessors(env);
   fn('string.format(list): string', celStringFormat);
   env.registerType('kubernetes.StringsNamespace', StringsNamespace);
   env.registerConstant('strings', 'kubernetes.StringsNamespace', new StringsNamespace());

@@ -3,8 +3,8 @@
 // not, a part of the error upstream reports. Each rule is compiled as a CRD's rule at the root of the
 // object, so it goes through the same compilation (literal validators, cost) and evaluation as a real one.
 // Not here, because cel-js cannot yet do what they need: optional list/map literal entries (`[?x]`,
-// `{?k: v}`), type identifiers (`net.IP`), list-type=set equality and union, mixed-type list literals
-// inside string.format, and `duration('0')`.
+// `{?k: v}`), type identifiers (`net.IP`), equality and concatenation of list-type=set and list-type=map
+// lists by their elements or keys, and `duration('0')`.
 
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -68,6 +68,35 @@ const fixtures: Record<string, [JSONSchema, unknown]> = {
   ],
 };
 (fixtures['stdlib list functions'][0].properties as Record<string, JSONSchema>).objs = list(object({ f1: string, f2: string }));
+const int32 = primitive('integer', 'int32');
+const int64 = primitive('integer', 'int64');
+const listMap = (keys: string[], items: JSONSchema): JSONSchema => ({ type: 'array', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': keys, items });
+Object.assign(fixtures, {
+  // JSON.parse reads 9223372036854775807 as 2^63: past int64 either way, so adding 1 overflows.
+  integers: [schemas(integer, integer, int32, int32, int64, int64), objs(2 ** 63, 2 ** 63, 2147483647, 2147483647, 2 ** 63, 2 ** 63)],
+  numbers: [schemas(number, number, float, float, double, double, double), objs(Number.MAX_VALUE, Number.MAX_VALUE, 3.4028234663852886e38, 3.4028234663852886e38, Number.MAX_VALUE, Number.MAX_VALUE, 1)],
+  bytes: [schemas(byte, byte), objs('QUI=', 'QUI=')],
+  booleans: [schemas(boolean, boolean, boolean, boolean), objs(true, true, false, false)],
+  'duration format': [schemas(duration, duration), objs('1h2m3s4ms', '1h2m3s4ms')],
+  'date format': [schemas(date, date), objs('1997-07-16', '1997-07-16')],
+  'date-time format': [schemas(dateTime, dateTime), objs('2011-08-18T19:03:37.010000000+01:00', '2011-08-18T19:03:37.010000000+01:00')],
+  enums: [object({ enumStr: { type: 'string', enum: ['Pending', 'Available', 'Bound', 'Released', 'Failed'] } }), { enumStr: 'Pending' }],
+  lists: [schemas(list(integer), list(integer)), objs([1, 2, 3], [1, 2, 3])],
+  'string lists': [schemas(list(string)), objs(['a', 'b', 'c'])],
+  listMaps: [
+    object({ objs: list(listMap(['k'], object({ k: string, v: string }))) }),
+    { objs: [[{ k: 'a', v: '1' }, { k: 'b', v: '2' }], [{ k: 'b', v: '2' }, { k: 'a', v: '1' }], [{ k: 'b', v: '3' }, { k: 'a', v: '1' }], [{ k: 'c', v: '4' }]] },
+  ],
+  maps: [schemas(map(string), map(string)), objs({ k1: 'a', k2: 'b' }, { k2: 'b', k1: 'a' })],
+  objects: [object({ objs: list(object({ f1: string, f2: string })) }), { objs: [{ f1: 'a', f2: 'b' }, { f1: 'a', f2: 'b' }] }],
+  'field nullability': [
+    object({
+      unsetPlainStr: string, unsetDefaultedStr: { ...string, default: 'default value' }, unsetNullableStr: { ...string, nullable: true },
+      setPlainStr: string, setDefaultedStr: { ...string, default: 'default value' }, setNullableStr: { ...string, nullable: true }, setToNullNullableStr: { ...string, nullable: true },
+    }),
+    { setPlainStr: 'v1', setDefaultedStr: 'v2', setNullableStr: 'v3', setToNullNullableStr: null, unsetDefaultedStr: 'default value' },
+  ],
+});
 
 const tables: Record<string, { valid: string[]; errors: Record<string, string> }> = {
   "numeric comparisons": {
@@ -208,6 +237,7 @@ const tables: Record<string, { valid: string[]; errors: Record<string, string> }
       "self.val1.substring(4, 10).trim() == 'takes'",
       "self.val1.upperAscii() == 'ROOK TAKES 👑'",
       "self.val1.lowerAscii() == 'rook takes 👑'",
+      "'%d %s %f %s %s'.format([1, 'abc', 1.0, duration('1m'), timestamp('2000-01-01T00:00:00.000Z')]) == '1 abc 1.000000 60s 2000-01-01T00:00:00Z'",
       "'%e'.format([3.14]) == '3.140000 × 10⁰⁰'",
       "'%o %o %o'.format([7, 8, 9]) == '7 10 11'",
       "'%b %b %b'.format([7, 8, 9]) == '111 1000 1001'",
@@ -470,6 +500,170 @@ const tables: Record<string, { valid: string[]; errors: Record<string, string> }
       "['a', 'b'].sum() == 'c'": "found no matching overload for 'sum' applied to 'list(string).()",
       "[[1], [2]].min() == [1]": "found no matching overload for 'min' applied to 'list(list(int)).()",
       "[{'a': 1}, {'b': 2}].max() == {'b': 2}": "found no matching overload for 'max' applied to 'list(map(string, int)).()",
+    },
+  },
+  "integers": {
+    valid: [
+      "self.val1 == self.val6",
+      "type(self.val1) == int",
+      "type(self.val3) == int",
+      "type(self.val5) == int",
+    ],
+    errors: {
+      "self.val1 + 1 == 0": "integer overflow",
+      "self.val5 + 1 == 0": "integer overflow",
+      "1 / 0 == 1 / 0": "division by zero",
+    },
+  },
+  "numbers": {
+    valid: [
+      "self.val1 == self.val6",
+      "type(self.val1) == double",
+      "type(self.val3) == double",
+      "type(self.val5) == double",
+      "type(self.val7) == double",
+      "self.val7 == 1.0",
+    ],
+    errors: {
+    },
+  },
+  "bytes": {
+    valid: [
+      "self.val1 == b'AB'",
+      "self.val1 == bytes('AB')",
+      "self.val1 == b'\\x41\\x42'",
+      "type(self.val1) == bytes",
+      "size(self.val1) == 2",
+    ],
+    errors: {
+    },
+  },
+  "booleans": {
+    valid: [
+      "self.val1 != self.val4",
+      "type(self.val1) == bool",
+    ],
+    errors: {
+    },
+  },
+  "duration format": {
+    valid: [
+      "self.val1 == duration('1h2m') + duration('3s4ms')",
+      "self.val1.getHours() == 1",
+      "self.val1.getMinutes() == 62",
+      "self.val1.getSeconds() == 3723",
+      "self.val1.getMilliseconds() == 3723004",
+      "type(self.val1) == google.protobuf.Duration",
+    ],
+    errors: {
+      "duration('1')": "compilation failed: ERROR: <input>:1:10: invalid duration argument",
+      "duration('1d')": "compilation failed: ERROR: <input>:1:10: invalid duration argument",
+      "duration('1us') < duration('1nns')": "compilation failed: ERROR: <input>:1:28: invalid duration argument",
+    },
+  },
+  "date format": {
+    valid: [
+      "self.val1.getDate() == 16",
+      "self.val1.getMonth() == 06",
+      "self.val1.getFullYear() == 1997",
+      "type(self.val1) == google.protobuf.Timestamp",
+    ],
+    errors: {
+    },
+  },
+  "date-time format": {
+    valid: [
+      "self.val1 == timestamp('2011-08-18T00:00:00.000+01:00') + duration('19h3m37s10ms')",
+      "self.val1.getDate('01:00') == 18",
+      "self.val1.getMonth('01:00') == 7",
+      "self.val1.getFullYear('01:00') == 2011",
+      "self.val1.getHours('01:00') == 19",
+      "self.val1.getMinutes('01:00') == 03",
+      "self.val1.getSeconds('01:00') == 37",
+      "self.val1.getMilliseconds('01:00') == 10",
+      "self.val1.getHours('UTC') == 18",
+      "type(self.val1) == google.protobuf.Timestamp",
+    ],
+    errors: {
+      "timestamp('1000-00-00T00:00:00Z')": "compilation failed: ERROR: <input>:1:11: invalid timestamp",
+      "timestamp('1000-01-01T00:00:00ZZ')": "compilation failed: ERROR: <input>:1:11: invalid timestamp",
+      "timestamp(-62135596801)": "compilation failed: ERROR: <input>:1:11: invalid timestamp",
+    },
+  },
+  "enums": {
+    valid: [
+      "self.enumStr == 'Pending'",
+      "self.enumStr in ['Pending', 'Available']",
+    ],
+    errors: {
+    },
+  },
+  "lists": {
+    valid: [
+      "1 in self.val1",
+      "self.val2[0] in self.val1",
+      "!(0 in self.val1)",
+      "self.val1 + self.val2 == [1, 2, 3, 1, 2, 3]",
+      "self.val1 + [4, 5] == [1, 2, 3, 4, 5]",
+    ],
+    errors: {
+      "[1, 'a', false].filter(x, string(x) == 'a')": "compilation failed: ERROR: <input>:1:5: expected type 'int' but found 'string'",
+    },
+  },
+  "string lists": {
+    valid: [
+      "self.val1.join('-') == 'a-b-c'",
+      "['a', 'b', 'c'].join('-') == 'a-b-c'",
+      "self.val1.join() == 'abc'",
+      "['a', 'b', 'c'].join() == 'abc'",
+    ],
+    errors: {
+    },
+  },
+  "listMaps": {
+    valid: [
+      "self.objs[0] == [self.objs[0][0], self.objs[0][1]]",
+      "size(self.objs[0] + [self.objs[3][0]]) == 3",
+    ],
+    errors: {
+      "self.objs[0] == {'k': 'a', 'v': '1'}": "no matching overload for '_==_'",
+    },
+  },
+  "maps": {
+    valid: [
+      "'k1' in self.val1",
+      "!('k3' in self.val1)",
+      "self.val1 == {'k1': 'a', 'k2': 'b'}",
+    ],
+    errors: {
+      "{'k1': 'a', 'k2': 1, 'k2': false}": "expected type 'string' but found 'int'",
+    },
+  },
+  "objects": {
+    valid: [
+    ],
+    errors: {
+      "self.objs[0] == {'f1': 'a', 'f2': 'b'}": "found no matching overload for '_==_'",
+    },
+  },
+  "field nullability": {
+    valid: [
+      "!has(self.unsetPlainStr)",
+      "has(self.unsetDefaultedStr) && self.unsetDefaultedStr == 'default value'",
+      "!has(self.unsetNullableStr)",
+      "has(self.setPlainStr) && self.setPlainStr == 'v1'",
+      "has(self.setDefaultedStr) && self.setDefaultedStr == 'v2'",
+      "has(self.setNullableStr) && self.setNullableStr == 'v3'",
+      "type(self.setNullableStr) != null_type",
+      "!has(self.setToNullNullableStr)",
+    ],
+    errors: {
+      "self.unsetPlainStr == null": "no matching overload for '_==_' applied to '(string, null)",
+      "self.unsetDefaultedStr != null": "no matching overload for '_!=_' applied to '(string, null)",
+      "self.unsetNullableStr == null": "no matching overload for '_==_' applied to '(string, null)",
+      "self.setPlainStr != null": "no matching overload for '_!=_' applied to '(string, null)",
+      "self.setDefaultedStr != null": "no matching overload for '_!=_' applied to '(string, null)",
+      "self.setNullableStr != null": "no matching overload for '_!=_' applied to '(string, null)",
     },
   },
 };

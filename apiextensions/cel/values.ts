@@ -55,7 +55,8 @@ export function toCelValue(value: unknown, decl: CelDecl | undefined): unknown {
       const source = value as Record<string, unknown>;
       const result = new decl.ctor() as Record<string, unknown>;
       for (const [name, field] of decl.fields) {
-        if (Object.prototype.hasOwnProperty.call(source, field.property) && source[field.property] !== undefined) result[name] = toCelValue(source[field.property], field.decl);
+        // A field set to null is absent to rules (upstream); null list items and map values stay null.
+        if (Object.prototype.hasOwnProperty.call(source, field.property) && source[field.property] !== undefined && source[field.property] !== null) result[name] = toCelValue(source[field.property], field.decl);
       }
       return result;
     }
