@@ -42,10 +42,11 @@ describe('CEL rules on custom resources', () => {
 
   it('uses messageExpression, falling back to message when it is empty', () => {
     const schema = spec({ replicas: { type: 'integer' } }, [
-      { rule: 'self.replicas <= 10', messageExpression: "'replicas is ' + string(self.replicas) + ', at most 10'" },
+      // string(int) has no size estimate upstream, so `'…' + string(self.replicas)` would cost too much.
+      { rule: 'self.replicas <= 10', messageExpression: "self.replicas > 20 ? 'replicas is far over 10' : 'replicas is over 10'" },
       { rule: 'self.replicas > 0', message: 'positive', messageExpression: "''" },
     ]);
-    assert.deepEqual(validate(schema, { spec: { replicas: 11 } }), ['spec: Invalid value: "object": replicas is 11, at most 10']);
+    assert.deepEqual(validate(schema, { spec: { replicas: 11 } }), ['spec: Invalid value: "object": replicas is over 10']);
     assert.deepEqual(validate(schema, { spec: { replicas: 0 } }), ['spec: Invalid value: "object": positive']);
   });
 
@@ -71,17 +72,17 @@ describe('CEL rules on custom resources', () => {
     const schema = spec(
       {
         port: { 'x-kubernetes-int-or-string': true },
-        items: { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, size: { type: 'integer' } } } },
+        items: { type: 'array', maxItems: 100, items: { type: 'object', properties: { name: { type: 'string', maxLength: 64 }, size: { type: 'integer' } } } },
         byName: { type: 'object', additionalProperties: { type: 'object', properties: { size: { type: 'integer' } } } },
       },
       [
         { rule: "type(self.port) == int ? self.port > 0 : self.port.endsWith('%')", message: 'port' },
         { rule: 'self.items.all(i, i.size < 10) && self.byName.all(k, self.byName[k].size < 10)', message: 'sizes' },
-        { rule: 'self.items.map(i, i.name).isSorted()', message: 'sorted' },
+        { rule: 'self.items.map(i, i.size).isSorted()', message: 'sorted' },
       ],
     );
     assert.deepEqual(validate(schema, { spec: { port: 80, items: [{ name: 'a', size: 1 }, { name: 'b', size: 2 }], byName: { a: { size: 3 } } } }), []);
-    assert.deepEqual(validate(schema, { spec: { port: '50%', items: [{ name: 'b', size: 1 }, { name: 'a', size: 12 }], byName: {} } }), [
+    assert.deepEqual(validate(schema, { spec: { port: '50%', items: [{ name: 'b', size: 12 }, { name: 'a', size: 1 }], byName: {} } }), [
       'spec: Invalid value: "object": sizes',
       'spec: Invalid value: "object": sorted',
     ]);
@@ -216,9 +217,9 @@ describe('compiling rules when the CRD is written', () => {
     const at = `${ROOT}.properties[spec].x-kubernetes-validations`;
     assert.deepEqual(errors, [
       `${at}[0].rule: Required value: rule is not specified`,
-      `${at}[1].message: Invalid value: "two\\nlines": must not contain line breaks`,
+      `${at}[1].message: Invalid value: "two\\nlines": message must not contain line breaks`,
       `${at}[2].reason: Unsupported value: "Bogus": supported values: "FieldValueDuplicate", "FieldValueForbidden", "FieldValueInvalid", "FieldValueRequired"`,
-      `${at}[3].fieldPath: Invalid value: ".nope": must be a valid path`,
+      `${at}[3].fieldPath: Invalid value: ".nope": fieldPath must be a valid path`,
     ]);
     const optional = render(compileSchemaRules(spec({ a: { type: 'string' } }, [{ rule: 'true', optionalOldSelf: true }]), ROOT).errors);
     assert.deepEqual(optional, [`${at}[0].optionalOldSelf: Invalid value: true: may not be set if oldSelf is not used in rule`]);
@@ -230,9 +231,46 @@ describe('compiling rules when the CRD is written', () => {
     const errors = render(compileSchemaRules(spec({ names: list(false) }, rule), ROOT).errors);
     assert.deepEqual(errors, [
       `${ROOT}.properties[spec].x-kubernetes-validations[0].rule: Forbidden: estimated rule cost exceeds budget by factor of more than 100x (try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)`,
+      `${ROOT}.properties[spec].x-kubernetes-validations[0].rule: Forbidden: contributed to estimated rule cost total exceeding cost limit for entire OpenAPIv3 schema`,
       `${ROOT}: Forbidden: x-kubernetes-validations estimated rule cost total for entire OpenAPIv3 schema exceeds budget by factor of more than 100x (try simplifying the rule, or adding maxItems, maxProperties, and maxLength where arrays, maps, and strings are declared)`,
     ]);
     assert.deepEqual(render(compileSchemaRules(spec({ names: list(true) }, rule), ROOT).errors), []);
+  });
+});
+
+describe('compile issues in cel-go words (checker, literal validators, program instantiation)', () => {
+  const detail = (rule: string) => {
+    const errors = compileSchemaRules(spec({ s: { type: 'string' } }, [{ rule }]), ROOT).errors;
+    return errors.map((error) => error.detail ?? '').join('\n');
+  };
+  const cases: [string, string][] = [
+    ["self.s == 1", "compilation failed: ERROR: <input>:1:8: found no matching overload for '_==_' applied to '(string, int)'\n | self.s == 1\n | .......^"],
+    ["size(1) == 1", "compilation failed: ERROR: <input>:1:5: found no matching overload for 'size' applied to '(int)'\n | size(1) == 1\n | ....^"],
+    ["['a', 'b'].sum() == 'c'", "compilation failed: ERROR: <input>:1:15: found no matching overload for 'sum' applied to 'list(string).()'\n | ['a', 'b'].sum() == 'c'\n | ..............^"],
+    ["optional.of(1) + 1 == 2", "compilation failed: ERROR: <input>:1:16: found no matching overload for '_+_' applied to '(optional_type(int), int)'\n | optional.of(1) + 1 == 2\n | ...............^"],
+    ["self.s.matches('x++')", "compilation failed: ERROR: <input>:1:16: invalid matches argument\n | self.s.matches('x++')\n | ...............^"],
+    ["self.s.find(')') == ''", 'program instantiation failed: error parsing regexp: unexpected ): `)`'],
+    ["duration('1d') < duration('1h')", "compilation failed: ERROR: <input>:1:10: invalid duration argument\n | duration('1d') < duration('1h')\n | .........^"],
+    ["timestamp('1000-00-00T00:00:00Z') < timestamp(0)", "compilation failed: ERROR: <input>:1:11: invalid timestamp argument\n | timestamp('1000-00-00T00:00:00Z') < timestamp(0)\n | ..........^"],
+    ["timestamp(-62135596801) < timestamp(0)", "compilation failed: ERROR: <input>:1:11: invalid timestamp argument\n | timestamp(-62135596801) < timestamp(0)\n | ..........^"],
+    ["[1, 'a', false].size() == 3", "compilation failed: ERROR: <input>:1:5: expected type 'int' but found 'string'\n | [1, 'a', false].size() == 3\n | ....^"],
+    ["'%s %d'.format(['a', 1]) == 'a 1'", ''],
+    ["[1, 2].all(i, v, v > i) && {'a': 1}.transformMap(k, v, v + 1) == {'a': 2}", ''],
+  ];
+  for (const [rule, expected] of cases) it(rule, () => assert.equal(detail(rule), expected));
+
+  it('matches() is Go\'s RE2: (?i) and other RE2 syntax work, a bad pattern from the object is Go\'s error', () => {
+    const schema = spec({ s: { type: 'string', maxLength: 16 }, p: { type: 'string', maxLength: 16 } }, [{ rule: "self.s.matches('(?i)^ab+$')", message: 'ab' }, { rule: "!has(self.p) || 'x'.matches(self.p)" }]);
+    assert.deepEqual(validate(schema, { spec: { s: 'ABBB' } }), []);
+    assert.deepEqual(validate(schema, { spec: { s: 'AC' } }), ['spec: Invalid value: "object": ab']);
+    assert.deepEqual(validate(schema, { spec: { s: 'ab', p: '[' } }), ["spec: Invalid value: \"object\": error parsing regexp: missing closing ]: `[` evaluating rule: !has(self.p) || 'x'.matches(self.p)"]);
+  });
+
+  it('runtime errors read as cel-go reports them', () => {
+    const schema = spec({ d: { type: 'string' }, n: { type: 'integer' } }, [{ rule: 'duration(self.d) > duration("1s")' }, { rule: 'self.n + 1 > 0' }]);
+    assert.deepEqual(validate(schema, { spec: { d: '1d', n: 9223372036854775807n as unknown as number } }).slice(0, 1), [
+      `spec: Invalid value: "object": time: unknown unit "d" in duration "1d" evaluating rule: duration(self.d) > duration("1s")`,
+    ]);
   });
 });
 
@@ -250,13 +288,16 @@ describe('runtime cost budget', () => {
   });
 
   it('stops every rule once the object has used up its budget', () => {
-    // Each item's rule stays under the per-call limit, but 13 of them exceed the 10M per-object budget.
-    const items: JSONSchema = { type: 'array', maxItems: 400, items: { type: 'integer' }, 'x-kubernetes-validations': [{ rule: 'self.all(x, self.all(y, x >= 0))' }] };
-    const validator = compileSchemaRules(spec({ rows: { type: 'array', maxItems: 13, items } }, []), ROOT).validator;
-    assert.ok(validator);
-    const row = Array.from({ length: 400 }, (_, index) => index);
-    const errors = render(runRules(validator, { spec: { rows: Array.from({ length: 13 }, () => row) } }).errors);
-    assert.deepEqual(errors, ['spec.rows[12]: Invalid value: "array": validation failed due to running out of cost budget, no further validation rules will be run']);
+    // Each rule stays under the per-call limit and, estimated for all 13 rows, under the per-rule limit (the
+    // two together under the CRD's), but running both on every row exceeds the 10M per-object budget.
+    const rules = [{ rule: 'self.all(x, self.all(y, x >= 0))' }, { rule: 'self.all(x, self.all(y, y >= 0))' }];
+    const items: JSONSchema = { type: 'array', maxItems: 300, items: { type: 'integer' }, 'x-kubernetes-validations': rules };
+    const compiled = compileSchemaRules(spec({ rows: { type: 'array', maxItems: 13, items } }, []), ROOT);
+    assert.deepEqual(render(compiled.errors), []);
+    const row = Array.from({ length: 300 }, (_, index) => index);
+    const errors = render(runRules(compiled.validator!, { spec: { rows: Array.from({ length: 13 }, () => row) } }).errors);
+    assert.equal(errors.length, 1, errors.join('\n'));
+    assert.match(errors[0], /^spec\.rows\[\d+\]: Invalid value: "array": validation failed due to running out of cost budget, no further validation rules will be run$/);
   });
 
   it('a pathological regex does not hang', () => {

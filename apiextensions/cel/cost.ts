@@ -1,8 +1,7 @@
-// Cost: a static worst-case estimate per rule when the CRD is written (upstream's cel.EstimateCost with
-// sizes from maxLength/maxItems/maxProperties, or what fits in a 3 MiB request), and a runtime meter
-// that stops an evaluation after a number of steps (upstream's per-call limit and per-object budget).
+// Cost limits: upstream's budgets, how often a rule may run per object (for the static estimate of
+// cost-estimate.ts), the error text, and a runtime meter that stops an evaluation after a number of steps
+// (upstream's per-call limit and per-object budget).
 
-import type { CelDecl } from './types.js';
 import { MAX_REQUEST_SIZE_BYTES } from './types.js';
 
 /** Upstream's limits (k8s.io/apiserver/pkg/apis/cel/config.go and apiextensions validation). */
@@ -10,191 +9,6 @@ export const PER_CALL_LIMIT = 1_000_000;
 export const RUNTIME_COST_BUDGET = 10_000_000;
 export const STATIC_ESTIMATED_COST_LIMIT = 10_000_000;
 export const STATIC_ESTIMATED_CRD_COST_LIMIT = 100_000_000;
-
-interface AstNode {
-  op: string;
-  args: any;
-}
-
-interface Estimate {
-  cost: number;
-  /** What the value is, when known (for sizes of nested values). */
-  decl?: CelDecl;
-  /** Largest size of the value (string length, list/map entries). */
-  size: number;
-}
-
-const unknownSize = MAX_REQUEST_SIZE_BYTES;
-const traversal = (size: number) => Math.ceil(0.1 * size);
-
-function sizeOf(decl: CelDecl | undefined): number {
-  return decl ? decl.maxElements : unknownSize;
-}
-
-function stringDecl(maxElements: number): CelDecl {
-  return { kind: 'string', minSize: 2, maxElements };
-}
-
-type Scope = Map<string, CelDecl | undefined>;
-
-/** Worst-case cost of a parsed rule whose `self` (and `oldSelf`) is `root`. */
-export function estimateCost(ast: AstNode, root: CelDecl): number {
-  const scope: Scope = new Map([
-    ['self', root],
-    ['oldSelf', root],
-  ]);
-  return Math.min(estimate(ast, scope).cost, Number.MAX_SAFE_INTEGER);
-}
-
-function known(decl: CelDecl | undefined): Estimate {
-  return { cost: 0, decl, size: sizeOf(decl) };
-}
-
-function estimate(node: AstNode, scope: Scope): Estimate {
-  switch (node.op) {
-    case 'value': {
-      const value = node.args;
-      const size = typeof value === 'string' ? value.length : value instanceof Uint8Array ? value.length : 0;
-      return { cost: 0, size, decl: typeof value === 'string' ? stringDecl(size) : undefined };
-    }
-    case 'id': {
-      const decl = scope.get(node.args);
-      return { ...known(decl), cost: 1 };
-    }
-    case '.':
-    case '.?': {
-      const [operand, field] = node.args as [AstNode, string];
-      const left = estimate(operand, scope);
-      const decl = memberDecl(left.decl, field);
-      return { cost: left.cost + 1, decl, size: sizeOf(decl) };
-    }
-    case '[]':
-    case '[?]': {
-      const [operand, index] = node.args as [AstNode, AstNode];
-      const left = estimate(operand, scope);
-      const right = estimate(index, scope);
-      const decl = left.decl?.kind === 'list' ? left.decl.item : left.decl?.kind === 'map' ? left.decl.value : undefined;
-      return { cost: left.cost + right.cost + 1, decl, size: sizeOf(decl) };
-    }
-    case '&&':
-    case '||': {
-      const [left, right] = (node.args as AstNode[]).map((child) => estimate(child, scope));
-      return { cost: left.cost + right.cost, size: 0 };
-    }
-    case '?:': {
-      const [condition, whenTrue, whenFalse] = (node.args as AstNode[]).map((child) => estimate(child, scope));
-      const bigger = whenTrue.cost >= whenFalse.cost ? whenTrue : whenFalse;
-      return { cost: condition.cost + bigger.cost, decl: bigger.decl, size: Math.max(whenTrue.size, whenFalse.size) };
-    }
-    case '!_':
-    case '-_': {
-      const operand = estimate(node.args as AstNode, scope);
-      return { cost: operand.cost + 1, decl: operand.decl, size: operand.size };
-    }
-    case 'list': {
-      const items = (node.args as AstNode[]).map((child) => estimate(child, scope));
-      return { cost: 10 + items.reduce((total, item) => total + item.cost, 0), size: items.length };
-    }
-    case 'map': {
-      const entries = (node.args as [AstNode, AstNode][]).flatMap(([key, value]) => [estimate(key, scope), estimate(value, scope)]);
-      return { cost: 30 + entries.reduce((total, item) => total + item.cost, 0), size: entries.length / 2 };
-    }
-    case 'call':
-      return estimateCall(node.args[0], undefined, node.args[1], scope);
-    case 'rcall':
-      return estimateCall(node.args[0], node.args[1], node.args[2], scope);
-    default:
-      if (Array.isArray(node.args) && node.args.length === 2) return estimateBinary(node.op, node.args as [AstNode, AstNode], scope);
-      return { cost: 1, size: unknownSize };
-  }
-}
-
-function memberDecl(decl: CelDecl | undefined, field: string): CelDecl | undefined {
-  if (decl?.kind === 'object') return decl.fields.get(field)?.decl;
-  if (decl?.kind === 'map') return decl.value;
-  return undefined;
-}
-
-function isSized(estimate: Estimate): boolean {
-  const kind = estimate.decl?.kind;
-  return kind === 'string' || kind === 'bytes' || kind === 'list' || kind === 'map' || kind === 'dyn';
-}
-
-function estimateBinary(op: string, [leftNode, rightNode]: [AstNode, AstNode], scope: Scope): Estimate {
-  const left = estimate(leftNode, scope);
-  const right = estimate(rightNode, scope);
-  let cost = left.cost + right.cost + 1;
-  let decl: CelDecl | undefined;
-  if (op === '==' || op === '!=' || op === '<' || op === '<=' || op === '>' || op === '>=') {
-    if (isSized(left) && isSized(right)) cost += traversal(Math.min(left.size, right.size));
-  } else if (op === 'in') {
-    if (isSized(right)) cost += right.size * (isSized(left) ? traversal(left.size) + 1 : 1);
-  } else if (op === '+') {
-    if (left.decl?.kind === 'string' || right.decl?.kind === 'string') {
-      cost += traversal(left.size + right.size);
-      decl = stringDecl(left.size + right.size);
-    } else if (left.decl?.kind === 'list') {
-      decl = { ...left.decl, maxElements: left.size + right.size };
-    }
-  }
-  return { cost, decl, size: decl ? decl.maxElements : Math.max(left.size, right.size) };
-}
-
-const MACROS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
-const STRING_SCANS = new Set(['startsWith', 'endsWith', 'lowerAscii', 'upperAscii', 'trim', 'replace', 'split', 'substring', 'charAt', 'reverse', 'indexOf', 'lastIndexOf', 'isURL', 'url', 'quantity', 'isQuantity', 'ip', 'isIP', 'cidr', 'isCIDR']);
-
-function estimateCall(name: string, receiverNode: AstNode | undefined, argNodes: AstNode[], scope: Scope): Estimate {
-  if (receiverNode && MACROS.has(name) && argNodes.length >= 2 && argNodes[0].op === 'id') {
-    const range = estimate(receiverNode, scope);
-    const element = range.decl?.kind === 'list' ? range.decl.item : range.decl?.kind === 'map' ? stringDecl(unknownSize) : undefined;
-    const inner: Scope = new Map(scope).set(argNodes[0].args as string, element);
-    const steps = argNodes.slice(1).map((child) => estimate(child, inner));
-    const perIteration = steps.reduce((total, step) => total + step.cost, 0) + 1;
-    const count = range.decl?.kind === 'list' || range.decl?.kind === 'map' ? range.size : unknownSize;
-    const cost = range.cost + count * perIteration;
-    if (name === 'map') return { cost, decl: { kind: 'list', item: steps[steps.length - 1].decl ?? stringDecl(unknownSize), minSize: 2, maxElements: count }, size: count };
-    if (name === 'filter') return { cost, decl: range.decl, size: count };
-    return { cost, size: 0 };
-  }
-  if (name === 'has' && argNodes.length === 1) return { cost: estimate(argNodes[0], scope).cost, size: 0 };
-  if (name === 'bind' && argNodes.length === 3 && argNodes[0].op === 'id') {
-    const bound = estimate(argNodes[1], scope);
-    const body = estimate(argNodes[2], new Map(scope).set(argNodes[0].args as string, bound.decl));
-    return { cost: bound.cost + body.cost, decl: body.decl, size: body.size };
-  }
-  const receiver = receiverNode ? estimate(receiverNode, scope) : undefined;
-  const args = argNodes.map((child) => estimate(child, scope));
-  let cost = 1 + (receiver?.cost ?? 0) + args.reduce((total, arg) => total + arg.cost, 0);
-  let decl: CelDecl | undefined;
-  const subject = receiver ?? args[0];
-  const subjectSize = subject ? subject.size : 0;
-  if (name === 'size') {
-    // constant time
-  } else if (name === 'matches' || name === 'find' || name === 'findAll') {
-    const pattern = args[receiver ? 0 : 1];
-    cost += traversal(subjectSize) * Math.ceil(0.25 * (pattern?.size ?? unknownSize) + 1);
-    if (name === 'find') decl = stringDecl(subjectSize);
-  } else if (name === 'contains') {
-    cost += traversal(subjectSize) * Math.max(1, args[0]?.size ?? 1);
-  } else if (name === 'join') {
-    const itemSize = receiver?.decl?.kind === 'list' ? sizeOf(receiver.decl.item) : unknownSize;
-    cost += traversal(subjectSize * itemSize);
-    decl = stringDecl(subjectSize * itemSize);
-  } else if (name === 'isSorted' || name === 'sum' || name === 'min' || name === 'max' || (receiver?.decl?.kind === 'list' && (name === 'indexOf' || name === 'lastIndexOf'))) {
-    cost += subjectSize;
-    if (receiver?.decl?.kind === 'list' && name !== 'isSorted' && name !== 'indexOf' && name !== 'lastIndexOf') decl = receiver.decl.item;
-  } else if (STRING_SCANS.has(name)) {
-    cost += traversal(subjectSize);
-    if (['lowerAscii', 'upperAscii', 'trim', 'replace', 'substring', 'reverse', 'charAt'].includes(name)) decl = stringDecl(name === 'replace' ? subjectSize * Math.max(1, args[1]?.size ?? 1) : subjectSize);
-    if (name === 'split') decl = { kind: 'list', item: stringDecl(subjectSize), minSize: 2, maxElements: subjectSize };
-  } else if (name === 'string' && subject) {
-    cost += traversal(subjectSize);
-    decl = stringDecl(subject.decl?.kind === 'string' ? subjectSize : 32);
-  } else if (name === 'value' || name === 'orValue' || name === 'dyn') {
-    decl = receiver?.decl ?? args[0]?.decl;
-  }
-  return { cost, decl, size: decl ? sizeOf(decl) : subjectSize };
-}
 
 /**
  * How many times a rule at a node may run per object: the product of the maxItems/maxProperties of the
@@ -220,6 +34,8 @@ export function costErrorMessage(costName: string, cost: number, limit: number):
 }
 
 // ---- runtime ------------------------------------------------------------------------------------
+
+const traversal = (size: number) => Math.ceil(0.1 * size);
 
 /** Thrown (one shared instance, so a loop that keeps hitting it stays cheap) when a call runs out of budget. */
 export const COST_LIMIT_EXCEEDED = new Error('operation cancelled: actual cost limit exceeded');

@@ -1,11 +1,25 @@
-// The Kubernetes CEL libraries CRD rules use, on top of @marcbachmann/cel-js (which already has the
-// standard library, the strings extension's lowerAscii/upperAscii/trim/split/join/indexOf/lastIndexOf/
-// substring, `matches`, macros, `optional`): charAt/replace/reverse, regex find/findAll, list
-// isSorted/sum/min/max/indexOf/lastIndexOf, url(), quantity(), ip()/cidr().
+// The Kubernetes CEL libraries CRD rules use in 1.32 (k8s.io/apiserver/pkg/cel/environment's base
+// environment), on top of @marcbachmann/cel-js (which already has the standard library, the strings
+// extension's lowerAscii/upperAscii/trim/split/join/indexOf/lastIndexOf/substring, `matches`, macros,
+// `optional`): the strings extension's charAt/replace/strings.quote (version 2: no reverse), the sets
+// extension, regex find/findAll (Go's RE2, linear time), lists isSorted/sum/min/max/indexOf/lastIndexOf,
+// url(), quantity(), ip()/cidr() (netip semantics) and the format library. Namespaced functions
+// (`sets.contains`, `format.dns1123Label()`, `ip.isCanonical`) are methods of a constant named after the
+// namespace, as cel-js does for `cel.bind`.
 
 import v8 from 'node:v8';
-import { BlockList, isIP } from 'node:net';
-import { Environment, EvaluationError } from '@marcbachmann/cel-js';
+import { Environment, EvaluationError, Optional } from '@marcbachmann/cel-js';
+import { isDns1035Label, isDns1123Label, isDns1123Subdomain, isQualifiedName, isValidLabelValue } from '../../apiserver/registry/names.js';
+import { matchesFormat } from '../../apiserver/schema/formats.js';
+import { goQuote } from '../../apiserver/schema/go-values.js';
+import { compileGoRegexp, GoRegexpError, type GoRegexp } from '../../apiserver/schema/pattern.js';
+import { CelCidr, CelIp, NetAddrError, parseCelCidr, parseCelIp } from './net-address.js';
+import { registerTwoVarComprehensions } from './comprehensions.js';
+import { registerOptionalMacros } from './optional-macros.js';
+import { celStringFormat, durationString, timestampString } from './string-format.js';
+import { registerZonedAccessors } from './timestamp-zones.js';
+
+export { CelCidr, CelIp };
 
 // RE2 (which upstream uses) runs in linear time; V8's backtracking engine does not. This flag makes V8
 // switch a regex to its linear engine once it backtracks excessively, so a pathological `matches`
@@ -16,12 +30,45 @@ function fail(message: string): never {
   throw new EvaluationError(message);
 }
 
-function compileRegex(pattern: string, global = false): RegExp {
+function compileRegex(pattern: string): GoRegexp {
   try {
-    return new RegExp(pattern, global ? 'gu' : 'u');
-  } catch {
-    return fail(`invalid regular expression: ${pattern}`);
+    return compileGoRegexp(pattern);
+  } catch (error) {
+    if (error instanceof GoRegexpError) fail(`Illegal regex: ${error.message}`);
+    throw error;
   }
+}
+
+const codePoints = (text: string) => [...text].map((char) => char.codePointAt(0)!);
+const fromCodePoints = (points: number[], start: number, end: number) => String.fromCodePoint(...points.slice(start, end));
+
+/** Go's FindAllString: successive non-overlapping matches; an empty match right after a match is skipped. */
+function findAll(text: string, pattern: string, limit: number): string[] {
+  const regexp = compileRegex(pattern);
+  const input = codePoints(text);
+  const found: string[] = [];
+  let previousEnd = -1;
+  for (let position = 0; (limit < 0 || found.length < limit) && position <= input.length; ) {
+    const match = regexp.findAt(input, position);
+    if (!match) break;
+    const [start, end] = match;
+    let accept = true;
+    if (end === position) {
+      if (start === previousEnd) accept = false;
+      position++;
+    } else {
+      position = end;
+    }
+    previousEnd = end;
+    if (accept) found.push(fromCodePoints(input, start, end));
+  }
+  return found;
+}
+
+/** cel-go's strings.quote. */
+function quote(text: string): string {
+  const escapes: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '\\': '\\\\', '"': '\\"' };
+  return `"${[...text].map((char) => escapes[char] ?? (char >= '\ud800' && char <= '\udfff' ? '\ufffd' : char)).join('')}"`;
 }
 
 /** Structural equality with CEL's semantics for the values `toCelValue` produces. */
@@ -103,54 +150,144 @@ function parseUrl(text: string): CelUrl | undefined {
   }
 }
 
-export class CelIp {
-  constructor(readonly address: string, readonly family: 4 | 6) {}
-}
-
-export class CelCidr {
-  constructor(readonly ip: CelIp, readonly prefix: number) {}
-}
-
-function parseIp(text: string): CelIp | undefined {
-  const family = isIP(text);
-  if (family === 0 || text.includes('%')) return undefined;
-  // Kubernetes rejects IPv4-mapped IPv6 and leading zeros in IPv4 octets.
-  if (family === 4 && text.split('.').some((octet) => octet.length > 1 && octet.startsWith('0'))) return undefined;
-  if (family === 6 && /::ffff:\d+\.\d+\.\d+\.\d+$/i.test(text)) return undefined;
-  return new CelIp(text, family as 4 | 6);
-}
-
-function parseCidr(text: string): CelCidr | undefined {
-  const [address, prefixText, extra] = text.split('/');
-  if (extra !== undefined || prefixText === undefined || !/^\d+$/.test(prefixText)) return undefined;
-  const ip = parseIp(address);
-  const prefix = Number(prefixText);
-  if (!ip || prefix > (ip.family === 4 ? 32 : 128)) return undefined;
-  return new CelCidr(ip, prefix);
-}
-
-function cidrContains(cidr: CelCidr, ip: CelIp): boolean {
-  if (cidr.ip.family !== ip.family) return false;
-  const list = new BlockList();
-  list.addSubnet(cidr.ip.address, cidr.prefix, cidr.ip.family === 4 ? 'ipv4' : 'ipv6');
-  return list.check(ip.address, ip.family === 4 ? 'ipv4' : 'ipv6');
-}
-
 // ---- the environment --------------------------------------------------------------------------------
 
+/** The name CRD rules' `matches` calls are compiled to, so that they run on Go's regexp engine. */
+export const GO_MATCHES = '__k8sGoMatches';
+
+/** CEL's ordering of the comparable types (int, uint, double, bool, string, bytes, duration, timestamp). */
+function compare(left: unknown, right: unknown): number {
+  if (left instanceof Uint8Array && right instanceof Uint8Array) return Buffer.compare(Buffer.from(left), Buffer.from(right));
+  if (left instanceof Date && right instanceof Date) return Math.sign(left.getTime() - right.getTime());
+  const a = typeof left === 'object' && left !== null ? Number(left) : (left as number | bigint | string | boolean);
+  const b = typeof right === 'object' && right !== null ? Number(right) : (right as number | bigint | string | boolean);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function sorted(list: unknown[]): boolean {
-  for (let index = 1; index < list.length; index++) if ((list[index - 1] as number) > (list[index] as number)) return false;
+  for (let index = 1; index < list.length; index++) if (compare(list[index - 1], list[index]) > 0) return false;
   return true;
 }
 
-function extreme(list: unknown[], pick: (a: any, b: any) => boolean): unknown {
-  if (list.length === 0) fail('min called on empty list');
-  return list.reduce((best, item) => (pick(item, best) ? item : best));
+/** Upstream's min/max: the first of equal extremes wins; an empty list is an error naming the function. */
+function extreme(name: 'min' | 'max', list: unknown[]): unknown {
+  if (list.length === 0) fail(`${name} called on empty list`);
+  const prefer = name === 'min' ? 1 : -1;
+  return list.reduce((best, item) => (compare(best, item) === prefer ? item : best));
+}
+
+const INT64_MIN = -(1n << 63n);
+const INT64_MAX = (1n << 63n) - 1n;
+
+function sumInts(list: bigint[]): bigint {
+  let total = 0n;
+  for (const item of list) {
+    total += item;
+    if (total < INT64_MIN || total > INT64_MAX) fail('integer overflow');
+  }
+  return total;
+}
+
+function sumUints(list: bigint[]): bigint {
+  let total = 0n;
+  for (const item of list) {
+    total += item;
+    if (total > (1n << 64n) - 1n) fail('unsigned integer overflow');
+  }
+  return total;
+}
+
+interface Duration {
+  seconds: number | bigint;
+  nanos: number;
+  addDuration(other: Duration): Duration;
+}
+
+const zeroDuration = new Environment().evaluate("duration('0s')") as Duration;
+
+/** CEL's zero values (optional.ofNonZeroValue): 0, '', false, empty lists/maps/bytes, null, the zero duration and timestamp. */
+function isZeroValue(value: unknown): boolean {
+  if (value === null || value === undefined || value === false || value === 0 || value === 0n || value === '') return true;
+  if (value instanceof Uint8Array || Array.isArray(value)) return value.length === 0;
+  if (value instanceof Date) return !Number.isNaN(value.getTime()) && value.toISOString() === '0001-01-01T00:00:00.000Z';
+  if (value instanceof Map) return value.size === 0;
+  const name = (value as object).constructor?.name;
+  if (name === 'Duration') return Number((value as Duration).seconds) === 0 && (value as Duration).nanos === 0;
+  if (name === 'UnsignedInteger' || name === 'UnsignedInt') return Number((value as { value: number }).value) === 0;
+  if (name === 'Object' || name === undefined) return Object.keys(value as object).length === 0;
+  return false;
+}
+
+/** Equality of list elements for the sets extension (CEL's heterogeneous numeric equality included). */
+function setContains(list: unknown[], item: unknown): boolean {
+  return list.some((entry) => celEqual(entry, item));
+}
+
+// ---- the format library (library/format.go) --------------------------------------------------------
+
+export class NamedFormat {
+  constructor(
+    readonly name: string,
+    readonly validate: (value: string) => string[],
+  ) {}
+}
+
+/** NameIsDNSLabel and friends with prefix=true: a trailing dash is allowed (generateName). */
+const asPrefix = (validate: (value: string) => string[]) => (value: string) => validate(value.length > 1 && value.endsWith('-') ? `${value.slice(0, -1)}a` : value);
+
+const FORMATS: Record<string, NamedFormat> = {
+  dns1123Label: new NamedFormat('DNS1123Label', isDns1123Label),
+  dns1123Subdomain: new NamedFormat('DNS1123Subdomain', isDns1123Subdomain),
+  dns1035Label: new NamedFormat('DNS1035Label', isDns1035Label),
+  qualifiedName: new NamedFormat('QualifiedName', isQualifiedName),
+  dns1123LabelPrefix: new NamedFormat('DNS1123LabelPrefix', asPrefix(isDns1123Label)),
+  dns1123SubdomainPrefix: new NamedFormat('DNS1123SubdomainPrefix', asPrefix(isDns1123Subdomain)),
+  dns1035LabelPrefix: new NamedFormat('DNS1035LabelPrefix', asPrefix(isDns1035Label)),
+  labelValue: new NamedFormat('LabelValue', isValidLabelValue),
+  uri: new NamedFormat('URI', (value) => (parseUrl(value) ? [] : [`parse ${goQuote(value)}: invalid URI for request`])),
+  uuid: new NamedFormat('uuid', (value) => (matchesFormat('uuid', value) ? [] : ['does not match the UUID format'])),
+  byte: new NamedFormat('byte', (value) => (matchesFormat('byte', value) ? [] : ['invalid base64'])),
+  date: new NamedFormat('date', (value) => (matchesFormat('date', value) ? [] : ['invalid date'])),
+  datetime: new NamedFormat('datetime', (value) => (matchesFormat('datetime', value) ? [] : ['invalid datetime'])),
+};
+
+/** The receivers of namespaced functions (`sets.contains(...)` is a call on the constant `sets`). */
+class SetsNamespace {}
+class StringsNamespace {}
+class FormatNamespace {}
+class IpNamespace {}
+
+function isCidr(text: string): boolean {
+  try {
+    parseCelCidr(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function orNoOverload<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch {
+    return fail('no such overload');
+  }
+}
+
+function netFail(run: () => unknown): any {
+  try {
+    return run();
+  } catch (error) {
+    if (error instanceof NetAddrError) fail(error.message);
+    throw error;
+  }
 }
 
 /** A fresh environment with the Kubernetes libraries; object types are registered on it per schema. */
-export function kubernetesEnvironment(): Environment {
-  const env = new Environment({ enableOptionalTypes: true });
+export function kubernetesEnvironment(options: { homogeneousAggregateLiterals?: boolean } = {}): Environment {
+  // Callers that turn cel-js's own homogeneity check off check literals themselves (cel-go exempts the
+  // arguments of string.format from it), see homogeneousLiteralIssue.
+  const env = new Environment({ enableOptionalTypes: true, homogeneousAggregateLiterals: options.homogeneousAggregateLiterals ?? true });
   const fn = (signature: string, handler: (...args: any[]) => unknown) => env.registerFunction(signature, handler);
 
   // strings extension (the parts cel-js does not have)
@@ -165,41 +302,77 @@ export function kubernetesEnvironment(): Environment {
     const count = Number(limit);
     return parts.length - 1 <= count ? parts.join(to) : parts.slice(0, count + 1).join(to) + from + parts.slice(count + 1).join(from);
   });
-  fn('string.reverse(): string', (text: string) => [...text].reverse().join(''));
+  registerTwoVarComprehensions(env);
+  registerOptionalMacros(env);
+  registerZonedAccessors(env);
+  fn('string.format(list): string', celStringFormat);
+  env.registerType('kubernetes.StringsNamespace', StringsNamespace);
+  env.registerConstant('strings', 'kubernetes.StringsNamespace', new StringsNamespace());
+  fn('kubernetes.StringsNamespace.quote(string): string', (_namespace: StringsNamespace, text: string) => quote(text));
 
-  // regex library
-  fn('string.find(string): string', (text: string, pattern: string) => compileRegex(pattern).exec(text)?.[0] ?? '');
-  fn('string.findAll(string): list<string>', (text: string, pattern: string) => [...text.matchAll(compileRegex(pattern, true))].map((match) => match[0]));
-  fn('string.findAll(string, int): list<string>', (text: string, pattern: string, limit: bigint) => {
-    const all = [...text.matchAll(compileRegex(pattern, true))].map((match) => match[0]);
-    return limit < 0n ? all : all.slice(0, Number(limit));
+  // sets extension
+  env.registerType('kubernetes.SetsNamespace', SetsNamespace);
+  env.registerConstant('sets', 'kubernetes.SetsNamespace', new SetsNamespace());
+  fn('kubernetes.SetsNamespace.contains(list<A>, list<A>): bool', (_namespace: SetsNamespace, list: unknown[], sub: unknown[]) => sub.every((item) => setContains(list, item)));
+  fn('kubernetes.SetsNamespace.equivalent(list<A>, list<A>): bool', (_namespace: SetsNamespace, left: unknown[], right: unknown[]) => left.every((item) => setContains(right, item)) && right.every((item) => setContains(left, item)));
+  fn('kubernetes.SetsNamespace.intersects(list<A>, list<A>): bool', (_namespace: SetsNamespace, left: unknown[], right: unknown[]) => left.some((item) => setContains(right, item)));
+
+  // regex library; `matches` on Go's RE2 (syntax such as `(?i)`, linear time). cel-js's own string.matches
+  // cannot be replaced, so CRD rules are rewritten to call GO_MATCHES (see compile.ts); the global
+  // matches(string, string) cel-js lacks is declared directly.
+  const goMatches = (text: string, pattern: string) => {
+    try {
+      return compileGoRegexp(pattern).test(text);
+    } catch (error) {
+      if (error instanceof GoRegexpError) fail(error.message);
+      throw error;
+    }
+  };
+  fn('matches(string, string): bool', goMatches);
+  fn(`${GO_MATCHES}(string, string): bool`, goMatches);
+  fn(`string.${GO_MATCHES}(string): bool`, goMatches);
+  fn('string.find(string): string', (text: string, pattern: string) => {
+    const input = codePoints(text);
+    const match = compileRegex(pattern).findAt(input, 0);
+    return match ? fromCodePoints(input, match[0], match[1]) : '';
   });
+  fn('string.findAll(string): list<string>', (text: string, pattern: string) => findAll(text, pattern, -1));
+  fn('string.findAll(string, int): list<string>', (text: string, pattern: string, limit: bigint) => findAll(text, pattern, limit < 0n ? -1 : Number(limit > 1_000_000n ? 1_000_000n : limit)));
 
   // lists library
-  for (const element of ['int', 'double', 'string', 'bool', 'bytes', 'google.protobuf.Duration', 'google.protobuf.Timestamp']) {
+  for (const element of ['int', 'uint', 'double', 'bool', 'string', 'bytes', 'google.protobuf.Duration', 'google.protobuf.Timestamp']) {
     fn(`list<${element}>.isSorted(): bool`, sorted);
+    fn(`list<${element}>.min(): ${element}`, (list: unknown[]) => extreme('min', list));
+    fn(`list<${element}>.max(): ${element}`, (list: unknown[]) => extreme('max', list));
   }
-  fn('list<int>.sum(): int', (list: bigint[]) => list.reduce((total, item) => total + item, 0n));
+  fn('list<int>.sum(): int', sumInts);
+  fn('list<google.protobuf.Duration>.sum(): google.protobuf.Duration', (list: Duration[]) => list.reduce((total, item) => total.addDuration(item), zeroDuration));
+  fn('list<uint>.sum(): uint', sumUints);
   fn('list<double>.sum(): double', (list: number[]) => list.reduce((total, item) => total + item, 0));
-  for (const element of ['int', 'double', 'string']) {
-    fn(`list<${element}>.min(): ${element}`, (list: unknown[]) => extreme(list, (a, b) => a < b));
-    fn(`list<${element}>.max(): ${element}`, (list: unknown[]) => extreme(list, (a, b) => a > b));
-  }
   fn('list<T>.indexOf(T): int', (list: unknown[], item: unknown) => BigInt(list.findIndex((entry) => celEqual(entry, item))));
   fn('list<T>.lastIndexOf(T): int', (list: unknown[], item: unknown) => {
     for (let index = list.length - 1; index >= 0; index--) if (celEqual(list[index], item)) return BigInt(index);
     return -1n;
   });
 
+  // conversions cel-js lacks
+  fn('string(google.protobuf.Duration): string', durationString);
+  fn('string(google.protobuf.Timestamp): string', timestampString);
+
+  // optionals: ofNonZeroValue, and == between optionals of any element type
+  fn('OptionalNamespace.ofNonZeroValue(dyn): optional<dyn>', (_namespace: unknown, value: unknown) => (isZeroValue(value) ? Optional.none() : Optional.of(value)));
+  env.registerOperator('optional == optional', (left: Optional, right: Optional) => (left.hasValue() && right.hasValue() ? celEqual(left.value(), right.value()) : left.hasValue() === right.hasValue()));
+
   // url library
   env.registerType('net.URL', CelUrl);
-  fn('url(string): net.URL', (text: string) => parseUrl(text) ?? fail(`URL parse error during conversion from string: ${text}`));
+  fn('url(string): net.URL', (text: string) => parseUrl(text) ?? fail(`URL parse error during conversion from string: parse ${goQuote(text)}: invalid URI for request`));
   fn('isURL(string): bool', (text: string) => parseUrl(text) !== undefined);
   fn('net.URL.getScheme(): string', (url: CelUrl) => (url.source.startsWith('/') ? '' : url.url.protocol.replace(/:$/, '')));
   fn('net.URL.getHost(): string', (url: CelUrl) => (url.source.startsWith('/') ? '' : url.url.host));
   fn('net.URL.getHostname(): string', (url: CelUrl) => (url.source.startsWith('/') ? '' : url.url.hostname.replace(/^\[(.*)\]$/, '$1')));
   fn('net.URL.getPort(): string', (url: CelUrl) => (url.source.startsWith('/') ? '' : url.url.port));
-  fn('net.URL.getEscapedPath(): string', (url: CelUrl) => url.url.pathname);
+  // WHATWG URLs always have a path; Go's has none after a bare authority (`https://example.com`).
+  fn('net.URL.getEscapedPath(): string', (url: CelUrl) => (url.source.startsWith('/') || /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*\//.test(url.source) ? url.url.pathname : ''));
   fn('net.URL.getQuery(): map<string, list<string>>', (url: CelUrl) => {
     const query: Record<string, string[]> = {};
     for (const [key, value] of url.url.searchParams) (query[key] ??= []).push(value);
@@ -229,21 +402,57 @@ export function kubernetesEnvironment(): Environment {
   // ip and cidr libraries
   env.registerType('net.IP', CelIp);
   env.registerType('net.CIDR', CelCidr);
-  fn('ip(string): net.IP', (text: string) => parseIp(text) ?? fail(`IP Address '${text}' parse error during conversion from string`));
-  fn('isIP(string): bool', (text: string) => parseIp(text) !== undefined);
+  env.registerType('kubernetes.IpNamespace', IpNamespace);
+  env.registerConstant('ip', 'kubernetes.IpNamespace', new IpNamespace());
+  fn('ip(string): net.IP', (text: string) => netFail(() => parseCelIp(text)));
+  fn('kubernetes.IpNamespace.isCanonical(string): bool', (_namespace: IpNamespace, text: string) => netFail(() => parseCelIp(text).toString() === text));
+  fn('isIP(string): bool', (text: string) => {
+    try {
+      parseCelIp(text);
+      return true;
+    } catch {
+      return false;
+    }
+  });
   fn('net.IP.family(): int', (ip: CelIp) => BigInt(ip.family));
-  fn('net.IP.isUnspecified(): bool', (ip: CelIp) => ip.address === '0.0.0.0' || /^[0:]+$/.test(ip.address));
-  fn('net.IP.isLoopback(): bool', (ip: CelIp) => (ip.family === 4 ? ip.address.startsWith('127.') : ip.address === '::1'));
-  fn('string(net.IP): string', (ip: CelIp) => ip.address);
-  env.registerOperator('net.IP == net.IP', (a: CelIp, b: CelIp) => a.address === b.address);
-  fn('cidr(string): net.CIDR', (text: string) => parseCidr(text) ?? fail(`network address parse error during conversion from string: ${text}`));
-  fn('isCIDR(string): bool', (text: string) => parseCidr(text) !== undefined);
-  fn('net.CIDR.containsIP(net.IP): bool', cidrContains);
-  fn('net.CIDR.containsIP(string): bool', (cidr: CelCidr, text: string) => cidrContains(cidr, parseIp(text) ?? fail(`IP Address '${text}' parse error during conversion from string`)));
-  fn('net.CIDR.containsCIDR(net.CIDR): bool', (outer: CelCidr, inner: CelCidr) => inner.prefix >= outer.prefix && cidrContains(outer, inner.ip));
+  fn('net.IP.isUnspecified(): bool', (ip: CelIp) => ip.isUnspecified());
+  fn('net.IP.isLoopback(): bool', (ip: CelIp) => ip.isLoopback());
+  fn('net.IP.isLinkLocalMulticast(): bool', (ip: CelIp) => ip.isLinkLocalMulticast());
+  fn('net.IP.isLinkLocalUnicast(): bool', (ip: CelIp) => ip.isLinkLocalUnicast());
+  fn('net.IP.isGlobalUnicast(): bool', (ip: CelIp) => ip.isGlobalUnicast());
+  fn('string(net.IP): string', (ip: CelIp) => ip.toString());
+  env.registerOperator('net.IP == net.IP', (a: CelIp, b: CelIp) => a.equals(b));
+  // stringToCIDR wraps parseCIDR's message in the same words again.
+  fn('cidr(string): net.CIDR', (text: string) => {
+    try {
+      return parseCelCidr(text);
+    } catch (error) {
+      if (error instanceof NetAddrError) fail(`network address parse error during conversion from string: ${error.message}`);
+      throw error;
+    }
+  });
+  fn('isCIDR(string): bool', (text: string) => isCidr(text));
+  fn('net.CIDR.containsIP(net.IP): bool', (cidr: CelCidr, ip: CelIp) => cidr.containsIp(ip));
+  // Upstream checks the parsed argument's type, so an unparsable string is "no such overload".
+  fn('net.CIDR.containsIP(string): bool', (cidr: CelCidr, text: string) => cidr.containsIp(orNoOverload(() => parseCelIp(text))));
+  fn('net.CIDR.containsCIDR(net.CIDR): bool', (outer: CelCidr, inner: CelCidr) => outer.containsCidr(inner));
+  fn('net.CIDR.containsCIDR(string): bool', (outer: CelCidr, text: string) => outer.containsCidr(orNoOverload(() => parseCelCidr(text))));
   fn('net.CIDR.ip(): net.IP', (cidr: CelCidr) => cidr.ip);
+  fn('net.CIDR.masked(): net.CIDR', (cidr: CelCidr) => cidr.masked());
   fn('net.CIDR.prefixLength(): int', (cidr: CelCidr) => BigInt(cidr.prefix));
-  fn('string(net.CIDR): string', (cidr: CelCidr) => `${cidr.ip.address}/${cidr.prefix}`);
+  fn('string(net.CIDR): string', (cidr: CelCidr) => cidr.toString());
+  env.registerOperator('net.CIDR == net.CIDR', (a: CelCidr, b: CelCidr) => a.equals(b));
+
+  // format library
+  env.registerType('kubernetes.NamedFormat', NamedFormat);
+  env.registerType('kubernetes.FormatNamespace', FormatNamespace);
+  env.registerConstant('format', 'kubernetes.FormatNamespace', new FormatNamespace());
+  for (const [name, format] of Object.entries(FORMATS)) fn(`kubernetes.FormatNamespace.${name}(): kubernetes.NamedFormat`, () => format);
+  fn('kubernetes.FormatNamespace.named(string): optional<kubernetes.NamedFormat>', (_namespace: FormatNamespace, name: string) => (Object.hasOwn(FORMATS, name) ? Optional.of(FORMATS[name]) : Optional.none()));
+  fn('kubernetes.NamedFormat.validate(string): optional<list<string>>', (format: NamedFormat, value: string) => {
+    const problems = format.validate(value);
+    return problems.length === 0 ? Optional.none() : Optional.of(problems);
+  });
 
   return env;
 }

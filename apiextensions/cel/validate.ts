@@ -9,7 +9,7 @@ import type { ValidationRule } from '../../apiserver/schema/types.js';
 import { deepEqual } from '../../apiserver/registry/managed-fields.js';
 import type { CompiledRule, NodeValidator, Program } from './compile.js';
 import { COST_LIMIT_EXCEEDED, CostMeter, metered, PER_CALL_LIMIT, RUNTIME_COST_BUDGET } from './cost.js';
-import { toCelValue } from './values.js';
+import { goDurationError, parseGoDuration, toCelValue } from './values.js';
 
 const MAX_MESSAGE_EXPRESSION_SIZE = 5 * 1024;
 
@@ -128,14 +128,19 @@ function runNodeRules(node: NodeValidator, path: string, value: unknown, old: un
     }
     if (outcome.value === true) continue;
     const errorPath = compiled.fieldPath ? child(path, compiled.fieldPath) : at;
-    const detail = failureDetail(compiled, activation, state) ?? (compiled.rule.message?.trim() ? compiled.rule.message.trim() : `failed rule: ${ruleErrorString(compiled.rule)}`);
-    if (state.budget < 0) {
-      state.errors.push({ field: errorPath, type: 'FieldValueInvalid', value: typeName, detail: 'messageExpression evaluation failed due to running out of cost budget, no further validation rules will be run' });
+    // Upstream ratchets every error of a failed rule, its messageExpression's budget errors included.
+    const report = (error: FieldError) => {
+      if (!compiled.usesOldSelf && state.update && unchanged) state.warnings.push(`${error.field}: ${fieldErrorMessage(error)}`);
+      else state.errors.push(error);
+    };
+    const message = failureDetail(compiled, activation, state);
+    if (message.fatal) {
+      report({ field: errorPath, type: 'FieldValueInvalid', value: typeName, detail: message.fatal });
+      state.budget = -1;
       return;
     }
-    const error = errorForReason(compiled.rule, errorPath, typeName, detail);
-    if (!compiled.usesOldSelf && state.update && unchanged) state.warnings.push(`${error.field}: ${fieldErrorMessage(error)}`);
-    else state.errors.push(error);
+    const detail = message.detail ?? (compiled.rule.message?.trim() ? compiled.rule.message.trim() : `failed rule: ${ruleErrorString(compiled.rule)}`);
+    report(errorForReason(compiled.rule, errorPath, typeName, detail));
   }
 }
 
@@ -159,21 +164,26 @@ function evaluate(program: Program, activation: Record<string, unknown>, state: 
 /** cel-js runtime errors in cel-go's words ("no such key: x"). */
 function runtimeMessage(error: unknown): string {
   const summary = (error as { summary?: string })?.summary ?? (error instanceof Error ? error.message.split('\n')[0] : String(error));
-  return summary.replace(/^No such key: index out of bounds, index (\d+) .*$/, 'index out of bounds: $1').replace(/^No such key: /, 'no such key: ');
+  return summary
+    .replace(/^No such key: index out of bounds, index (\d+) .*$/, 'index out of bounds: $1')
+    .replace(/^No such key: /, 'no such key: ')
+    .replace(/^integer overflow: .*$/, 'integer overflow')
+    .replace(/^Invalid duration string: (.*)$/, (match, text: string) => (parseGoDuration(text) === undefined ? goDurationError(text) : match));
 }
 
-/** The evaluated messageExpression, or undefined to fall back to `message` (upstream logs why). */
-function failureDetail(compiled: CompiledRule, activation: Record<string, unknown>, state: State): string | undefined {
-  if (!compiled.messageExpression) return undefined;
+/**
+ * The evaluated messageExpression (`detail`), nothing to fall back to `message` (upstream logs why), or
+ * an error that ends validation (`fatal`: the budget or the per-call limit ran out).
+ */
+function failureDetail(compiled: CompiledRule, activation: Record<string, unknown>, state: State): { detail?: string; fatal?: string } {
+  if (!compiled.messageExpression) return {};
   const outcome = evaluate(compiled.messageExpression, activation, state);
-  if (outcome.kind === 'limit') {
-    state.budget = -1;
-    return undefined;
-  }
-  if (outcome.kind !== 'value' || typeof outcome.value !== 'string') return undefined;
+  if (outcome.kind === 'budget') return { fatal: 'messageExpression evaluation failed due to running out of cost budget, no further validation rules will be run' };
+  if (outcome.kind === 'limit') return { fatal: `no further validation rules will be run due to call cost exceeds limit for messageExpression: ${JSON.stringify(compiled.rule.messageExpression)}` };
+  if (outcome.kind !== 'value' || typeof outcome.value !== 'string') return {};
   const message = outcome.value.trim();
-  if (message.length === 0 || message.length > MAX_MESSAGE_EXPRESSION_SIZE || /\n/.test(message)) return undefined;
-  return message;
+  if (message.length === 0 || message.length > MAX_MESSAGE_EXPRESSION_SIZE || /\n/.test(message)) return {};
+  return { detail: message };
 }
 
 function errorForReason(rule: ValidationRule, field: string, typeName: string, detail: string): FieldError {

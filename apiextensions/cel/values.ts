@@ -27,6 +27,26 @@ export function parseGoDuration(text: string): number | undefined {
   return sign * total;
 }
 
+/** On a timestamp Date: the UTC offset in minutes its text was written with (absent for UTC). */
+export const TIMESTAMP_OFFSET = Symbol('timestamp offset');
+
+/** Go's time.ParseDuration error for a malformed duration, e.g. `time: unknown unit "d" in duration "1d"`. */
+export function goDurationError(text: string): string {
+  const quoted = JSON.stringify(text);
+  let rest = text.replace(/^[-+]/, '');
+  if (rest === '') return `time: invalid duration ${quoted}`;
+  while (rest !== '') {
+    const number = /^(\d*)(\.?)(\d*)/.exec(rest)!;
+    if (number[1] === '' && number[3] === '') return `time: invalid duration ${quoted}`;
+    rest = rest.slice(number[0].length);
+    const unit = /^[^0-9.]*/.exec(rest)![0];
+    if (unit === '') return `time: missing unit in duration ${quoted}`;
+    if (!(unit in DURATION_UNITS)) return `time: unknown unit ${JSON.stringify(unit)} in duration ${quoted}`;
+    rest = rest.slice(unit.length);
+  }
+  return `time: invalid duration ${quoted}`;
+}
+
 export function toCelValue(value: unknown, decl: CelDecl | undefined): unknown {
   if (value === null || value === undefined || !decl) return value ?? null;
   switch (decl.kind) {
@@ -35,7 +55,8 @@ export function toCelValue(value: unknown, decl: CelDecl | undefined): unknown {
       const source = value as Record<string, unknown>;
       const result = new decl.ctor() as Record<string, unknown>;
       for (const [name, field] of decl.fields) {
-        if (Object.prototype.hasOwnProperty.call(source, field.property) && source[field.property] !== undefined) result[name] = toCelValue(source[field.property], field.decl);
+        // A field set to null is absent to rules (upstream); null list items and map values stay null.
+        if (Object.prototype.hasOwnProperty.call(source, field.property) && source[field.property] !== undefined && source[field.property] !== null) result[name] = toCelValue(source[field.property], field.decl);
       }
       return result;
     }
@@ -54,7 +75,14 @@ export function toCelValue(value: unknown, decl: CelDecl | undefined): unknown {
     case 'timestamp': {
       if (typeof value !== 'string') return value;
       const date = new Date(value);
-      return Number.isNaN(date.getTime()) ? value : date;
+      if (Number.isNaN(date.getTime())) return value;
+      // Go's time.Time keeps the offset it was parsed with, and string(timestamp) prints it.
+      const offset = /([+-])(\d{2}):(\d{2})$/.exec(value);
+      if (offset) {
+        const minutes = (offset[1] === '-' ? -1 : 1) * (Number(offset[2]) * 60 + Number(offset[3]));
+        if (minutes !== 0) Object.defineProperty(date, TIMESTAMP_OFFSET, { value: minutes });
+      }
+      return date;
     }
     case 'duration': {
       if (typeof value !== 'string') return value;

@@ -45,7 +45,7 @@ const cases: Case[] = [
     value: { port: true },
     errors: [
       'spec.port: Invalid value: "boolean": spec.port in body must be of type integer,string: "boolean"',
-      ': Invalid value: "": "spec.port" must validate at least one schema (anyOf)',
+      '<nil>: Invalid value: "": "spec.port" must validate at least one schema (anyOf)',
       'spec.port: Invalid value: "boolean": spec.port in body must be of type integer: "boolean"',
     ],
   },
@@ -106,11 +106,11 @@ const cases: Case[] = [
     name: 'anyOf names the best branch',
     spec: obj({ a: str, b: str }, { anyOf: [{ required: ['a'] }, { required: ['b'] }] }),
     value: {},
-    errors: [': Invalid value: "": "spec" must validate at least one schema (anyOf)', 'spec.a: Required value'],
+    errors: ['<nil>: Invalid value: "": "spec" must validate at least one schema (anyOf)', 'spec.a: Required value'],
   },
-  { name: 'oneOf with two matches', spec: obj({ a: str, b: str }, { oneOf: [{ required: ['a'] }, { required: ['b'] }] }), value: { a: 'x', b: 'y' }, errors: [': Invalid value: "": "spec" must validate one and only one schema (oneOf). Found 2 valid alternatives'] },
-  { name: 'allOf', spec: obj({ n: int }, { allOf: [{ properties: { n: { maximum: 5 } } }, { properties: { n: { minimum: 1 } } }] }), value: { n: 9 }, errors: ['spec.n: Invalid value: 9: spec.n in body should be less than or equal to 5', ': Invalid value: "": "spec" must validate all the schemas (allOf)'] },
-  { name: 'not', spec: obj({ a: str }, { not: { required: ['a'] } }), value: { a: 'x' }, errors: [': Invalid value: "": "spec" must not validate the schema (not)'] },
+  { name: 'oneOf with two matches', spec: obj({ a: str, b: str }, { oneOf: [{ required: ['a'] }, { required: ['b'] }] }), value: { a: 'x', b: 'y' }, errors: ['<nil>: Invalid value: "": "spec" must validate one and only one schema (oneOf). Found 2 valid alternatives'] },
+  { name: 'allOf', spec: obj({ n: int }, { allOf: [{ properties: { n: { maximum: 5 } } }, { properties: { n: { minimum: 1 } } }] }), value: { n: 9 }, errors: ['spec.n: Invalid value: 9: spec.n in body should be less than or equal to 5', '<nil>: Invalid value: "": "spec" must validate all the schemas (allOf)'] },
+  { name: 'not', spec: obj({ a: str }, { not: { required: ['a'] } }), value: { a: 'x' }, errors: ['<nil>: Invalid value: "": "spec" must not validate the schema (not)'] },
   // ---- defaults ----
   { name: 'defaults fill present objects', spec: obj({ replicas: { type: 'integer', default: 1 }, image: str }), value: { image: 'x' }, result: { image: 'x', replicas: 1 }, errors: [] },
   { name: 'defaulted parent gets its own defaults', spec: obj({ policy: { type: 'object', default: {}, properties: { mode: { type: 'string', default: 'Allow' } } } }), value: {}, result: { policy: { mode: 'Allow' } }, errors: [] },
@@ -230,6 +230,41 @@ describe('custom resource validation (table)', () => {
       assert.deepEqual(outcome.warnings, testCase.warnings ?? []);
     });
   }
+});
+
+describe('metadata that does not decode into ObjectMeta (upstream: 400 "cannot be handled as")', () => {
+  const schema: JSONSchema = { type: 'object', properties: { spec: obj({ template: { type: 'object', 'x-kubernetes-embedded-resource': true, 'x-kubernetes-preserve-unknown-fields': true } }) } };
+  const check = (metadata: unknown, spec?: unknown) => {
+    const validation = new CustomResourceValidation(schema);
+    const object = { apiVersion: 'example.com/v1', kind: 'Widget', metadata, ...(spec === undefined ? {} : { spec }) } as unknown as KubeObject;
+    try {
+      validation.structuralCheck(object);
+      return 'ok';
+    } catch (error) {
+      const status = error as { code?: number; reason?: string; message: string };
+      return `${status.code} ${status.reason}: ${status.message}`;
+    }
+  };
+  const handled = 'Widget in version "v1" cannot be handled as a Widget: ';
+  const cases: [string, unknown, unknown, string][] = [
+    ['a label value of another type', { name: 'w', labels: { foo: 42, bar: 'abc' } }, undefined, `400 BadRequest: ${handled}json: cannot unmarshal number into Go struct field ObjectMeta.labels of type string`],
+    ['labels that are not a map', { name: 'w', labels: 5 }, undefined, `400 BadRequest: ${handled}json: cannot unmarshal number into Go struct field ObjectMeta.labels of type map[string]string`],
+    ['a numeric name', { name: 5 }, undefined, `400 BadRequest: ${handled}json: cannot unmarshal number into Go struct field ObjectMeta.name of type string`],
+    ['a fractional generation', { name: 'w', generation: 1.5 }, undefined, `400 BadRequest: ${handled}json: cannot unmarshal number 1.5 into Go struct field ObjectMeta.generation of type int64`],
+    ['an owner reference field', { name: 'w', ownerReferences: [{ name: 3 }] }, undefined, `400 BadRequest: ${handled}json: cannot unmarshal number into Go struct field OwnerReference.ownerReferences.name of type string`],
+    ['metadata that is not an object', 'x', undefined, `400 BadRequest: ${handled}json: cannot unmarshal string into Go value of type v1.ObjectMeta`],
+    ['an embedded resource\'s metadata', { name: 'w' }, { template: { metadata: { labels: [] } } }, `400 BadRequest: ${handled}spec.template.metadata: Invalid value: map[string]interface {}{"labels":[]interface {}{}}: json: cannot unmarshal array into Go struct field ObjectMeta.labels of type map[string]string`],
+    ['an embedded resource\'s kind', { name: 'w' }, { template: { kind: 5 } }, `400 BadRequest: ${handled}spec.template.kind: Invalid value: 5: must be a string`],
+    ['unknown metadata fields are not errors', { name: 'w', bogus: 1, labels: { a: 'b' } }, undefined, 'ok'],
+  ];
+  for (const [name, metadata, spec, expected] of cases) it(name, () => assert.equal(check(metadata, spec), expected));
+
+  it('reads drop malformed metadata fields instead (objects stored before they were validated)', () => {
+    const validation = new CustomResourceValidation(schema, 'example.com/v1');
+    const stored = JSON.stringify({ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', labels: { a: 1 }, annotations: { b: 'c' } } });
+    const { resourceVersion: _stamped, ...metadata } = JSON.parse(validation.fromStorage(stored)).metadata;
+    assert.deepEqual(metadata, { name: 'w', annotations: { b: 'c' } });
+  });
 });
 
 describe('malformed schemas', () => {

@@ -12,6 +12,7 @@ import type { KubeObject } from '../../apiserver/registry/object.js';
 import type { StructuralCheck } from '../../apiserver/registry/store.js';
 import { encodeForStorage } from '../../apiserver/registry/encode.js';
 import type { FieldError } from '../../apiserver/request/status.js';
+import { badRequest } from '../../apiserver/request/status.js';
 import { absentParents, absentParentWarning, applyStructuralDefaults, dropNonNullableNulls } from '../../apiserver/schema/defaulting.js';
 import { validateEmbeddedResources } from '../../apiserver/schema/embedded-meta.js';
 import { validateListTypes } from '../../apiserver/schema/list-types.js';
@@ -22,8 +23,8 @@ import { validateValue } from '../../apiserver/schema/value-validation.js';
 import { validateScaleSpec, validateScaleStatus, type ScalePaths } from './scale-validation.js';
 
 export interface DecodeReport {
-  /** Malformed metadata found while pruning (422). */
-  errors: FieldError[];
+  /** Why upstream's decoder would refuse the object (malformed metadata): a 400 "cannot be handled as". */
+  decodeError?: string;
   /** Pruned fields, sorted as upstream reports them. */
   unknownFields: string[];
   /** Pruned path → the declared field it probably meant. */
@@ -52,13 +53,19 @@ export class CustomResourceValidation {
     const pruned = pruneCustomResource(content, this.schema, true);
     dropNonNullableNulls(content, this.schema);
     applyStructuralDefaults(content, this.schema);
-    return { errors: pruned.errors, unknownFields: [...pruned.unknownFields].sort(), suggestions: pruned.suggestions };
+    return { decodeError: pruned.decodeError, unknownFields: [...pruned.unknownFields].sort(), suggestions: pruned.suggestions };
   }
 
   /** The decode step as the generic store's structural-check hook. */
   readonly structuralCheck: StructuralCheck = (object) => {
     const report = this.decode(object);
-    return { errors: report.errors, unknownFields: report.unknownFields, suggestions: report.suggestions };
+    if (report.decodeError) {
+      // transformDecodeError's wording, e.g. `Widget in version "v1" cannot be handled as a Widget: json: …`.
+      const kind = typeof object.kind === 'string' ? object.kind : '';
+      const version = typeof object.apiVersion === 'string' ? object.apiVersion.slice(object.apiVersion.indexOf('/') + 1) : '';
+      throw badRequest(`${kind} in version "${version}" cannot be handled as a ${kind}: ${report.decodeError}`);
+    }
+    return { errors: [], unknownFields: report.unknownFields, suggestions: report.suggestions };
   };
 
   /**

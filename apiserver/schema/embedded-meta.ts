@@ -33,7 +33,8 @@ function walk(value: unknown, node: SchemaNode | undefined, path: string, errors
   }
 }
 
-const GROUP_VERSION = /^[^/]+(\/[^/]+)?$/;
+/** schema.ParseGroupVersion fails only on more than one slash ("a/", "/v1" and "/" parse). */
+const parsesAsGroupVersion = (value: string) => value === '/' || value.split('/').length <= 2;
 
 function validateEmbedded(object: Record<string, unknown>, path: string): FieldError[] {
   const errors: FieldError[] = [];
@@ -45,7 +46,7 @@ function validateEmbedded(object: Record<string, unknown>, path: string): FieldE
     if (key === 'apiVersion') {
       if (typeof value !== 'string') errors.push({ field: child('apiVersion'), type: 'FieldValueInvalid', value, detail: 'must be a string' });
       else if (value === '') errors.push({ field: child('apiVersion'), type: 'FieldValueInvalid', value, detail: 'must not be empty' });
-      else if (!GROUP_VERSION.test(value)) errors.push({ field: child('apiVersion'), type: 'FieldValueInvalid', value, detail: `unexpected GroupVersion string: ${value}` });
+      else if (!parsesAsGroupVersion(value)) errors.push({ field: child('apiVersion'), type: 'FieldValueInvalid', value, detail: `unexpected GroupVersion string: ${value}` });
     } else if (key === 'kind') {
       if (typeof value !== 'string') errors.push({ field: child('kind'), type: 'FieldValueInvalid', value, detail: 'must be a string' });
       else if (value === '') errors.push({ field: child('kind'), type: 'FieldValueInvalid', value, detail: 'must not be empty' });

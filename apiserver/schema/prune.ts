@@ -5,8 +5,9 @@
 // `spec.list[0].foo`, `metadata.bogus`), each with the closest declared sibling as a suggestion, so
 // fieldValidation=Strict/Warn can say `did you mean "spec.replicas"?`.
 
-import type { FieldError } from '../request/status.js';
 import { builtinSchemas } from './builtin.js';
+import { goSyntax } from './go-values.js';
+import { objectMetaDecodeError } from './object-meta-decode.js';
 import type { SchemaNode } from './structural.js';
 import type { JSONSchema } from './types.js';
 import { validateStructure } from './validate.js';
@@ -21,14 +22,18 @@ export interface PruneReport {
   unknownFields: string[];
   /** For some removed paths: the declared sibling the client probably meant. */
   suggestions: Map<string, string>;
-  /** Malformed embedded or root metadata (e.g. `labels: 5`). */
-  errors: FieldError[];
+  /**
+   * Why the object cannot be decoded (upstream's decoder fails the request with a 400): the root's or an
+   * embedded resource's metadata does not fit ObjectMeta (`labels: 5`), or an embedded apiVersion/kind is
+   * not a string. Only the first is kept, as upstream stops there. Reads drop such fields instead.
+   */
+  decodeError?: string;
   /** How many fields were removed (tracked or not), so a read path knows whether to re-encode. */
   removed: number;
 }
 
 export function pruneCustomResource(object: Record<string, unknown>, schema: SchemaNode, track: boolean): PruneReport {
-  const report: PruneReport = { unknownFields: [], suggestions: new Map(), errors: [], removed: 0 };
+  const report: PruneReport = { unknownFields: [], suggestions: new Map(), removed: 0 };
   new Pruner(report, track).prune(object, schema, '', true);
   return report;
 }
@@ -53,7 +58,7 @@ class Pruner {
     const isEmbedded = embedded || (node?.embeddedResource ?? false);
     for (const key of Object.keys(object)) {
       if (isEmbedded && TYPE_META_FIELDS.has(key)) {
-        if (key === 'metadata') this.coerceMetadata(object, path);
+        this.coerceTypeMeta(object, key, path);
         continue;
       }
       const property = node?.properties?.get(key);
@@ -79,7 +84,7 @@ class Pruner {
     const object = value as Record<string, unknown>;
     for (const key of Object.keys(object)) {
       if (embedded && TYPE_META_FIELDS.has(key)) {
-        if (key === 'metadata') this.coerceMetadata(object, path);
+        this.coerceTypeMeta(object, key, path);
         continue;
       }
       const childPath = path ? `${path}.${key}` : key;
@@ -97,7 +102,30 @@ class Pruner {
     if (suggestion) this.report.suggestions.set(childPath, parentPath ? `${parentPath}.${suggestion}` : suggestion);
   }
 
-  /** ObjectMeta round trip: unknown metadata fields go, malformed ones are errors. */
+  /** apiVersion, kind and metadata of a resource (the root or an embedded one), as upstream's coercion. */
+  private coerceTypeMeta(object: Record<string, unknown>, key: string, path: string): void {
+    if (key === 'metadata') {
+      this.coerceMetadata(object, path);
+      return;
+    }
+    // The root's apiVersion and kind were read when the request was decoded.
+    const value = object[key];
+    if (path === '' || typeof value === 'string') return;
+    if (this.track) this.decodeFailure(`${path}.${key}: Invalid value: ${goSyntax(value)}: must be a string`);
+    else {
+      delete object[key];
+      this.report.removed++;
+    }
+  }
+
+  private decodeFailure(message: string): void {
+    this.report.decodeError ??= message;
+  }
+
+  /**
+   * ObjectMeta round trip: unknown metadata fields go; a malformed one fails a write (Go's decode error)
+   * and is dropped on a read (upstream's DropMalformedFields for objects stored before validation).
+   */
   private coerceMetadata(object: Record<string, unknown>, path: string): void {
     const metadata = object.metadata;
     const metadataPath = path ? `${path}.metadata` : 'metadata';
@@ -106,15 +134,28 @@ class Pruner {
       this.report.removed++;
       return;
     }
-    if (typeof metadata !== 'object' || Array.isArray(metadata)) {
-      this.report.errors.push({ field: metadataPath, type: 'FieldValueInvalid', value: typeof metadata === 'string' ? metadata : Array.isArray(metadata) ? 'array' : metadata, detail: 'must be an object' });
-      return;
+    const decodeError = objectMetaDecodeError(metadata);
+    if (decodeError) {
+      if (this.track) {
+        // At the root the decoder's own error; below, upstream's field.Invalid around it.
+        this.decodeFailure(path === '' ? decodeError : `${metadataPath}: Invalid value: ${goSyntax(metadata)}: ${decodeError}`);
+        return;
+      }
+      if (typeof metadata !== 'object' || Array.isArray(metadata)) {
+        delete object.metadata;
+        this.report.removed++;
+        return;
+      }
+      const fields = metadata as Record<string, unknown>;
+      for (const key of Object.keys(fields)) {
+        if (objectMetaDecodeError({ [key]: fields[key] })) {
+          delete fields[key];
+          this.report.removed++;
+        }
+      }
     }
     const definitions = builtinSchemas();
     const result = validateStructure(metadata, definitions[OBJECT_META], definitions, { ignorePaths: OBJECT_META_IGNORED });
-    for (const error of result.errors) {
-      this.report.errors.push({ ...error, field: `${metadataPath}.${error.field}`, detail: error.detail?.replace(/^(\S+) in body/, `${metadataPath}.$1 in body`) });
-    }
     this.report.removed += result.unknownFields.length;
     if (!this.track) return;
     const known = Object.keys((definitions[OBJECT_META] as JSONSchema).properties ?? {});

@@ -390,7 +390,8 @@ function toFieldErrors(errors: OpenAPIError[], prefix: string): FieldError[] {
   const fieldErrors: FieldError[] = [];
   for (const error of errors) {
     const relative = error.name === '.' ? '' : error.name.replace(/^\./, '');
-    const field = error.code === 'composite' ? prefix : prefix && relative ? `${prefix}.${relative}` : prefix || relative;
+    // A nil field.Path prints as "<nil>": junctor errors at the root of a custom resource are reported there.
+    const field = (error.code === 'composite' ? prefix : prefix && relative ? `${prefix}.${relative}` : prefix || relative) || '<nil>';
     switch (error.code) {
       case 'required':
         fieldErrors.push({ field, type: 'FieldValueRequired' });

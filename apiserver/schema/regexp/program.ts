@@ -62,26 +62,29 @@ export class Compiler {
         return { entry, exits };
       }
       case 'repeat':
-        return this.compileRepeat(node.node, node.min, node.max);
+        return this.compileRepeat(node.node, node.min, node.max, node.lazy === true);
     }
   }
 
-  private compileRepeat(node: Node, min: number, max: number): { entry: number; exits: ((target: number) => void)[] } {
+  /** A lazy repeat's split prefers skipping the body (its `next`), a greedy one entering it. */
+  private compileRepeat(node: Node, min: number, max: number, lazy: boolean): { entry: number; exits: ((target: number) => void)[] } {
+    const enter: 'next' | 'alternative' = lazy ? 'alternative' : 'next';
+    const skip: 'next' | 'alternative' = lazy ? 'next' : 'alternative';
     const pieces: { entry: number; exits: ((target: number) => void)[] }[] = [];
     for (let index = 0; index < min; index++) pieces.push(this.compile(node));
     if (max === -1) {
       // x*: split → x → back to split
       const split = this.emit({ op: 'split', next: -1, alternative: -1 });
       const body = this.compile(node);
-      (this.program[split] as { next: number }).next = body.entry;
+      (this.program[split] as { next: number; alternative: number })[enter] = body.entry;
       for (const exit of body.exits) exit(split);
-      pieces.push({ entry: split, exits: [(target) => ((this.program[split] as { alternative: number }).alternative = target)] });
+      pieces.push({ entry: split, exits: [(target) => ((this.program[split] as { next: number; alternative: number })[skip] = target)] });
     } else {
       for (let index = min; index < max; index++) {
         const split = this.emit({ op: 'split', next: -1, alternative: -1 });
         const body = this.compile(node);
-        (this.program[split] as { next: number }).next = body.entry;
-        pieces.push({ entry: split, exits: [...body.exits, (target) => ((this.program[split] as { alternative: number }).alternative = target)] });
+        (this.program[split] as { next: number; alternative: number })[enter] = body.entry;
+        pieces.push({ entry: split, exits: [...body.exits, (target) => ((this.program[split] as { next: number; alternative: number })[skip] = target)] });
       }
     }
     if (pieces.length === 0) return this.compile({ kind: 'empty' });
@@ -104,6 +107,16 @@ export interface GoRegexp {
   readonly source: string;
   /** Whether the pattern matches anywhere in `text` (Go's MatchString). */
   test(text: string): boolean;
+  /**
+   * The leftmost-first match starting at or after code point `from` of `input` (code points), as
+   * [start, end), or undefined: Go's doExecute at a position, for FindString and FindAllString.
+   */
+  findAt(input: number[], from: number): [number, number] | undefined;
+}
+
+interface Thread {
+  pc: number;
+  start: number;
 }
 
 export class PikeVM implements GoRegexp {
@@ -207,6 +220,42 @@ export class PikeVM implements GoRegexp {
       next.length = 0;
     }
     return current.some((pc) => this.program[pc].op === 'match');
+  }
+
+  findAt(input: number[], from: number): [number, number] | undefined {
+    // Threads are kept in priority order (the order a backtracking engine would try them); the first to
+    // reach `match` wins over every thread after it, while those before it may still find a preferred match.
+    let current: Thread[] = [];
+    let next: Thread[] = [];
+    const onList = new Int32Array(this.program.length).fill(-1);
+    let generation = 0;
+    let matched: [number, number] | undefined;
+    for (let position = from; position <= input.length; position++) {
+      if (!matched) this.addThreadFrom(current, onList, generation, this.entry, input, position, position);
+      generation++;
+      if (current.length === 0) {
+        if (matched) break;
+        continue;
+      }
+      const c = input[position];
+      for (const thread of current) {
+        const instruction = this.program[thread.pc];
+        if (instruction.op === 'match') {
+          matched = [thread.start, position];
+          break;
+        }
+        if (instruction.op === 'char' && c !== undefined && instruction.test(c)) this.addThreadFrom(next, onList, generation, instruction.next, input, position + 1, thread.start);
+      }
+      [current, next] = [next, current];
+      next.length = 0;
+    }
+    return matched;
+  }
+
+  private addThreadFrom(list: Thread[], onList: Int32Array, generation: number, pc: number, input: number[], position: number, start: number): void {
+    const waiting: number[] = [];
+    this.addThread(waiting, onList, generation, pc, input, position);
+    for (const waitingPc of waiting) list.push({ pc: waitingPc, start });
   }
 
   /** Follows jumps, splits and assertions (evaluated at `position`) and records the threads that wait on input. */

@@ -10,12 +10,14 @@ export type Node =
   | { kind: 'assert'; what: 'lineStart' | 'lineEnd' | 'textStart' | 'textEnd' | 'wordBoundary' | 'notWordBoundary' }
   | { kind: 'concat'; parts: Node[] }
   | { kind: 'alternate'; options: Node[] }
-  | { kind: 'repeat'; node: Node; min: number; max: number }; // max -1: unbounded
+  | { kind: 'repeat'; node: Node; min: number; max: number; lazy?: boolean }; // max -1: unbounded; lazy prefers fewer
 
 interface Flags {
   caseInsensitive: boolean;
   multiLine: boolean;
   dotAll: boolean;
+  /** U: `x*` is lazy and `x*?` greedy (which match is found, not whether one exists). */
+  ungreedy?: boolean;
 }
 
 export class GoRegexpError extends Error {}
@@ -128,7 +130,7 @@ export class Parser {
         continue;
       }
       let atom = this.atom(flags);
-      atom = this.quantifiers(atom, start);
+      atom = this.quantifiers(atom, start, flags.ungreedy === true);
       parts.push(atom);
     }
     return parts.length === 1 ? parts[0] : { kind: 'concat', parts };
@@ -173,18 +175,18 @@ export class Parser {
         this.depth--;
         if (this.peek() !== 0x29) throw parseError('missing closing )', this.source);
         this.position++;
-        parts.push(this.quantifiers(inner, start));
+        parts.push(this.quantifiers(inner, start, flags.ungreedy === true));
         return;
       }
       sawFlag = true;
       if (c === 0x69) next.caseInsensitive = !negate;
       else if (c === 0x6d) next.multiLine = !negate;
       else if (c === 0x73) next.dotAll = !negate;
-      // U (ungreedy) does not change whether a match exists.
+      else if (c === 0x55) next.ungreedy = !negate;
     }
   }
 
-  private quantifiers(atom: Node, start: number): Node {
+  private quantifiers(atom: Node, start: number, ungreedy: boolean): Node {
     let node = atom;
     let repeated = false;
     for (;;) {
@@ -201,12 +203,16 @@ export class Parser {
         [min, max] = bounds;
       } else return node;
       if (c !== 0x7b) this.position++;
-      if (this.peek() === 0x3f) this.position++; // lazy: same language
+      let lazy = ungreedy;
+      if (this.peek() === 0x3f) {
+        this.position++;
+        lazy = !lazy;
+      }
       const operator = String.fromCodePoint(...this.chars.slice(operatorStart, this.position));
       if (repeated) throw parseError('invalid nested repetition operator', String.fromCodePoint(...this.chars.slice(start, this.position)).slice(-operator.length * 2) || operator);
       if (node.kind === 'empty' && start === operatorStart) throw parseError('missing argument to repetition operator', operator);
       if (min > MAX_REPEAT || max > MAX_REPEAT || (max !== -1 && max < min)) throw parseError('invalid repeat count', operator);
-      node = { kind: 'repeat', node, min, max };
+      node = { kind: 'repeat', node, min, max, lazy };
       repeated = true;
     }
   }
