@@ -506,8 +506,12 @@ function overloadIssue(expression: string, summary: string, node: IssueNode | un
 }
 
 /** cel-js error → cel-go's issue format, with cel-go's wording for the common cases. */
-export function celIssue(expression: string, error: { summary?: string; message: string; range?: { start: number }; node?: IssueNode }): string {
+export function celIssue(expression: string, error: { name?: string; summary?: string; message: string; range?: { start: number }; node?: IssueNode }): string {
   let summary = error.summary ?? error.message.split('\n')[0];
+  // cel-go's parser reports every lexing and grammar failure as a "Syntax error: …" (clients match on it).
+  if (error.name === 'ParseError' && !/^(Exceeded|Reserved identifier)/.test(summary)) {
+    summary = `Syntax error: ${summary.replace(/^Unexpected character: (.*)$/, "token recognition error at: '$1'")}`;
+  }
   summary = summary
     .replaceAll(GO_MATCHES, 'matches')
     .replaceAll('__k8sZoned_', '')
