@@ -3,6 +3,7 @@
 import { GENERIC_FLAGS, createGenericServer, readFlags, runGenericServer } from '../apiserver/server/options.js';
 import { stringFlag } from '../apiserver/server/flags.js';
 import { createApiextensionsServer } from './server.js';
+import { remoteQuotaBackend } from './custom-resource-quota.js';
 import { kubeconfigServiceLookups, lookupServiceResolver } from './conversion/service-resolver.js';
 import { KubeClient } from '../apiserver/client/kube-client.js';
 import { informerSource, remoteKindSources } from '../apiserver/admission/sources.js';
@@ -25,6 +26,11 @@ const admission = coreClient && {
   validatingAdmissionPolicyBindings: informerSource(coreClient, '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings'),
   remoteParams: remoteKindSources(coreClient),
 };
-const apiextensions = createApiextensionsServer(generic, { serviceResolver: kubeconfig ? lookupServiceResolver(() => kubeconfigServiceLookups(kubeconfig)) : undefined, admission });
+// ResourceQuotas live in core too: creates of custom resources are charged there.
+const quota = coreClient && remoteQuotaBackend(coreClient);
+const apiextensions = createApiextensionsServer(generic, { serviceResolver: kubeconfig ? lookupServiceResolver(() => kubeconfigServiceLookups(kubeconfig)) : undefined, admission, quota });
 await apiextensions.start();
-await runGenericServer(generic, () => apiextensions.stop());
+await runGenericServer(generic, () => {
+  apiextensions.stop();
+  quota?.stop();
+});

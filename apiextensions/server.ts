@@ -12,6 +12,7 @@ import { mutatingWebhookPlugin, validatingWebhookPlugin } from '../apiserver/adm
 import type { KindSource } from '../apiserver/admission/sources.js';
 import { localKindSources } from '../apiserver/admission/sources.js';
 import { validatingAdmissionPolicyPlugin } from '../apiserver/admission/policy/validating-policy.js';
+import { CustomResourceQuota, type QuotaBackend } from './custom-resource-quota.js';
 
 /** Webhook configurations and namespaces as core serves them (an informer through a client, or core's caches in process). */
 export interface AdmissionSources {
@@ -24,7 +25,7 @@ export interface AdmissionSources {
   remoteParams?: (apiVersion: string, kind: string) => KindSource | undefined | Promise<KindSource | undefined>;
 }
 
-export function createApiextensionsServer(generic: GenericServer, options: { serviceResolver?: ServiceResolver; admission?: AdmissionSources } = {}): { start(): Promise<void>; stop(): void; controller: CrdController } {
+export function createApiextensionsServer(generic: GenericServer, options: { serviceResolver?: ServiceResolver; admission?: AdmissionSources; quota?: QuotaBackend } = {}): { start(): Promise<void>; stop(): void; controller: CrdController } {
   const { server, storage } = generic;
   // Custom resources go through the same webhooks and policies as built-ins (upstream's apiextensions-apiserver
   // runs the same chain); policies may take their params from custom resources served here.
@@ -49,12 +50,19 @@ export function createApiextensionsServer(generic: GenericServer, options: { ser
   const schema = definitions[customResourceDefinitions.schemaName!];
   const crds = server.addResource({ definition: customResourceDefinitions, storage, hooks: { structuralCheck: structuralCheckFor(schema, definitions) } })!;
   const controller = new CrdController(server, storage, crds, options.serviceResolver, generic.leadership);
+  // ResourceQuota comes last, as upstream orders it: it must see the object every other plugin let through.
+  const quota = options.quota && new CustomResourceQuota(options.quota, (group, plural) => controller.storeFor(group, plural));
+  if (quota) server.admission.register(quota);
   return {
     controller,
     start: async () => {
       await server.startCaches();
       await controller.start();
+      quota?.start();
     },
-    stop: () => controller.stop(),
+    stop: () => {
+      controller.stop();
+      quota?.stop();
+    },
   };
 }
