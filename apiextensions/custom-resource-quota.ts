@@ -10,6 +10,9 @@
 import type { AdmissionAttributes, AdmissionPlugin } from '../apiserver/admission/interface.js';
 import { admissionForbidden } from '../apiserver/admission/run.js';
 import type { ObjectSource } from '../apiserver/admission/sources.js';
+import { storeSource } from '../apiserver/admission/sources.js';
+import { encodeForStorage } from '../apiserver/registry/encode.js';
+import { ConflictError, StorageError } from '../apiserver/storage/interface.js';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { isObject } from '../apiserver/registry/object.js';
 import type { GenericStore } from '../apiserver/registry/store.js';
@@ -54,6 +57,48 @@ export function remoteQuotaBackend(client: KubeClient): QuotaBackend & { stop():
     },
     onChange: (listener) => listeners.push(listener),
     stop: () => informer.stop(),
+  };
+}
+
+/**
+ * ResourceQuotas in core's own store, when core runs in this process (all-in-one): its watch cache for the
+ * mirror and events, and compare-and-swap writes straight to its storage (only the system writes status.used,
+ * as core's own quota admission does).
+ */
+export function storeQuotaBackend(quotas: GenericStore): QuotaBackend {
+  const source = storeSource(quotas);
+  return {
+    quotas: source,
+    async read(namespace, name) {
+      const kv = await quotas.storage.get(quotas.key(namespace, name));
+      if (!kv) return undefined;
+      const quota = JSON.parse(kv.value) as KubeObject;
+      quota.metadata.resourceVersion = String(kv.modRevision);
+      return quota;
+    },
+    async writeStatus(quota) {
+      const key = quotas.key(quota.metadata.namespace ?? '', quota.metadata.name ?? '');
+      try {
+        await quotas.storage.update(key, encodeForStorage(quota), Number(quota.metadata.resourceVersion));
+        return 'ok';
+      } catch (error) {
+        if (error instanceof ConflictError) return 'conflict';
+        if (error instanceof StorageError && !(await quotas.storage.get(key))) return 'gone';
+        throw error;
+      }
+    },
+    onChange(listener) {
+      void quotas.cache.start().then(() =>
+        quotas.cache.watch({
+          fromRevision: quotas.cache.revision,
+          prefix: quotas.resource.storagePrefix,
+          filter: () => true,
+          onEvent: (type, object) => {
+            if (type !== 'DELETED') listener(JSON.parse(object.bytes) as KubeObject);
+          },
+        }),
+      );
+    },
   };
 }
 

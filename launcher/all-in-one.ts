@@ -17,6 +17,7 @@ import { createAggregator } from '../aggregator/aggregator.js';
 import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
 import { localKindSources, storeSource } from '../apiserver/admission/sources.js';
 import { createApiextensionsServer } from '../apiextensions/server.js';
+import { storeQuotaBackend } from '../apiextensions/custom-resource-quota.js';
 import { lookupServiceResolver } from '../apiextensions/conversion/service-resolver.js';
 import { createSampleExtension } from '../sample-extension/server.js';
 import { createCoreApiServer } from '../core-apiserver/server.js';
@@ -113,6 +114,7 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
       validatingAdmissionPolicyBindings: storeSource(core.store('validatingadmissionpolicybindings')),
       remoteParams: localKindSources(coreGeneric.server),
     },
+    quota: storeQuotaBackend(core.store('resourcequotas')),
   });
   await core.start();
   await apiextensions.start();
