@@ -279,6 +279,19 @@ describe('upstream custom resource e2e and integration cases', () => {
     }).then((items) => assert.deepEqual(items, []));
   });
 
+  it('deletes a collection by label, and refuses an update that changes the uid (basic_test)', async () => {
+    const base = '/apis/mygroup.example.com/v1beta1/namespaces/default/scalers';
+    for (const name of ['d1', 'd2']) await call('POST', base, { apiVersion: 'mygroup.example.com/v1beta1', kind: 'Scaler', metadata: { name, labels: { collection: 'yes' } } });
+    const deleted = await call('DELETE', `${base}?labelSelector=collection%3Dyes`);
+    assert.deepEqual([deleted.json.kind, (deleted.json.items as Json[]).map((item) => item.metadata.name)], ['ScalerList', ['d1', 'd2']]);
+    assert.deepEqual(((await call('GET', base)).json.items as Json[]).map((item) => item.metadata.name), ['s1']);
+    const changed = await call('PATCH', `${base}/s1`, JSON.stringify({ metadata: { uid: 'wrong' } }), { 'Content-Type': 'application/merge-patch+json' });
+    assert.deepEqual([changed.status, changed.json.message], [422, 'Scaler.mygroup.example.com "s1" is invalid: metadata.uid: Invalid value: "wrong": field is immutable']);
+    const withoutUid = (await call('GET', `${base}/s1`)).json;
+    delete withoutUid.metadata.uid;
+    assert.equal((await call('PUT', `${base}/s1`, withoutUid)).status, 200, 'an update without a uid keeps the stored one');
+  });
+
   it('refuses a strategic merge patch with 415 and upstream message (basic_test)', async () => {
     const result = await cluster.kubectl(['patch', 'scaler', 's1', '--type=strategic', '-p', '{"spec":{"num":1}}']);
     assert.notEqual(result.code, 0);
