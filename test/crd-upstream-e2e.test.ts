@@ -237,6 +237,13 @@ describe('upstream custom resource e2e and integration cases', () => {
     assert.deepEqual([scale.apiVersion, scale.kind, scale.spec.replicas, scale.status.replicas, scale.status.selector], ['autoscaling/v1', 'Scale', 4, 5, 'app=s1']);
     const invalid = await cluster.kubectl(['patch', 'scaler', 's1', '--subresource=scale', '--type=merge', '-p', '{"spec":{"replicas":-1}}']);
     assert.match(invalid.stderr, /The Scale "s1" is invalid: spec\.replicas: Invalid value: -1: must be greater than or equal to 0/);
+    const rv = (await call('GET', `${base}/s1`)).json.metadata.resourceVersion;
+    for (const subresource of ['status', 'scale']) {
+      const noop = await call('PATCH', `${base}/s1/${subresource}`, '{}', { 'Content-Type': 'application/merge-patch+json' });
+      assert.equal(noop.json.metadata.resourceVersion, rv, `an empty ${subresource} patch writes nothing`);
+      const strategic = await cluster.kubectl(['patch', 'scaler', 's1', `--subresource=${subresource}`, '--type=strategic', '-p', '{"spec":{"replicas":2}}']);
+      assert.match(strategic.stderr, /application\/strategic-merge-patch\+json is not supported/, `strategic merge on ${subresource}`);
+    }
   });
 
   it('a finalizer keeps a custom resource, and deleting its CRD waits for it with Terminating (finalization_test)', async () => {
