@@ -26,8 +26,8 @@ import { formatUsage, prettyPrint } from '../core-apiserver/admission/quota-usag
 export interface QuotaBackend {
   quotas: ObjectSource;
   read(namespace: string, name: string): Promise<KubeObject | undefined>;
-  /** PUT …/status with the quota's resourceVersion: 'conflict' when it changed meanwhile, 'gone' when deleted. */
-  writeStatus(quota: KubeObject): Promise<'ok' | 'conflict' | 'gone'>;
+  /** PUT …/status with the quota's resourceVersion: the quota written, 'conflict' when it changed meanwhile, 'gone' when deleted. */
+  writeStatus(quota: KubeObject): Promise<KubeObject | 'conflict' | 'gone'>;
   /** Called on every quota added or changed. */
   onChange(listener: (quota: KubeObject) => void): void;
 }
@@ -53,7 +53,7 @@ export function remoteQuotaBackend(client: KubeClient): QuotaBackend & { stop():
       if (response.status === 409) return 'conflict';
       if (response.status === 404) return 'gone';
       if (response.status !== 200) throw new Error(`writing quota ${quota.metadata.namespace ?? ''}/${quota.metadata.name ?? ''} status: ${String(response.body.message ?? response.status)}`);
-      return 'ok';
+      return response.body as unknown as KubeObject;
     },
     onChange: (listener) => listeners.push(listener),
     stop: () => informer.stop(),
@@ -79,8 +79,9 @@ export function storeQuotaBackend(quotas: GenericStore): QuotaBackend {
     async writeStatus(quota) {
       const key = quotas.key(quota.metadata.namespace ?? '', quota.metadata.name ?? '');
       try {
-        await quotas.storage.update(key, encodeForStorage(quota), Number(quota.metadata.resourceVersion));
-        return 'ok';
+        const kv = await quotas.storage.update(key, encodeForStorage(quota), Number(quota.metadata.resourceVersion));
+        quota.metadata.resourceVersion = String(kv.modRevision);
+        return quota;
       } catch (error) {
         if (error instanceof ConflictError) return 'conflict';
         if (error instanceof StorageError && !(await quotas.storage.get(key))) return 'gone';
@@ -127,9 +128,22 @@ function usedOf(quota: KubeObject, name: string): number {
   return parseQuantity(record(record(quota.status).used)[name]) ?? 0;
 }
 
+interface Waiting {
+  attributes: AdmissionAttributes;
+  /** The `count/<plural>.<group>` it adds one to. */
+  name: string;
+  store: GenericStore | undefined;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
 export class CustomResourceQuota implements AdmissionPlugin {
   readonly name = 'ResourceQuota';
   private readonly ledger = new QuotaLedger();
+  /** Creates waiting to be charged, per namespace. */
+  private readonly waiting = new Map<string, Waiting[]>();
+  /** The quotas as this server last wrote them (its mirror may not have seen the write yet). */
+  private readonly written = new Map<string, KubeObject>();
   private readonly scheduled = new Map<string, NodeJS.Timeout>();
   private readonly watched = new WeakSet<GenericStore>();
   private readonly watches: { stop(): void }[] = [];
@@ -181,48 +195,109 @@ export class CustomResourceQuota implements AdmissionPlugin {
     const { group, resource } = attributes.resource;
     const name = countName(group, resource);
     const namespace = attributes.namespace;
-    const relevant = this.backend.quotas.list().filter((quota) => quota.metadata.namespace === namespace && hardOf(quota).has(name));
-    if (relevant.length === 0) return;
+    if (!this.backend.quotas.list().some((quota) => quota.metadata.namespace === namespace && hardOf(quota).has(name))) return;
     const store = this.storeFor(group, resource);
     if (store) this.watchDeletions(store);
-    await this.ledger.exclusive(namespace, async () => {
-      const current: KubeObject[] = [];
-      for (const quota of relevant) {
-        const fresh = await this.backend.read(namespace, quota.metadata.name ?? '');
-        if (fresh) current.push(fresh);
-      }
-      // Every quota is checked before any is charged, as upstream's checkRequest goes.
-      for (const quota of current) this.check(attributes, quota, name);
-      if (attributes.dryRun) return;
-      const revision = store ? await store.storage.currentRevision() : 0;
-      this.ledger.charge(namespace, { group, plural: resource, name: object.metadata.name ?? attributes.name, usage: new Map([[name, 1]]), revision });
-      for (const quota of current) await this.charge(attributes, quota, name);
+    // Creates waiting in a namespace are charged together, one status write per quota for the batch
+    // (upstream's quota evaluator batches the same way).
+    await new Promise<void>((resolve, reject) => {
+      const queue = this.waiting.get(namespace) ?? [];
+      queue.push({ attributes, name, store, resolve, reject });
+      if (queue.length > 1) return;
+      this.waiting.set(namespace, queue);
+      this.ledger.exclusive(namespace, () => this.chargeBatch(namespace)).catch((error: unknown) => {
+        for (const waiting of queue) waiting.reject(error);
+      });
     });
   }
 
-  private check(attributes: AdmissionAttributes, quota: KubeObject, name: string): void {
+  /** The freshest copy known of a quota: the mirror's, or the one this server wrote last. */
+  private latest(quota: KubeObject): KubeObject {
+    const key = `${quota.metadata.namespace ?? ''}/${quota.metadata.name ?? ''}`;
+    const written = this.written.get(key);
+    if (written && written.metadata.uid === quota.metadata.uid && Number(written.metadata.resourceVersion) > Number(quota.metadata.resourceVersion)) return structuredClone(written);
+    return structuredClone(quota);
+  }
+
+  private async chargeBatch(namespace: string): Promise<void> {
+    const batch = this.waiting.get(namespace) ?? [];
+    this.waiting.delete(namespace);
+    const names = new Set(batch.map((waiting) => waiting.name));
+    let quotas = this.backend.quotas
+      .list()
+      .filter((quota) => quota.metadata.namespace === namespace && [...hardOf(quota).keys()].some((name) => names.has(name)))
+      .map((quota) => this.latest(quota));
+    // Quotas already charged for this batch by an earlier attempt (a later one conflicted): not charged twice.
+    // Should a retry admit fewer creates than that charge, the recount gives the difference back.
+    const charged = new Set<string>();
+    for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
+      const added = new Map<KubeObject, Map<string, number>>();
+      const outcome = new Map<Waiting, Error | undefined>();
+      for (const waiting of batch) {
+        const tracking = quotas.filter((quota) => hardOf(quota).has(waiting.name) && !charged.has(quota.metadata.name ?? ''));
+        try {
+          // Every quota is checked before any is charged, as upstream's checkRequest goes.
+          for (const quota of tracking) this.check(waiting.attributes, quota, waiting.name, added.get(quota)?.get(waiting.name) ?? 0);
+          outcome.set(waiting, undefined);
+          if (waiting.attributes.dryRun) continue;
+          for (const quota of tracking) {
+            const amounts = added.get(quota) ?? new Map<string, number>();
+            amounts.set(waiting.name, (amounts.get(waiting.name) ?? 0) + 1);
+            added.set(quota, amounts);
+          }
+        } catch (error) {
+          outcome.set(waiting, error as Error);
+        }
+      }
+      let conflicted = false;
+      for (const [quota, amounts] of added) {
+        const status = record(quota.status);
+        const used = { ...record(status.used) };
+        for (const [name, amount] of amounts) used[name] = formatUsage(name, usedOf(quota, name) + amount);
+        quota.status = { ...status, hard: record(quota.spec).hard, used };
+        const written = await this.backend.writeStatus(quota);
+        if (written === 'conflict') {
+          conflicted = true;
+          break;
+        }
+        charged.add(quota.metadata.name ?? '');
+        if (written !== 'gone') this.written.set(`${namespace}/${quota.metadata.name ?? ''}`, written);
+      }
+      if (conflicted) {
+        if (charged.size > 0) this.schedule(namespace);
+        // Someone else wrote a quota meanwhile: read them all again and charge the whole batch anew.
+        const fresh = await Promise.all(quotas.map((quota) => this.backend.read(namespace, quota.metadata.name ?? '')));
+        quotas = fresh.filter((quota): quota is KubeObject => quota !== undefined);
+        continue;
+      }
+      for (const waiting of batch) {
+        const error = outcome.get(waiting);
+        if (error) {
+          waiting.reject(error);
+          continue;
+        }
+        if (!waiting.attributes.dryRun && waiting.store) {
+          const revision = await waiting.store.storage.currentRevision();
+          const { group, resource } = waiting.attributes.resource;
+          this.ledger.charge(namespace, { group, plural: resource, name: waiting.attributes.object?.metadata.name ?? waiting.attributes.name, usage: new Map([[waiting.name, 1]]), revision });
+        }
+        waiting.resolve();
+      }
+      return;
+    }
+    const error = conflict({ group: '', resource: 'resourcequotas' }, quotas[0]?.metadata.name ?? '', OBJECT_MODIFIED);
+    for (const waiting of batch) waiting.reject(error);
+  }
+
+  private check(attributes: AdmissionAttributes, quota: KubeObject, name: string, alreadyAdded: number): void {
     const hard = hardOf(quota).get(name)!;
-    const used = usedOf(quota, name);
+    const used = usedOf(quota, name) + alreadyAdded;
     if (used + 1 <= hard) return;
     const one = (value: string) => prettyPrint(new Map([[name, value]]));
     throw admissionForbidden(
       attributes,
       `exceeded quota: ${quota.metadata.name ?? ''}, requested: ${one('1')}, used: ${one(formatUsage(name, used))}, limited: ${one(String(record(record(quota.spec).hard)[name]))}`,
     );
-  }
-
-  private async charge(attributes: AdmissionAttributes, first: KubeObject, name: string): Promise<void> {
-    let quota: KubeObject | undefined = first;
-    for (let attempt = 0; attempt <= MAX_RETRIES; attempt++) {
-      if (attempt > 0) quota = await this.backend.read(first.metadata.namespace ?? '', first.metadata.name ?? '');
-      if (!quota || !hardOf(quota).has(name)) return;
-      this.check(attributes, quota, name);
-      const status = record(quota.status);
-      quota.status = { ...status, hard: record(quota.spec).hard, used: { ...record(status.used), [name]: formatUsage(name, usedOf(quota, name) + 1) } };
-      const written = await this.backend.writeStatus(quota);
-      if (written !== 'conflict') return;
-    }
-    throw conflict({ group: '', resource: 'resourcequotas' }, first.metadata.name ?? '', OBJECT_MODIFIED);
   }
 
   /** Deleted objects give their unit back: the namespace is recounted. */
@@ -278,7 +353,10 @@ export class CustomResourceQuota implements AdmissionPlugin {
           const used = record(record(quota.status).used);
           if ([...counts].every(([name, value]) => used[name] === value)) break;
           quota.status = { ...record(quota.status), hard: record(quota.spec).hard, used: { ...used, ...Object.fromEntries(counts) } };
-          if ((await this.backend.writeStatus(quota)) !== 'conflict') break;
+          const written = await this.backend.writeStatus(quota);
+          if (written === 'conflict') continue;
+          if (written !== 'gone') this.written.set(`${namespace}/${quota.metadata.name ?? ''}`, written);
+          break;
         }
       }
     });
