@@ -7,12 +7,12 @@ import { CustomResourceQuota, type QuotaBackend } from './custom-resource-quota.
 const COUNT = 'count/widgets.example.com';
 
 /** One quota held in memory, written with compare-and-swap on its resourceVersion, as core's API would. */
-function memoryBackend(hard: string, options: { conflictFirst?: boolean } = {}) {
+function memoryBackend(hard: string, options: { conflictFirst?: boolean; scopes?: string[] } = {}) {
   let stored: KubeObject = {
     apiVersion: 'v1',
     kind: 'ResourceQuota',
     metadata: { name: 'q', namespace: 'ns', uid: 'u1', resourceVersion: '1' },
-    spec: { hard: { [COUNT]: hard } },
+    spec: { hard: { [COUNT]: hard }, ...(options.scopes ? { scopes: options.scopes } : {}) },
     status: { hard: { [COUNT]: hard }, used: { [COUNT]: '0' } },
   };
   let conflictNext = options.conflictFirst ?? false;
@@ -71,6 +71,14 @@ describe('ResourceQuota on custom resources', () => {
     const results = await Promise.allSettled([plugin.validate(create('a')), plugin.validate(create('b'))]);
     assert.deepEqual(results.map((result) => result.status), ['fulfilled', 'rejected']);
     assert.equal((stored().status as { used: Record<string, string> }).used[COUNT], '2');
+    plugin.stop();
+  });
+
+  it('leaves custom resources alone in a quota with scopes (they select pods only)', async () => {
+    const { backend, writes } = memoryBackend('0', { scopes: ['Terminating'] });
+    const plugin = new CustomResourceQuota(backend, () => undefined);
+    await plugin.validate(create('a'));
+    assert.deepEqual(writes, []);
     plugin.stop();
   });
 

@@ -20,7 +20,7 @@ import { conflict, OBJECT_MODIFIED } from '../apiserver/request/status.js';
 import { parseQuantity } from '../apiserver/registry/quantity.js';
 import type { KubeClient } from '../apiserver/client/kube-client.js';
 import { QuotaLedger, hardOf } from '../core-apiserver/admission/resource-quota.js';
-import { formatUsage, prettyPrint } from '../core-apiserver/admission/quota-usage.js';
+import { formatUsage, prettyPrint, quotaSelects } from '../core-apiserver/admission/quota-usage.js';
 
 /** ResourceQuotas where they live (core): a mirror to find them, a fresh read and a status write. */
 export interface QuotaBackend {
@@ -124,6 +124,15 @@ function countedResource(name: string): { group: string; plural: string } | unde
   return { plural: rest.slice(0, dot), group: rest.slice(dot + 1) };
 }
 
+/**
+ * Whether a quota counts the custom resource `count/<plural>.<group>` names: it limits it and has no scopes
+ * (scopes select pods only: upstream's generic object-count evaluator matches no scope).
+ */
+function counts(quota: KubeObject, name: string): boolean {
+  const resource = countedResource(name);
+  return resource !== undefined && hardOf(quota).has(name) && quotaSelects(quota, resource.group, resource.plural, { metadata: {} });
+}
+
 function usedOf(quota: KubeObject, name: string): number {
   return parseQuantity(record(record(quota.status).used)[name]) ?? 0;
 }
@@ -183,7 +192,7 @@ export class CustomResourceQuota implements AdmissionPlugin {
     const counted: { name: string; store: GenericStore }[] = [];
     for (const name of hardOf(quota).keys()) {
       const resource = countedResource(name);
-      const store = resource && this.storeFor(resource.group, resource.plural);
+      const store = resource && counts(quota, name) && this.storeFor(resource.group, resource.plural);
       if (store && store.resource.namespaced) counted.push({ name, store });
     }
     return counted;
@@ -195,7 +204,7 @@ export class CustomResourceQuota implements AdmissionPlugin {
     const { group, resource } = attributes.resource;
     const name = countName(group, resource);
     const namespace = attributes.namespace;
-    if (!this.backend.quotas.list().some((quota) => quota.metadata.namespace === namespace && hardOf(quota).has(name))) return;
+    if (!this.backend.quotas.list().some((quota) => quota.metadata.namespace === namespace && counts(quota, name))) return;
     const store = this.storeFor(group, resource);
     if (store) this.watchDeletions(store);
     // Creates waiting in a namespace are charged together, one status write per quota for the batch
@@ -225,7 +234,7 @@ export class CustomResourceQuota implements AdmissionPlugin {
     const names = new Set(batch.map((waiting) => waiting.name));
     let quotas = this.backend.quotas
       .list()
-      .filter((quota) => quota.metadata.namespace === namespace && [...hardOf(quota).keys()].some((name) => names.has(name)))
+      .filter((quota) => quota.metadata.namespace === namespace && [...names].some((name) => counts(quota, name)))
       .map((quota) => this.latest(quota));
     // Quotas already charged for this batch by an earlier attempt (a later one conflicted): not charged twice.
     // Should a retry admit fewer creates than that charge, the recount gives the difference back.
@@ -234,7 +243,7 @@ export class CustomResourceQuota implements AdmissionPlugin {
       const added = new Map<KubeObject, Map<string, number>>();
       const outcome = new Map<Waiting, Error | undefined>();
       for (const waiting of batch) {
-        const tracking = quotas.filter((quota) => hardOf(quota).has(waiting.name) && !charged.has(quota.metadata.name ?? ''));
+        const tracking = quotas.filter((quota) => counts(quota, waiting.name) && !charged.has(quota.metadata.name ?? ''));
         try {
           // Every quota is checked before any is charged, as upstream's checkRequest goes.
           for (const quota of tracking) this.check(waiting.attributes, quota, waiting.name, added.get(quota)?.get(waiting.name) ?? 0);
