@@ -6,6 +6,7 @@ import { createApiextensionsServer } from './server.js';
 import { remoteQuotaBackend } from './custom-resource-quota.js';
 import { kubeconfigServiceLookups, lookupServiceResolver } from './conversion/service-resolver.js';
 import { KubeClient } from '../apiserver/client/kube-client.js';
+import type { KubeObject } from '../apiserver/registry/object.js';
 import { informerSource, remoteKindSources } from '../apiserver/admission/sources.js';
 
 const FLAGS = [
@@ -25,6 +26,12 @@ const admission = coreClient && {
   validatingAdmissionPolicies: informerSource(coreClient, '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies'),
   validatingAdmissionPolicyBindings: informerSource(coreClient, '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings'),
   remoteParams: remoteKindSources(coreClient),
+  liveNamespace: async (name: string) => {
+    const response = await coreClient.raw('GET', `/api/v1/namespaces/${encodeURIComponent(name)}`);
+    if (response.status === 404) return undefined;
+    if (response.status !== 200) throw new Error(`reading namespace ${name}: ${String(response.body.message ?? response.status)}`);
+    return response.body as unknown as KubeObject;
+  },
 };
 // ResourceQuotas live in core too: creates of custom resources are charged there.
 const quota = coreClient && remoteQuotaBackend(coreClient);

@@ -13,6 +13,9 @@ import type { KindSource } from '../apiserver/admission/sources.js';
 import { localKindSources } from '../apiserver/admission/sources.js';
 import { validatingAdmissionPolicyPlugin } from '../apiserver/admission/policy/validating-policy.js';
 import { CustomResourceQuota, type QuotaBackend } from './custom-resource-quota.js';
+import { NamespaceLifecycle } from '../core-apiserver/admission/namespace-lifecycle.js';
+import { markSchemaPreserving } from '../apiserver/admission/run.js';
+import type { KubeObject } from '../apiserver/registry/object.js';
 
 /** Webhook configurations and namespaces as core serves them (an informer through a client, or core's caches in process). */
 export interface AdmissionSources {
@@ -21,6 +24,8 @@ export interface AdmissionSources {
   namespaces: ObjectSource;
   validatingAdmissionPolicies: ObjectSource;
   validatingAdmissionPolicyBindings: ObjectSource;
+  /** A namespace read live from core, for one the mirror has not seen yet (upstream's NamespaceLifecycle does the same). */
+  liveNamespace?: (name: string) => Promise<KubeObject | undefined>;
   /** Param kinds served elsewhere (built-in kinds in core); custom resource kinds come from this server. */
   remoteParams?: (apiVersion: string, kind: string) => KindSource | undefined | Promise<KindSource | undefined>;
 }
@@ -35,6 +40,13 @@ export function createApiextensionsServer(generic: GenericServer, options: { ser
     const remote = options.admission.remoteParams;
     // CEL's `authorizer` asks this server's authorizer (a SubjectAccessReview to core).
     const authorizer = () => server.options.authorizer;
+    // Nothing is written into a namespace that does not exist, nor created in one being terminated.
+    const live = options.admission.liveNamespace;
+    server.admission.register(markSchemaPreserving(new NamespaceLifecycle(async (name) => {
+      const namespace = namespaces.get('', name) ?? (await live?.(name));
+      if (!namespace) return undefined;
+      return (namespace.status as { phase?: string } | undefined)?.phase === 'Terminating' ? 'Terminating' : 'Active';
+    })));
     server.admission.register(mutatingWebhookPlugin({ configurations: mutatingWebhookConfigurations, namespaces, resolver: options.serviceResolver, authorizer }));
     server.admission.register(validatingAdmissionPolicyPlugin({
       policies: options.admission.validatingAdmissionPolicies,

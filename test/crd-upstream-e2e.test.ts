@@ -168,6 +168,19 @@ describe('upstream custom resource e2e and integration cases', () => {
     await kubectlOk(cluster, ['create', '-f', '-'], { input: 'apiVersion: mygroup.example.com/v1beta1\nkind: Quotaed\nmetadata: {name: test-cr-2, namespace: quota-ns}\n' });
   });
 
+  it('refuses custom resources in a missing namespace, and new ones in a terminating namespace (NamespaceLifecycle)', async () => {
+    const manifest = (namespace: string, name: string, finalizers = '') => `apiVersion: mygroup.example.com/v1beta1\nkind: Quotaed\nmetadata: {name: ${name}, namespace: ${namespace}${finalizers}}\n`;
+    const missing = await cluster.kubectl(['create', '-f', '-'], { input: manifest('no-such-namespace', 'x') });
+    assert.match(missing.stderr, /Error from server \(NotFound\).*namespaces "no-such-namespace" not found/);
+    await kubectlOk(cluster, ['create', 'namespace', 'ending']);
+    await kubectlOk(cluster, ['create', '-f', '-'], { input: manifest('ending', 'held', ', finalizers: [example.com/hold]') });
+    await kubectlOk(cluster, ['delete', 'namespace', 'ending', '--wait=false']);
+    const refused = await cluster.kubectl(['create', '-f', '-'], { input: manifest('ending', 'late') });
+    assert.match(refused.stderr, /Error from server \(Forbidden\).*quotaed\.mygroup\.example\.com "late" is forbidden: unable to create new content in namespace ending because it is being terminated/);
+    await kubectlOk(cluster, ['patch', 'quotaed', 'held', '-n', 'ending', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
+    await eventually('the namespace is gone', async () => ((await cluster.kubectl(['get', 'namespace', 'ending'])).code !== 0 ? true : undefined), 60_000);
+  });
+
   it('answers in YAML where asked: objects, lists, errors, discovery; a YAML watch is 406 and a YAML patch 415', async () => {
     await applyCrd(crd({ plural: 'yamls', kind: 'Yaml', scope: 'Cluster' }), 'yamls.mygroup.example.com');
     const base = '/apis/mygroup.example.com/v1beta1/yamls';
