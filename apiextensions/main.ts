@@ -3,7 +3,7 @@
 import { GENERIC_FLAGS, createGenericServer, readFlags, runGenericServer } from '../apiserver/server/options.js';
 import { stringFlag } from '../apiserver/server/flags.js';
 import { createApiextensionsServer } from './server.js';
-import { remoteQuotaBackend } from './custom-resource-quota.js';
+import { remoteQuotaBackend } from './quota/backends.js';
 import { kubeconfigServiceLookups, lookupServiceResolver } from './conversion/service-resolver.js';
 import { KubeClient } from '../apiserver/client/kube-client.js';
 import type { KubeObject } from '../apiserver/registry/object.js';

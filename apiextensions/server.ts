@@ -12,7 +12,8 @@ import { mutatingWebhookPlugin, validatingWebhookPlugin } from '../apiserver/adm
 import type { KindSource } from '../apiserver/admission/sources.js';
 import { localKindSources } from '../apiserver/admission/sources.js';
 import { validatingAdmissionPolicyPlugin } from '../apiserver/admission/policy/validating-policy.js';
-import { CustomResourceQuota, type QuotaBackend } from './custom-resource-quota.js';
+import { CustomResourceQuota } from './quota/custom-resource-quota.js';
+import type { QuotaBackend } from './quota/backends.js';
 import { NamespaceLifecycle } from '../core-apiserver/admission/namespace-lifecycle.js';
 import { markSchemaPreserving } from '../apiserver/admission/run.js';
 import type { KubeObject } from '../apiserver/registry/object.js';

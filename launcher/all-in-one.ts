@@ -17,7 +17,7 @@ import { createAggregator } from '../aggregator/aggregator.js';
 import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
 import { localKindSources, storeSource } from '../apiserver/admission/sources.js';
 import { createApiextensionsServer } from '../apiextensions/server.js';
-import { storeQuotaBackend } from '../apiextensions/custom-resource-quota.js';
+import { storeQuotaBackend } from '../apiextensions/quota/backends.js';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import { lookupServiceResolver } from '../apiextensions/conversion/service-resolver.js';
 import { createSampleExtension } from '../sample-extension/server.js';

@@ -1,8 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { AdmissionAttributes } from '../apiserver/admission/interface.js';
-import type { KubeObject } from '../apiserver/registry/object.js';
-import { CustomResourceQuota, type QuotaBackend } from './custom-resource-quota.js';
+import type { AdmissionAttributes } from '../../apiserver/admission/interface.js';
+import type { KubeObject } from '../../apiserver/registry/object.js';
+import { CustomResourceQuota } from './custom-resource-quota.js';
+import type { QuotaBackend } from './backends.js';
 
 const COUNT = 'count/widgets.example.com';
 
