@@ -33,8 +33,9 @@ const admission = coreClient && {
     return response.body as unknown as KubeObject;
   },
 };
-// ResourceQuotas live in core too: creates of custom resources are charged there.
-const quota = coreClient && remoteQuotaBackend(coreClient);
+// ResourceQuotas live in core too: creates of custom resources are charged there, which takes the full
+// credentials of --kubeconfig (the delegated authentication identity may not write quota status).
+const quota = kubeconfig && coreClient ? remoteQuotaBackend(coreClient) : undefined;
 const apiextensions = createApiextensionsServer(generic, { serviceResolver: kubeconfig ? lookupServiceResolver(() => kubeconfigServiceLookups(kubeconfig)) : undefined, admission, quota });
 await apiextensions.start();
 await runGenericServer(generic, () => {
