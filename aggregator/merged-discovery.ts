@@ -4,7 +4,8 @@
 // backend never breaks discovery for the others.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AGGREGATED_DISCOVERY_V2, AGGREGATED_DISCOVERY_V2BETA1, negotiateDiscovery } from '../apiserver/request/negotiation.js';
+import { AGGREGATED_DISCOVERY_V2, AGGREGATED_DISCOVERY_V2BETA1, negotiateDiscovery, negotiatedPlainFormat } from '../apiserver/request/negotiation.js';
+import { writeBytes } from '../apiserver/request/response.js';
 import type { GroupSummary } from '../apiserver/discovery/documents.js';
 import { aggregatedDiscoveryList, apiGroup, apiGroupList, apiVersions, compareKubeVersions } from '../apiserver/discovery/documents.js';
 import { cachedDocument, serveCached, type CachedDocument } from '../apiserver/request/cached-document.js';
@@ -102,6 +103,11 @@ export class MergedDiscovery {
       const summary = this.ordered(false).find((group) => group.name === match[1]);
       if (!summary) return false;
       rendered = this.render(normalized, () => ({ document: apiGroup(summary), contentType: 'application/json' }));
+    }
+    // A legacy document asked for in YAML is written in YAML, as upstream's WriteObjectNegotiated does.
+    if (rendered.contentType === 'application/json' && negotiatedPlainFormat(req.headers.accept) === 'yaml') {
+      writeBytes(res, 200, rendered.bytes.toString(), 'yaml', req.method);
+      return true;
     }
     serveCached(req, res, rendered, { 'Cache-Control': 'public' });
     return true;

@@ -222,6 +222,15 @@ export class CrdController {
     this.served.set(name, { fingerprint, versions });
   }
 
+  /** The store of a served custom resource (the first served version's: every version shares its storage). */
+  storeFor(group: string, plural: string): GenericStore | undefined {
+    for (const { versions } of this.served.values()) {
+      const version = versions.find((candidate) => candidate.group === group && candidate.plural === plural);
+      if (version) return this.server.resourceEntry(group, version.version, plural)?.store;
+    }
+    return undefined;
+  }
+
   private unserve(name: string): void {
     const served = this.served.get(name);
     if (!served) return;

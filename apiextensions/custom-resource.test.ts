@@ -60,6 +60,16 @@ describe('custom resource declaration', () => {
     assert.deepEqual((tableRow(columns, { ...object, spec: { replicas: 'x' } }, 'None').cells as unknown[]).slice(1, 3), [null, null]);
   });
 
+  it('prints a list or a map in a string column as fmt %v, as upstream table_test expects ("[1 2 3]")', () => {
+    const columns = printerColumnsFor([
+      { name: 'Epsilon', type: 'string', jsonPath: '.spec.epsilon' },
+      { name: 'Eta', type: 'string', jsonPath: '.spec.eta' },
+      { name: 'Theta', type: 'string', jsonPath: '.spec.theta' },
+    ]);
+    const row = tableRow(columns, { ...object, spec: { epsilon: [1, 2, 3], eta: { b: 'x', a: [1.5, true] }, theta: 7 } }, 'None');
+    assert.deepEqual((row.cells as unknown[]).slice(1), ['[1 2 3]', 'map[a:[1.5 true] b:x]', '7']);
+  });
+
   it('prints Name and Age when no columns are declared', () => {
     assert.deepEqual(columnDefinitions(printerColumnsFor(undefined)).map((column) => `${column.name}/${column.type}`), ['Name/string', 'Age/date']);
   });

@@ -12,6 +12,7 @@ import { scaleSubresource } from '../apiserver/registry/scale.js';
 import { celRulesFor } from './cel/custom-resource-rules.js';
 import type { SubresourceDefinition } from '../apiserver/registry/resource.js';
 import { compareKubeVersions } from '../apiserver/discovery/documents.js';
+import { formatGoNumber } from '../apiserver/schema/go-values.js';
 import type { CustomResourceValidation } from './validation/custom-resource-validation.js';
 
 const OBJECT_META_REF = '#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
@@ -85,8 +86,18 @@ function cellValue(type: string, value: unknown): unknown {
     case 'date':
       return typeof value === 'string' ? value : null;
     default:
-      return typeof value === 'string' ? value : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      return goPrint(value);
   }
+}
+
+/** How upstream's JSONPath printer writes a value into a string column: fmt's %v (`[1 2 3]`, `map[a:x]`). */
+function goPrint(value: unknown): string {
+  if (value === null || value === undefined) return '<nil>';
+  if (typeof value === 'number') return formatGoNumber(value);
+  if (typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return `[${value.map(goPrint).join(' ')}]`;
+  const entries = Object.keys(value).sort().map((key) => `${key}:${goPrint((value as Record<string, unknown>)[key])}`);
+  return `map[${entries.join(' ')}]`;
 }
 
 export function printerColumnsFor(columns: CrdColumn[] | undefined): PrinterColumn[] {

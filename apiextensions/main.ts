@@ -3,8 +3,10 @@
 import { GENERIC_FLAGS, createGenericServer, readFlags, runGenericServer } from '../apiserver/server/options.js';
 import { stringFlag } from '../apiserver/server/flags.js';
 import { createApiextensionsServer } from './server.js';
+import { remoteQuotaBackend } from './quota/backends.js';
 import { kubeconfigServiceLookups, lookupServiceResolver } from './conversion/service-resolver.js';
 import { KubeClient } from '../apiserver/client/kube-client.js';
+import type { KubeObject } from '../apiserver/registry/object.js';
 import { informerSource, remoteKindSources } from '../apiserver/admission/sources.js';
 
 const FLAGS = [
@@ -24,7 +26,19 @@ const admission = coreClient && {
   validatingAdmissionPolicies: informerSource(coreClient, '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies'),
   validatingAdmissionPolicyBindings: informerSource(coreClient, '/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings'),
   remoteParams: remoteKindSources(coreClient),
+  liveNamespace: async (name: string) => {
+    const response = await coreClient.raw('GET', `/api/v1/namespaces/${encodeURIComponent(name)}`);
+    if (response.status === 404) return undefined;
+    if (response.status !== 200) throw new Error(`reading namespace ${name}: ${String(response.body.message ?? response.status)}`);
+    return response.body as unknown as KubeObject;
+  },
 };
-const apiextensions = createApiextensionsServer(generic, { serviceResolver: kubeconfig ? lookupServiceResolver(() => kubeconfigServiceLookups(kubeconfig)) : undefined, admission });
+// ResourceQuotas live in core too: creates of custom resources are charged there, which takes the full
+// credentials of --kubeconfig (the delegated authentication identity may not write quota status).
+const quota = kubeconfig && coreClient ? remoteQuotaBackend(coreClient) : undefined;
+const apiextensions = createApiextensionsServer(generic, { serviceResolver: kubeconfig ? lookupServiceResolver(() => kubeconfigServiceLookups(kubeconfig)) : undefined, admission, quota });
 await apiextensions.start();
-await runGenericServer(generic, () => apiextensions.stop());
+await runGenericServer(generic, () => {
+  apiextensions.stop();
+  quota?.stop();
+});

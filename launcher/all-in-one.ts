@@ -17,6 +17,8 @@ import { createAggregator } from '../aggregator/aggregator.js';
 import { inProcessServiceLookups } from '../aggregator/service-lookups.js';
 import { localKindSources, storeSource } from '../apiserver/admission/sources.js';
 import { createApiextensionsServer } from '../apiextensions/server.js';
+import { storeQuotaBackend } from '../apiextensions/quota/backends.js';
+import type { KubeObject } from '../apiserver/registry/object.js';
 import { lookupServiceResolver } from '../apiextensions/conversion/service-resolver.js';
 import { createSampleExtension } from '../sample-extension/server.js';
 import { createCoreApiServer } from '../core-apiserver/server.js';
@@ -112,7 +114,12 @@ export async function startAllInOne(options: AllInOneOptions): Promise<RunningCh
       validatingAdmissionPolicies: storeSource(core.store('validatingadmissionpolicies')),
       validatingAdmissionPolicyBindings: storeSource(core.store('validatingadmissionpolicybindings')),
       remoteParams: localKindSources(coreGeneric.server),
+      liveNamespace: async (name) => {
+        const stored = await core.store('namespaces').storage.get(core.store('namespaces').key('', name));
+        return stored ? (JSON.parse(stored.value) as KubeObject) : undefined;
+      },
     },
+    quota: storeQuotaBackend(core.store('resourcequotas')),
   });
   await core.start();
   await apiextensions.start();

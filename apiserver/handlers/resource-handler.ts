@@ -8,7 +8,7 @@ import { decodeObjectBody, parseJson, readBody } from '../request/body.js';
 import { patchBodyProblems } from '../request/strict-decoding.js';
 import { setWarnings, writeBytes, writeJson } from '../request/response.js';
 import type { FieldError } from '../request/status.js';
-import { badRequest, invalidRequest, methodNotSupported, pathNotFound, StatusError } from '../request/status.js';
+import { badRequest, invalidRequest, methodNotSupported, notAcceptable, pathNotFound, StatusError } from '../request/status.js';
 import type { KubeObject, UserInfo } from '../registry/object.js';
 import { isObject } from '../registry/object.js';
 import type { DeleteOptions, FieldValidation, GenericStore, WriteContext } from '../registry/store.js';
@@ -192,6 +192,8 @@ async function list(request: ResourceRequest): Promise<void> {
 
 async function watch(request: ResourceRequest): Promise<void> {
   const negotiated = negotiation(request, true);
+  // YAML has no stream framing: upstream answers a watch asking only for it 406 (the Status itself in YAML).
+  if (negotiated.format === 'yaml') throw notAcceptable(['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
   const { store } = request.entry;
   const options = parseListOptions(request.query, allowedFields(store), true);
   if (request.info.name) {

@@ -69,7 +69,8 @@ export async function handleViewSubresource(request: ResourceRequest, subresourc
       return;
     }
     case 'patch': {
-      const type = patchTypeOf(request.req.headers['content-type'], true);
+      // Strategic merge as the resource itself allows it (upstream offers none for custom resources' subresources).
+      const type = patchTypeOf(request.req.headers['content-type'], request.entry.patchMeta !== undefined);
       const parsed = parsePatch(type, await readBody(request.req, request.maxBodyBytes));
       if (type === 'apply') {
         respond(await applyToView(request, view, context, parsed.document as KubeObject));

@@ -466,8 +466,9 @@ export class GenericStore {
     }
     const metadata = next.metadata;
     const old = current.metadata;
-    // Fields clients cannot set through updates keep their stored values.
-    metadata.uid = old.uid;
+    // Fields clients cannot set through updates keep their stored values; a uid is kept only when none is
+    // given (upstream's BeforeUpdate): a different one fails validation as immutable.
+    if (!metadata.uid) metadata.uid = old.uid;
     metadata.creationTimestamp = old.creationTimestamp;
     if (old.deletionTimestamp) metadata.deletionTimestamp = old.deletionTimestamp;
     else delete metadata.deletionTimestamp;

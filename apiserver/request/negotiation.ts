@@ -69,6 +69,19 @@ export function negotiateObject(accept: string | undefined, allowTable: boolean)
   throw notAcceptable(['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf']);
 }
 
+/**
+ * The format of a response that is not the resource itself (an error Status, a discovery document), as
+ * upstream's WriteObjectNegotiated/ErrorNegotiated pick it: YAML when asked for first, else JSON (also when
+ * nothing listed is acceptable: an error must still be written).
+ */
+export function negotiatedPlainFormat(accept: string | undefined): ObjectFormat {
+  try {
+    return negotiateObject(accept, false).format;
+  } catch {
+    return 'json';
+  }
+}
+
 export type DiscoveryFormat = 'legacy' | 'v2' | 'v2beta1';
 
 export const AGGREGATED_DISCOVERY_V2 = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';

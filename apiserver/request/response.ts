@@ -48,11 +48,11 @@ export function writeJson(res: ServerResponse, statusCode: number, value: unknow
   writeBytes(res, statusCode, JSON.stringify(value), format);
 }
 
-export function writeStatusError(res: ServerResponse, error: StatusError): void {
+export function writeStatusError(res: ServerResponse, error: StatusError, format: ObjectFormat = 'json'): void {
   if (res.headersSent) {
     res.destroy();
     return;
   }
   for (const [name, value] of Object.entries(error.headers ?? {})) res.setHeader(name, value);
-  writeJson(res, error.code, error.toStatus());
+  writeJson(res, error.code, error.toStatus(), format);
 }

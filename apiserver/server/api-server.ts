@@ -14,6 +14,7 @@ import type { RequestInfo } from '../request/request-info.js';
 import { isLongRunning, parseRequestInfo, READ_ONLY_VERBS } from '../request/request-info.js';
 import { pathNotFound, StatusError, timeout, toStatusError } from '../request/status.js';
 import { writeJson, writeStatusError, setWarnings } from '../request/response.js';
+import { negotiatedPlainFormat } from '../request/negotiation.js';
 import type { UserInfo } from '../registry/object.js';
 import type { ResourceDefinition } from '../registry/resource.js';
 import type { StoreHooks } from '../registry/store.js';
@@ -319,7 +320,7 @@ export class ApiServer {
       }
       // Upstream adds Warning headers as they arise, so a request that fails later still carries them.
       setWarnings(res, state.warnings ?? []);
-      writeStatusError(res, status);
+      writeStatusError(res, status, negotiatedPlainFormat(req.headers.accept));
     } finally {
       this.inFlight--;
     }

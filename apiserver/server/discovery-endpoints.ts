@@ -10,7 +10,8 @@ import type { ResourceDefinition } from '../registry/resource.js';
 import type { GroupSummary, GroupVersionResources } from '../discovery/documents.js';
 import { aggregatedResources, apiGroup, apiGroupList, apiResourceList, apiVersions, orderGroups } from '../discovery/documents.js';
 import { cachedDocument, serveCached, type CachedDocument } from '../request/cached-document.js';
-import { AGGREGATED_DISCOVERY_V2, AGGREGATED_DISCOVERY_V2BETA1, negotiateDiscovery } from '../request/negotiation.js';
+import { AGGREGATED_DISCOVERY_V2, AGGREGATED_DISCOVERY_V2BETA1, negotiateDiscovery, negotiatedPlainFormat } from '../request/negotiation.js';
+import { writeBytes } from '../request/response.js';
 
 type Rendered = CachedDocument;
 
@@ -153,6 +154,11 @@ export class DiscoveryEndpoints {
       rendered = this.render(normalized, () => ({ document: apiResourceList(this.summaryOf(gv)), contentType: 'application/json' }));
     } else {
       return false;
+    }
+    // A legacy document asked for in YAML is written in YAML, as upstream's WriteObjectNegotiated does.
+    if (rendered.contentType === 'application/json' && negotiatedPlainFormat(req.headers.accept) === 'yaml') {
+      writeBytes(res, 200, rendered.bytes.toString(), 'yaml', req.method);
+      return true;
     }
     serveCached(req, res, rendered, { 'Cache-Control': 'public' });
     return true;

@@ -128,13 +128,20 @@ export class QuotaController {
           for (const object of objects) if (quotaSelects(quota, group, plural, object)) tally(usageOf(group, plural, object));
         }
         for (const charge of inFlight) tally(charge.usage);
-        const nextUsed = Object.fromEntries([...used].map(([name, amount]) => [name, formatUsage(name, amount)]));
+        // What no store here counts (`count/<plural>.<group>` of custom resources) is counted and charged by
+        // the server that serves it: its entry keeps the value that server wrote ("0" until then).
+        const countedHere = (name: string) => this.stores().some((store) => store.resource.namespaced && tracks(name, store.resource.group, store.resource.plural));
+        const usedFor = (object: KubeObject) => {
+          const written = isObject(object.status) && isObject(object.status.used) ? object.status.used : {};
+          return Object.fromEntries([...used].map(([name, amount]) => [name, countedHere(name) || typeof written[name] !== 'string' ? formatUsage(name, amount) : written[name]]));
+        };
+        const nextUsed = usedFor(quota);
         const specHard = isObject(quota.spec) ? (quota.spec.hard ?? {}) : {};
         const status = isObject(quota.status) ? quota.status : {};
         if (JSON.stringify(status.hard ?? {}) === JSON.stringify(specHard) && JSON.stringify(status.used ?? null) === JSON.stringify(nextUsed)) continue;
         await this.quotas.guaranteedUpdate(quota.metadata.name!, quotaSystemContext(namespace, 'kube-controller-manager'), 'status', undefined, (current) => {
           const next = structuredClone(current!);
-          next.status = { ...(isObject(next.status) ? next.status : {}), hard: isObject(next.spec) ? next.spec.hard : undefined, used: nextUsed };
+          next.status = { ...(isObject(next.status) ? next.status : {}), hard: isObject(next.spec) ? next.spec.hard : undefined, used: usedFor(current!) };
           return next;
         });
       }
