@@ -313,12 +313,19 @@ describe('update', () => {
     assert.equal(response.status, 404);
   });
 
-  it('metadata.uid and creationTimestamp cannot be changed by an update', async () => {
+  it('metadata.creationTimestamp keeps its stored value; a different uid is immutable, an absent one is kept', async () => {
     const created = (await call('POST', WIDGETS, widget('u6'))).json;
-    const response = await call('PUT', `${WIDGETS}/u6`, { ...created, metadata: { ...created.metadata, uid: 'other', creationTimestamp: '2000-01-01T00:00:00Z' } });
+    const response = await call('PUT', `${WIDGETS}/u6`, { ...created, metadata: { ...created.metadata, creationTimestamp: '2000-01-01T00:00:00Z' } });
     assert.equal(response.status, 200);
     assert.equal(response.json.metadata.uid, created.metadata.uid);
     assert.equal(response.json.metadata.creationTimestamp, created.metadata.creationTimestamp);
+    const { uid: _uid, ...withoutUid } = response.json.metadata;
+    const kept = await call('PUT', `${WIDGETS}/u6`, { ...response.json, metadata: withoutUid });
+    assert.equal(kept.status, 200);
+    assert.equal(kept.json.metadata.uid, created.metadata.uid);
+    const changed = await call('PUT', `${WIDGETS}/u6`, { ...kept.json, metadata: { ...kept.json.metadata, uid: 'other' } });
+    assert.equal(changed.status, 422);
+    assert.match(changed.json.message, /metadata\.uid: Invalid value: "other": field is immutable/);
   });
 });
 
