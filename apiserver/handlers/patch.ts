@@ -4,9 +4,8 @@
 
 import fastJsonPatch from 'fast-json-patch';
 import type { Operation } from 'fast-json-patch';
-import { isMap, isScalar, LineCounter, parseDocument } from 'yaml';
-import type { Node } from 'yaml';
 import { parseJson } from '../request/body.js';
+import { parseYamlLeniently } from '../request/strict-decoding.js';
 import { badRequest, unsupportedMediaType, StatusError } from '../request/status.js';
 import type { KubeObject } from '../registry/object.js';
 import { isObject } from '../registry/object.js';
@@ -58,28 +57,7 @@ export function parsePatch(type: PatchType, body: Buffer): ParsedPatch {
  * upstream decodes leniently and only fieldValidation Strict/Warn turn them into an error or warnings.
  */
 function parseApplyBody(text: string): { document: unknown; duplicateKeys: string[] } {
-  const lines = new LineCounter();
-  const parsed = parseDocument(text, { uniqueKeys: false, lineCounter: lines, maxAliasCount: 100 } as Parameters<typeof parseDocument>[1]);
-  if (parsed.errors.length > 0) throw badRequest(`error decoding YAML: ${parsed.errors[0].message}`);
-  const duplicateKeys: string[] = [];
-  const visit = (node: unknown) => {
-    if (isMap(node)) {
-      const seen = new Set<string>();
-      for (const pair of node.items) {
-        const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
-        if (seen.has(key)) {
-          const offset = (pair.key as Node | null)?.range?.[0] ?? 0;
-          duplicateKeys.push(`line ${lines.linePos(offset).line}: key ${JSON.stringify(key)} already set in map`);
-        }
-        seen.add(key);
-        visit(pair.value);
-      }
-    } else if (node && typeof node === 'object' && 'items' in node && Array.isArray((node as { items: unknown[] }).items)) {
-      for (const item of (node as { items: unknown[] }).items) visit(item);
-    }
-  };
-  visit(parsed.contents);
-  return { document: parsed.toJS({ maxAliasCount: 100 }), duplicateKeys };
+  return parseYamlLeniently(text, 'error decoding YAML');
 }
 
 /** The strict-decoding message upstream gives for repeated keys in an apply body. */

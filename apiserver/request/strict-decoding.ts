@@ -170,10 +170,10 @@ class JsonKeyScanner {
  * A YAML body parsed as upstream's lenient YAML-to-JSON conversion does (a repeated key: the last value
  * wins), with the strict conversion's error for the repeated keys, if any.
  */
-export function parseYamlLeniently(text: string): { document: unknown; duplicateKeys: string[] } {
+export function parseYamlLeniently(text: string, errorPrefix = 'error converting YAML to JSON'): { document: unknown; duplicateKeys: string[] } {
   const lines = new LineCounter();
   const parsed = parseDocument(text, { uniqueKeys: false, lineCounter: lines, maxAliasCount: 100 } as Parameters<typeof parseDocument>[1]);
-  if (parsed.errors.length > 0) throw badRequest(`error converting YAML to JSON: ${parsed.errors[0].message}`);
+  if (parsed.errors.length > 0) throw badRequest(`${errorPrefix}: ${parsed.errors[0].message}`);
   const duplicateKeys: string[] = [];
   const visit = (node: unknown): void => {
     if (isMap(node)) {
@@ -196,7 +196,7 @@ export function parseYamlLeniently(text: string): { document: unknown; duplicate
     return { document: parsed.toJS({ maxAliasCount: 100 }), duplicateKeys };
   } catch (error) {
     if (error instanceof StatusError) throw error;
-    throw badRequest(`error converting YAML to JSON: ${(error as Error).message}`);
+    throw badRequest(`${errorPrefix}: ${(error as Error).message}`);
   }
 }
 
