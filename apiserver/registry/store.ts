@@ -427,7 +427,9 @@ export class GenericStore {
         const stored = await this.storage.update(key, bytes, currentKv.modRevision);
         return await this.servedResult({ ...this.result(stored), created: false });
       } catch (error) {
-        if (error instanceof ConflictError && !wanted && attempt < MAX_CONFLICT_RETRIES) continue;
+        // Someone wrote in between: try again on the fresh object. A resourceVersion the client pinned fails
+        // the comparison above then; a patch without one carries the fresh object's and goes through.
+        if (error instanceof ConflictError && attempt < MAX_CONFLICT_RETRIES) continue;
         if (error instanceof ConflictError) throw conflict(this.qualified, name, OBJECT_MODIFIED);
         if (error instanceof NotFoundError) throw notFound(this.qualified, name);
         throw error;

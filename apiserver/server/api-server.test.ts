@@ -342,6 +342,32 @@ describe('patch', () => {
     assert.equal(response.json.metadata.generation, 2);
   });
 
+  it('a patch without a resourceVersion is applied again when another write lands in between; a pinned one is 409', async () => {
+    await call('POST', WIDGETS, widget('race', { color: 'red', size: 1 }));
+    const storage = t.storage;
+    const update = storage.update.bind(storage);
+    let concurrent = 0;
+    // Another writer (a controller updating status, say) commits between the patch's read and its write.
+    storage.update = async (key, value, expected) => {
+      if (concurrent < 1 && key.endsWith('/race')) {
+        concurrent++;
+        const current = await storage.get(key);
+        await update(key, current!.value, current!.modRevision);
+      }
+      return update(key, value, expected);
+    };
+    try {
+      const patched = await call('PATCH', `${WIDGETS}/race`, { spec: { size: 2 } }, MERGE);
+      assert.equal(patched.status, 200, patched.text);
+      assert.deepEqual(patched.json.spec, { color: 'red', size: 2 });
+      concurrent = 0;
+      const pinned = await call('PATCH', `${WIDGETS}/race`, { spec: { size: 3 }, metadata: { resourceVersion: patched.json.metadata.resourceVersion } }, MERGE);
+      assert.equal(pinned.status, 409);
+    } finally {
+      storage.update = update;
+    }
+  });
+
   it('merge patch with a stale metadata.resourceVersion is 409', async () => {
     const created = (await call('POST', WIDGETS, widget('p2'))).json;
     await call('PATCH', `${WIDGETS}/p2`, { spec: { color: 'blue' } }, MERGE);
