@@ -1,12 +1,17 @@
 // A backend server behind the aggregator and what the aggregator knows of it: its aggregated discovery
 // (kept when it stops answering, so its groups are marked Stale rather than vanishing), its OpenAPI v3
-// index and its readiness. Everything is refreshed by a cheap conditional poll (304s) every second, so
-// a new CRD shows up in merged discovery within a second.
+// index and its readiness. Everything is refreshed by a cheap conditional poll (304s) every second.
+//
+// The CRD server's discovery changes with every CRD, and its whole /apis grows with the number of CRDs: a
+// change announced for one group (the aggregator watches CRDs) is followed by reading that group alone
+// (/apis/<group>, /apis/<group>/<version> and the ETag of its OpenAPI document), so the 500th CRD costs
+// the same as the first. Its full documents are then read only now and then, to catch anything missed.
 
 import type https from 'node:https';
 import { AGGREGATED_DISCOVERY_V2 } from '../apiserver/request/negotiation.js';
 import { fetchFromBackend } from './backend-client.js';
 import type { InProcessServer } from './remote-discovery.js';
+import { aggregatedFromLegacy } from './remote-discovery.js';
 
 export interface DiscoveredVersion {
   version: string;
@@ -18,9 +23,20 @@ export interface DiscoveredGroup {
   versions: DiscoveredVersion[];
 }
 
+/** What changed in a backend's discovery: some groups (by name), or anything (undefined). */
+export type DiscoveryChange = ReadonlySet<string> | undefined;
+
+/** With group changes announced, the full documents are still read this often (a safety net). */
+const FULL_RESYNC_MS = 10_000;
+/** A group is read again this long after an announced change (the server may have been a moment behind). */
+const GROUP_RECHECK_MS = 1000;
+/** More announced groups than this at once (a relist of every CRD): one full read instead. */
+const MAX_GROUPS_PER_REFRESH = 16;
 export class Backend {
-  /** Groups served, from /api (core) and /apis; kept after failures (last known good). */
-  groups: DiscoveredGroup[] = [];
+  /** Groups served, from /api (core) and /apis, by name in discovery order; kept after failures (last known good). */
+  private readonly byName = new Map<string, DiscoveredGroup>();
+  private readonly byVersion = new Map<string, DiscoveredVersion>();
+  private groupList: DiscoveredGroup[] | undefined = [];
   openapiPaths: Record<string, { serverRelativeURL: string }> = {};
   /** The last poll reached the backend and it reported ready. */
   ready = false;
@@ -39,16 +55,93 @@ export class Backend {
   /** A poll was asked for while one ran: it may have missed the change, so another follows. */
   private pollAgain = false;
   private unsubscribe: (() => void) | undefined;
+  /** Groups announced changed and not read yet; true while their read is scheduled. */
+  private readonly announced = new Set<string>();
+  private groupReadScheduled = false;
+  /** Group changes are announced (a live CRD watch): the full documents are read only every FULL_RESYNC_MS. */
+  private announcing: () => boolean = () => false;
+  private lastFullRead = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
     readonly name: string,
     readonly url: string,
     readonly agent: https.Agent,
-    private readonly onChange: () => void,
+    private readonly onChange: (change: DiscoveryChange) => void,
     readonly inProcess?: InProcessServer,
   ) {
     const parsed = new URL(url);
     this.target = { protocol: parsed.protocol, host: parsed.hostname, port: Number(parsed.port || 443) };
+  }
+
+  /** Every group, core first (a new array after any change: consumers may compare identity). */
+  get groups(): DiscoveredGroup[] {
+    this.groupList ??= [...this.byName.values()];
+    return this.groupList;
+  }
+
+  set groups(groups: DiscoveredGroup[]) {
+    this.byName.clear();
+    this.byVersion.clear();
+    for (const group of groups) this.putGroup(group);
+    this.groupList = undefined;
+  }
+
+  group(name: string): DiscoveredGroup | undefined {
+    return this.byName.get(name);
+  }
+
+  /** One served group-version, by a map lookup (hundreds of CRD groups: no scans). */
+  versionOf(group: string, version: string): DiscoveredVersion | undefined {
+    return this.byVersion.get(`${group}/${version}`);
+  }
+
+  private putGroup(group: DiscoveredGroup): void {
+    if (this.byName.has(group.name)) return; // the first occurrence wins, as in a scan
+    this.byName.set(group.name, group);
+    for (const version of group.versions) this.byVersion.set(`${group.name}/${version.version}`, version);
+  }
+
+  private replaceGroup(name: string, group: DiscoveredGroup | undefined): void {
+    const previous = this.byName.get(name);
+    if (previous) for (const version of previous.versions) this.byVersion.delete(`${name}/${version.version}`);
+    this.byName.delete(name);
+    if (group) this.putGroup(group);
+    this.groupList = undefined;
+  }
+
+  /**
+   * From now on `isLive()` says whether group changes are announced through groupChanged(); while it
+   * does, the full documents are read only every FULL_RESYNC_MS rather than every poll.
+   */
+  announcedBy(isLive: () => boolean): void {
+    this.announcing = isLive;
+  }
+
+  /** A group's discovery may have changed (a CRD of it was written): it is read alone, soon. */
+  groupChanged(group: string): void {
+    this.announced.add(group);
+    if (this.groupReadScheduled) return;
+    this.groupReadScheduled = true;
+    // Events of one CRD (and bursts of many) arrive together: one read per group per turn.
+    setImmediate(() => {
+      this.groupReadScheduled = false;
+      const groups = [...this.announced];
+      this.announced.clear();
+      if (groups.length > MAX_GROUPS_PER_REFRESH || !this.discovered) {
+        void this.poll(true);
+        return;
+      }
+      void this.readGroups(groups).then(() => {
+        // The server may have written the CRD a moment before serving it: one more look a little later.
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          void this.readGroups(groups);
+        }, GROUP_RECHECK_MS);
+        timer.unref();
+        this.timers.add(timer);
+      });
+    });
   }
 
   start(intervalMs = 1000): void {
@@ -64,6 +157,7 @@ export class Backend {
 
   stop(): void {
     if (this.timer) clearTimeout(this.timer);
+    for (const timer of this.timers) clearTimeout(timer);
     this.unsubscribe?.();
   }
 
@@ -87,17 +181,20 @@ export class Backend {
     const before = JSON.stringify([this.groups, this.openapiPaths, this.ready]);
     const health = await server.health.run('readyz', new Set());
     const snapshot = server.discoverySnapshot();
-    this.groups = snapshot.groups;
-    this.openapiPaths = snapshot.openapiPaths;
     this.ready = health.ok;
     this.lastError = health.ok ? undefined : health.body.split('\n').filter((line) => line.startsWith('[-]')).join('; ');
-    const changed = !this.discovered || JSON.stringify([this.groups, this.openapiPaths, this.ready]) !== before;
+    const changed = !this.discovered || JSON.stringify([snapshot.groups, snapshot.openapiPaths, this.ready]) !== before;
+    if (changed) {
+      this.groups = snapshot.groups;
+      this.openapiPaths = snapshot.openapiPaths;
+    }
     this.discovered = true;
     this.lastSuccess = Date.now();
     return changed;
   }
 
-  async poll(): Promise<void> {
+  /** Reads readiness and discovery; `full` reads the whole documents even while group changes are announced. */
+  async poll(full = false): Promise<void> {
     if (this.polling) {
       this.pollAgain = true;
       return;
@@ -108,7 +205,7 @@ export class Backend {
       if (this.inProcess) {
         changed = await this.pollInProcess(this.inProcess);
       } else {
-        changed = await this.pollRemote();
+        changed = await this.pollRemote(full || !this.announcing() || Date.now() - this.lastFullRead >= FULL_RESYNC_MS);
       }
     } catch (error) {
       if (this.ready) changed = true;
@@ -117,33 +214,104 @@ export class Backend {
     } finally {
       this.polling = false;
     }
-    if (changed) this.onChange();
+    if (changed) this.onChange(undefined);
     if (this.pollAgain) {
       this.pollAgain = false;
-      await this.poll();
+      await this.poll(full);
     }
   }
 
-  private async pollRemote(): Promise<boolean> {
+  private async pollRemote(full: boolean): Promise<boolean> {
     let changed = false;
     const readyz = await fetchFromBackend(this.url, this.agent, '/readyz');
     const ready = readyz.status === 200;
-    const core = await this.conditional('/api', AGGREGATED_DISCOVERY_V2);
-    const apis = await this.conditional('/apis', AGGREGATED_DISCOVERY_V2);
-    const openapi = await this.conditional('/openapi/v3', 'application/json');
-    if (core.changed || apis.changed || !this.discovered) {
-      this.groups = [...parseGroups(core.body), ...parseGroups(apis.body)];
-      changed = true;
-    }
-    if (openapi.changed) {
-      this.openapiPaths = (JSON.parse(openapi.body) as { paths?: Record<string, { serverRelativeURL: string }> }).paths ?? {};
-      changed = true;
+    if (full || !this.discovered) {
+      const core = await this.conditional('/api', AGGREGATED_DISCOVERY_V2);
+      const apis = await this.conditional('/apis', AGGREGATED_DISCOVERY_V2);
+      const openapi = await this.conditional('/openapi/v3', 'application/json');
+      this.lastFullRead = Date.now();
+      if (core.changed || apis.changed || !this.discovered) {
+        const groups = [...parseGroups(core.body), ...parseGroups(apis.body)];
+        // Announced reads may have brought the same: only a real difference is a change.
+        if (!this.discovered || JSON.stringify(groups) !== JSON.stringify(this.groups)) {
+          this.groups = groups;
+          changed = true;
+        }
+      }
+      if (openapi.changed) {
+        const paths = (JSON.parse(openapi.body) as { paths?: Record<string, { serverRelativeURL: string }> }).paths ?? {};
+        if (JSON.stringify(paths) !== JSON.stringify(this.openapiPaths)) {
+          this.openapiPaths = paths;
+          changed = true;
+        }
+      }
     }
     if (ready !== this.ready || !this.discovered) changed = true;
     this.ready = ready;
     this.discovered = true;
     this.lastError = ready ? undefined : `readyz: ${readyz.body.trim().split('\n').filter((l) => l.startsWith('[-]')).join('; ')}`;
     this.lastSuccess = Date.now();
+    return changed;
+  }
+
+  /** Reads the announced groups alone; reports the ones that changed. */
+  private async readGroups(names: string[]): Promise<void> {
+    const changed = new Set<string>();
+    await Promise.all(
+      names.map(async (name) => {
+        try {
+          if (await this.readGroup(name)) changed.add(name);
+        } catch (error) {
+          // The next full read (or the next announcement) catches up.
+          this.lastError = (error as Error).message;
+        }
+      }),
+    );
+    if (changed.size > 0) this.onChange(changed);
+  }
+
+  /**
+   * One group, from the legacy documents (the aggregated list has no per-group form): /apis/<group> for
+   * its versions in preference order, /apis/<group>/<version> for each one's resources, and a HEAD of each
+   * one's OpenAPI document for the hash its index entry names. Returns whether anything changed.
+   */
+  private async readGroup(name: string): Promise<boolean> {
+    const groupResponse = await fetchFromBackend(this.url, this.agent, `/apis/${encodeURIComponent(name)}`, { Accept: 'application/json' });
+    let group: DiscoveredGroup | undefined;
+    const paths: Record<string, { serverRelativeURL: string }> = {};
+    if (groupResponse.status === 200) {
+      const listed = (JSON.parse(groupResponse.body) as { versions?: { version: string }[] }).versions ?? [];
+      const versions = await Promise.all(
+        listed.map(async ({ version }) => {
+          const path = `/apis/${encodeURIComponent(name)}/${encodeURIComponent(version)}`;
+          const [resources, openapi] = await Promise.all([
+            fetchFromBackend(this.url, this.agent, path, { Accept: 'application/json' }),
+            fetchFromBackend(this.url, this.agent, `/openapi/v3${path}`, { Accept: 'application/json' }, 5000, 'HEAD'),
+          ]);
+          if (resources.status !== 200) throw new Error(`bad status from ${this.url}${path}: ${resources.status}`);
+          const etag = openapi.headers.etag;
+          if (openapi.status === 200 && typeof etag === 'string') paths[`apis/${name}/${version}`] = { serverRelativeURL: `/openapi/v3${path}?hash=${etag.replace(/"/g, '')}` };
+          return { version, resources: aggregatedFromLegacy(name, version, (JSON.parse(resources.body) as { resources?: never[] }).resources ?? []) };
+        }),
+      );
+      if (versions.length > 0) group = { name, versions };
+    } else if (groupResponse.status !== 404) {
+      throw new Error(`bad status from ${this.url}/apis/${name}: ${groupResponse.status}`);
+    }
+    let changed = JSON.stringify(group) !== JSON.stringify(this.byName.get(name));
+    if (changed) this.replaceGroup(name, group);
+    const prefix = `apis/${name}/`;
+    for (const key of Object.keys(this.openapiPaths)) {
+      if (key.startsWith(prefix) && !paths[key] && !key.slice(prefix.length).includes('/')) {
+        delete this.openapiPaths[key];
+        changed = true;
+      }
+    }
+    for (const [key, value] of Object.entries(paths)) {
+      if (this.openapiPaths[key]?.serverRelativeURL === value.serverRelativeURL) continue;
+      this.openapiPaths[key] = value;
+      changed = true;
+    }
     return changed;
   }
 }

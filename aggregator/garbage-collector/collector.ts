@@ -54,6 +54,10 @@ export class GarbageCollector {
   private readonly monitors = new Map<string, Monitor>();
   private mappings = new Map<string, Mapping>();
   private signature = '';
+  /** The generation of what is served that the monitors follow (see refresh). */
+  private seenGeneration: number | undefined;
+  /** Monitors whose first list has not arrived yet (checking only those keeps each event's cost flat). */
+  private readonly unsynced = new Set<Monitor>();
   private timer: NodeJS.Timeout | undefined;
   /** Owners confirmed absent, by group/kind/namespace/name/uid: many dependents of one owner need one read. */
   private readonly absent = new Set<string>();
@@ -64,6 +68,8 @@ export class GarbageCollector {
     private readonly router: Pick<ApiServiceRouter, 'versions' | 'route'>,
     /** The aggregator's own server, for its own group (APIServices). */
     private readonly self: ProxyTarget,
+    /** Changes whenever what is served may have changed; without it every refresh reads everything again. */
+    private readonly generation?: () => number,
   ) {}
 
   start(): void {
@@ -76,6 +82,8 @@ export class GarbageCollector {
     if (this.timer) clearInterval(this.timer);
     for (const monitor of this.monitors.values()) monitor.stop();
     this.monitors.clear();
+    this.unsynced.clear();
+    this.seenGeneration = undefined;
     this.deletes.stop();
     this.orphans.stop();
   }
@@ -83,7 +91,11 @@ export class GarbageCollector {
   /** True once every monitor delivered its first list (monitors that keep failing stop counting). */
   get synced(): boolean {
     const now = Date.now();
-    return [...this.monitors.values()].every((monitor) => monitor.synced || now - monitor.startedAt > SYNC_GRACE_MS);
+    for (const monitor of this.unsynced) {
+      if (monitor.synced || now - monitor.startedAt > SYNC_GRACE_MS) this.unsynced.delete(monitor);
+      else return false;
+    }
+    return true;
   }
 
   private log(node: GraphNode, error: Error): void {
@@ -95,6 +107,14 @@ export class GarbageCollector {
 
   /** Re-reads what the aggregator serves; starts and stops monitors when groups or resources changed. */
   refresh(): void {
+    // Reading every served version costs in proportion to the number of CRDs: only after a change.
+    const generation = this.generation?.();
+    if (generation === undefined || generation !== this.seenGeneration) this.refreshMonitors();
+    this.seenGeneration = generation;
+    this.holdUntilSynced();
+  }
+
+  private refreshMonitors(): void {
     const versions = this.router.versions().filter((version) => !version.stale);
     const signature = JSON.stringify(versions.map((version) => [version.group, version.version, version.resources.map((resource) => [resource.resource, verbsOf(resource)])]));
     if (signature !== this.signature) {
@@ -106,14 +126,16 @@ export class GarbageCollector {
         if (!desired || desired.version !== monitor.resource.version) {
           monitor.stop();
           this.monitors.delete(key);
+          this.unsynced.delete(monitor);
         }
       }
       for (const [key, resource] of wanted) {
         if (this.monitors.has(key)) continue;
-        this.monitors.set(key, startMonitor(resource, () => this.targetFor(resource.group, resource.version), (type, object) => this.enqueue(this.observe(type, object))));
+        const monitor = startMonitor(resource, () => this.targetFor(resource.group, resource.version), (type, object) => this.enqueue(this.observe(type, object)));
+        this.monitors.set(key, monitor);
+        this.unsynced.add(monitor);
       }
     }
-    this.holdUntilSynced();
   }
 
   private holdUntilSynced(): void {

@@ -14,6 +14,9 @@ import { AGGREGATED_DISCOVERY_V2, AGGREGATED_DISCOVERY_V2BETA1, negotiateDiscove
 
 type Rendered = CachedDocument;
 
+/** Every format negotiateDiscovery answers, each rendered under `<root>:<format>`. */
+const ROOT_FORMATS: readonly ReturnType<typeof negotiateDiscovery>[] = ['legacy', 'v2', 'v2beta1'];
+
 interface GroupVersionEntry {
   group: string;
   version: string;
@@ -66,7 +69,8 @@ export class DiscoveryEndpoints {
     this.snapshot = undefined;
     this.groupItems.delete(gv.group);
     const root = gv.group === '' ? '/api' : '/apis';
-    for (const key of [...this.rendered.keys()]) if (key.startsWith(`${root}:`)) this.rendered.delete(key);
+    // The root documents, by format (not a scan: every group-version's own documents are kept here too).
+    for (const format of ROOT_FORMATS) this.rendered.delete(`${root}:${format}`);
     this.rendered.delete(`/apis/${gv.group}`);
     this.rendered.delete(gv.group === '' ? `/api/${gv.version}` : `/apis/${gv.group}/${gv.version}`);
   }
