@@ -27,7 +27,7 @@ export interface DiscoveredGroup {
 export type DiscoveryChange = ReadonlySet<string> | undefined;
 
 /** With group changes announced, the full documents are still read this often (a safety net). */
-const FULL_RESYNC_MS = 10_000;
+const FULL_RESYNC_MS = 30_000;
 /** A group is read again this long after an announced change (the server may have been a moment behind). */
 const GROUP_RECHECK_MS = 1000;
 /** More announced groups than this at once (a relist of every CRD): one full read instead. */
@@ -200,58 +200,63 @@ export class Backend {
       return;
     }
     this.polling = true;
-    let changed = false;
+    /** false: nothing; a set: those groups (or only OpenAPI index entries, when empty); undefined: anything. */
+    let change: DiscoveryChange | false = false;
     try {
       if (this.inProcess) {
-        changed = await this.pollInProcess(this.inProcess);
+        change = (await this.pollInProcess(this.inProcess)) ? undefined : false;
       } else {
-        changed = await this.pollRemote(full || !this.announcing() || Date.now() - this.lastFullRead >= FULL_RESYNC_MS);
+        change = await this.pollRemote(full || !this.announcing() || Date.now() - this.lastFullRead >= FULL_RESYNC_MS);
       }
     } catch (error) {
-      if (this.ready) changed = true;
+      if (this.ready) change = undefined;
       this.ready = false;
       this.lastError = (error as Error).message;
     } finally {
       this.polling = false;
     }
-    if (changed) this.onChange(undefined);
+    if (change !== false) this.onChange(change);
     if (this.pollAgain) {
       this.pollAgain = false;
       await this.poll(full);
     }
   }
 
-  private async pollRemote(full: boolean): Promise<boolean> {
-    let changed = false;
+  private async pollRemote(full: boolean): Promise<DiscoveryChange | false> {
+    const changedGroups = new Set<string>();
+    let changedPaths = false;
     const readyz = await fetchFromBackend(this.url, this.agent, '/readyz');
     const ready = readyz.status === 200;
-    if (full || !this.discovered) {
+    const firstDiscovery = !this.discovered;
+    if (full || firstDiscovery) {
       const core = await this.conditional('/api', AGGREGATED_DISCOVERY_V2);
       const apis = await this.conditional('/apis', AGGREGATED_DISCOVERY_V2);
       const openapi = await this.conditional('/openapi/v3', 'application/json');
       this.lastFullRead = Date.now();
-      if (core.changed || apis.changed || !this.discovered) {
+      if (core.changed || apis.changed || firstDiscovery) {
         const groups = [...parseGroups(core.body), ...parseGroups(apis.body)];
-        // Announced reads may have brought the same: only a real difference is a change.
-        if (!this.discovered || JSON.stringify(groups) !== JSON.stringify(this.groups)) {
-          this.groups = groups;
-          changed = true;
-        }
+        // Announced reads have usually brought the same already (in another order): only real differences count.
+        const names = new Set(groups.map((group) => group.name));
+        for (const group of groups) if (JSON.stringify(group) !== JSON.stringify(this.byName.get(group.name))) changedGroups.add(group.name);
+        for (const name of this.byName.keys()) if (!names.has(name)) changedGroups.add(name);
+        if (changedGroups.size > 0 || firstDiscovery) this.groups = groups;
       }
       if (openapi.changed) {
         const paths = (JSON.parse(openapi.body) as { paths?: Record<string, { serverRelativeURL: string }> }).paths ?? {};
-        if (JSON.stringify(paths) !== JSON.stringify(this.openapiPaths)) {
+        const keys = Object.keys(paths);
+        if (keys.length !== Object.keys(this.openapiPaths).length || keys.some((key) => this.openapiPaths[key]?.serverRelativeURL !== paths[key].serverRelativeURL)) {
           this.openapiPaths = paths;
-          changed = true;
+          changedPaths = true;
         }
       }
     }
-    if (ready !== this.ready || !this.discovered) changed = true;
+    const readinessChanged = ready !== this.ready;
     this.ready = ready;
     this.discovered = true;
     this.lastError = ready ? undefined : `readyz: ${readyz.body.trim().split('\n').filter((l) => l.startsWith('[-]')).join('; ')}`;
     this.lastSuccess = Date.now();
-    return changed;
+    if (firstDiscovery || readinessChanged) return undefined;
+    return changedGroups.size > 0 || changedPaths ? changedGroups : false;
   }
 
   /** Reads the announced groups alone; reports the ones that changed. */

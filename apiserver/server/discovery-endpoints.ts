@@ -81,6 +81,13 @@ export class DiscoveryEndpoints {
     return this.snapshot;
   }
 
+  /** One group-version by its OpenAPI index key (`api/v1`, `apis/<group>/<version>`), by a map lookup. */
+  groupVersionByOpenApiKey(key: string): GroupVersionResources | undefined {
+    const parts = key.split('/');
+    const gv = parts[0] === 'api' && parts.length === 2 ? this.groupVersionMap.get(`/${parts[1]}`) : parts[0] === 'apis' && parts.length === 3 ? this.groupVersionMap.get(`${parts[1]}/${parts[2]}`) : undefined;
+    return gv ? this.summaryOf(gv) : undefined;
+  }
+
   private summaryOf(gv: GroupVersionEntry): GroupVersionResources {
     const priority = this.priorities.get(`${gv.group}/${gv.version}`);
     return { group: gv.group, version: gv.version, resources: [...gv.resources.values()], groupPriority: priority?.group, versionPriority: priority?.version };

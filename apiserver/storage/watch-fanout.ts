@@ -75,6 +75,10 @@ class ActiveWatch implements Watcher {
   }
 }
 
+/** Above this many watches, progress is sent at most every PROGRESS_INTERVAL_MS (see scheduleProgress). */
+const MANY_WATCHES = 32;
+const PROGRESS_INTERVAL_MS = 100;
+
 /** Whether a prefix is found by walking a key's '/'-separated prefixes (see WatchFanout.matching). */
 function indexable(prefix: string): boolean {
   return prefix === '' || prefix.endsWith('/');
@@ -88,6 +92,7 @@ export class WatchFanout {
   private readonly unindexed = new Set<ActiveWatch>();
   private sequence = 0;
   private progressScheduled = false;
+  private lastProgress = 0;
 
   constructor(private readonly log: EventLog) {}
 
@@ -204,14 +209,23 @@ export class WatchFanout {
     if (!watch.stopped) watch.progress(this.log.currentRevision());
   }
 
-  /** Progress goes out once per loop turn, not once per commit, to keep its cost flat under load. */
+  /**
+   * Progress goes out once per loop turn, not once per commit, to keep its cost flat under load; with
+   * hundreds of watches (a store per custom resource type) at most every PROGRESS_INTERVAL_MS, so a busy
+   * store does not pay a call per quiet watch on every turn. Nothing waits on it here: a reader that must
+   * be fresh asks the store's revision (notifiesSynchronously), progress only moves quiet caches along.
+   */
   private scheduleProgress(): void {
     if (this.progressScheduled) return;
     this.progressScheduled = true;
-    setImmediate(() => {
+    const send = () => {
       this.progressScheduled = false;
+      this.lastProgress = performance.now();
       const revision = this.log.currentRevision();
       for (const watch of [...this.watches]) watch.progress(revision);
-    });
+    };
+    const wait = this.watches.size > MANY_WATCHES ? PROGRESS_INTERVAL_MS - (performance.now() - this.lastProgress) : 0;
+    if (wait > 0) setTimeout(send, wait).unref();
+    else setImmediate(send);
   }
 }
