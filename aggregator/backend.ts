@@ -26,8 +26,15 @@ export interface DiscoveredGroup {
 /** What changed in a backend's discovery: some groups (by name), or anything (undefined). */
 export type DiscoveryChange = ReadonlySet<string> | undefined;
 
-/** With group changes announced, the full documents are still read this often (a safety net). */
+/**
+ * With group changes announced, the full documents are still read now and then (a safety net): once
+ * FULL_RESYNC_MS have passed and no change was announced for SETTLE_MS (during a burst of CRDs the whole
+ * document is stale again at once, and reading it would cost in proportion to every CRD), and at the
+ * latest after MAX_RESYNC_MS.
+ */
 const FULL_RESYNC_MS = 30_000;
+const SETTLE_MS = 5000;
+const MAX_RESYNC_MS = 300_000;
 /** A group is read again this long after an announced change (the server may have been a moment behind). */
 const GROUP_RECHECK_MS = 1000;
 /** More announced groups than this at once (a relist of every CRD): one full read instead. */
@@ -58,9 +65,10 @@ export class Backend {
   /** Groups announced changed and not read yet; true while their read is scheduled. */
   private readonly announced = new Set<string>();
   private groupReadScheduled = false;
-  /** Group changes are announced (a live CRD watch): the full documents are read only every FULL_RESYNC_MS. */
+  /** Group changes are announced (a live CRD watch): the full documents are read only now and then. */
   private announcing: () => boolean = () => false;
   private lastFullRead = 0;
+  private lastAnnounced = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
 
   constructor(
@@ -112,7 +120,7 @@ export class Backend {
 
   /**
    * From now on `isLive()` says whether group changes are announced through groupChanged(); while it
-   * does, the full documents are read only every FULL_RESYNC_MS rather than every poll.
+   * does, the full documents are read only now and then (see FULL_RESYNC_MS) rather than every poll.
    */
   announcedBy(isLive: () => boolean): void {
     this.announcing = isLive;
@@ -120,6 +128,7 @@ export class Backend {
 
   /** A group's discovery may have changed (a CRD of it was written): it is read alone, soon. */
   groupChanged(group: string): void {
+    this.lastAnnounced = Date.now();
     this.announced.add(group);
     if (this.groupReadScheduled) return;
     this.groupReadScheduled = true;
@@ -206,7 +215,7 @@ export class Backend {
       if (this.inProcess) {
         change = (await this.pollInProcess(this.inProcess)) ? undefined : false;
       } else {
-        change = await this.pollRemote(full || !this.announcing() || Date.now() - this.lastFullRead >= FULL_RESYNC_MS);
+        change = await this.pollRemote(full || this.fullReadDue());
       }
     } catch (error) {
       if (this.ready) change = undefined;
@@ -220,6 +229,13 @@ export class Backend {
       this.pollAgain = false;
       await this.poll(full);
     }
+  }
+
+  private fullReadDue(): boolean {
+    if (!this.announcing()) return true;
+    const now = Date.now();
+    const sinceFull = now - this.lastFullRead;
+    return sinceFull >= MAX_RESYNC_MS || (sinceFull >= FULL_RESYNC_MS && now - this.lastAnnounced >= SETTLE_MS);
   }
 
   private async pollRemote(full: boolean): Promise<DiscoveryChange | false> {
