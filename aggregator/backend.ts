@@ -319,11 +319,13 @@ export class Backend {
     } else if (groupResponse.status !== 404) {
       throw new Error(`bad status from ${this.url}/apis/${name}: ${groupResponse.status}`);
     }
-    let changed = JSON.stringify(group) !== JSON.stringify(this.byName.get(name));
+    const previous = this.byName.get(name);
+    let changed = JSON.stringify(group) !== JSON.stringify(previous);
     if (changed) this.replaceGroup(name, group);
-    const prefix = `apis/${name}/`;
-    for (const key of Object.keys(this.openapiPaths)) {
-      if (key.startsWith(prefix) && !paths[key] && !key.slice(prefix.length).includes('/')) {
+    // The index entries of versions no longer served (looked up by key: the index holds every CRD's).
+    for (const { version } of previous?.versions ?? []) {
+      const key = `apis/${name}/${version}`;
+      if (this.openapiPaths[key] && !paths[key]) {
         delete this.openapiPaths[key];
         changed = true;
       }
