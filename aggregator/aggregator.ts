@@ -78,12 +78,19 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
   const credentials = { cert: options.tls.proxyClientCert, key: options.tls.proxyClientKey };
 
   let refreshQueued = false;
-  function scheduleRefresh(): void {
+  /** APIServices whose watch events arrived since the last refresh: routing re-reads only those. */
+  const changedApiServices = new Set<string>();
+  /** Bumped on every refresh: the garbage collector re-reads what is served only after one. */
+  let generation = 0;
+  function scheduleRefresh(apiService?: string): void {
+    if (apiService !== undefined) changedApiServices.add(apiService);
     if (refreshQueued) return;
     refreshQueued = true;
     setImmediate(() => {
       refreshQueued = false;
-      router.rebuild();
+      generation++;
+      router.update(changedApiServices);
+      changedApiServices.clear();
       discovery.rebuild();
       openapi.rebuild();
     });
@@ -95,8 +102,8 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
         delegate.name,
         delegate.url ?? `in-process://${delegate.name}`,
         backendAgent(options.tls),
-        () => {
-          void registration.sync();
+        (change) => {
+          void registration.sync(change);
           scheduleRefresh();
         },
         delegate.inProcess,
@@ -229,10 +236,25 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
   // A remote CRD server announces new CRDs through its CRD collection: watching it lets discovery and
   // routing follow within milliseconds instead of the next poll.
   const crdBackend = backends.find((backend) => backend.name === options.crdBackend && !backend.inProcess);
-  const crdWatch = crdBackend ? new Informer(() => crdBackend, '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', () => void crdBackend.poll()) : undefined;
+  // Each event names the one group to read again (the backend's whole /apis grows with every CRD): a
+  // CRD is named <plural>.<group>, so its metadata is enough.
+  const crdWatch = crdBackend
+    ? new Informer(
+        () => crdBackend,
+        '/apis/apiextensions.k8s.io/v1/customresourcedefinitions',
+        (_type, crd) => {
+          const name = crd.metadata?.name ?? '';
+          const dot = name.indexOf('.');
+          if (dot > 0 && dot < name.length - 1) crdBackend.groupChanged(name.slice(dot + 1));
+          else void crdBackend.poll(true);
+        },
+        true,
+      )
+    : undefined;
+  if (crdWatch) crdBackend!.announcedBy(() => crdWatch.synced && crdWatch.lastError === undefined);
 
   const namespaces = options.namespaceController === false ? undefined : new NamespaceFinalizer(router);
-  const garbageCollector = options.garbageCollector ? new GarbageCollector(router, self) : undefined;
+  const garbageCollector = options.garbageCollector ? new GarbageCollector(router, self, () => generation) : undefined;
   let periodic: NodeJS.Timeout | undefined;
   let finalizing: { stop(): void } | undefined;
   let collecting: { stop(): void } | undefined;
@@ -245,7 +267,7 @@ export function createAggregator(generic: GenericServer, options: AggregatorOpti
         prefix: apiServices.storagePrefix,
         filter: () => true,
         onEvent: (_type, apiService) => {
-          scheduleRefresh();
+          scheduleRefresh(apiService.name);
           setImmediate(() => {
             void availability.checkOne(apiService.name);
             void router.refreshRemoteDiscovery(true).finally(scheduleRefresh);

@@ -6,6 +6,7 @@
 import { decodedObject, type CachedObject } from '../apiserver/storage/watch-cache.js';
 import type { KubeObject } from '../apiserver/registry/object.js';
 import type { GenericStore } from '../apiserver/registry/store.js';
+import { storageKey } from '../apiserver/registry/resource.js';
 import { StatusError } from '../apiserver/request/status.js';
 import type { Backend } from './backend.js';
 import type { AvailabilityController } from './availability.js';
@@ -14,7 +15,6 @@ import type { ProxyCredentials } from './remote-endpoint.js';
 import { remoteAgent, resolveServiceEndpoint } from './remote-endpoint.js';
 import type { ProxyTarget } from './remote-discovery.js';
 import { RemoteDiscovery, proxyTarget } from './remote-discovery.js';
-import type { DiscoveredGroup, DiscoveredVersion } from './backend.js';
 import { priorityOf } from './priorities.js';
 import type https from 'node:https';
 
@@ -48,7 +48,10 @@ export interface OpenApiSource {
 }
 
 export class ApiServiceRouter {
-  private entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly byName = new Map<string, Entry>();
+  /** The entries of APIServices served by a Service (their discovery is fetched, their endpoints probed). */
+  private readonly remoteEntries = new Map<string, Entry>();
   /** The entry made from each cached APIService revision (cache entries are replaced on every change). */
   private readonly entryOf = new WeakMap<CachedObject, Entry>();
   private readonly targets = new Map<string, ProxyTarget>();
@@ -66,62 +69,73 @@ export class ApiServiceRouter {
     private readonly self?: ProxyTarget,
   ) {}
 
-  /** Re-reads APIServices from the cache; keeps agents of unchanged remote entries. */
+  /** Re-reads every APIService from the cache; keeps agents of unchanged remote entries. */
   rebuild(): boolean {
-    // Backends replace their groups only when their discovery changed.
-    if (this.backends.some((backend, index) => backend.groups !== this.localFrom[index])) {
-      const local = new Map<string, Backend>();
-      for (const backend of this.backends) {
-        for (const group of backend.groups) {
-          for (const version of group.versions) if (!local.has(`${group.name}/${version.version}`)) local.set(`${group.name}/${version.version}`, backend);
-        }
-      }
-      this.localBackends = local;
-      this.localFrom = this.backends.map((backend) => backend.groups);
-    }
-    const next = new Map<string, Entry>();
+    const names = new Set<string>(this.byName.keys());
+    for (const cached of this.apiServices.cache.list(this.apiServices.resource.storagePrefix)) names.add(cached.name);
+    return this.update(names);
+  }
+
+  /** Re-reads the named APIServices (the ones whose watch events arrived): a change of one costs no work per other. */
+  update(names: Iterable<string>): boolean {
     let changed = false;
-    for (const cached of this.apiServices.cache.list(this.apiServices.resource.storagePrefix)) {
-      // An APIService unchanged since the last rebuild keeps its entry: a change of one costs no work per other.
-      const unchanged = this.entryOf.get(cached);
-      if (unchanged && this.entries.get(unchanged.key) === unchanged) {
-        next.set(unchanged.key, unchanged);
-        continue;
-      }
-      const apiService = decodedObject<KubeObject>(cached);
-      const spec = apiService.spec ?? {};
-      const group: string = spec.group ?? '';
-      const version: string = spec.version ?? '';
-      const specKey = JSON.stringify([spec.service, spec.caBundle, spec.insecureSkipTLSVerify]);
-      const previous = this.entries.get(`${group}/${version}`);
-      const entry: Entry = { key: `${group}/${version}`, name: apiService.metadata.name!, group, version, groupPriority: spec.groupPriorityMinimum ?? 1000, versionPriority: spec.versionPriority ?? 100, specKey };
-      if (spec.service) {
-        entry.remote =
-          previous?.remote && previous.specKey === specKey
-            ? previous.remote
-            : { agent: remoteAgent(apiService, this.credentials), discovery: new RemoteDiscovery(entry.name, group, version), namespace: spec.service.namespace, service: spec.service.name, port: spec.service.port ?? 443 };
-      }
-      if (!previous || previous.specKey !== specKey || previous.groupPriority !== entry.groupPriority || previous.versionPriority !== entry.versionPriority) changed = true;
-      next.set(entry.key, entry);
-      this.entryOf.set(cached, entry);
-    }
-    if (next.size !== this.entries.size) changed = true;
-    for (const [key, entry] of this.entries) if (!next.has(key) && entry.remote) entry.remote.agent.destroy();
-    this.entries = next;
+    for (const name of names) if (this.updateOne(name)) changed = true;
     return changed;
+  }
+
+  private updateOne(name: string): boolean {
+    const cached = this.apiServices.cache.get(storageKey(this.apiServices.resource, '', name));
+    const previousByName = this.byName.get(name);
+    if (!cached) {
+      if (!previousByName) return false;
+      this.removeEntry(previousByName);
+      return true;
+    }
+    // An APIService unchanged since the last look keeps its entry.
+    const unchanged = this.entryOf.get(cached);
+    if (unchanged && previousByName === unchanged) return false;
+    const apiService = decodedObject<KubeObject>(cached);
+    const spec = apiService.spec ?? {};
+    const group: string = spec.group ?? '';
+    const version: string = spec.version ?? '';
+    const specKey = JSON.stringify([spec.service, spec.caBundle, spec.insecureSkipTLSVerify]);
+    const key = `${group}/${version}`;
+    if (previousByName && previousByName.key !== key) this.removeEntry(previousByName);
+    const previous = this.entries.get(key);
+    const entry: Entry = { key, name, group, version, groupPriority: spec.groupPriorityMinimum ?? 1000, versionPriority: spec.versionPriority ?? 100, specKey };
+    if (spec.service) {
+      entry.remote =
+        previous?.remote && previous.specKey === specKey
+          ? previous.remote
+          : { agent: remoteAgent(apiService, this.credentials), discovery: new RemoteDiscovery(entry.name, group, version), namespace: spec.service.namespace, service: spec.service.name, port: spec.service.port ?? 443 };
+    }
+    const changed = !previous || previous.specKey !== specKey || previous.groupPriority !== entry.groupPriority || previous.versionPriority !== entry.versionPriority;
+    if (previous && previous.name !== name) this.byName.delete(previous.name);
+    this.entries.set(key, entry);
+    this.byName.set(name, entry);
+    if (entry.remote) this.remoteEntries.set(key, entry);
+    else this.remoteEntries.delete(key);
+    this.entryOf.set(cached, entry);
+    return changed;
+  }
+
+  private removeEntry(entry: Entry): void {
+    if (this.entries.get(entry.key) === entry) {
+      this.entries.delete(entry.key);
+      this.remoteEntries.delete(entry.key);
+    }
+    if (this.byName.get(entry.name) === entry) this.byName.delete(entry.name);
+    entry.remote?.agent.destroy();
   }
 
   apiServiceFor(group: string, version: string): string | undefined {
     return this.entries.get(`${group}/${version}`)?.name;
   }
 
-  /** group/version → the first backend serving it; recomputed in rebuild(), read on every request. */
-  private localBackends = new Map<string, Backend>();
-  /** Each backend's groups as localBackends was computed from. */
-  private localFrom: unknown[] = [];
-
+  /** group/version → the first backend serving it, read on every request. */
   private localBackend(group: string, version: string): Backend | undefined {
-    return this.localBackends.get(`${group}/${version}`);
+    for (const backend of this.backends) if (backend.versionOf(group, version)) return backend;
+    return undefined;
   }
 
   /** The remote endpoint of an APIService right now (also what the availability controller probes). */
@@ -139,7 +153,7 @@ export class ApiServiceRouter {
   }
 
   entryForApiService(name: string): Entry | undefined {
-    return [...this.entries.values()].find((entry) => entry.name === name);
+    return this.byName.get(name);
   }
 
   route(group: string, version: string): Route | undefined {
@@ -161,7 +175,7 @@ export class ApiServiceRouter {
   async refreshRemoteDiscovery(force = false): Promise<boolean> {
     let changed = false;
     await Promise.all(
-      [...this.entries.values()].map(async (entry) => {
+      [...this.remoteEntries.values()].map(async (entry) => {
         if (!entry.remote) return;
         const availability = this.availability().availability(entry.name);
         if (availability && !availability.available) return;
@@ -194,7 +208,7 @@ export class ApiServiceRouter {
         continue;
       }
       const backend = this.localBackend(entry.group, entry.version);
-      const discovered = backend ? findVersion(backend, entry.group, entry.version) : undefined;
+      const discovered = backend?.versionOf(entry.group, entry.version);
       if (!backend || !discovered) continue; // registered but not (yet) served: nothing to advertise
       result.push({ group: entry.group, version: entry.version, groupPriority: entry.groupPriority, versionPriority: entry.versionPriority, resources: discovered.resources, stale: !backend.ready });
     }
@@ -222,7 +236,7 @@ export class ApiServiceRouter {
         result.push({ key, serverRelativeURL: value.serverRelativeURL, target: this.self });
       }
     }
-    for (const entry of this.entries.values()) {
+    for (const entry of this.remoteEntries.values()) {
       if (!entry.remote) continue;
       const target = this.remoteTarget(entry);
       if ('reason' in target) continue;
@@ -241,19 +255,6 @@ export class ApiServiceRouter {
     }
     return result;
   }
-}
-
-/** Each backend's discovered versions by group/version, per discovery document (hundreds of CRD groups: no linear scans). */
-const versionIndexes = new WeakMap<DiscoveredGroup[], Map<string, DiscoveredVersion>>();
-
-function findVersion(backend: Backend, group: string, version: string): DiscoveredVersion | undefined {
-  let index = versionIndexes.get(backend.groups);
-  if (!index) {
-    index = new Map();
-    for (const discovered of backend.groups) for (const candidate of discovered.versions) if (!index.has(`${discovered.name}/${candidate.version}`)) index.set(`${discovered.name}/${candidate.version}`, candidate);
-    versionIndexes.set(backend.groups, index);
-  }
-  return index.get(`${group}/${version}`);
 }
 
 /** Better than upstream's plain-text "service unavailable": a Status naming the APIService and why. */

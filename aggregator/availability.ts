@@ -47,6 +47,11 @@ export function discoveryPath(group: string, version: string): string {
 
 export class AvailabilityController {
   private readonly current = new Map<string, Availability & { written: number }>();
+  /**
+   * Local APIService revisions found available with that condition stored: nothing can change for them
+   * until the object does (a new revision is checked by checkOne), so the periodic round passes them by.
+   */
+  private readonly settledLocal = new WeakSet<KubeObject>();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
 
@@ -89,7 +94,7 @@ export class AvailabilityController {
         this.current.delete(name);
         aggregatorMetrics.unavailableApiService.remove({ name });
       }
-      await Promise.all(objects.map((object) => this.check(object)));
+      await Promise.all(objects.map((object) => (this.settledLocal.has(object) ? undefined : this.check(object))));
     } finally {
       this.running = false;
     }
@@ -125,6 +130,7 @@ export class AvailabilityController {
     if (changed) aggregatorMetrics.unavailableApiService.set({ name }, outcome.available ? 0 : 1);
     if (changed && !outcome.available) aggregatorMetrics.unavailableApiServiceTotal.inc({ name, reason: outcome.reason });
     if (changed && previous) this.onTransition(name, outcome);
+    if (!apiService.spec?.service && !changed && storedMatches) this.settledLocal.add(apiService);
     if (!due || !this.mayWrite()) return;
     try {
       await this.apiServices.guaranteedUpdate(name, SYSTEM, 'status', undefined, (current) => {

@@ -75,13 +75,13 @@ export interface FetchResult {
   body: string;
 }
 
-export function fetchFromBackend(baseUrl: string, agent: https.Agent, path: string, headers: Record<string, string> = {}, timeoutMs = 5000): Promise<FetchResult> {
+export function fetchFromBackend(baseUrl: string, agent: https.Agent, path: string, headers: Record<string, string> = {}, timeoutMs = 5000, method: 'GET' | 'HEAD' = 'GET'): Promise<FetchResult> {
   return new Promise((resolve, reject) => {
     const url = new URL(path, baseUrl);
     const request = https.request(
       url,
       {
-        method: 'GET',
+        method,
         agent,
         headers: { 'X-Remote-User': 'system:kube-aggregator', 'X-Remote-Group': 'system:masters', ...headers },
         timeout: timeoutMs,

@@ -11,6 +11,19 @@ interface FakeBackend {
   groups: DiscoveredGroup[];
   discovered: boolean;
   ready: boolean;
+  group(name: string): DiscoveredGroup | undefined;
+}
+
+function fakeBackend(name: string, groups: DiscoveredGroup[]): FakeBackend {
+  return {
+    name,
+    groups,
+    discovered: true,
+    ready: true,
+    group(wanted) {
+      return this.groups.find((candidate) => candidate.name === wanted);
+    },
+  };
 }
 
 function group(name: string, ...versions: string[]): DiscoveredGroup {
@@ -24,8 +37,8 @@ let registration: AutoRegistration;
 
 beforeEach(async () => {
   env = await apiServiceStore();
-  core = { name: 'core', groups: [group('', 'v1'), group('apps', 'v1'), group('batch', 'v1')], discovered: true, ready: true };
-  crds = { name: 'apiextensions', groups: [group('apiextensions.k8s.io', 'v1'), group('stable.example.com', 'v1', 'v1beta1')], discovered: true, ready: true };
+  core = fakeBackend('core', [group('', 'v1'), group('apps', 'v1'), group('batch', 'v1')]);
+  crds = fakeBackend('apiextensions', [group('apiextensions.k8s.io', 'v1'), group('stable.example.com', 'v1', 'v1beta1')]);
   registration = new AutoRegistration(env.store, [core, crds] as unknown as Backend[], {
     crdBackend: 'apiextensions',
     crdOwnGroup: 'apiextensions.k8s.io',
@@ -158,5 +171,25 @@ describe('AutoRegistration', () => {
       [...registered.keys()].sort(),
       ['v1.', 'v1.apiextensions.k8s.io', 'v1.apiregistration.k8s.io', 'v1.apps', 'v1.batch', 'v1.stable.example.com', 'v1beta1.stable.example.com'],
     );
+  });
+
+  it('a change of named groups reconciles only their APIServices: new ones registered, vanished ones removed, others not looked at', async () => {
+    await registration.sync();
+    // Out of band, an unrelated CRD APIService goes missing: only a full reconcile puts it back.
+    await env.store.delete('v1beta1.stable.example.com', {}, systemContext());
+    crds.groups = [group('apiextensions.k8s.io', 'v1'), group('stable.example.com', 'v1', 'v1beta1'), group('new.example.com', 'v1')];
+    await registration.sync(new Set(['new.example.com']));
+    let registered = await cachedObjects(env.store);
+    assert.equal(registered.get('v1.new.example.com')?.metadata.labels?.[AUTOMANAGED_LABEL], 'true');
+    assert.deepEqual(registered.get('v1.new.example.com')?.spec, { group: 'new.example.com', version: 'v1', groupPriorityMinimum: 1000, versionPriority: 100 });
+    assert.equal(registered.has('v1beta1.stable.example.com'), false, 'an unchanged group is not reconciled');
+
+    crds.groups = [group('apiextensions.k8s.io', 'v1'), group('stable.example.com', 'v1', 'v1beta1')];
+    await registration.sync(new Set(['new.example.com']));
+    registered = await cachedObjects(env.store);
+    assert.equal(registered.has('v1.new.example.com'), false, 'a vanished group loses its APIService');
+
+    await registration.sync();
+    assert.equal((await cachedObjects(env.store)).has('v1beta1.stable.example.com'), true);
   });
 });

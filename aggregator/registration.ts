@@ -11,6 +11,7 @@ import { deepEqual } from '../apiserver/registry/managed-fields.js';
 import type { Backend } from './backend.js';
 import { AUTOMANAGED_LABEL } from './apiservices.js';
 import { priorityOf } from './priorities.js';
+import { storageKey } from '../apiserver/registry/resource.js';
 
 const SYSTEM: WriteContext = {
   user: { username: 'system:kube-aggregator', groups: ['system:masters'] },
@@ -41,6 +42,11 @@ export class AutoRegistration {
   private readonly settled = new WeakMap<KubeObject, unknown>();
   private readonly specs = new Map<string, Record<string, unknown>>();
   private lastDesiredSize = 0;
+  /** What changed since the last run: some groups, or everything (undefined: a full reconcile). */
+  private pendingGroups = new Set<string>();
+  private pendingFull = true;
+  /** The CRD APIServices desired for each group at the last look (for removals found group by group). */
+  private readonly desiredByGroup = new Map<string, Set<string>>();
 
   constructor(
     private readonly apiServices: GenericStore,
@@ -48,7 +54,8 @@ export class AutoRegistration {
     private readonly options: RegistrationOptions,
   ) {}
 
-  private desired(): Map<string, KubeObject> {
+  /** The desired APIServices: of every group, or of the named groups only. */
+  private desired(only?: ReadonlySet<string>): Map<string, KubeObject> {
     const result = new Map<string, KubeObject>();
     const add = (group: string, version: string, kind: 'onstart' | 'true') => {
       const name = `${version}.${group}`;
@@ -61,10 +68,11 @@ export class AutoRegistration {
         spec: this.specFor(group, version, priority),
       });
     };
-    for (const own of this.options.own) add(own.group, own.version, 'onstart');
+    for (const own of this.options.own) if (!only || only.has(own.group)) add(own.group, own.version, 'onstart');
     for (const backend of this.backends) {
       if (!backend.discovered) continue;
-      for (const group of backend.groups) {
+      const groups = only ? [...only].map((name) => backend.group(name)).filter((group) => group !== undefined) : backend.groups;
+      for (const group of groups) {
         const crd = backend.name === this.options.crdBackend && group.name !== this.options.crdOwnGroup;
         for (const version of group.versions) add(group.name, version.version, crd ? 'true' : 'onstart');
       }
@@ -83,9 +91,18 @@ export class AutoRegistration {
     return spec;
   }
 
-  /** Reconciles; safe to call often (runs are serialized and coalesced). */
-  async sync(): Promise<void> {
-    if (this.options.isLeader && !this.options.isLeader()) return;
+  /**
+   * Reconciles; safe to call often (runs are serialized and coalesced). `changedGroups` limits the work to
+   * the APIServices of those groups (one CRD's change costs the same with 5 CRDs or 500); without it,
+   * everything is reconciled.
+   */
+  async sync(changedGroups?: ReadonlySet<string>): Promise<void> {
+    if (this.options.isLeader && !this.options.isLeader()) {
+      this.pendingFull = true; // a new leader starts from the whole picture
+      return;
+    }
+    if (changedGroups) for (const group of changedGroups) this.pendingGroups.add(group);
+    else this.pendingFull = true;
     if (this.running) {
       this.again = true;
       return;
@@ -94,9 +111,15 @@ export class AutoRegistration {
     try {
       do {
         this.again = false;
-        await this.reconcile();
+        const full = this.pendingFull || this.firstRun;
+        const groups = this.pendingGroups;
+        this.pendingFull = false;
+        this.pendingGroups = new Set();
+        await (full ? this.reconcile() : this.reconcileGroups(groups));
       } while (this.again);
     } catch (error) {
+      // What this run was to do is not known to be done: the next run does everything.
+      this.pendingFull = true;
       // Callers fire and forget; a shutdown closes storage under a running sync.
       if (!/storage is closed/.test((error as Error).message)) console.error(`[autoregister] ${(error as Error).message}`);
     } finally {
@@ -109,8 +132,64 @@ export class AutoRegistration {
     if (this.specs.size > 2 * (this.lastDesiredSize + 16)) this.specs.clear(); // specs of group-versions long gone
     const desired = this.desired();
     this.lastDesiredSize = desired.size;
+    this.desiredByGroup.clear();
+    for (const [name, object] of desired) this.rememberDesired(name, object);
     const existing = new Map<string, KubeObject>();
     for (const cached of this.apiServices.cache.list(this.apiServices.resource.storagePrefix)) existing.set(cached.name, decodedObject<KubeObject>(cached));
+    await this.apply(desired, existing);
+    if (this.firstRun && this.backends.every((backend) => backend.discovered)) {
+      // Upstream removes stale onstart registrations once, at start.
+      this.firstRun = false;
+      for (const [name, current] of existing) {
+        if (current.metadata.labels?.[AUTOMANAGED_LABEL] === 'onstart' && !desired.has(name)) await this.remove(name, current);
+      }
+    }
+    // Only CRD-backed registrations come and go; a backend that is merely down keeps its APIServices.
+    if (!this.crdBackendServing()) return;
+    for (const [name, current] of existing) {
+      if (current.metadata.labels?.[AUTOMANAGED_LABEL] !== 'true' || desired.has(name)) continue;
+      await this.remove(name, current);
+    }
+  }
+
+  /** Reconciles the APIServices of some groups: those desired now, and those desired for them before. */
+  private async reconcileGroups(groups: ReadonlySet<string>): Promise<void> {
+    if (groups.size === 0) return;
+    await this.apiServices.cache.syncToLatest();
+    const desired = this.desired(groups);
+    const before = new Set<string>();
+    for (const group of groups) {
+      for (const name of this.desiredByGroup.get(group) ?? []) before.add(name);
+      this.desiredByGroup.delete(group);
+    }
+    for (const [name, object] of desired) this.rememberDesired(name, object);
+    const existing = new Map<string, KubeObject>();
+    for (const name of new Set([...desired.keys(), ...before])) {
+      const cached = this.apiServices.cache.get(storageKey(this.apiServices.resource, '', name));
+      if (cached) existing.set(name, decodedObject<KubeObject>(cached));
+    }
+    await this.apply(desired, existing);
+    if (!this.crdBackendServing()) return;
+    for (const [name, current] of existing) {
+      if (current.metadata.labels?.[AUTOMANAGED_LABEL] !== 'true' || desired.has(name)) continue;
+      await this.remove(name, current);
+    }
+  }
+
+  private rememberDesired(name: string, object: KubeObject): void {
+    const group = (object.spec as { group: string }).group;
+    let names = this.desiredByGroup.get(group);
+    if (!names) this.desiredByGroup.set(group, (names = new Set()));
+    names.add(name);
+  }
+
+  private crdBackendServing(): boolean {
+    const crdBackend = this.backends.find((backend) => backend.name === this.options.crdBackend);
+    return crdBackend?.discovered === true && crdBackend.ready;
+  }
+
+  /** Creates or updates what is desired and not in place. */
+  private async apply(desired: Map<string, KubeObject>, existing: Map<string, KubeObject>): Promise<void> {
     for (const [name, object] of desired) {
       const current = existing.get(name);
       const onStart = object.metadata.labels?.[AUTOMANAGED_LABEL] === 'onstart';
@@ -129,20 +208,6 @@ export class AutoRegistration {
       } catch (error) {
         if (!(error instanceof StatusError && (error.code === 409 || error.code === 404))) console.error(`[autoregister] ${name}: ${(error as Error).message}`);
       }
-    }
-    if (this.firstRun && this.backends.every((backend) => backend.discovered)) {
-      // Upstream removes stale onstart registrations once, at start.
-      this.firstRun = false;
-      for (const [name, current] of existing) {
-        if (current.metadata.labels?.[AUTOMANAGED_LABEL] === 'onstart' && !desired.has(name)) await this.remove(name, current);
-      }
-    }
-    // Only CRD-backed registrations come and go; a backend that is merely down keeps its APIServices.
-    const crdBackend = this.backends.find((backend) => backend.name === this.options.crdBackend);
-    if (!crdBackend?.discovered || !crdBackend.ready) return;
-    for (const [name, current] of existing) {
-      if (current.metadata.labels?.[AUTOMANAGED_LABEL] !== 'true' || desired.has(name)) continue;
-      await this.remove(name, current);
     }
   }
 

@@ -36,6 +36,17 @@ interface Mapping {
   namespaced: boolean;
 }
 
+interface KnownGroup {
+  versions: { version: string; priority: number; resources: Record<string, unknown>[] }[];
+  mappings: Map<string, Mapping>;
+  monitored: Set<string>;
+}
+
+/** The same served versions, in the same order, each with the very same resources (by identity). */
+function sameVersions(known: KnownGroup['versions'], versions: VersionSource[]): boolean {
+  return known.length === versions.length && versions.every((version, index) => known[index].version === version.version && known[index].priority === version.versionPriority && known[index].resources === version.resources);
+}
+
 function groupOf(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
   return slash < 0 ? '' : apiVersion.slice(0, slash);
@@ -52,8 +63,13 @@ function verbsOf(resource: Record<string, unknown>): string[] {
 export class GarbageCollector {
   readonly graph = new OwnershipGraph();
   private readonly monitors = new Map<string, Monitor>();
-  private mappings = new Map<string, Mapping>();
-  private signature = '';
+  private readonly mappings = new Map<string, Mapping>();
+  /** What each group's mappings and monitors were derived from (see refreshMonitors). */
+  private readonly groups = new Map<string, KnownGroup>();
+  /** The generation of what is served that the monitors follow (see refresh). */
+  private seenGeneration: number | undefined;
+  /** Monitors whose first list has not arrived yet (checking only those keeps each event's cost flat). */
+  private readonly unsynced = new Set<Monitor>();
   private timer: NodeJS.Timeout | undefined;
   /** Owners confirmed absent, by group/kind/namespace/name/uid: many dependents of one owner need one read. */
   private readonly absent = new Set<string>();
@@ -64,6 +80,8 @@ export class GarbageCollector {
     private readonly router: Pick<ApiServiceRouter, 'versions' | 'route'>,
     /** The aggregator's own server, for its own group (APIServices). */
     private readonly self: ProxyTarget,
+    /** Changes whenever what is served may have changed; without it every refresh reads everything again. */
+    private readonly generation?: () => number,
   ) {}
 
   start(): void {
@@ -76,6 +94,10 @@ export class GarbageCollector {
     if (this.timer) clearInterval(this.timer);
     for (const monitor of this.monitors.values()) monitor.stop();
     this.monitors.clear();
+    this.unsynced.clear();
+    this.groups.clear();
+    this.mappings.clear();
+    this.seenGeneration = undefined;
     this.deletes.stop();
     this.orphans.stop();
   }
@@ -83,7 +105,11 @@ export class GarbageCollector {
   /** True once every monitor delivered its first list (monitors that keep failing stop counting). */
   get synced(): boolean {
     const now = Date.now();
-    return [...this.monitors.values()].every((monitor) => monitor.synced || now - monitor.startedAt > SYNC_GRACE_MS);
+    for (const monitor of this.unsynced) {
+      if (monitor.synced || now - monitor.startedAt > SYNC_GRACE_MS) this.unsynced.delete(monitor);
+      else return false;
+    }
+    return true;
   }
 
   private log(node: GraphNode, error: Error): void {
@@ -95,25 +121,59 @@ export class GarbageCollector {
 
   /** Re-reads what the aggregator serves; starts and stops monitors when groups or resources changed. */
   refresh(): void {
-    const versions = this.router.versions().filter((version) => !version.stale);
-    const signature = JSON.stringify(versions.map((version) => [version.group, version.version, version.resources.map((resource) => [resource.resource, verbsOf(resource)])]));
-    if (signature !== this.signature) {
-      this.signature = signature;
-      this.mappings = mappingsOf(versions);
-      const wanted = monitoredResources(versions);
-      for (const [key, monitor] of this.monitors) {
-        const desired = wanted.get(key);
-        if (!desired || desired.version !== monitor.resource.version) {
-          monitor.stop();
-          this.monitors.delete(key);
-        }
-      }
-      for (const [key, resource] of wanted) {
-        if (this.monitors.has(key)) continue;
-        this.monitors.set(key, startMonitor(resource, () => this.targetFor(resource.group, resource.version), (type, object) => this.enqueue(this.observe(type, object))));
+    // Reading every served version costs in proportion to the number of CRDs: only after a change.
+    const generation = this.generation?.();
+    if (generation === undefined || generation !== this.seenGeneration) this.refreshMonitors();
+    this.seenGeneration = generation;
+    this.holdUntilSynced();
+  }
+
+  /**
+   * Group by group: a group whose served versions and resources are the same objects as at the last look
+   * (discovery keeps a group's resources until that group changes) costs a comparison, so one new CRD
+   * starts one monitor without re-deriving the mappings of every other group.
+   */
+  private refreshMonitors(): void {
+    const byGroup = new Map<string, VersionSource[]>();
+    for (const version of this.router.versions()) {
+      if (version.stale) continue;
+      const versions = byGroup.get(version.group);
+      if (versions) versions.push(version);
+      else byGroup.set(version.group, [version]);
+    }
+    for (const [group, known] of this.groups) {
+      if (!byGroup.has(group)) this.applyGroup(group, known, undefined);
+    }
+    for (const [group, versions] of byGroup) {
+      const known = this.groups.get(group);
+      if (known && sameVersions(known.versions, versions)) continue;
+      this.applyGroup(group, known, versions);
+    }
+  }
+
+  /** Replaces one group's mappings and monitors (versions undefined: the group is gone). */
+  private applyGroup(group: string, known: KnownGroup | undefined, versions: VersionSource[] | undefined): void {
+    for (const key of known?.mappings.keys() ?? []) this.mappings.delete(key);
+    const mappings = versions ? mappingsOf(versions) : new Map<string, Mapping>();
+    for (const [key, mapping] of mappings) this.mappings.set(key, mapping);
+    const wanted = versions ? monitoredResources(versions) : new Map<string, MonitoredResource>();
+    for (const key of known?.monitored ?? []) {
+      const monitor = this.monitors.get(key);
+      const desired = wanted.get(key);
+      if (monitor && (!desired || desired.version !== monitor.resource.version)) {
+        monitor.stop();
+        this.monitors.delete(key);
+        this.unsynced.delete(monitor);
       }
     }
-    this.holdUntilSynced();
+    for (const [key, resource] of wanted) {
+      if (this.monitors.has(key)) continue;
+      const monitor = startMonitor(resource, () => this.targetFor(resource.group, resource.version), (type, object) => this.enqueue(this.observe(type, object)));
+      this.monitors.set(key, monitor);
+      this.unsynced.add(monitor);
+    }
+    if (versions) this.groups.set(group, { versions: versions.map((version) => ({ version: version.version, priority: version.versionPriority, resources: version.resources })), mappings, monitored: new Set(wanted.keys()) });
+    else this.groups.delete(group);
   }
 
   private holdUntilSynced(): void {

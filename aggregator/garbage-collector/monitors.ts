@@ -63,13 +63,22 @@ export function startMonitor(resource: MonitoredResource, target: () => ProxyTar
     });
     return monitor;
   }
+  // Metadata only, as upstream's garbage collector watches (metadata informers): the graph needs nothing
+  // else, and full copies of every object of every type would make the aggregator's heap (and the cost of
+  // each of its garbage collections) grow with every custom resource. Those items name themselves
+  // PartialObjectMetadata: the resource's own apiVersion and kind go in their place.
   const informer = new Informer(
     () => {
       const proxy = target();
       return proxy && !proxy.inProcess ? { url: proxy.url, agent: proxy.agent, headers: AGGREGATOR_IDENTITY } : undefined;
     },
     collectionPath(resource),
-    onEvent,
+    (type, object) => {
+      object.apiVersion = apiVersion;
+      object.kind = resource.kind;
+      deliver(type, object);
+    },
+    true,
   );
   informer.start();
   return {

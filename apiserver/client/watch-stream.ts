@@ -24,6 +24,15 @@ function secureContextOf(agent: https.Agent): tls.SecureContext {
   return context;
 }
 
+const watchSessions = new WeakMap<https.Agent, Map<string, Buffer>>();
+
+/** The TLS sessions watches of an agent resume, by host:port (the newest ticket of each). */
+function sessionsOf(agent: https.Agent): Map<string, Buffer> {
+  let sessions = watchSessions.get(agent);
+  if (!sessions) watchSessions.set(agent, (sessions = new Map()));
+  return sessions;
+}
+
 /** Opens the watch; returns a function that closes it. */
 export function openWatchStream(baseUrl: string, agent: https.Agent, path: string, handlers: WatchStreamHandlers, headers: Record<string, string> = {}): () => void {
   let ended = false;
@@ -33,14 +42,22 @@ export function openWatchStream(baseUrl: string, agent: https.Agent, path: strin
     handlers.onEnd(error);
   };
   // A watch holds its connection for minutes: it gets one of its own (same TLS credentials), so that many
-  // watches never use up the pool that short requests share.
-  const request = https.request(new URL(path, baseUrl), {
+  // watches never use up the pool that short requests share. It resumes the TLS session of an earlier
+  // watch of the same agent, as the agent's own connections do: a watcher of hundreds of resources (the
+  // garbage collector, one per custom resource type) then skips verifying certificates on each one.
+  const url = new URL(path, baseUrl);
+  const sessionKey = `${url.hostname}:${url.port}`;
+  const request = https.request(url, {
     agent: false,
     secureContext: secureContextOf(agent),
     rejectUnauthorized: agent.options.rejectUnauthorized,
     servername: agent.options.servername,
+    session: sessionsOf(agent).get(sessionKey),
     headers: { Accept: 'application/json', ...headers },
   } as https.RequestOptions);
+  request.on('socket', (socket) => {
+    socket.on('session', (session: Buffer) => sessionsOf(agent).set(sessionKey, session));
+  });
   request.on('response', (response) => {
     if (response.statusCode !== 200) {
       response.resume();

@@ -434,7 +434,7 @@ export class ApiServer {
         return;
       }
       if (this.discovery.serve(req, res, info.path)) return;
-      if (await this.openapi.serve(req, res, info.path, query, () => this.discovery.groupVersions())) return;
+      if (await this.openapi.serve(req, res, info.path, query, () => this.discovery.groupVersions(), (key) => this.discovery.groupVersionByOpenApiKey(key))) return;
     }
     for (const route of this.routes) if (await route(req, res, state)) return;
     if (!info.isResourceRequest && this.app.middleware.length > 1) {

@@ -15,6 +15,9 @@ import { writeBytes } from '../request/response.js';
 
 type Rendered = CachedDocument;
 
+/** Every format negotiateDiscovery answers, each rendered under `<root>:<format>`. */
+const ROOT_FORMATS: readonly ReturnType<typeof negotiateDiscovery>[] = ['legacy', 'v2', 'v2beta1'];
+
 interface GroupVersionEntry {
   group: string;
   version: string;
@@ -67,7 +70,8 @@ export class DiscoveryEndpoints {
     this.snapshot = undefined;
     this.groupItems.delete(gv.group);
     const root = gv.group === '' ? '/api' : '/apis';
-    for (const key of [...this.rendered.keys()]) if (key.startsWith(`${root}:`)) this.rendered.delete(key);
+    // The root documents, by format (not a scan: every group-version's own documents are kept here too).
+    for (const format of ROOT_FORMATS) this.rendered.delete(`${root}:${format}`);
     this.rendered.delete(`/apis/${gv.group}`);
     this.rendered.delete(gv.group === '' ? `/api/${gv.version}` : `/apis/${gv.group}/${gv.version}`);
   }
@@ -76,6 +80,13 @@ export class DiscoveryEndpoints {
   groupVersions(): GroupVersionResources[] {
     this.snapshot ??= [...this.groupVersionMap.values()].map((gv) => this.summaryOf(gv));
     return this.snapshot;
+  }
+
+  /** One group-version by its OpenAPI index key (`api/v1`, `apis/<group>/<version>`), by a map lookup. */
+  groupVersionByOpenApiKey(key: string): GroupVersionResources | undefined {
+    const parts = key.split('/');
+    const gv = parts[0] === 'api' && parts.length === 2 ? this.groupVersionMap.get(`/${parts[1]}`) : parts[0] === 'apis' && parts.length === 3 ? this.groupVersionMap.get(`${parts[1]}/${parts[2]}`) : undefined;
+    return gv ? this.summaryOf(gv) : undefined;
   }
 
   private summaryOf(gv: GroupVersionEntry): GroupVersionResources {

@@ -119,7 +119,15 @@ export class OpenApiEndpoints {
     return gv ? this.document(gv).bytes.toString() : undefined;
   }
 
-  async serve(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams, gvs: () => GroupVersionResources[]): Promise<boolean> {
+  async serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    query: URLSearchParams,
+    gvs: () => GroupVersionResources[],
+    /** One group-version by its index key, without listing them all (hundreds of CRDs); gvs() is searched otherwise. */
+    find?: (key: string) => GroupVersionResources | undefined,
+  ): Promise<boolean> {
     if (!path.startsWith('/openapi/')) return false;
     if (path === '/openapi/v2' || path === '/openapi/v2/') {
       const accept = req.headers.accept ?? '';
@@ -133,7 +141,7 @@ export class OpenApiEndpoints {
     }
     const match = /^\/openapi\/v3\/(.+?)\/?$/.exec(path);
     if (!match) return false;
-    const gv = gvs().find((candidate) => openApiPathKey(candidate.group, candidate.version) === match[1]);
+    const gv = find ? find(match[1]) : gvs().find((candidate) => openApiPathKey(candidate.group, candidate.version) === match[1]);
     if (!gv) return false;
     const document = this.document(gv);
     const requested = query.get('hash');

@@ -2,6 +2,8 @@
 // their log (memory, SQLite): a watcher first replays the log from its revision in bounded steps,
 // buffering live events meanwhile, then switches to live delivery, so no event is lost or repeated.
 // Live events are delivered synchronously by publish(), which the backend calls right after commit.
+// Watches are indexed by prefix: with a store per custom resource type, a commit reaches the watches of
+// its own keys without a look at every other type's.
 
 import { CompactedError, type StorageEvent, type WatchHandlers, type Watcher } from './interface.js';
 
@@ -25,6 +27,8 @@ class ActiveWatch implements Watcher {
 
   constructor(
     readonly prefix: string,
+    /** Creation order: a commit reaches its watches in this order. */
+    readonly sequence: number,
     fromRevision: number,
     readonly handlers: WatchHandlers,
     private readonly onStop: (watch: ActiveWatch) => void,
@@ -71,9 +75,24 @@ class ActiveWatch implements Watcher {
   }
 }
 
+/** Above this many watches, progress is sent at most every PROGRESS_INTERVAL_MS (see scheduleProgress). */
+const MANY_WATCHES = 32;
+const PROGRESS_INTERVAL_MS = 100;
+
+/** Whether a prefix is found by walking a key's '/'-separated prefixes (see WatchFanout.matching). */
+function indexable(prefix: string): boolean {
+  return prefix === '' || prefix.endsWith('/');
+}
+
 export class WatchFanout {
   private readonly watches = new Set<ActiveWatch>();
+  /** Watches by prefix, for prefixes that end at a '/' (every store's are such). */
+  private readonly byPrefix = new Map<string, Set<ActiveWatch>>();
+  /** Watches on any other prefix, checked one by one. */
+  private readonly unindexed = new Set<ActiveWatch>();
+  private sequence = 0;
   private progressScheduled = false;
+  private lastProgress = 0;
 
   constructor(private readonly log: EventLog) {}
 
@@ -81,8 +100,15 @@ export class WatchFanout {
   watch(prefix: string, fromRevision: number, handlers: WatchHandlers): Watcher {
     const compacted = this.log.compactedRevision();
     if (fromRevision < compacted) throw new CompactedError(fromRevision, compacted);
-    const watch = new ActiveWatch(prefix, fromRevision, handlers, (stopped) => this.watches.delete(stopped));
+    const watch = new ActiveWatch(prefix, this.sequence++, fromRevision, handlers, (stopped) => this.forget(stopped));
     this.watches.add(watch);
+    if (indexable(prefix)) {
+      let watches = this.byPrefix.get(prefix);
+      if (!watches) this.byPrefix.set(prefix, (watches = new Set()));
+      watches.add(watch);
+    } else {
+      this.unindexed.add(watch);
+    }
     // Every event committed from now on reaches `pending` through publish(); the log covers the rest.
     const liveFrom = this.log.currentRevision();
     if (fromRevision >= liveFrom) {
@@ -96,18 +122,59 @@ export class WatchFanout {
     return watch;
   }
 
+  private forget(watch: ActiveWatch): void {
+    this.watches.delete(watch);
+    this.unindexed.delete(watch);
+    const watches = this.byPrefix.get(watch.prefix);
+    if (watches?.delete(watch) && watches.size === 0) this.byPrefix.delete(watch.prefix);
+  }
+
+  /** The watches whose prefix the key starts with: the key's prefixes up to each '/', then the unindexed. */
+  private matching(key: string, into: ActiveWatch[]): void {
+    const add = (watches: Set<ActiveWatch> | undefined) => {
+      if (watches) for (const watch of watches) into.push(watch);
+    };
+    add(this.byPrefix.get(''));
+    for (let slash = key.indexOf('/'); slash >= 0; slash = key.indexOf('/', slash + 1)) add(this.byPrefix.get(key.slice(0, slash + 1)));
+    for (const watch of this.unindexed) if (key.startsWith(watch.prefix)) into.push(watch);
+  }
+
   /** Called by the backend right after a commit, with that commit's events in revision order. */
   publish(events: readonly StorageEvent[]): void {
     if (events.length === 0) return;
-    for (const watch of [...this.watches]) {
+    if (events.length === 1) {
+      const watches: ActiveWatch[] = [];
+      this.matching(events[0].key, watches);
+      if (watches.length > 1) watches.sort((left, right) => left.sequence - right.sequence);
+      for (const watch of watches) this.offer(watch, events[0]);
+    } else {
+      // Each watch gets its events in revision order, the watches in the order they were made.
+      const byWatch = new Map<ActiveWatch, StorageEvent[]>();
+      const watches: ActiveWatch[] = [];
       for (const event of events) {
-        if (watch.stopped) break;
-        if (!event.key.startsWith(watch.prefix)) continue;
-        if (watch.pending) watch.pending.push(event);
-        else watch.deliver(event);
+        watches.length = 0;
+        this.matching(event.key, watches);
+        for (const watch of watches) {
+          const list = byWatch.get(watch);
+          if (list) list.push(event);
+          else byWatch.set(watch, [event]);
+        }
+      }
+      const ordered = [...byWatch.keys()].sort((left, right) => left.sequence - right.sequence);
+      for (const watch of ordered) {
+        for (const event of byWatch.get(watch)!) {
+          if (watch.stopped) break;
+          this.offer(watch, event);
+        }
       }
     }
     this.scheduleProgress();
+  }
+
+  private offer(watch: ActiveWatch, event: StorageEvent): void {
+    if (watch.stopped) return;
+    if (watch.pending) watch.pending.push(event);
+    else watch.deliver(event);
   }
 
   /** Ends every watch with `error` (the store is closing). */
@@ -142,14 +209,23 @@ export class WatchFanout {
     if (!watch.stopped) watch.progress(this.log.currentRevision());
   }
 
-  /** Progress goes out once per loop turn, not once per commit, to keep its cost flat under load. */
+  /**
+   * Progress goes out once per loop turn, not once per commit, to keep its cost flat under load; with
+   * hundreds of watches (a store per custom resource type) at most every PROGRESS_INTERVAL_MS, so a busy
+   * store does not pay a call per quiet watch on every turn. Nothing waits on it here: a reader that must
+   * be fresh asks the store's revision (notifiesSynchronously), progress only moves quiet caches along.
+   */
   private scheduleProgress(): void {
     if (this.progressScheduled) return;
     this.progressScheduled = true;
-    setImmediate(() => {
+    const send = () => {
       this.progressScheduled = false;
+      this.lastProgress = performance.now();
       const revision = this.log.currentRevision();
       for (const watch of [...this.watches]) watch.progress(revision);
-    });
+    };
+    const wait = this.watches.size > MANY_WATCHES ? PROGRESS_INTERVAL_MS - (performance.now() - this.lastProgress) : 0;
+    if (wait > 0) setTimeout(send, wait).unref();
+    else setImmediate(send);
   }
 }
