@@ -19,7 +19,7 @@ export function validateEmbeddedResources(object: unknown, node: SchemaNode): Fi
 }
 
 function walk(value: unknown, node: SchemaNode | undefined, path: string, errors: FieldError[]): void {
-  if (!node) return;
+  if (!node?.embeddedBelow) return;
   if (Array.isArray(value)) {
     value.forEach((item, index) => walk(item, node.items, `${path}[${index}]`, errors));
     return;

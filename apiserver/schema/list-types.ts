@@ -14,7 +14,7 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /** field.Path rendering: `.name` for properties, `[key]` for map keys, `[i]` for items. */
 export function validateListTypes(object: unknown, node: SchemaNode): FieldError[] {
   const errors: FieldError[] = [];
-  if (isObject(object)) walkObject(object, node, '', errors);
+  if (isObject(object) && node.listTypesBelow) walkObject(object, node, '', errors);
   return errors;
 }
 
@@ -31,6 +31,7 @@ function walkObject(object: Record<string, unknown>, node: SchemaNode, path: str
 }
 
 function walk(value: unknown, node: SchemaNode, path: string, errors: FieldError[]): void {
+  if (!node.listTypesBelow) return;
   if (Array.isArray(value)) walkList(value, node, path, errors);
   else if (isObject(value)) walkObject(value, node, path, errors);
 }

@@ -65,6 +65,19 @@ function checkScalar(value: unknown, type: GoType, struct: string, field: string
   }
 }
 
+/**
+ * Whether `metadata` holds only ObjectMeta fields that have no fields of their own (no ownerReferences):
+ * such metadata, once it decodes, has no unknown field anywhere to find.
+ */
+export function onlyFlatObjectMetaFields(metadata: unknown): boolean {
+  if (metadata === null || typeof metadata !== 'object' || Array.isArray(metadata)) return false;
+  for (const key in metadata) {
+    const field = OBJECT_META[key];
+    if (!field || field.type === 'struct') return false;
+  }
+  return true;
+}
+
 /** The decode error of `metadata`, or undefined when ObjectMeta accepts it (unknown fields are not errors). */
 export function objectMetaDecodeError(metadata: unknown): string | undefined {
   if (metadata === null || metadata === undefined) return undefined;

@@ -7,7 +7,7 @@
 
 import { builtinSchemas } from './builtin.js';
 import { goSyntax } from './go-values.js';
-import { objectMetaDecodeError } from './object-meta-decode.js';
+import { objectMetaDecodeError, onlyFlatObjectMetaFields } from './object-meta-decode.js';
 import type { SchemaNode } from './structural.js';
 import type { JSONSchema } from './types.js';
 import { validateStructure } from './validate.js';
@@ -154,6 +154,8 @@ class Pruner {
         }
       }
     }
+    // Every write passes here: the common metadata (name, labels, annotations…) is known to have nothing to prune.
+    if (onlyFlatObjectMetaFields(metadata)) return;
     const definitions = builtinSchemas();
     const result = validateStructure(metadata, definitions[OBJECT_META], definitions, { ignorePaths: OBJECT_META_IGNORED });
     this.report.removed += result.unknownFields.length;

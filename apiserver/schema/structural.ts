@@ -51,6 +51,10 @@ export interface SchemaNode {
   not?: SchemaNode;
   /** Whether any default sits at or below this node (lets defaulting skip whole subtrees). */
   defaultsBelow: boolean;
+  /** Whether an embedded resource sits at or below this node (its checks skip the rest). */
+  embeddedBelow: boolean;
+  /** Whether a set or map list sits at or below this node (its uniqueness checks skip the rest). */
+  listTypesBelow: boolean;
 }
 
 /** Compiles a CRD version's openAPIV3Schema (already checked by CRD validation to be structural). */
@@ -64,6 +68,12 @@ const number = (value: unknown): number | undefined => (typeof value === 'number
 const isSchema = (value: unknown): value is JSONSchema => typeof value === 'object' && value !== null && !Array.isArray(value);
 const schemas = (value: unknown): JSONSchema[] | undefined => (Array.isArray(value) && value.length > 0 ? value.filter(isSchema) : undefined);
 const strings = (value: unknown): string[] => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
+
+function inheritBelow(node: SchemaNode, child: SchemaNode): void {
+  if (child.defaultsBelow) node.defaultsBelow = true;
+  if (child.embeddedBelow) node.embeddedBelow = true;
+  if (child.listTypesBelow) node.listTypesBelow = true;
+}
 
 // Keywords are read defensively: CRD validation should have refused a malformed schema, but a keyword of
 // the wrong JSON type must never turn into a crash on every write.
@@ -100,6 +110,8 @@ function compileNode(schema: JSONSchema, depth: number): SchemaNode {
     maxProperties: number(schema.maxProperties),
     required: strings(schema.required),
     defaultsBelow: schema.default !== undefined,
+    embeddedBelow: schema['x-kubernetes-embedded-resource'] === true,
+    listTypesBelow: listType === 'set' || listType === 'map',
   };
   if (typeof schema.pattern === 'string') {
     try {
@@ -115,16 +127,16 @@ function compileNode(schema: JSONSchema, depth: number): SchemaNode {
       if (!isSchema(property)) continue;
       const child = compileNode(property, depth + 1);
       node.properties.set(name, child);
-      if (child.defaultsBelow) node.defaultsBelow = true;
+      inheritBelow(node, child);
     }
   }
   if (isSchema(schema.additionalProperties)) {
     node.additionalProperties = compileNode(schema.additionalProperties, depth + 1);
-    if (node.additionalProperties.defaultsBelow) node.defaultsBelow = true;
+    inheritBelow(node, node.additionalProperties);
   }
   if (isSchema(schema.items)) {
     node.items = compileNode(schema.items, depth + 1);
-    if (node.items.defaultsBelow) node.defaultsBelow = true;
+    inheritBelow(node, node.items);
   }
   node.allOf = schemas(schema.allOf)?.map((member) => compileNode(member, depth + 1));
   node.anyOf = schemas(schema.anyOf)?.map((member) => compileNode(member, depth + 1));
