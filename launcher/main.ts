@@ -22,7 +22,7 @@ import { writeClientKubeconfig } from './kubeconfig.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'data-dir', type: 'string', default: './data', description: 'Directory for the PKI, the admin kubeconfig and every server\'s SQLite file.' },
-  { name: 'secure-port', type: 'number', default: 6443, description: 'Port of the aggregator, the only public entry point (on 127.0.0.1).' },
+  { name: 'secure-port', type: 'number', default: 6443, description: 'Port of the aggregator, the only public entry point (on 127.0.0.1); 0 picks a free one.' },
   { name: 'storage-backend', type: 'string', default: 'sqlite', description: 'Storage for every server: "sqlite" (embedded default) or "memory".' },
   { name: 'etcd-servers', type: 'list', default: [], description: 'Run every server on this etcd (scheme://ip:port, comma separated) instead of its SQLite file, with leader election for the controllers that must run once.' },
   { name: 'etcd-prefix', type: 'string', default: '/registry', description: 'The prefix of every key in etcd.' },
@@ -59,7 +59,13 @@ const COMPONENTS = ['aggregator', ...BACKENDS, 'node-agent'];
 
 const values = readFlags(process.argv.slice(2), 'npm start --', 'Starts the whole delegation chain (aggregator, core-apiserver, apiextensions, sample-extension) with embedded storage.', FLAGS);
 const dataDir = resolve(stringFlag(values, 'data-dir') ?? './data');
-const securePort = numberFlag(values, 'secure-port') ?? 6443;
+const requestedPort = numberFlag(values, 'secure-port') ?? 6443;
+if (!Number.isInteger(requestedPort) || requestedPort < 0 || requestedPort > 65535) {
+  process.stderr.write(`--secure-port must be a port number (0 picks a free one), not ${requestedPort}\n`);
+  process.exit(2);
+}
+// 0 asks for any free port; the kubeconfig and the kubernetes Endpoints need the real one.
+const securePort = requestedPort === 0 ? await freePort() : requestedPort;
 const graceMs = (numberFlag(values, 'shutdown-grace-seconds') ?? 60) * 1000;
 mkdirSync(dataDir, { recursive: true });
 const log = (line: string) => process.stdout.write(`${line}\n`);
