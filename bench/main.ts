@@ -172,6 +172,10 @@ try {
   const load = { seconds: SECONDS, concurrency: CONCURRENCY, expect: 200 };
 
   console.log(`object: ${Buffer.byteLength(bytes)} bytes; ${SECONDS}s per run, concurrency ${CONCURRENCY}; CPU counts the server processes only`);
+  // Each server gets a short unmeasured run first: the ratios compare steady states, not whose code the JIT
+  // happened to reach first (a cold first run swings the CPU per request by 10–20 %).
+  const warm = (port: number) => runLoad(target(port), get, { ...load, seconds: 2, pids: [] });
+  for (const port of [rawPort, corePort, cluster.port]) await warm(port);
   const rawResult = await runLoad(target(rawPort), get, { ...load, pids: [raw.pid!] });
   const direct = await runLoad(target(corePort), get, { ...load, pids: [corePid] });
   const proxied = await runLoad(target(cluster.port), get, { ...load, pids: [aggregatorPid, corePid] });
@@ -225,6 +229,7 @@ try {
 
   // The whole chain in one process: the aggregator hands requests to core in-process.
   const inProcess = await startInProcess();
+  await runLoad(inProcess.target, get, { ...load, seconds: 2, pids: [] });
   const inProcessGet = await runLoad(inProcess.target, get, { ...load, pids: [inProcess.pid] });
   await inProcess.stop();
 
