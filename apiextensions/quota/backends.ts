@@ -12,6 +12,8 @@ import { ConflictError, StorageError } from '../../apiserver/storage/interface.j
 /** ResourceQuotas where they live (core): a mirror to find them, a fresh read and a status write. */
 export interface QuotaBackend {
   quotas: ObjectSource;
+  /** The quotas of one namespace (every custom resource create asks: not a scan of the cluster's quotas). */
+  quotasIn(namespace: string): KubeObject[];
   read(namespace: string, name: string): Promise<KubeObject | undefined>;
   /** PUT …/status with the quota's resourceVersion: the quota written, 'conflict' when it changed meanwhile, 'gone' when deleted. */
   writeStatus(quota: KubeObject): Promise<KubeObject | 'conflict' | 'gone'>;
@@ -22,13 +24,25 @@ export interface QuotaBackend {
 /** ResourceQuotas in core through a client (the --kubeconfig of this server): an informer and plain requests. */
 export function remoteQuotaBackend(client: KubeClient): QuotaBackend & { stop(): void } {
   const listeners: ((quota: KubeObject) => void)[] = [];
+  const byNamespace = new Map<string, Map<string, KubeObject>>();
   const informer = client.informer('/api/v1/resourcequotas', (type, quota) => {
-    if (type !== 'DELETED') for (const listener of listeners) listener(quota);
+    const namespace = quota.metadata.namespace ?? '';
+    const name = quota.metadata.name ?? '';
+    if (type === 'DELETED') {
+      byNamespace.get(namespace)?.delete(name);
+      if (byNamespace.get(namespace)?.size === 0) byNamespace.delete(namespace);
+      return;
+    }
+    let quotas = byNamespace.get(namespace);
+    if (!quotas) byNamespace.set(namespace, (quotas = new Map()));
+    quotas.set(name, quota);
+    for (const listener of listeners) listener(quota);
   });
   informer.start();
   const path = (namespace: string, name: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}/resourcequotas/${encodeURIComponent(name)}`;
   return {
     quotas: { list: () => informer.list(), get: (namespace, name) => informer.get(namespace, name), get synced() { return informer.synced; } },
+    quotasIn: (namespace) => [...(byNamespace.get(namespace)?.values() ?? [])],
     async read(namespace, name) {
       const response = await client.raw('GET', path(namespace, name));
       if (response.status === 404) return undefined;
@@ -56,6 +70,11 @@ export function storeQuotaBackend(quotas: GenericStore): QuotaBackend {
   const source = storeSource(quotas);
   return {
     quotas: source,
+    quotasIn: (namespace) =>
+      quotas.cache
+        .list(quotas.key(namespace, ''))
+        .map((item) => source.get(namespace, item.name))
+        .filter((quota): quota is KubeObject => quota !== undefined),
     async read(namespace, name) {
       const kv = await quotas.storage.get(quotas.key(namespace, name));
       if (!kv) return undefined;

@@ -20,6 +20,7 @@ function memoryBackend(hard: string, options: { conflictFirst?: boolean; scopes?
   const writes: string[] = [];
   const backend: QuotaBackend = {
     quotas: { synced: true, list: () => [structuredClone(stored)], get: () => structuredClone(stored) },
+    quotasIn: (namespace) => (namespace === stored.metadata.namespace ? [structuredClone(stored)] : []),
     read: async () => structuredClone(stored),
     async writeStatus(quota) {
       if (conflictNext) {

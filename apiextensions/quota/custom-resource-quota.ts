@@ -119,7 +119,7 @@ export class CustomResourceQuota implements AdmissionPlugin {
     const { group, resource } = attributes.resource;
     const name = countName(group, resource);
     const namespace = attributes.namespace;
-    if (!this.backend.quotas.list().some((quota) => quota.metadata.namespace === namespace && counts(quota, name))) return;
+    if (!this.backend.quotasIn(namespace).some((quota) => counts(quota, name))) return;
     const store = this.storeFor(group, resource);
     if (store) this.watchDeletions(store);
     // Creates waiting in a namespace are charged together, one status write per quota for the batch
@@ -147,9 +147,9 @@ export class CustomResourceQuota implements AdmissionPlugin {
     const batch = this.waiting.get(namespace) ?? [];
     this.waiting.delete(namespace);
     const names = new Set(batch.map((waiting) => waiting.name));
-    let quotas = this.backend.quotas
-      .list()
-      .filter((quota) => quota.metadata.namespace === namespace && [...names].some((name) => counts(quota, name)))
+    let quotas = this.backend
+      .quotasIn(namespace)
+      .filter((quota) => [...names].some((name) => counts(quota, name)))
       .map((quota) => this.latest(quota));
     // Quotas already charged for this batch by an earlier attempt (a later one conflicted): not charged twice.
     // Should a retry admit fewer creates than that charge, the recount gives the difference back.
@@ -256,7 +256,7 @@ export class CustomResourceQuota implements AdmissionPlugin {
   /** Sets each counted entry of the namespace's quotas to the objects held here plus charges in flight. */
   async recount(namespace: string): Promise<void> {
     await this.ledger.exclusive(namespace, async () => {
-      for (const cached of this.backend.quotas.list().filter((quota) => quota.metadata.namespace === namespace)) {
+      for (const cached of this.backend.quotasIn(namespace)) {
         const counted = this.countedHere(cached);
         if (counted.length === 0) continue;
         const inFlight = this.ledger.inFlight(namespace, (charge) => {

@@ -43,7 +43,11 @@ function changes(live: unknown, next: unknown, type: TypeNode, filter: FieldFilt
 function reassign(live: unknown, next: unknown, type: TypeNode, managers: Managers, workflow: string, force: boolean, filter: FieldFilter) {
   const changed = changes(live, next, type, filter);
   let others = false;
-  for (const manager of managers.keys()) if (manager !== workflow) others = true;
+  for (const manager of managers.keys()) {
+    if (manager === workflow) continue;
+    others = true;
+    break;
+  }
   if (!others) return changed;
   const touched = changed.modified.union(changed.added);
   const conflicts: Conflict[] = [];
